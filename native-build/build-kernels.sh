@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds cuda/*.cu into one fatbin with CMake + nvcc (called by Maven in generate-resources).
+#   native-build/build-kernels.sh BUILD_DIR FATBIN_OUT
+# Where nvcc or cmake is missing (or RECJPQ_SKIP_CUDA=1) it says so and exits 0: the Java build
+# goes on, and the CUDA engine reports at run time that the kernels were not built.
+# Where nvcc is present but the kernels do not compile, it fails the build.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${1:-$root/target/cuda-build}"
+out="${2:-$root/target/classes/org/recjpq/backend/cuda/recjpq.fatbin}"
+
+say() { echo "[recjpq] $*"; }
+if [ "${RECJPQ_SKIP_CUDA:-0}" = "1" ]; then
+  say "RECJPQ_SKIP_CUDA=1: the CUDA kernels were NOT built (CPU engine only)."
+  exit 0
+fi
+nvcc_bin="${CUDACXX:-}"
+[ -n "$nvcc_bin" ] || nvcc_bin="$(command -v nvcc || true)"
+[ -n "$nvcc_bin" ] || { [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc; } || true
+if [ -z "$nvcc_bin" ]; then
+  say "nvcc not found: the CUDA kernels were NOT built. The CPU engine works; the CUDA engine will report itself unavailable."
+  exit 0
+fi
+if ! command -v cmake >/dev/null 2>&1; then
+  say "cmake not found: the CUDA kernels were NOT built. The CPU engine works; the CUDA engine will report itself unavailable."
+  exit 0
+fi
+mkdir -p "$build_dir" "$(dirname "$out")"
+cmake -S "$root" -B "$build_dir" -DRECJPQ_NVCC="$nvcc_bin" -DRECJPQ_FATBIN_OUT="$out" >"$build_dir/configure.log" 2>&1 \
+  || { cat "$build_dir/configure.log"; say "CMake configure failed"; exit 1; }
+cmake --build "$build_dir" || { say "nvcc failed to build the CUDA kernels"; exit 1; }
+[ -s "$out" ] || { say "nvcc produced no fatbin at $out"; exit 1; }
+say "CUDA kernels built: $out ($(stat -c %s "$out") bytes, $("$nvcc_bin" --version | tail -1))"
