@@ -11,11 +11,9 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -200,11 +198,7 @@ public final class SectionedFile {
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
           ch.force(true);
         }
-        try {
-          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.moveAtomically(temp, target);
         committed = true;
       } catch (IOException e) {
         throw failure(e);
@@ -220,11 +214,7 @@ public final class SectionedFile {
         } catch (IOException ignored) {
           // the write already failed; the temporary file is removed below
         }
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // nothing better to do: the file has a temporary name and is harmless
-        }
+        AtomicFiles.deleteQuietly(temp);
       }
     }
   }
