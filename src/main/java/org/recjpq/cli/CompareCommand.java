@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq compare}: paired significance tests between two per-user result files. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "compare",
     sortOptions = false,
     description = {

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq demo}: the whole pipeline on an embedded synthetic default, no download, no GPU. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "demo",
     sortOptions = false,
     description = {

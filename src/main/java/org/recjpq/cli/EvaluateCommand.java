@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq evaluate}: exact full-catalogue metrics of a model on held-out targets. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "evaluate",
     sortOptions = false,
     description = {

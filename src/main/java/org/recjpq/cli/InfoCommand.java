@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq info}: version, machine, and which engines can run here (and why not). */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "info",
     description = {
       "Show the version, the CPU and threads, the Java runtime, whether OpenBLAS loads, and whether",

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq prepare}: raw log → filtered, ordered, indexed binary dataset file. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "prepare",
     sortOptions = false,
     description = {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code recjpq synth}: a synthetic log with planted sequential structure, as SASRec pairs. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "synth",
     sortOptions = false,
     description = {

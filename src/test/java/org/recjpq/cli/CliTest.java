@@ -1,0 +1,223 @@
+package org.recjpq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CliTest {
+  @TempDir Path dir;
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Path file(String name, String content) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, content);
+    return p;
+  }
+
+  /** A log where every user has 6 interactions. */
+  private Path goodPairs() throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int u = 1; u <= 30; u++) {
+      for (int k = 0; k < 6; k++) {
+        b.append(u).append(' ').append(1 + (u * 7 + k * 3) % 40).append('\n');
+      }
+    }
+    return file("pairs.txt", b.toString());
+  }
+
+  private void assertOneLineError(Run r, int code, String start) {
+    assertEquals(code, r.code(), r.err());
+    assertTrue(r.err().startsWith(start), "stderr was: " + r.err());
+    assertEquals(1, r.err().strip().lines().count(), "expected one line, got: " + r.err());
+    assertFalse(r.err().contains("\tat "), "no stack trace without --verbose");
+  }
+
+  private void assertNoFilesBut(String... names) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(java.util.Set.of(names),
+          files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "demo", "prepare", "synth", "evaluate", "compare", "info"})
+  void everyCommandHasHelpWithRunnableExamples(String command) {
+    Run r = command.isEmpty() ? run("--help") : run(command, "--help");
+    assertEquals(0, r.code());
+    assertTrue(r.out().contains("Examples:"), r.out());
+    assertTrue(r.out().contains("./recjpq " + command), r.out());
+  }
+
+  @Test
+  void malformedLineNamesFileAndLineAndWritesNothing() throws IOException {
+    Path in = file("bad.txt", "1 2\n1 3\n1 oops\n");
+    Path out = dir.resolve("out.rjd");
+    Run r = run("prepare", "--input", in.toString(), "--format", "sasrec-pairs", "--output", out.toString());
+    assertOneLineError(r, 1, "recjpq prepare: error: " + in + ":3: expected an integer item id");
+    assertNoFilesBut("bad.txt");
+  }
+
+  @Test
+  void emptyFileIsAnError() throws IOException {
+    Path in = file("empty.txt", "");
+    assertOneLineError(run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs"), 1,
+        "recjpq evaluate: error: " + in + " is empty");
+  }
+
+  @Test
+  void noUserLeftWithTwoInteractions() throws IOException {
+    Path in = file("short.txt", "1 1\n2 2\n3 3\n");
+    assertOneLineError(
+        run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs", "--min-user-interactions", "1"), 1,
+        "recjpq evaluate: error: No user of " + in + " has 2 or more interactions after filtering");
+    assertOneLineError(run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs"), 1,
+        "recjpq evaluate: error: No interaction is left after filtering");
+  }
+
+  @Test
+  void unknownColumnNamesListTheHeader() throws IOException {
+    Path in = file("log.csv", "uid,sku\n1,2\n");
+    assertOneLineError(run("evaluate", "--input", in.toString(), "--format", "csv", "--user-column", "uid"), 1,
+        "recjpq evaluate: error: " + in + ":1: no item column named 'item_id'; the header has [uid, sku]");
+  }
+
+  @Test
+  void nonNumericIdWhereOneIsRequired() throws IOException {
+    Path in = file("lines.txt", "1 2 3 4 5 6\nbob 2 3\n");
+    assertOneLineError(run("evaluate", "--input", in.toString(), "--format", "user-lines"), 1,
+        "recjpq evaluate: error: " + in + ":2: expected an integer user id");
+  }
+
+  @Test
+  void unreadablePaths() throws IOException {
+    Path missing = dir.resolve("missing.txt");
+    assertOneLineError(run("evaluate", "--input", missing.toString(), "--format", "sasrec-pairs"), 1,
+        "recjpq evaluate: error: Cannot read " + missing + ": no such file.");
+    assertOneLineError(run("evaluate", "--input", dir.toString(), "--format", "sasrec-pairs"), 1,
+        "recjpq evaluate: error: Cannot read " + dir + ": it is a directory");
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() throws IOException {
+    Path in = goodPairs();
+    Run r = run("evaluate", "--input", in.toString(), "--format", "parquet");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("Unknown format 'parquet'. Known formats: sasrec-pairs, user-lines"), r.err());
+    assertTrue(r.err().contains("Try 'recjpq evaluate --help'"), r.err());
+    assertEquals(2, run("evaluate", "--input", in.toString(), "--bogus").code());
+    assertEquals(2, run("frobnicate").code());
+    assertOneLineError(run("evaluate", "--input", in.toString()), 1,
+        "recjpq evaluate: error: " + in + " is not a prepared dataset file, so give its format with --format");
+  }
+
+  @Test
+  void verboseShowsTheStackTrace() throws IOException {
+    Path in = file("bad.txt", "1 x\n");
+    Run r = run("--verbose", "evaluate", "--input", in.toString(), "--format", "sasrec-pairs");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("\tat org.recjpq."), r.err());
+  }
+
+  @Test
+  void prepareThenEvaluateGivesTheSameNumbersAsTheRawLog() throws IOException {
+    Path in = goodPairs();
+    Path rjd = dir.resolve("d.rjd");
+    Run p = run("prepare", "--input", in.toString(), "--format", "sasrec-pairs", "--output", rjd.toString());
+    assertEquals(0, p.code(), p.err());
+    assertTrue(p.out().contains("wrote " + rjd), p.out());
+    Run raw = run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs", "--json", "--k", "5,10");
+    Run prepared = run("evaluate", "--input", rjd.toString(), "--json", "--k", "5,10");
+    assertEquals(0, raw.code(), raw.err());
+    ObjectMapper json = new ObjectMapper();
+    JsonNode a = json.readTree(raw.out());
+    JsonNode b = json.readTree(prepared.out());
+    for (String key : new String[] {"ndcg@5", "ndcg@10", "recall@5", "recall@10", "mrr", "users"}) {
+      assertTrue(a.has(key), key);
+      assertEquals(a.get(key), b.get(key), key);
+    }
+    assertEquals(30, a.get("users").asInt());
+    assertEquals(1, raw.out().strip().lines().count(), "--json prints one object");
+    Run again = run("prepare", "--input", rjd.toString(), "--output", dir.resolve("e.rjd").toString());
+    assertOneLineError(again, 1, "recjpq prepare: error: " + rjd + " is already a prepared dataset file.");
+  }
+
+  @Test
+  void perUserFilesFeedCompare() throws IOException {
+    Path in = goodPairs();
+    Path a = dir.resolve("a.csv");
+    Path b = dir.resolve("b.csv");
+    assertEquals(0, run("evaluate", "-i", in.toString(), "-f", "sasrec-pairs", "--model", "mostpop", "--per-user", a.toString()).code());
+    assertEquals(0, run("evaluate", "-i", in.toString(), "-f", "sasrec-pairs", "--model", "markov", "--per-user", b.toString()).code());
+    assertEquals(31, Files.readAllLines(a).size());
+    assertEquals("user,target,rank,ndcg@10,recall@10,rr", Files.readAllLines(a).get(0));
+    Run c = run("compare", a.toString(), b.toString(), "--json");
+    assertEquals(0, c.code(), c.err());
+    JsonNode j = new ObjectMapper().readTree(c.out());
+    assertEquals(30, j.get("users").asInt());
+    assertTrue(j.has("tPValue") && j.has("wilcoxonPValue"), c.out());
+    Run table = run("compare", a.toString(), b.toString(), "--metric", "rr");
+    assertTrue(table.out().contains("Wilcoxon p"), table.out());
+  }
+
+  @Test
+  void validationPhaseUsesTheSeededSample() throws IOException {
+    Path in = goodPairs();
+    Run r = run("evaluate", "-i", in.toString(), "-f", "sasrec-pairs", "--phase", "validation",
+        "--validation-users", "10", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(10, new ObjectMapper().readTree(r.out()).get("users").asInt());
+    assertEquals("validation", new ObjectMapper().readTree(r.out()).get("phase").asText());
+  }
+
+  @Test
+  void synthWritesPairsAndRefusesImpossibleSizesWithoutWritingAnything() throws IOException {
+    Path out = dir.resolve("s.txt");
+    Run ok = run("synth", "--users", "50", "--items", "200", "--interactions", "1000", "--seed", "3", "--output", out.toString());
+    assertEquals(0, ok.code(), ok.err());
+    assertEquals(1000, Files.readAllLines(out).size());
+    Path bad = dir.resolve("bad.txt");
+    Run r = run("synth", "--users", "50", "--items", "200", "--interactions", "10", "--output", bad.toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().startsWith("recjpq synth: error: "), r.err());
+    assertNoFilesBut("s.txt");
+  }
+
+  @Test
+  void infoSaysWhetherAGpuCanBeUsed() {
+    Run r = run("info");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("recjpq"), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("gpu")), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("openblas")), r.out());
+  }
+
+  @Test
+  void demoPrintsTheTable() {
+    Run r = run("demo", "--users", "300", "--items", "500", "--interactions", "6000");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("mostpop") && r.out().contains("markov") && r.out().contains("ndcg@10"), r.out());
+  }
+}
