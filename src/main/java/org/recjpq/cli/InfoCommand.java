@@ -8,7 +8,11 @@ import java.util.concurrent.Callable;
 import org.recjpq.backend.Availability;
 import org.recjpq.backend.cpu.Blas;
 import org.recjpq.backend.cuda.CudaAvailability;
+import org.recjpq.data.DatasetFile;
+import org.recjpq.data.DatasetInfo;
+import org.recjpq.data.SequenceDataset;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code recjpq info}: version, machine, and which engines can run here (and why not). */
@@ -20,8 +24,12 @@ import picocli.CommandLine.Spec;
       "a CUDA GPU can be used (or the exact reason it cannot)."
     },
     footerHeading = "%nExamples:%n",
-    footer = {"  ./recjpq info"})
+    footer = {"  ./recjpq info", "  ./recjpq info --dataset ml-1m.rjd"})
 final class InfoCommand implements Callable<Integer> {
+  @Option(names = "--dataset", paramLabel = "FILE",
+      description = "Also describe a dataset file made by 'recjpq prepare' (sizes, provenance, load time).")
+  Path dataset;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -39,7 +47,34 @@ final class InfoCommand implements Callable<Integer> {
         .row("max heap", String.format("%,d MiB", rt.maxMemory() >> 20))
         .row("openblas", (blas.available() ? "yes: " : "no: ") + blas.description())
         .row("gpu", (cuda.available() ? "yes: " : "no: ") + cuda.description()));
+    if (dataset != null) {
+      describe(out, dataset);
+    }
     return 0;
+  }
+
+  private static void describe(PrintWriter out, Path file) {
+    long t0 = System.nanoTime();
+    SequenceDataset ds = DatasetFile.read(file);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    DatasetInfo info = ds.info();
+    int[] lengths = new int[ds.numUsers()];
+    for (int u = 0; u < lengths.length; u++) {
+      lengths[u] = ds.length(u);
+    }
+    java.util.Arrays.sort(lengths);
+    out.println();
+    out.print(new TextTable("dataset", "")
+        .row("file", file + String.format(" (loaded and checked in %.1f ms)", ms))
+        .row("users", String.format("%,d (%,d read)", ds.numUsers(), info.rawUsers()))
+        .row("items", String.format("%,d (%,d read)", ds.numItems(), info.rawItems()))
+        .row("interactions", String.format("%,d (%,d read)", ds.numInteractions(), info.rawInteractions()))
+        .row("length min/median/max", lengths[0] + " / " + lengths[lengths.length / 2] + " / " + lengths[lengths.length - 1])
+        .row("source", info.source() + " (" + info.format() + ")")
+        .row("filters", "users >= " + info.filter().minUserInteractions()
+            + (info.filter().minItemInteractions() > 0 ? ", items >= " + info.filter().minItemInteractions() : ""))
+        .row("validation users", (info.validationUsers() < 0 ? "all" : String.valueOf(info.validationUsers()))
+            + " (seed " + info.splitSeed() + ")"));
   }
 
   static String cpuModel() {

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Makes the self-contained device-check bundle (DESIGN §7), run HERE (a build machine with JDK 17
+# jmods, Maven, nvcc and python3):
+#
+#   native-build/gpu-bundle.sh [--no-build] [--tar]
+#
+# Output: target/gpu-bundle/ (git-ignored), which the device tool carries to the GPU machine
+# (carry: target/gpu-bundle), where native-build/gpu-check.sh runs it. Layout:
+#   runtime/            jlink'ed Java 17 (only the modules jdeps finds, see MODULES below)
+#   recjpq.jar recjpq-tests.jar
+#   lib/*.jar           runtime dependencies, native parts trimmed to linux-x86_64 and to what
+#                       is used (see trim_jar)
+#   junit-platform-console-standalone-<v>.jar
+#   gpu-check.sh BUNDLE.txt
+# It fails if the CUDA kernels are missing from the jar or the bundle is 60 MiB or larger.
+#
+# Environment: RECJPQ_BUNDLE_KEEP_MODULES=1 keeps every module jdeps reports (java.desktop and
+# java.sql included, about +18 MiB); RECJPQ_BUNDLE_LIMIT_MIB overrides the 60 MiB limit.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { echo "[gpu-bundle] $*"; }
+die() { echo "[gpu-bundle] ERROR: $*" >&2; exit 1; }
+
+build=1
+tarball=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --tar) tarball=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) die "unknown argument '$arg' (use --no-build, --tar)." ;;
+  esac
+done
+
+junit_console_version=1.14.4
+limit_mib="${RECJPQ_BUNDLE_LIMIT_MIB:-60}"
+java_home="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}"
+[ -d "$java_home/jmods" ] || die "no jmods in $java_home: jlink needs a full JDK 17 (set JAVA_HOME)."
+command -v python3 >/dev/null || die "python3 is needed to trim the native jars."
+jlink="$java_home/bin/jlink"
+jdeps="$java_home/bin/jdeps"
+
+# 1. Build: jar, test jar and dependency list. The kernels must be in the jar.
+if [ "$build" = 1 ]; then
+  say "mvn -q -DskipTests package"
+  mvn -q -DskipTests package
+fi
+jar_file=target/recjpq.jar
+tests_jar=target/recjpq-tests.jar
+[ -f "$jar_file" ] || die "$jar_file is missing: the Maven package step did not produce it."
+[ -f "$tests_jar" ] || die "$tests_jar is missing: the Maven package step did not produce it."
+fatbin=org/recjpq/backend/cuda/recjpq.fatbin
+python3 - "$jar_file" "$fatbin" <<'EOF' || die "the CUDA kernels are not in $jar_file ($fatbin is missing): nvcc must be on the PATH when the bundle is built."
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+sys.exit(0 if sys.argv[2] in names else 1)
+EOF
+
+work=target/gpu-bundle-work
+rm -rf "$work" target/gpu-bundle target/gpu-bundle.tar.gz
+mkdir -p "$work"
+mvn -q dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$work/classpath.txt" \
+  >/dev/null || die "mvn dependency:build-classpath failed."
+mvn -q dependency:copy \
+  -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console_version" \
+  -DoutputDirectory="$work" >/dev/null || die "could not fetch the JUnit console launcher."
+console_jar="junit-platform-console-standalone-$junit_console_version.jar"
+[ -f "$work/$console_jar" ] || die "$console_jar was not fetched."
+
+bundle=target/gpu-bundle
+mkdir -p "$bundle/lib"
+cp "$jar_file" "$tests_jar" "$work/$console_jar" "$bundle/"
+cp native-build/gpu-check.sh "$bundle/gpu-check.sh"
+chmod +x "$bundle/gpu-check.sh"
+
+# 2. Dependency jars, native parts trimmed to what the CUDA engine and the CPU reference load:
+#    - jcuda-natives: libJCudaDriver only (the driver API; no runtime, NVRTC or PTX compiler).
+#    - Bytedeco cuda natives: libjnicudart, libjnicublas, libjnicudnn. Loading
+#      org.bytedeco.cuda.global.cudnn loads, through its presets' 'inherit' chain, cudart, then
+#      cublas, then cudnn; their link libraries (libcudart.so.13, libcublas*.so.13,
+#      libcudnn*.so.9) come from the machine. Checked with -Dorg.bytedeco.javacpp.logger.debug.
+#    - Bytedeco openblas natives: libjniopenblas_nolapack and the preloads of openblas_nolapack
+#      (libopenblas.so.0, libgfortran.so.5, libquadmath.so.0, libgcc_s.so.1); the LAPACK JNI
+#      libraries (libjniopenblas, libjniopenblas_full, ~48 MB) and headers go.
+#    - JUnit jars go: the console launcher carries its own engine.
+trim_jar() { # source target keep-regex
+  python3 - "$1" "$2" "$3" <<'EOF'
+import re, sys, zipfile
+source, target, keep = sys.argv[1], sys.argv[2], re.compile(sys.argv[3])
+with zipfile.ZipFile(source) as zin:
+    kept = [i for i in zin.infolist()
+            if not i.is_dir() and (i.filename.startswith(("META-INF/maven/", "META-INF/versions/"))
+                                   or i.filename == "META-INF/MANIFEST.MF" or keep.search(i.filename))]
+    dirs = sorted({n[: k + 1] for n in (i.filename for i in kept)
+                   for k in range(len(n)) if n[k] == "/"})
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for d in dirs:
+            zout.writestr(zipfile.ZipInfo(d), b"")
+        for info in kept:
+            zout.writestr(info, zin.read(info.filename), zipfile.ZIP_DEFLATED, 9)
+print(f"  trimmed {source.rsplit('/', 1)[-1]}: kept {len(kept)} files")
+EOF
+}
+IFS=":" read -r -a dependencies < "$work/classpath.txt" || true  # no final newline
+for dep in "${dependencies[@]}"; do
+  name="$(basename "$dep")"
+  case "$name" in
+    junit-*|opentest4j-*|apiguardian-*) continue ;;
+    jcuda-natives-*-linux-x86_64.jar)
+      trim_jar "$dep" "$bundle/lib/$name" '^lib/libJCudaDriver-[^/]*\.so$' ;;
+    cuda-*-linux-x86_64.jar)
+      trim_jar "$dep" "$bundle/lib/$name" '/linux-x86_64/libjni(cudart|cublas|cudnn)\.so$' ;;
+    openblas-*-linux-x86_64.jar)
+      trim_jar "$dep" "$bundle/lib/$name" \
+        '/linux-x86_64/(libjniopenblas_nolapack\.so|libopenblas\.so\.0|libgfortran\.so\.5|libquadmath\.so\.0|libgcc_s\.so\.1)$' ;;
+    *-natives-*|*-linux-arm64.jar|*-macosx-*|*-windows-*)
+      die "unexpected native jar $name: add a trim rule for it to gpu-bundle.sh." ;;
+    *) cp "$dep" "$bundle/lib/$name" ;;
+  esac
+done
+
+# 3. The Java runtime: the modules jdeps finds in the bundled jars (each analysed with the others
+#    on the class path), plus two that jdeps cannot see: jdk.unsupported (JavaCPP's
+#    sun.misc.Unsafe, looked up reflectively) and jdk.zipfs (the "jar" file system provider, a
+#    service the JUnit console launcher needs to scan recjpq-tests.jar).
+#    Dropped unless RECJPQ_BUNDLE_KEEP_MODULES=1: java.desktop (+14 MiB; only jackson-databind's
+#    optional java.beans support and commons-math3's geometry use it) and java.sql (+4 MiB with
+#    java.xml; only optional paths of jackson, commons-csv and the console launcher's picocli).
+#    The device check and the gpu tests use neither, and running them from the bundle here
+#    proves it.
+all_jars="$(ls "$bundle"/*.jar "$bundle"/lib/*.jar | tr '\n' ':')"
+modules="jdk.unsupported,jdk.zipfs"
+for jar in "$bundle"/*.jar "$bundle"/lib/*.jar; do
+  found="$("$jdeps" --print-module-deps --ignore-missing-deps --multi-release base \
+    --class-path "$all_jars" "$jar" 2>/dev/null | tail -1 || true)"
+  # Empty for a jar without classes; a stack trace where jdeps cannot analyse a modular jar
+  # (progressbar), whose needs (java.base, jline) are covered by the other jars.
+  if [[ "$found" =~ ^[a-z0-9.,]+$ ]]; then
+    modules="$modules,$found"
+  fi
+done
+modules="$(echo "$modules" | tr ',' '\n' | sort -u | tr '\n' ',' | sed 's/,$//')"
+say "jdeps: $modules"
+if [ "${RECJPQ_BUNDLE_KEEP_MODULES:-0}" != 1 ]; then
+  modules="$(echo "$modules" | tr ',' '\n' | grep -vxE 'java\.desktop|java\.sql' | tr '\n' ',' \
+    | sed 's/,$//')"
+fi
+say "jlink --add-modules $modules"
+"$jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 \
+  --output "$bundle/runtime"
+# The symbol table of libjvm.so (~4 MB) only names JVM-internal frames in crash logs.
+if command -v strip >/dev/null; then
+  strip --strip-unneeded "$bundle/runtime/lib/server/libjvm.so" || say "strip failed; kept."
+fi
+# jlink links identical legal notices to each other; real files travel everywhere.
+find "$bundle/runtime" -type l | while read -r link; do
+  target="$(readlink -f "$link")"
+  rm "$link"
+  cp "$target" "$link"
+done
+"$bundle/runtime/bin/java" -version 2>&1 | sed 's/^/  /'
+
+# 4. Manifest and size.
+{
+  echo "recjpq GPU bundle (DESIGN §7), made by native-build/gpu-bundle.sh"
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty working tree)')"
+  echo "java: $("$bundle/runtime/bin/java" -version 2>&1 | head -1)"
+  echo "modules: $modules"
+  echo "kernels: $(python3 -c "import sys,zipfile;print(zipfile.ZipFile(sys.argv[1]).getinfo(sys.argv[2]).file_size)" "$jar_file" "$fatbin") bytes of fatbin"
+  echo "run: bash gpu-check.sh   (or, from the repository root: bash native-build/gpu-check.sh)"
+  echo "files:"
+  (cd "$bundle" && find . -type f ! -path './runtime/*' -printf '  %10s  %P\n' | sort -k2)
+  echo "  $(du -sb "$bundle/runtime" | cut -f1)  runtime/ (jlink image)"
+} > "$bundle/BUNDLE.txt"
+
+size="$(du -sb "$bundle" | cut -f1)"
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+say "bundle: $bundle, $(mib "$size")"
+printf '  %-46s %s\n' "runtime/ (jlink)" "$(mib "$(du -sb "$bundle/runtime" | cut -f1)")"
+for f in "$bundle"/*.jar "$bundle"/lib/*.jar; do
+  printf '  %-46s %s\n' "${f#"$bundle"/}" "$(mib "$(stat -c %s "$f")")"
+done | sort -t$'\t' -k1,1
+if [ "$tarball" = 1 ]; then
+  tar -czf target/gpu-bundle.tar.gz -C target gpu-bundle
+  say "tarball: target/gpu-bundle.tar.gz, $(mib "$(stat -c %s target/gpu-bundle.tar.gz)")"
+fi
+rm -rf "$work"
+if [ "$size" -ge $((limit_mib * 1048576)) ]; then
+  die "the bundle is $(mib "$size"), not under the $limit_mib MiB limit."
+fi
+say "OK: under the $limit_mib MiB limit. On a GPU machine: bash native-build/gpu-check.sh (carry target/gpu-bundle)."
