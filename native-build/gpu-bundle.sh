@@ -4,8 +4,8 @@
 #
 #   native-build/gpu-bundle.sh [--no-build] [--tar]
 #
-# Output: target/gpu-bundle/ (git-ignored), which the device tool carries to the GPU machine
-# (carry: target/gpu-bundle), where native-build/gpu-check.sh runs it. Layout:
+# Output: target/gpu-bundle/ (git-ignored), which is copied to the GPU machine with the working tree
+# (target/gpu-bundle), where native-build/gpu-check.sh runs it. Layout:
 #   runtime/            jlink'ed Java 17 (only the modules jdeps finds, see MODULES below)
 #   recjpq.jar recjpq-tests.jar
 #   lib/*.jar           runtime dependencies, native parts trimmed to linux-x86_64 and to what

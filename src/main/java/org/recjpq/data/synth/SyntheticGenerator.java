@@ -3,15 +3,14 @@ package org.recjpq.data.synth;
 import java.io.IOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Objects;
 import org.recjpq.RecjpqException;
+import org.recjpq.io.AtomicFiles;
 import org.recjpq.util.Progress;
 
 /**
@@ -149,7 +148,7 @@ public final class SyntheticGenerator {
         channel.force(true);
       }
       SynthStats stats = stats(config, world, pipeline, start);
-      publish(temp, target);
+      AtomicFiles.moveAtomically(temp, target);
       published = true;
       return stats;
     } catch (ClosedByInterruptException e) {
@@ -160,7 +159,7 @@ public final class SyntheticGenerator {
           "Cannot write " + target + " (" + reason(e) + "); the file was left as it was.", e);
     } finally {
       if (!published) {
-        deleteQuietly(temp);
+        AtomicFiles.deleteQuietly(temp);
       }
     }
   }
@@ -177,23 +176,7 @@ public final class SyntheticGenerator {
     }
   }
 
-  private static void publish(Path temp, Path target) throws IOException {
-    try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
   private static String reason(IOException e) {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-  }
-
-  private static void deleteQuietly(Path path) {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException | RuntimeException e) {
-      // Best effort: the original failure is the one to report.
-    }
   }
 }
