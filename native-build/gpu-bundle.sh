@@ -190,4 +190,4 @@ rm -rf "$work"
 if [ "$size" -ge $((limit_mib * 1048576)) ]; then
   die "the bundle is $(mib "$size"), not under the $limit_mib MiB limit."
 fi
-say "OK: under the $limit_mib MiB limit. On a GPU machine: bash native-build/gpu-check.sh (carry target/gpu-bundle)."
+say "OK: under the $limit_mib MiB limit. On a GPU machine: bash native-build/gpu-check.sh (with target/gpu-bundle copied along)."

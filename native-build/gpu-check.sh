@@ -34,7 +34,7 @@ main() {
   if [ -z "$bundle" ]; then
     echo "ERROR: no bundle found (looked for BUNDLE.txt in \$RECJPQ_BUNDLE, $here," \
       "$here/../target/gpu-bundle and $PWD/target/gpu-bundle). Make it on a build machine with" \
-      "native-build/gpu-bundle.sh and carry target/gpu-bundle."
+      "native-build/gpu-bundle.sh and copy target/gpu-bundle along."
     row bundle FAIL "not found"
     finish "$t0" 3
     return 3

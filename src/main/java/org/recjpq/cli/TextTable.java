@@ -32,11 +32,13 @@ final class TextTable {
       }
     }
     StringBuilder b = new StringBuilder();
-    line(b, header, w, false);
-    for (int i = 0; i < w.length; i++) {
-      b.append(i == 0 ? "" : "  ").append("-".repeat(w[i]));
+    if (java.util.Arrays.stream(header).anyMatch(h -> !h.isEmpty())) { // no header: key-value lines
+      line(b, header, w, false);
+      for (int i = 0; i < w.length; i++) {
+        b.append(i == 0 ? "" : "  ").append("-".repeat(w[i]));
+      }
+      b.append('\n');
     }
-    b.append('\n');
     for (String[] r : rows) {
       line(b, r, w, true);
     }
