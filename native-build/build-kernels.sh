@@ -14,9 +14,14 @@ if [ "${RECJPQ_SKIP_CUDA:-0}" = "1" ]; then
   say "RECJPQ_SKIP_CUDA=1: the CUDA kernels were NOT built (CPU engine only)."
   exit 0
 fi
-nvcc_bin="${CUDACXX:-}"
-[ -n "$nvcc_bin" ] || nvcc_bin="$(command -v nvcc || true)"
-[ -n "$nvcc_bin" ] || { [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc; } || true
+# nvcc: $CUDACXX, else the PATH, else $CUDA_HOME/bin (default /usr/local/cuda); first executable wins.
+nvcc_bin=""
+for candidate in "${CUDACXX:-}" "$(command -v nvcc 2>/dev/null || true)" "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc"; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+    nvcc_bin="$candidate"
+    break
+  fi
+done
 if [ -z "$nvcc_bin" ]; then
   say "nvcc not found: the CUDA kernels were NOT built. The CPU engine works; the CUDA engine will report itself unavailable."
   exit 0
