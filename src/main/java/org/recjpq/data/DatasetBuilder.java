@@ -1,5 +1,7 @@
 package org.recjpq.data;
 
+import java.nio.file.Path;
+import java.util.Arrays;
 import org.recjpq.RecjpqException;
 
 /**
@@ -14,13 +16,13 @@ public final class DatasetBuilder {
   public static SequenceDataset build(InteractionLog log, FilterOptions filter) {
     int n = log.size;
     boolean[] alive = new boolean[n];
-    java.util.Arrays.fill(alive, true);
+    Arrays.fill(alive, true);
     int[] userCount = new int[log.users.size()];
     int[] itemCount = new int[log.items.size()];
     // Filter until both minimums hold; one pass is enough without an item minimum.
     while (true) {
-      java.util.Arrays.fill(userCount, 0);
-      java.util.Arrays.fill(itemCount, 0);
+      Arrays.fill(userCount, 0);
+      Arrays.fill(itemCount, 0);
       for (int k = 0; k < n; k++) {
         if (alive[k]) {
           userCount[log.user[k]]++;
@@ -73,7 +75,7 @@ public final class DatasetBuilder {
     for (int u = 0; u < numUsers; u++) {
       offsets[u + 1] += offsets[u];
     }
-    int[] fill = java.util.Arrays.copyOf(offsets, numUsers);
+    int[] fill = Arrays.copyOf(offsets, numUsers);
     int[] order = new int[kept]; // interaction indices, by user, in file order (counting sort is stable)
     for (int k = 0; k < n; k++) {
       if (alive[k]) {
@@ -112,7 +114,7 @@ public final class DatasetBuilder {
    */
   public static SequenceDataset fromSequences(int[][] sequences) {
     InteractionLog.Builder b =
-        new InteractionLog.Builder(java.nio.file.Path.of("(in memory)"), Format.USER_LINES, true, true, false);
+        new InteractionLog.Builder(Path.of("(in memory)"), Format.USER_LINES, true, true, false);
     for (int u = 0; u < sequences.length; u++) {
       int uc = b.userCode(u + 1);
       for (int item : sequences[u]) {

@@ -234,37 +234,16 @@ final class ToolchainProbe {
       b.fill32(Float.floatToRawIntBits(0.25f));
       cublas.setMathMode(mode);
       try {
-        cublas.sgemmRowMajor(
-            false,
-            false,
-            size,
-            size,
-            size,
-            1f,
-            a.floats(0, count),
-            size,
-            b.floats(0, count),
-            size,
-            0f,
-            c.floats(0, count),
-            size);
+        Runnable gemm =
+            () ->
+                cublas.sgemmRowMajor(
+                    false, false, size, size, size, 1f, a.floats(0, count), size,
+                    b.floats(0, count), size, 0f, c.floats(0, count), size);
+        gemm.run(); // warm-up, untimed
         context.synchronize();
         long start = System.nanoTime();
         for (int r = 0; r < reps; r++) {
-          cublas.sgemmRowMajor(
-              false,
-              false,
-              size,
-              size,
-              size,
-              1f,
-              a.floats(0, count),
-              size,
-              b.floats(0, count),
-              size,
-              0f,
-              c.floats(0, count),
-              size);
+          gemm.run();
         }
         context.synchronize();
         double seconds = (System.nanoTime() - start) / 1e9;
