@@ -24,6 +24,7 @@ import picocli.CommandLine.ScopeType;
     subcommands = {
       DemoCommand.class,
       PrepareCommand.class,
+      AssignCodesCommand.class,
       SynthCommand.class,
       EvaluateCommand.class,
       CompareCommand.class,
@@ -35,6 +36,7 @@ import picocli.CommandLine.ScopeType;
       "  ./recjpq demo",
       "  ./recjpq synth --users 6000 --items 10000 --interactions 300000 --seed 42 --output synth.txt",
       "  ./recjpq prepare --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --output ml-1m.rjd",
+      "  ./recjpq assign-codes --input ml-1m.rjd --strategy svd --splits 8 --output ml-1m.codes",
       "  ./recjpq evaluate --input ml-1m.rjd --model mostpop --json",
       "  ./recjpq info",
       "",

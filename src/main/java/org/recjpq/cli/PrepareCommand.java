@@ -105,7 +105,8 @@ final class PrepareCommand implements Callable<Integer> {
     return String.format("%,d", v);
   }
 
-  private static long size(Path p) {
+  /** The size of {@code p} in bytes, or -1 when it cannot be read. */
+  static long size(Path p) {
     try {
       return Files.size(p);
     } catch (java.io.IOException e) {

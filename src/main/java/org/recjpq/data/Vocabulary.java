@@ -26,6 +26,50 @@ public abstract sealed class Vocabulary permits Vocabulary.Numeric, Vocabulary.T
   /** Whether external ids are integers. */
   public abstract boolean isNumeric();
 
+  /**
+   * A fingerprint of the whole vocabulary (kind, size and every id in order): the first 16 bytes of
+   * a SHA-256, in hex. Files derived from a dataset (codes, checkpoints) record it so that they are
+   * never applied to another dataset by mistake.
+   */
+  public String fingerprint() {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+    }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+    buf.put((byte) (isNumeric() ? 'N' : 'T')).putInt(size());
+    for (int i = 0; i < size(); i++) {
+      if (this instanceof Numeric n) {
+        if (buf.remaining() < 8) {
+          flush(sha, buf);
+        }
+        buf.putLong(n.id(i));
+      } else {
+        byte[] b = externalId(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (buf.remaining() < 4) {
+          flush(sha, buf);
+        }
+        buf.putInt(b.length);
+        flush(sha, buf);
+        sha.update(b);
+      }
+    }
+    flush(sha, buf);
+    byte[] d = sha.digest();
+    StringBuilder hex = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      hex.append(String.format("%02x", d[i]));
+    }
+    return hex.toString();
+  }
+
+  private static void flush(java.security.MessageDigest sha, java.nio.ByteBuffer buf) {
+    sha.update(buf.array(), 0, buf.position());
+    buf.clear();
+  }
+
   /** Integer external ids, sorted ascending. */
   public static final class Numeric extends Vocabulary {
     private final long[] ids;

@@ -63,7 +63,7 @@ class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "demo", "prepare", "synth", "evaluate", "compare", "info"})
+  @ValueSource(strings = {"", "demo", "prepare", "assign-codes", "synth", "evaluate", "compare", "info"})
   void everyCommandHasHelpWithRunnableExamples(String command) {
     Run r = command.isEmpty() ? run("--help") : run(command, "--help");
     assertEquals(0, r.code());
@@ -219,5 +219,28 @@ class CliTest {
     Run r = run("demo", "--users", "300", "--items", "500", "--interactions", "6000");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("mostpop") && r.out().contains("markov") && r.out().contains("ndcg@10"), r.out());
+  }
+
+  @Test
+  void assignCodesWritesAFileAndRejectsBadSplits() throws IOException {
+    Path in = goodPairs();
+    Path codes = dir.resolve("c.codes");
+    Run ok = run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "4", "--output",
+        codes.toString(), "--json");
+    assertEquals(0, ok.code(), ok.err());
+    JsonNode j = new ObjectMapper().readTree(ok.out());
+    assertEquals("svd", j.get("strategy").asText());
+    assertEquals(4, j.get("splits").asInt());
+    assertTrue(Files.size(codes) > 0);
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "0",
+        "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: The number of splits m must be between 1 and 256, found 0.");
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "8", "--dim",
+        "100", "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: The embedding size d = 100 is not divisible by the number of splits m = 8");
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "pca",
+        "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: Unknown code strategy 'pca'");
+    assertTrue(Files.notExists(dir.resolve("x.codes")));
   }
 }

@@ -1,6 +1,7 @@
 package org.recjpq.data.synth;
 
 import java.util.Arrays;
+import org.recjpq.util.SplitMix64;
 
 /**
  * The hidden structure of a synthetic data set, built once from the configuration and then only

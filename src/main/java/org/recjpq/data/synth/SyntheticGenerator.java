@@ -12,6 +12,7 @@ import java.util.Objects;
 import org.recjpq.RecjpqException;
 import org.recjpq.io.AtomicFiles;
 import org.recjpq.util.Progress;
+import org.recjpq.util.SplitMix64;
 
 /**
  * Synthetic interaction data with planted sequential structure, written as SASRec pairs: one {@code
@@ -178,5 +179,20 @@ public final class SyntheticGenerator {
 
   private static String reason(IOException e) {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  /**
+   * The hidden cluster of every item, for evaluating what models and codes learn:
+   * {@code result[item - 1]} is the cluster (0-based) of 1-based item id {@code item}.
+   */
+  public static int[] plantedClusters(SynthConfig config) {
+    SynthWorld world = new SynthWorld(config);
+    int[] cluster = new int[config.items()];
+    for (int c = 0; c < config.clusters(); c++) {
+      for (int item : world.clusterItems(c)) {
+        cluster[item - 1] = c;
+      }
+    }
+    return cluster;
   }
 }

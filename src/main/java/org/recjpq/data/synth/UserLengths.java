@@ -1,5 +1,7 @@
 package org.recjpq.data.synth;
 
+import org.recjpq.util.SplitMix64;
+
 /**
  * The number of interactions of each user, in user order, without storing them: user u gets {@code
  * minLength} plus its share of the remaining interactions, proportional to a log-normal weight

@@ -1,5 +1,7 @@
 package org.recjpq.data.synth;
 
+import org.recjpq.util.SplitMix64;
+
 /**
  * One user's walk over the hidden cluster chain, emitting items. The walk of user u depends only on
  * (seed, u): its random stream is {@code SplitMix64.key(seed, STREAM_WALKS, u)}. Reused for many

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.recjpq.util.SplitMix64;
 
 /** The building blocks: number formatting, user lengths, the RNG and the cluster draws. */
 class SynthInternalsTest {
