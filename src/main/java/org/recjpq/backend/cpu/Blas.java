@@ -196,6 +196,35 @@ public final class Blas {
         ldc);
   }
 
+  /**
+   * {@code C = alpha * op(A) * op(B) + beta * C} on off-heap CPU buffers (no copy: OpenBLAS works
+   * on the buffers' memory), row-major, each matrix starting at its view's first element. Same
+   * conventions as the array version.
+   */
+  public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CpuBuf a,
+      int lda, CpuBuf b, int ldb, float beta, CpuBuf c, int ldc) {
+    if (m < 0 || n < 0 || k < 0) {
+      throw new IllegalArgumentException(
+          "GEMM sizes must not be negative, but m = " + m + ", n = " + n + ", k = " + k + ".");
+    }
+    checkMatrix("A", a.size, 0, lda, transA ? k : m, transA ? m : k);
+    checkMatrix("B", b.size, 0, ldb, transB ? n : k, transB ? k : n);
+    checkMatrix("C", c.size, 0, ldc, m, n);
+    Availability status = status();
+    if (!status.available()) {
+      throw new IllegalStateException(
+          "OpenBLAS is not available, so Blas.sgemm cannot run. " + status.description());
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    openblas_nolapack.cblas_sgemm(
+        openblas_nolapack.CblasRowMajor,
+        transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+        transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+        m, n, k, alpha, a.pointer(), lda, b.pointer(), ldb, beta, c.pointer(), ldc);
+  }
+
   /** Plain {@code C = A * B} with dense row-major arrays (no offsets, tight leading dimensions). */
   public static void sgemm(int m, int n, int k, float[] a, float[] b, float[] c) {
     sgemm(
@@ -230,6 +259,11 @@ public final class Blas {
     if (array == null) {
       throw new IllegalArgumentException("Matrix " + name + " is null.");
     }
+    checkMatrix(name, array.length, offset, ld, rows, cols);
+  }
+
+  private static void checkMatrix(
+      String name, long arrayLength, long offset, int ld, int rows, int cols) {
     if (ld < Math.max(1, cols)) {
       throw new IllegalArgumentException(
           "The leading dimension of "
@@ -242,19 +276,19 @@ public final class Blas {
               + Math.max(1, cols)
               + ".");
     }
-    if (offset < 0 || offset > array.length) {
+    if (offset < 0 || offset > arrayLength) {
       throw new IllegalArgumentException(
           "The offset of "
               + name
               + " is "
               + offset
               + ", outside its array of length "
-              + array.length
+              + arrayLength
               + ".");
     }
     if (rows > 0 && cols > 0) {
       long last = offset + (long) (rows - 1) * ld + cols - 1;
-      if (last >= array.length) {
+      if (last >= arrayLength) {
         throw new IllegalArgumentException(
             "Matrix "
                 + name
@@ -269,7 +303,7 @@ public final class Blas {
                 + ") needs "
                 + (last + 1)
                 + " elements, but its array has "
-                + array.length
+                + arrayLength
                 + ".");
       }
     }

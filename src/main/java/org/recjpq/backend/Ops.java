@@ -1,0 +1,216 @@
+package org.recjpq.backend;
+
+/**
+ * Every numeric operation the models need, as forward/backward pairs: the contract that the CPU
+ * engine ({@code backend.cpu}, the specification) and the CUDA engine ({@code backend.cuda})
+ * implement, and that one abstract test suite checks on both.
+ *
+ * <h2>Conventions</h2>
+ *
+ * <ul>
+ *   <li><b>Argument order.</b> Forward: outputs, saved-for-backward, inputs, weights, sizes.
+ *       Backward: input gradients, weight gradients, upstream gradient, saved, inputs, weights,
+ *       sizes.
+ *   <li><b>Accumulation.</b> Parameter gradients ACCUMULATE ({@code +=}), so one zero-fill of the
+ *       flat gradient buffer starts a step. Activation gradients OVERWRITE, except along the
+ *       residual stream: {@link #layerNormBackward} adds into {@code dIn}, because its input is
+ *       the residual stream, which also receives the gradient of the skip connection.
+ *   <li><b>Layout.</b> Row-major. Weight matrices multiply as {@code x @ W} ({@code W[in][out]}).
+ *       Sequences are (batch, length, dim). Codebooks are (m, 256, s) with {@code d = m·s}; codes
+ *       are (N, m) bytes; item {@code i}'s embedding is the concatenation over k of
+ *       {@code codebooks[k][codes[i][k]]}.
+ *   <li><b>PAD and ignored rows.</b> An item id below 0 is PAD: embeds to zeros, receives no
+ *       gradient, is masked as an attention key, and its query row of attention outputs zeros. A
+ *       target below 0 marks a row that a loss ignores (no loss, zero gradient).
+ *   <li><b>Losses</b> return the mean loss over non-ignored rows (as a double on the host), and
+ *       their gradients already carry that 1/rows factor.
+ *   <li><b>Randomness</b> (dropout, negatives) comes from {@link CounterRng}: identical on every
+ *       engine.
+ *   <li><b>Aliasing.</b> Outputs may not alias inputs unless a method says so.
+ * </ul>
+ */
+public interface Ops extends AutoCloseable {
+
+  /** Engine name, e.g. "cpu". */
+  String name();
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  /** A zero-filled float buffer of {@code n} elements. */
+  Buf alloc(long n);
+
+  /** A zero-filled int buffer. */
+  IntBuf allocInts(long n);
+
+  /** A zero-filled byte buffer. */
+  ByteBuf allocBytes(long n);
+
+  void upload(Buf dst, float[] src);
+
+  void download(float[] dst, Buf src);
+
+  void upload(IntBuf dst, int[] src);
+
+  void download(int[] dst, IntBuf src);
+
+  void upload(ByteBuf dst, byte[] src);
+
+  /** Sets every element to {@code value}. */
+  void fill(Buf x, float value);
+
+  /** {@code dst = src} (same size). */
+  void copy(Buf dst, Buf src);
+
+  /** {@code x *= alpha}. */
+  void scale(Buf x, float alpha);
+
+  /** Σ x², in double. */
+  double sumOfSquares(Buf x);
+
+  /** Whether any element is NaN or infinite. */
+  boolean hasNonFinite(Buf x);
+
+  // ---- embeddings ------------------------------------------------------------------------
+
+  /** {@code out[r] = table[ids[r]]}, zeros where {@code ids[r] < 0}. out (rows, dim). */
+  void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim);
+
+  /** {@code dTable[ids[r]] += dOut[r]} for non-PAD rows. */
+  void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim);
+
+  /**
+   * RecJPQ embedding: {@code out[r] = concat_k codebooks[k][codes[ids[r]][k]]}, zeros for PAD.
+   * out (rows, splits·subDim); codes (N, splits); codebooks (splits, 256, subDim).
+   */
+  void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim);
+
+  /** {@code dCodebooks[k][codes[ids[r]][k]] += dOut[r][k·s:(k+1)·s]} for non-PAD rows. */
+  void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim);
+
+  /**
+   * {@code out[b][t] = inScale · in[b][t] + positions[t]} for non-PAD positions, 0 at PAD
+   * ({@code ids[b·len + t] < 0}). out, in (batch, len, dim); positions (len, dim). out may alias in.
+   */
+  void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim);
+
+  /** {@code dIn = inScale · dOut} (0 at PAD), {@code dPositions[t] += Σ_b dOut[b][t]} over non-PAD. */
+  void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim);
+
+  /** Zeroes the rows where {@code ids[r] < 0} (PAD), in place. x (rows, dim). */
+  void maskPadRows(Buf x, IntBuf ids, int rows, int dim);
+
+  // ---- normalisation, dense layers, activations --------------------------------------------
+
+  /**
+   * Layer norm over the last dimension: {@code out = (in - mean) · rstd · gamma + beta} with the
+   * biased variance and {@code rstd = 1 / sqrt(var + eps)}. Saves mean and rstd (rows).
+   */
+  void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps);
+
+  /** Backward of {@link #layerNormForward}; {@code dIn +=} (residual stream), dGamma/dBeta {@code +=}. */
+  void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma, int rows, int dim);
+
+  /** {@code out = in @ weight + bias} (bias may be null). in (rows, inDim), weight (inDim, outDim). */
+  void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim);
+
+  /**
+   * Backward of {@link #linearForward}: {@code dIn = dOut @ weightᵀ} (overwrite; skipped when dIn
+   * is null), {@code dWeight += inᵀ @ dOut}, {@code dBias += Σ_rows dOut} (skipped when null).
+   */
+  void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim, int outDim);
+
+  /** {@code out = act(in)} elementwise; out may alias in only for RELU. */
+  void activationForward(Buf out, Buf in, Activation act);
+
+  /** {@code dIn = dOut · act'(in)} elementwise (overwrite). */
+  void activationBackward(Buf dIn, Buf dOut, Buf in, Activation act);
+
+  /** {@code out = a + b}; out may alias a or b. */
+  void add(Buf out, Buf a, Buf b);
+
+  /** {@code y += x}. */
+  void addInPlace(Buf y, Buf x);
+
+  // ---- attention ---------------------------------------------------------------------------
+
+  /**
+   * Multi-head scaled dot-product attention on projected q, k, v (batch, len, dim), heads
+   * splitting dim into {@code dim/heads} columns: {@code probs = softmax(q kᵀ / sqrt(dim/heads))}
+   * with keys masked where {@code ids < 0} (PAD) and, when causal, where key position > query
+   * position; {@code out = probs v}. PAD query rows give zero outputs and zero probabilities.
+   * Saves probs (batch, heads, len, len).
+   */
+  void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
+      int heads, boolean causal);
+
+  /** Backward of {@link #attentionForward}: dq, dk, dv overwritten; nothing flows from PAD query rows. */
+  void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
+      int batch, int len, int dim, int heads, boolean causal);
+
+  // ---- dropout -----------------------------------------------------------------------------
+
+  /**
+   * Inverted dropout: element i is kept when {@code CounterRng.uniform(seed, stream, i) >= p},
+   * {@code out = keep ? in / (1 - p) : 0}. {@code p = 0} copies. out may alias in.
+   */
+  void dropoutForward(Buf out, Buf in, float p, long seed, long stream);
+
+  /** {@code dIn = keep ? dOut / (1 - p) : 0} with the same mask (recomputed, not stored). */
+  void dropoutBackward(Buf dIn, Buf dOut, float p, long seed, long stream);
+
+  // ---- scoring heads and losses --------------------------------------------------------------
+
+  /**
+   * Scores of given items: {@code scores[r][c] = h[r] · e(items[r·cols + c])} with e from a dense
+   * table (N, dim). Rows whose {@code targets[r] < 0} get 0. h (rows, dim).
+   */
+  void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim);
+
+  /** Backward: {@code dH = Σ_c dScores[r][c] e(item)} (overwrite), {@code dTable[item] += dScores[r][c] h[r]}. */
+  void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets, Buf table,
+      int rows, int cols, int dim);
+
+  /** As {@link #sampledScoresDense} with RecJPQ item embeddings. */
+  void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks, int rows,
+      int cols, int splits, int subDim);
+
+  /** Backward of {@link #sampledScoresJpq}; dCodebooks {@code +=}. */
+  void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
+      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim);
+
+  /**
+   * gBCE over scores (rows, 1 + n): column 0 is the positive, columns 1..n the negatives.
+   * {@code row_loss = (beta·softplus(-s_pos) + Σ softplus(s_neg)) / (n + 1)}; beta = 1 is BCE.
+   * Returns the mean over rows with {@code targets[r] >= 0} and writes dScores (overwrite).
+   */
+  double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta);
+
+  /**
+   * Sampled softmax: logits = scores - logQ (same shape (rows, 1 + n)), row_loss =
+   * logsumexp(logits) - logits[0]; mean over non-ignored rows; dScores overwritten.
+   */
+  double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives);
+
+  /**
+   * Exact softmax cross-entropy over all N items of a dense table, streamed in tiles (never rows ×
+   * N logits): returns the mean loss, {@code dH} overwritten, {@code dTable +=}.
+   */
+  double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems, int dim);
+
+  /** The same over RecJPQ items; {@code dCodebooks +=}. The engine picks the tile strategy. */
+  double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks, int rows,
+      int numItems, int splits, int subDim);
+
+  // ---- optimizer ---------------------------------------------------------------------------
+
+  /**
+   * One Adam(W) step over flat buffers, t = step (1-based): {@code m = β1 m + (1-β1) g},
+   * {@code v = β2 v + (1-β2) g²}, {@code p -= lr·wd·p + lr·m̂/(sqrt(v̂) + eps)} with bias-corrected
+   * m̂, v̂ (wd = 0 is Adam; decoupled decay otherwise).
+   */
+  void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, int step);
+
+  @Override
+  void close();
+}

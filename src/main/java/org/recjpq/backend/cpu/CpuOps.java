@@ -1,0 +1,581 @@
+package org.recjpq.backend.cpu;
+
+import static org.recjpq.backend.cpu.CpuBuf.of;
+
+import org.recjpq.backend.Activation;
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.ByteBuf;
+import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.util.Parallel;
+
+/**
+ * The CPU engine: the specification every other engine is tested against. Plain loops over rows,
+ * multi-threaded with {@link Parallel}, GEMMs through OpenBLAS on off-heap buffers ({@link
+ * CpuBuf}). Attention lives in {@link CpuAttention}, the losses and scoring heads in {@link
+ * CpuLosses}; everything else is here. Each output element is computed by one thread in a fixed
+ * order, so results do not depend on the thread count (OpenBLAS GEMMs aside, whose blocking may).
+ */
+public final class CpuOps implements Ops {
+  final int threads;
+
+  /** An engine using {@code threads} worker threads for its own loops. */
+  public CpuOps(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    this.threads = threads;
+  }
+
+  /** An engine using every available processor. */
+  public CpuOps() {
+    this(Runtime.getRuntime().availableProcessors());
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  @Override
+  public CpuBuf alloc(long n) {
+    return CpuBuf.allocate(n);
+  }
+
+  @Override
+  public CpuIntBuf allocInts(long n) {
+    return new CpuIntBuf(new int[Math.toIntExact(n)], 0, (int) n);
+  }
+
+  @Override
+  public CpuByteBuf allocBytes(long n) {
+    return new CpuByteBuf(new byte[Math.toIntExact(n)]);
+  }
+
+  @Override
+  public void upload(Buf dst, float[] src) {
+    of(dst).put(src);
+  }
+
+  @Override
+  public void download(float[] dst, Buf src) {
+    CpuBuf s = of(src);
+    if (dst.length != s.size) {
+      throw new IllegalArgumentException("expected " + s.size + " floats, got room for " + dst.length);
+    }
+    s.data.get(s.offset, dst, 0, s.size);
+  }
+
+  @Override
+  public void upload(IntBuf dst, int[] src) {
+    CpuIntBuf d = CpuIntBuf.of(dst);
+    if (src.length != d.size) {
+      throw new IllegalArgumentException("expected " + d.size + " ints, got " + src.length);
+    }
+    System.arraycopy(src, 0, d.data, d.offset, d.size);
+  }
+
+  @Override
+  public void download(int[] dst, IntBuf src) {
+    CpuIntBuf s = CpuIntBuf.of(src);
+    if (dst.length != s.size) {
+      throw new IllegalArgumentException("expected " + s.size + " ints, got room for " + dst.length);
+    }
+    System.arraycopy(s.data, s.offset, dst, 0, s.size);
+  }
+
+  @Override
+  public void upload(ByteBuf dst, byte[] src) {
+    CpuByteBuf d = CpuByteBuf.of(dst);
+    if (src.length != d.data.length) {
+      throw new IllegalArgumentException("expected " + d.data.length + " bytes, got " + src.length);
+    }
+    System.arraycopy(src, 0, d.data, 0, src.length);
+  }
+
+  @Override
+  public void fill(Buf x, float value) {
+    CpuBuf b = of(x);
+    forChunks(b.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        b.data.put(b.offset + i, value);
+      }
+    });
+  }
+
+  @Override
+  public void copy(Buf dst, Buf src) {
+    CpuBuf d = of(dst);
+    CpuBuf s = of(src);
+    sameSize(d, s);
+    forChunks(d.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        d.data.put(d.offset + i, s.data.get(s.offset + i));
+      }
+    });
+  }
+
+  @Override
+  public void scale(Buf x, float alpha) {
+    CpuBuf b = of(x);
+    forChunks(b.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        b.data.put(b.offset + i, alpha * b.data.get(b.offset + i));
+      }
+    });
+  }
+
+  @Override
+  public double sumOfSquares(Buf x) {
+    CpuBuf b = of(x);
+    int chunk = 1 << 16;
+    int chunks = (b.size + chunk - 1) / chunk;
+    double[] part = new double[chunks];
+    Parallel.forRange(chunks, threads, 1, (from, to) -> {
+      for (int c = from; c < to; c++) {
+        double s = 0;
+        for (int i = c * chunk, end = Math.min(b.size, i + chunk); i < end; i++) {
+          double v = b.data.get(b.offset + i);
+          s += v * v;
+        }
+        part[c] = s;
+      }
+    });
+    double sum = 0;
+    for (double p : part) {
+      sum += p; // fixed order: independent of the thread count
+    }
+    return sum;
+  }
+
+  @Override
+  public boolean hasNonFinite(Buf x) {
+    CpuBuf b = of(x);
+    for (int i = 0; i < b.size; i++) {
+      if (!Float.isFinite(b.data.get(b.offset + i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- embeddings ------------------------------------------------------------------------
+
+  @Override
+  public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
+    CpuBuf o = of(out);
+    CpuBuf t = of(table);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    Parallel.forRange(rows, threads, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int item = id.get(r);
+        int ob = o.offset + r * dim;
+        if (item < 0) {
+          for (int j = 0; j < dim; j++) {
+            o.data.put(ob + j, 0f);
+          }
+        } else {
+          int tb = t.offset + item * dim;
+          for (int j = 0; j < dim; j++) {
+            o.data.put(ob + j, t.data.get(tb + j));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim) {
+    CpuBuf dt = of(dTable);
+    CpuBuf d = of(dOut);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    // Serial scatter-add in row order: deterministic, and rows that share an item never race.
+    for (int r = 0; r < rows; r++) {
+      int item = id.get(r);
+      if (item < 0) {
+        continue;
+      }
+      int tb = dt.offset + item * dim;
+      int db = d.offset + r * dim;
+      for (int j = 0; j < dim; j++) {
+        dt.data.put(tb + j, dt.data.get(tb + j) + d.data.get(db + j));
+      }
+    }
+  }
+
+  @Override
+  public void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
+    CpuBuf o = of(out);
+    CpuBuf cb = of(codebooks);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    byte[] code = CpuByteBuf.of(codes).data;
+    int dim = splits * subDim;
+    Parallel.forRange(rows, threads, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int item = id.get(r);
+        int ob = o.offset + r * dim;
+        for (int k = 0; k < splits; k++) {
+          if (item < 0) {
+            for (int j = 0; j < subDim; j++) {
+              o.data.put(ob + k * subDim + j, 0f);
+            }
+          } else {
+            int sub = code[item * splits + k] & 0xff;
+            int cbase = cb.offset + (k * 256 + sub) * subDim;
+            for (int j = 0; j < subDim; j++) {
+              o.data.put(ob + k * subDim + j, cb.data.get(cbase + j));
+            }
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits,
+      int subDim) {
+    CpuBuf dc = of(dCodebooks);
+    CpuBuf d = of(dOut);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    byte[] code = CpuByteBuf.of(codes).data;
+    int dim = splits * subDim;
+    // Parallel over splits: split k only writes codebook k, so threads never share a row; rows
+    // are added in order, so the sums are deterministic.
+    Parallel.forRange(splits, threads, 1, (from, to) -> {
+      for (int k = from; k < to; k++) {
+        for (int r = 0; r < rows; r++) {
+          int item = id.get(r);
+          if (item < 0) {
+            continue;
+          }
+          int sub = code[item * splits + k] & 0xff;
+          int cbase = dc.offset + (k * 256 + sub) * subDim;
+          int db = d.offset + r * dim + k * subDim;
+          for (int j = 0; j < subDim; j++) {
+            dc.data.put(cbase + j, dc.data.get(cbase + j) + d.data.get(db + j));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim) {
+    CpuBuf o = of(out);
+    CpuBuf x = of(in);
+    CpuBuf p = of(positions);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    Parallel.forRange(batch * len, threads, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int t = r % len;
+        boolean pad = id.get(r) < 0;
+        for (int j = 0; j < dim; j++) {
+          float v = pad ? 0f : inScale * x.data.get(x.offset + r * dim + j) + p.data.get(p.offset + t * dim + j);
+          o.data.put(o.offset + r * dim + j, v);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len,
+      int dim) {
+    CpuBuf di = of(dIn);
+    CpuBuf dp = of(dPositions);
+    CpuBuf d = of(dOut);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    Parallel.forRange(batch * len, threads, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        boolean pad = id.get(r) < 0;
+        for (int j = 0; j < dim; j++) {
+          di.data.put(di.offset + r * dim + j, pad ? 0f : inScale * d.data.get(d.offset + r * dim + j));
+        }
+      }
+    });
+    Parallel.forRange(len, threads, (from, to) -> { // each position row summed over the batch in order
+      for (int t = from; t < to; t++) {
+        for (int b = 0; b < batch; b++) {
+          int r = b * len + t;
+          if (id.get(r) < 0) {
+            continue;
+          }
+          for (int j = 0; j < dim; j++) {
+            int pi = dp.offset + t * dim + j;
+            dp.data.put(pi, dp.data.get(pi) + d.data.get(d.offset + r * dim + j));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
+    CpuBuf b = of(x);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    Parallel.forRange(rows, threads, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        if (id.get(r) < 0) {
+          for (int j = 0; j < dim; j++) {
+            b.data.put(b.offset + r * dim + j, 0f);
+          }
+        }
+      }
+    });
+  }
+
+  // ---- normalisation, dense layers, activations --------------------------------------------
+
+  @Override
+  public void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps) {
+    CpuNorm.forward(this, of(out), of(mean), of(rstd), of(in), of(gamma), of(beta), rows, dim, eps);
+  }
+
+  @Override
+  public void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma,
+      int rows, int dim) {
+    CpuNorm.backward(this, of(dIn), of(dGamma), of(dBeta), of(dOut), of(in), of(mean), of(rstd), of(gamma), rows, dim);
+  }
+
+  @Override
+  public void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
+    CpuBuf o = of(out);
+    if (bias != null) {
+      CpuBuf b = of(bias);
+      Parallel.forRange(rows, threads, (from, to) -> {
+        for (int r = from; r < to; r++) {
+          for (int j = 0; j < outDim; j++) {
+            o.data.put(o.offset + r * outDim + j, b.data.get(b.offset + j));
+          }
+        }
+      });
+    }
+    Blas.sgemm(false, false, rows, outDim, inDim, 1f, of(in), inDim, of(weight), outDim, bias != null ? 1f : 0f,
+        o, outDim);
+  }
+
+  @Override
+  public void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim,
+      int outDim) {
+    CpuBuf d = of(dOut);
+    if (dIn != null) {
+      Blas.sgemm(false, true, rows, inDim, outDim, 1f, d, outDim, of(weight), outDim, 0f, of(dIn), inDim);
+    }
+    Blas.sgemm(true, false, inDim, outDim, rows, 1f, of(in), inDim, d, outDim, 1f, of(dWeight), outDim);
+    if (dBias != null) {
+      CpuBuf db = of(dBias);
+      Parallel.forRange(outDim, threads, (from, to) -> {
+        for (int j = from; j < to; j++) {
+          double s = 0;
+          for (int r = 0; r < rows; r++) {
+            s += d.data.get(d.offset + r * outDim + j);
+          }
+          db.data.put(db.offset + j, db.data.get(db.offset + j) + (float) s);
+        }
+      });
+    }
+  }
+
+  @Override
+  public void activationForward(Buf out, Buf in, Activation act) {
+    CpuBuf o = of(out);
+    CpuBuf x = of(in);
+    sameSize(o, x);
+    forChunks(o.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        float u = x.data.get(x.offset + i);
+        o.data.put(o.offset + i, act == Activation.RELU ? Math.max(u, 0f) : CpuMath.gelu(u));
+      }
+    });
+  }
+
+  @Override
+  public void activationBackward(Buf dIn, Buf dOut, Buf in, Activation act) {
+    CpuBuf di = of(dIn);
+    CpuBuf d = of(dOut);
+    CpuBuf x = of(in);
+    sameSize(di, x);
+    forChunks(di.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        float u = x.data.get(x.offset + i);
+        float g = d.data.get(d.offset + i);
+        di.data.put(di.offset + i, act == Activation.RELU ? (u > 0f ? g : 0f) : g * CpuMath.geluGrad(u));
+      }
+    });
+  }
+
+  @Override
+  public void add(Buf out, Buf a, Buf b) {
+    CpuBuf o = of(out);
+    CpuBuf x = of(a);
+    CpuBuf y = of(b);
+    sameSize(o, x);
+    sameSize(o, y);
+    forChunks(o.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        o.data.put(o.offset + i, x.data.get(x.offset + i) + y.data.get(y.offset + i));
+      }
+    });
+  }
+
+  @Override
+  public void addInPlace(Buf y, Buf x) {
+    add(y, y, x);
+  }
+
+  // ---- attention ---------------------------------------------------------------------------
+
+  @Override
+  public void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
+      int heads, boolean causal) {
+    CpuAttention.forward(this, of(out), of(probs), of(q), of(k), of(v), CpuIntBuf.of(ids), batch, len, dim, heads,
+        causal);
+  }
+
+  @Override
+  public void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
+      int batch, int len, int dim, int heads, boolean causal) {
+    CpuAttention.backward(this, of(dq), of(dk), of(dv), of(dOut), of(probs), of(q), of(k), of(v), CpuIntBuf.of(ids),
+        batch, len, dim, heads, causal);
+  }
+
+  // ---- dropout -----------------------------------------------------------------------------
+
+  @Override
+  public void dropoutForward(Buf out, Buf in, float p, long seed, long stream) {
+    dropout(of(out), of(in), p, seed, stream);
+  }
+
+  @Override
+  public void dropoutBackward(Buf dIn, Buf dOut, float p, long seed, long stream) {
+    dropout(of(dIn), of(dOut), p, seed, stream);
+  }
+
+  private void dropout(CpuBuf o, CpuBuf x, float p, long seed, long stream) {
+    sameSize(o, x);
+    if (!(p >= 0f && p < 1f)) {
+      throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+    }
+    float keepScale = 1f / (1f - p);
+    forChunks(o.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        boolean keep = p == 0f || CounterRng.uniform(seed, stream, i) >= p;
+        o.data.put(o.offset + i, keep ? x.data.get(x.offset + i) * keepScale : 0f);
+      }
+    });
+  }
+
+  // ---- scoring heads and losses --------------------------------------------------------------
+
+  @Override
+  public void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols,
+      int dim) {
+    CpuLosses.sampledScores(this, of(scores), of(h), CpuIntBuf.of(items), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets,
+      Buf table, int rows, int cols, int dim) {
+    CpuLosses.sampledScoresBackward(this, of(dH), of(dTable), of(dScores), of(h), CpuIntBuf.of(items),
+        CpuIntBuf.of(targets), CpuLosses.ItemTable.dense(of(table), dim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks,
+      int rows, int cols, int splits, int subDim) {
+    CpuLosses.sampledScores(this, of(scores), of(h), CpuIntBuf.of(items), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
+      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim) {
+    CpuLosses.sampledScoresBackward(this, of(dH), of(dCodebooks), of(dScores), of(h), CpuIntBuf.of(items),
+        CpuIntBuf.of(targets), CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows,
+        cols);
+  }
+
+  @Override
+  public double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
+    return CpuLosses.bce(this, of(dScores), of(scores), CpuIntBuf.of(targets), rows, negatives, beta);
+  }
+
+  @Override
+  public double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
+    return CpuLosses.sampledSoftmax(this, of(dScores), of(scores), of(logQ), CpuIntBuf.of(targets), rows, negatives);
+  }
+
+  @Override
+  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems,
+      int dim) {
+    return CpuLosses.fullCrossEntropy(this, of(dH), of(dTable), of(h), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim), rows, numItems);
+  }
+
+  @Override
+  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
+      int rows, int numItems, int splits, int subDim) {
+    return CpuLosses.fullCrossEntropy(this, of(dH), of(dCodebooks), of(h), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows, numItems);
+  }
+
+  // ---- optimizer ---------------------------------------------------------------------------
+
+  @Override
+  public void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, int step) {
+    CpuBuf p = of(params);
+    CpuBuf g = of(grads);
+    CpuBuf mm = of(m);
+    CpuBuf vv = of(v);
+    sameSize(p, g);
+    sameSize(p, mm);
+    sameSize(p, vv);
+    if (step < 1) {
+      throw new IllegalArgumentException("Adam steps count from 1, got " + step);
+    }
+    double c1 = 1.0 - Math.pow(beta1, step);
+    double c2 = 1.0 - Math.pow(beta2, step);
+    forChunks(p.size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        float gi = g.data.get(g.offset + i);
+        float mi = beta1 * mm.data.get(mm.offset + i) + (1f - beta1) * gi;
+        float vi = beta2 * vv.data.get(vv.offset + i) + (1f - beta2) * gi * gi;
+        mm.data.put(mm.offset + i, mi);
+        vv.data.put(vv.offset + i, vi);
+        float pi = p.data.get(p.offset + i);
+        double update = lr * (double) weightDecay * pi + lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+        p.data.put(p.offset + i, (float) (pi - update));
+      }
+    });
+  }
+
+  /** The update Adam would make to one element, for tests: the golden files check it directly. */
+  static double adamDelta(float param, float mNew, float vNew, float lr, float eps, float weightDecay, int step,
+      float beta1, float beta2) {
+    double c1 = 1.0 - Math.pow(beta1, step);
+    double c2 = 1.0 - Math.pow(beta2, step);
+    return -(lr * (double) weightDecay * param + lr * (mNew / c1) / (Math.sqrt(vNew / c2) + eps));
+  }
+
+  @Override
+  public void close() {
+    // buffers are garbage-collected; nothing else is held
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** Runs {@code body} over [0, n) in chunks of 16k elements on this engine's threads. */
+  void forChunks(long n, Parallel.RangeBody body) {
+    Parallel.forRange((int) n, threads, 1 << 14, body);
+  }
+
+  private static void sameSize(CpuBuf a, CpuBuf b) {
+    if (a.size != b.size) {
+      throw new IllegalArgumentException("buffer sizes differ: " + a.size + " and " + b.size);
+    }
+  }
+}
