@@ -547,17 +547,17 @@ public final class CpuOps implements Ops {
         mm.data.put(mm.offset + i, mi);
         vv.data.put(vv.offset + i, vi);
         float pi = p.data.get(p.offset + i);
-        double update = lr * (double) weightDecay * pi + lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
-        p.data.put(p.offset + i, (float) (pi - update));
+        p.data.put(p.offset + i, (float) (pi + adamDelta(pi, mi, vi, lr, eps, weightDecay, c1, c2)));
       }
     });
   }
 
-  /** The update Adam would make to one element, for tests: the golden files check it directly. */
-  static double adamDelta(float param, float mNew, float vNew, float lr, float eps, float weightDecay, int step,
-      float beta1, float beta2) {
-    double c1 = 1.0 - Math.pow(beta1, step);
-    double c2 = 1.0 - Math.pow(beta2, step);
+  /**
+   * The change Adam(W) makes to one parameter, {@code -lr·wd·p - lr·m̂/(sqrt(v̂) + eps)} with
+   * {@code m̂ = m/c1}, {@code v̂ = v/c2} (c = 1 - β^t), in double; the golden files check it directly.
+   */
+  static double adamDelta(float param, float mNew, float vNew, float lr, float eps, float weightDecay, double c1,
+      double c2) {
     return -(lr * (double) weightDecay * param + lr * (mNew / c1) / (Math.sqrt(vNew / c2) + eps));
   }
 
