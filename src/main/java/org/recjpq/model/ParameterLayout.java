@@ -1,0 +1,80 @@
+package org.recjpq.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.recjpq.backend.Buf;
+
+/**
+ * The table of a flat parameter buffer (DESIGN §4): every tensor's name, shape and offset, in
+ * order, tiling {@code [0, size())} exactly. Parameters, gradients and Adam's two moments are four
+ * buffers of the same layout, so the optimizer is one call, zero-grad one fill, and a checkpoint is
+ * a header plus buffers.
+ */
+public final class ParameterLayout {
+  /** One tensor of the layout. */
+  public record Entry(String name, int[] shape, long offset, long size) {
+    @Override
+    public String toString() {
+      return name + Arrays.toString(shape) + "@" + offset;
+    }
+  }
+
+  private final List<Entry> entries = new ArrayList<>();
+  private final Map<String, Entry> byName = new LinkedHashMap<>();
+  private long size;
+
+  /** Appends a tensor and returns its entry. */
+  public Entry add(String name, int... shape) {
+    if (byName.containsKey(name)) {
+      throw new IllegalArgumentException("duplicate parameter " + name);
+    }
+    long n = 1;
+    for (int d : shape) {
+      if (d <= 0) {
+        throw new IllegalArgumentException(name + " has a non-positive dimension: " + Arrays.toString(shape));
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    Entry e = new Entry(name, shape.clone(), size, n);
+    entries.add(e);
+    byName.put(name, e);
+    size += n;
+    return e;
+  }
+
+  /** Total number of floats. */
+  public long size() {
+    return size;
+  }
+
+  public List<Entry> entries() {
+    return Collections.unmodifiableList(entries);
+  }
+
+  public Entry entry(String name) {
+    Entry e = byName.get(name);
+    if (e == null) {
+      throw new IllegalArgumentException("no parameter " + name + " in " + byName.keySet());
+    }
+    return e;
+  }
+
+  /** The tensor {@code name} as a view of {@code flat} (a buffer of this layout). */
+  public Buf view(Buf flat, String name) {
+    return view(flat, entry(name));
+  }
+
+  /** The tensor {@code e} as a view of {@code flat}. */
+  public static Buf view(Buf flat, Entry e) {
+    return flat.slice(e.offset(), e.size());
+  }
+
+  /** Largest single tensor, in floats. */
+  public long largestTensor() {
+    return entries.stream().mapToLong(Entry::size).max().orElse(0);
+  }
+}

@@ -1,0 +1,464 @@
+package org.recjpq.model;
+
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.ByteBuf;
+import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.model.SasRecConfig.BlockStyle;
+import org.recjpq.util.SplitMix64;
+
+/**
+ * SASRec (Kang & McAuley 2018) with a dense or RecJPQ item embedding, as two straight-line
+ * scripts over {@link Ops}: {@link #forward} and {@link #backward}.
+ *
+ * <p>Shapes: B batch, T length, R = B·T rows, d dim, F ffn dim, H heads, N items. Input ids (R)
+ * are left-padded with -1. The output h (R, d) is the sequence representation at every position;
+ * {@link ItemHead} scores items against it. Forward:
+ *
+ * <pre>
+ * x = dropout(sqrt(d)·embed(ids) + pos)            PAD rows 0
+ * per block (PRE_LN):  a = LN1(x); x = x + dropout(Attn(a Wq, a Wk, a Wv) Wo)
+ *                      f = LN2(x); x = x + dropout(dropout(act(f W1)) W2); x *= notPad
+ *   (SASREC style: keys and values from x, residuals add a and f instead of x)
+ * h = LNf(x)
+ * </pre>
+ *
+ * Parameters live in one flat buffer ({@link #layout()}), gradients in another of the same layout;
+ * {@link #backward} accumulates into the gradients. Activations of the last forward are kept in an
+ * {@link Arena} sized for the largest (batch, length) seen. A RecJPQ model never allocates an
+ * N × d table: its item parameters are the (m, 256, d/m) codebooks, whatever N is.
+ */
+public final class SasRec {
+  private static final int SITE_EMBEDDING = 0;
+
+  private final SasRecConfig cfg;
+  private final Ops ops;
+  private final ByteBuf codes; // (N, m), JPQ only
+  private final ParameterLayout layout = new ParameterLayout();
+  private final Buf params;
+  private final Buf grads;
+  private final Weights w;
+  private final Weights g;
+
+  private Arena arena;
+  private int arenaRows;
+  private Saved saved;
+
+  /** Views of one flat buffer (parameters or gradients) by tensor. */
+  private record Weights(Buf items, Buf output, Buf positions, Block[] blocks, Buf finalGamma, Buf finalBeta) {}
+
+  /** Views of one block's tensors. */
+  private record Block(Buf ln1g, Buf ln1b, Buf wq, Buf bq, Buf wk, Buf bk, Buf wv, Buf bv, Buf wo, Buf bo, Buf ln2g,
+      Buf ln2b, Buf w1, Buf b1, Buf w2, Buf b2) {}
+
+  /** Activations of one forward (views of the arena). */
+  private static final class Saved {
+    int batch;
+    int len;
+    IntBuf ids;
+    boolean train;
+    long seed;
+    long step;
+    Buf emb; // (R, d) raw item embeddings
+    Buf[] xIn; // per block (R, d); xIn[L] is the last block's output
+    Buf[] aIn;
+    Buf[] mean1;
+    Buf[] rstd1;
+    Buf[] q;
+    Buf[] k;
+    Buf[] v;
+    Buf[] probs; // (B, H, T, T)
+    Buf[] ctx;
+    Buf[] xMid;
+    Buf[] fIn;
+    Buf[] mean2;
+    Buf[] rstd2;
+    Buf[] pre; // (R, F)
+    Buf[] hdn; // (R, F), after activation and dropout: the input of W2
+    Buf meanF;
+    Buf rstdF;
+    Buf h; // (R, d)
+    // backward scratch
+    Buf dx;
+    Buf t1;
+    Buf t2;
+    Buf dq;
+    Buf dk;
+    Buf dv;
+    Buf dHdn; // (R, F)
+  }
+
+  /**
+   * A model on {@code ops}; {@code codes} is required for RecJPQ (N × m, matching the config) and
+   * ignored for dense. Parameters start at zero: call {@link #initialize}.
+   */
+  public SasRec(SasRecConfig cfg, Ops ops, ItemCodes codes) {
+    this.cfg = cfg;
+    this.ops = ops;
+    int d = cfg.dim();
+    if (cfg.isJpq()) {
+      if (codes == null || codes.numItems() != cfg.numItems() || codes.splits() != cfg.splits()) {
+        throw new IllegalArgumentException("RecJPQ needs codes for " + cfg.numItems() + " items x " + cfg.splits()
+            + " splits" + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
+      }
+      this.codes = ops.allocBytes(codes.raw().length);
+      ops.upload(this.codes, codes.raw());
+      layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
+    } else {
+      this.codes = null;
+      layout.add("item.table", cfg.numItems(), d);
+      if (!cfg.tiedOutput()) {
+        layout.add("output.table", cfg.numItems(), d);
+      }
+    }
+    layout.add("positions", cfg.maxLen(), d);
+    for (int l = 0; l < cfg.blocks(); l++) {
+      String p = "block" + l + ".";
+      layout.add(p + "ln1.gamma", d);
+      layout.add(p + "ln1.beta", d);
+      for (String proj : new String[] {"q", "k", "v", "o"}) {
+        layout.add(p + "attn.w" + proj, d, d);
+        layout.add(p + "attn.b" + proj, d);
+      }
+      layout.add(p + "ln2.gamma", d);
+      layout.add(p + "ln2.beta", d);
+      layout.add(p + "ffn.w1", d, cfg.ffnDim());
+      layout.add(p + "ffn.b1", cfg.ffnDim());
+      layout.add(p + "ffn.w2", cfg.ffnDim(), d);
+      layout.add(p + "ffn.b2", d);
+    }
+    layout.add("final.gamma", d);
+    layout.add("final.beta", d);
+    this.params = ops.alloc(layout.size());
+    this.grads = ops.alloc(layout.size());
+    this.w = views(params);
+    this.g = views(grads);
+  }
+
+  private Weights views(Buf flat) {
+    Block[] blocks = new Block[cfg.blocks()];
+    for (int l = 0; l < blocks.length; l++) {
+      String p = "block" + l + ".";
+      blocks[l] = new Block(v(flat, p + "ln1.gamma"), v(flat, p + "ln1.beta"), v(flat, p + "attn.wq"),
+          v(flat, p + "attn.bq"), v(flat, p + "attn.wk"), v(flat, p + "attn.bk"), v(flat, p + "attn.wv"),
+          v(flat, p + "attn.bv"), v(flat, p + "attn.wo"), v(flat, p + "attn.bo"), v(flat, p + "ln2.gamma"),
+          v(flat, p + "ln2.beta"), v(flat, p + "ffn.w1"), v(flat, p + "ffn.b1"), v(flat, p + "ffn.w2"),
+          v(flat, p + "ffn.b2"));
+    }
+    Buf items = cfg.isJpq() ? v(flat, "item.codebooks") : v(flat, "item.table");
+    Buf output = cfg.isJpq() || cfg.tiedOutput() ? items : v(flat, "output.table");
+    return new Weights(items, output, v(flat, "positions"), blocks, v(flat, "final.gamma"), v(flat, "final.beta"));
+  }
+
+  private Buf v(Buf flat, String name) {
+    return layout.view(flat, name);
+  }
+
+  public SasRecConfig config() {
+    return cfg;
+  }
+
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  /** The flat parameter buffer. */
+  public Buf params() {
+    return params;
+  }
+
+  /** The flat gradient buffer (same layout). */
+  public Buf grads() {
+    return grads;
+  }
+
+  public Ops ops() {
+    return ops;
+  }
+
+  /** The codes on the engine (RecJPQ) or null. */
+  ByteBuf codes() {
+    return codes;
+  }
+
+  /** Item embeddings used to score (the input table or codebooks when tied). */
+  Buf outputItems(boolean gradient) {
+    return gradient ? g.output() : w.output();
+  }
+
+  /**
+   * Deterministic initialisation from {@code seed}: projection and feed-forward weights
+   * Xavier-normal, item embeddings and positions N(0, 1/d) (they are scaled by sqrt(d) on input),
+   * biases 0, layer-norm gains 1 and offsets 0.
+   */
+  public void initialize(long seed) {
+    float[] host = new float[(int) layout.size()];
+    int d = cfg.dim();
+    int index = 0;
+    for (ParameterLayout.Entry e : layout.entries()) {
+      SplitMix64 rng = SplitMix64.keyed(seed, 0x1417L, index++);
+      String n = e.name();
+      double std;
+      float constant = 0f;
+      if (n.endsWith("gamma")) {
+        std = 0;
+        constant = 1f;
+      } else if (n.endsWith("beta") || n.contains(".b")) {
+        std = 0;
+      } else if (n.startsWith("block")) {
+        std = Math.sqrt(2.0 / (e.shape()[0] + e.shape()[1]));
+      } else {
+        std = 1.0 / Math.sqrt(d);
+      }
+      for (long i = 0; i < e.size(); i++) {
+        host[(int) (e.offset() + i)] = std == 0 ? constant : (float) (std * rng.nextGaussian());
+      }
+    }
+    ops.upload(params, host);
+    ops.fill(grads, 0f);
+  }
+
+  /** Sets every gradient to zero (start of a step). */
+  public void zeroGrad() {
+    ops.fill(grads, 0f);
+  }
+
+  // ---- forward -------------------------------------------------------------------------------
+
+  /**
+   * Runs the network on {@code ids} (batch × len, -1 = PAD) and returns h (batch·len, d), a view
+   * valid until the next forward. With {@code train}, dropout is on, its masks drawn from
+   * (seed, step, site).
+   */
+  public Buf forward(IntBuf ids, int batch, int len, boolean train, long seed, long step) {
+    if (len > cfg.maxLen()) {
+      throw new IllegalArgumentException("sequence length " + len + " exceeds the model's " + cfg.maxLen());
+    }
+    Saved s = activations(batch, len);
+    s.ids = ids;
+    s.train = train;
+    s.seed = seed;
+    s.step = step;
+    int rows = batch * len;
+    int d = cfg.dim();
+    if (cfg.isJpq()) {
+      ops.jpqEmbeddingForward(s.emb, ids, codes, w.items(), rows, cfg.splits(), cfg.subDim());
+    } else {
+      ops.embeddingForward(s.emb, ids, w.items(), rows, d);
+    }
+    Buf positions = w.positions().slice(0, (long) len * d);
+    ops.positionsForward(s.xIn[0], s.emb, ids, positions, (float) Math.sqrt(d), batch, len, d);
+    dropout(s.xIn[0], SITE_EMBEDDING, s);
+    for (int l = 0; l < cfg.blocks(); l++) {
+      blockForward(l, s);
+    }
+    ops.layerNormForward(s.h, s.meanF, s.rstdF, s.xIn[cfg.blocks()], w.finalGamma(), w.finalBeta(), rows, d,
+        cfg.layerNormEps());
+    return s.h;
+  }
+
+  private void blockForward(int l, Saved s) {
+    Block p = w.blocks()[l];
+    int rows = s.batch * s.len;
+    int d = cfg.dim();
+    int f = cfg.ffnDim();
+    boolean preLn = cfg.blockStyle() == BlockStyle.PRE_LN;
+    Buf x = s.xIn[l];
+    ops.layerNormForward(s.aIn[l], s.mean1[l], s.rstd1[l], x, p.ln1g(), p.ln1b(), rows, d, cfg.layerNormEps());
+    Buf kvSource = preLn ? s.aIn[l] : x;
+    ops.linearForward(s.q[l], s.aIn[l], p.wq(), p.bq(), rows, d, d);
+    ops.linearForward(s.k[l], kvSource, p.wk(), p.bk(), rows, d, d);
+    ops.linearForward(s.v[l], kvSource, p.wv(), p.bv(), rows, d, d);
+    ops.attentionForward(s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d, cfg.heads(), true);
+    Buf att = s.t1; // (R, d) scratch
+    ops.linearForward(att, s.ctx[l], p.wo(), p.bo(), rows, d, d);
+    dropout(att, site(l, 0), s);
+    ops.add(s.xMid[l], preLn ? x : s.aIn[l], att);
+    ops.layerNormForward(s.fIn[l], s.mean2[l], s.rstd2[l], s.xMid[l], p.ln2g(), p.ln2b(), rows, d, cfg.layerNormEps());
+    ops.linearForward(s.pre[l], s.fIn[l], p.w1(), p.b1(), rows, d, f);
+    ops.activationForward(s.hdn[l], s.pre[l], cfg.activation());
+    dropout(s.hdn[l], site(l, 1), s);
+    Buf ffn = s.t1;
+    ops.linearForward(ffn, s.hdn[l], p.w2(), p.b2(), rows, f, d);
+    dropout(ffn, site(l, 2), s);
+    Buf out = s.xIn[l + 1];
+    ops.add(out, preLn ? s.xMid[l] : s.fIn[l], ffn);
+    ops.maskPadRows(out, s.ids, rows, d);
+  }
+
+  private static int site(int block, int which) {
+    return 1 + 3 * block + which;
+  }
+
+  private void dropout(Buf x, int site, Saved s) {
+    if (s.train && cfg.dropout() > 0f) {
+      ops.dropoutForward(x, x, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
+    }
+  }
+
+  private void dropoutBack(Buf dx, int site, Saved s) {
+    if (s.train && cfg.dropout() > 0f) {
+      ops.dropoutBackward(dx, dx, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
+    }
+  }
+
+  // ---- backward ------------------------------------------------------------------------------
+
+  /**
+   * Backpropagates {@code dH} (rows, d), the gradient of the loss with respect to the last
+   * forward's output, accumulating every parameter gradient. {@code dH} is not modified.
+   */
+  public void backward(Buf dH) {
+    Saved s = saved;
+    if (s == null) {
+      throw new IllegalStateException("backward before forward");
+    }
+    int rows = s.batch * s.len;
+    int d = cfg.dim();
+    ops.fill(s.dx, 0f);
+    ops.layerNormBackward(s.dx, g.finalGamma(), g.finalBeta(), dH, s.xIn[cfg.blocks()], s.meanF, s.rstdF,
+        w.finalGamma(), rows, d);
+    for (int l = cfg.blocks() - 1; l >= 0; l--) {
+      blockBackward(l, s);
+    }
+    dropoutBack(s.dx, SITE_EMBEDDING, s);
+    Buf dEmb = s.t1;
+    Buf dPositions = g.positions().slice(0, (long) s.len * d);
+    ops.positionsBackward(dEmb, dPositions, s.dx, s.ids, (float) Math.sqrt(d), s.batch, s.len, d);
+    if (cfg.isJpq()) {
+      ops.jpqEmbeddingBackward(g.items(), dEmb, s.ids, codes, rows, cfg.splits(), cfg.subDim());
+    } else {
+      ops.embeddingBackward(g.items(), dEmb, s.ids, rows, d);
+    }
+  }
+
+  /** Turns s.dx from the gradient of block l's output into that of its input. */
+  private void blockBackward(int l, Saved s) {
+    Block p = w.blocks()[l];
+    Block gp = g.blocks()[l];
+    int rows = s.batch * s.len;
+    int d = cfg.dim();
+    int f = cfg.ffnDim();
+    boolean preLn = cfg.blockStyle() == BlockStyle.PRE_LN;
+    Buf dx = s.dx;
+    ops.maskPadRows(dx, s.ids, rows, d);
+    // out = base2 + dropout(W2 · hdn): the FFN branch
+    Buf dF = s.t1;
+    ops.copy(dF, dx);
+    dropoutBack(dF, site(l, 2), s);
+    ops.linearBackward(s.dHdn, gp.w2(), gp.b2(), dF, s.hdn[l], p.w2(), rows, f, d);
+    dropoutBack(s.dHdn, site(l, 1), s);
+    ops.activationBackward(s.dHdn, s.dHdn, s.pre[l], cfg.activation());
+    Buf dFin = s.t2;
+    ops.linearBackward(dFin, gp.w1(), gp.b1(), s.dHdn, s.fIn[l], p.w1(), rows, d, f);
+    if (preLn) {
+      // xMid receives the skip gradient (dx) plus LN2's backward: dx becomes d xMid.
+      ops.layerNormBackward(dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+    } else {
+      ops.addInPlace(dFin, dx); // out = fIn + FFN(fIn)
+      ops.fill(dx, 0f);
+      ops.layerNormBackward(dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+    }
+    // xMid = base + dropout(Wo · ctx): the attention branch
+    Buf dAtt = s.t1;
+    ops.copy(dAtt, dx);
+    dropoutBack(dAtt, site(l, 0), s);
+    Buf dCtx = s.t2;
+    ops.linearBackward(dCtx, gp.wo(), gp.bo(), dAtt, s.ctx[l], p.wo(), rows, d, d);
+    ops.attentionBackward(s.dq, s.dk, s.dv, dCtx, s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d,
+        cfg.heads(), true);
+    Buf dAin = s.t1;
+    Buf tmp = s.t2;
+    ops.linearBackward(dAin, gp.wq(), gp.bq(), s.dq, s.aIn[l], p.wq(), rows, d, d);
+    if (preLn) {
+      ops.linearBackward(tmp, gp.wk(), gp.bk(), s.dk, s.aIn[l], p.wk(), rows, d, d);
+      ops.addInPlace(dAin, tmp);
+      ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, s.aIn[l], p.wv(), rows, d, d);
+      ops.addInPlace(dAin, tmp);
+      // x receives the skip gradient (dx = d xMid) plus LN1's backward.
+      ops.layerNormBackward(dx, gp.ln1g(), gp.ln1b(), dAin, s.xIn[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+    } else {
+      ops.addInPlace(dAin, dx); // xMid = aIn + attention
+      Buf x = s.xIn[l];
+      ops.linearBackward(dx, gp.wk(), gp.bk(), s.dk, x, p.wk(), rows, d, d);
+      ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
+      ops.addInPlace(dx, tmp);
+      ops.layerNormBackward(dx, gp.ln1g(), gp.ln1b(), dAin, x, s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+    }
+  }
+
+  // ---- activation memory ---------------------------------------------------------------------
+
+  /** Floats of activation memory for (batch, len). */
+  public long activationFloats(int batch, int len) {
+    long r = (long) batch * len;
+    long d = cfg.dim();
+    long f = cfg.ffnDim();
+    long perBlock = 7 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
+    return 2 * r * d + (cfg.blocks() + 1) * r * d + cfg.blocks() * perBlock + 2 * r + 6 * r * d + r * f;
+  }
+
+  private Saved activations(int batch, int len) {
+    int rows = batch * len;
+    if (arena == null || rows > arenaRows || saved.len != len) {
+      arena = new Arena(ops, activationFloats(batch, len));
+      arenaRows = rows;
+      saved = new Saved();
+    }
+    arena.reset();
+    Saved s = saved;
+    s.batch = batch;
+    s.len = len;
+    int blocks = cfg.blocks();
+    long rd = (long) rows * cfg.dim();
+    long rf = (long) rows * cfg.ffnDim();
+    s.emb = arena.take(rd);
+    s.xIn = new Buf[blocks + 1];
+    for (int l = 0; l <= blocks; l++) {
+      s.xIn[l] = arena.take(rd);
+    }
+    s.aIn = new Buf[blocks];
+    s.mean1 = new Buf[blocks];
+    s.rstd1 = new Buf[blocks];
+    s.q = new Buf[blocks];
+    s.k = new Buf[blocks];
+    s.v = new Buf[blocks];
+    s.probs = new Buf[blocks];
+    s.ctx = new Buf[blocks];
+    s.xMid = new Buf[blocks];
+    s.fIn = new Buf[blocks];
+    s.mean2 = new Buf[blocks];
+    s.rstd2 = new Buf[blocks];
+    s.pre = new Buf[blocks];
+    s.hdn = new Buf[blocks];
+    for (int l = 0; l < blocks; l++) {
+      s.aIn[l] = arena.take(rd);
+      s.mean1[l] = arena.take(rows);
+      s.rstd1[l] = arena.take(rows);
+      s.q[l] = arena.take(rd);
+      s.k[l] = arena.take(rd);
+      s.v[l] = arena.take(rd);
+      s.probs[l] = arena.take((long) batch * cfg.heads() * len * len);
+      s.ctx[l] = arena.take(rd);
+      s.xMid[l] = arena.take(rd);
+      s.fIn[l] = arena.take(rd);
+      s.mean2[l] = arena.take(rows);
+      s.rstd2[l] = arena.take(rows);
+      s.pre[l] = arena.take(rf);
+      s.hdn[l] = arena.take(rf);
+    }
+    s.meanF = arena.take(rows);
+    s.rstdF = arena.take(rows);
+    s.h = arena.take(rd);
+    s.dx = arena.take(rd);
+    s.t1 = arena.take(rd);
+    s.t2 = arena.take(rd);
+    s.dq = arena.take(rd);
+    s.dk = arena.take(rd);
+    s.dv = arena.take(rd);
+    s.dHdn = arena.take(rf);
+    return s;
+  }
+}

@@ -1,0 +1,84 @@
+package org.recjpq.model;
+
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Activation;
+
+/**
+ * The shape of a SASRec model.
+ *
+ * @param numItems catalogue size N (internal ids 0..N-1; PAD is -1)
+ * @param dim embedding size d
+ * @param blocks Transformer blocks L
+ * @param heads attention heads h (d divisible by h)
+ * @param maxLen sequence length T (learned positions)
+ * @param dropout dropout rate of the embeddings, the attention output and the feed-forward layers
+ * @param ffnDim hidden size of the point-wise feed-forward layers (SASRec: d)
+ * @param activation ReLU (SASRec) or GELU
+ * @param embedding dense item table or RecJPQ codebooks
+ * @param splits m, RecJPQ code bytes per item (d divisible by m); ignored for dense
+ * @param tiedOutput dense only: score items with the input table (true, SASRec) or a separate one
+ * @param blockStyle PRE_LN (default) or the original SASRec block
+ * @param layerNormEps epsilon inside the layer norms' square root (SASRec: 1e-8)
+ */
+public record SasRecConfig(
+    int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim, Activation activation,
+    EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle, float layerNormEps) {
+
+  /** How items are embedded. */
+  public enum EmbeddingKind {
+    /** One learned d-vector per item. */
+    DENSE,
+    /** RecJPQ: m codebooks of 256 sub-item embeddings, items as fixed codes. */
+    JPQ
+  }
+
+  /**
+   * The Transformer block.
+   *
+   * <ul>
+   *   <li>PRE_LN (default): {@code x += Attn(LN(x)); x += FFN(LN(x))}; queries, keys and values all
+   *       from LN(x), an identity path along the residual stream. The standard, stable form.
+   *   <li>SASREC: the original TF1 block: queries from LN(x), keys and values from x itself, and
+   *       the residual adds the normalised queries ({@code x = LN(x) + Attn}, then {@code x = LN(x) +
+   *       FFN(LN(x))}).
+   * </ul>
+   */
+  public enum BlockStyle {
+    PRE_LN,
+    SASREC
+  }
+
+  public SasRecConfig {
+    if (numItems < 1) {
+      throw new RecjpqException("The model needs at least one item, found " + numItems + ".");
+    }
+    if (dim < 1 || blocks < 0 || heads < 1 || maxLen < 1 || ffnDim < 1) {
+      throw new RecjpqException("SASRec sizes must be positive: d = " + dim + ", blocks = " + blocks
+          + ", heads = " + heads + ", length = " + maxLen + ", ffn = " + ffnDim + ".");
+    }
+    if (dim % heads != 0) {
+      throw new RecjpqException("The embedding size d = " + dim + " is not divisible by the number of heads " + heads + ".");
+    }
+    if (!(dropout >= 0f && dropout < 1f)) {
+      throw new RecjpqException("The dropout rate must be in [0, 1), found " + dropout + ".");
+    }
+    if (embedding == EmbeddingKind.JPQ) {
+      org.recjpq.codes.ItemCodes.checkDivides(splits, dim);
+    }
+    if (activation == null) {
+      activation = Activation.RELU;
+    }
+    if (blockStyle == null) {
+      blockStyle = BlockStyle.PRE_LN;
+    }
+  }
+
+  /** RecJPQ sub-embedding size s = d / m. */
+  public int subDim() {
+    return dim / splits;
+  }
+
+  public boolean isJpq() {
+    return embedding == EmbeddingKind.JPQ;
+  }
+}

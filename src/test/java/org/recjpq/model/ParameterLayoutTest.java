@@ -1,0 +1,69 @@
+package org.recjpq.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.recjpq.backend.Activation;
+import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.model.SasRecConfig.BlockStyle;
+import org.recjpq.model.SasRecConfig.EmbeddingKind;
+
+class ParameterLayoutTest {
+
+  static SasRecConfig config(int items, EmbeddingKind kind, boolean tied) {
+    return new SasRecConfig(items, 64, 2, 2, 200, 0.2f, 64, Activation.RELU, kind, 8, tied, BlockStyle.PRE_LN, 1e-8f);
+  }
+
+  static void assertTiles(ParameterLayout layout) {
+    long next = 0;
+    for (ParameterLayout.Entry e : layout.entries()) {
+      assertEquals(next, e.offset(), e.name() + " starts where the previous tensor ends");
+      assertEquals(Arrays.stream(e.shape()).asLongStream().reduce(1, (a, b) -> a * b), e.size(), e.name());
+      next += e.size();
+    }
+    assertEquals(next, layout.size(), "the tensors tile the buffer exactly");
+  }
+
+  @Test
+  void denseAndJpqLayoutsTileTheirBuffers() {
+    CpuOps ops = new CpuOps(1);
+    for (SasRecConfig c : new SasRecConfig[] {
+        config(100, EmbeddingKind.DENSE, true), config(100, EmbeddingKind.DENSE, false),
+        config(100, EmbeddingKind.JPQ, true)}) {
+      SasRec m = new SasRec(c, ops, c.isJpq() ? new ItemCodes(100, 8, new byte[800]) : null);
+      assertTiles(m.layout());
+      assertEquals(m.layout().size(), m.params().size());
+      assertEquals(m.layout().size(), m.grads().size());
+    }
+  }
+
+  @Test
+  void aRecJpqModelOfAMillionItemsHoldsNoItemsByDimTable() {
+    int n = 1_000_000;
+    SasRecConfig c = config(n, EmbeddingKind.JPQ, true);
+    SasRec m = new SasRec(c, new CpuOps(1), new ItemCodes(n, 8, new byte[n * 8]));
+    for (ParameterLayout.Entry e : m.layout().entries()) {
+      assertFalse(Arrays.stream(e.shape()).anyMatch(x -> x == n), e + " has an items dimension");
+    }
+    assertTrue(m.layout().size() < (long) n * c.dim() / 10, "parameters " + m.layout().size());
+    assertEquals(8L * 256 * 8, m.layout().entry("item.codebooks").size(), "item parameters are b·d floats");
+    // the same model over 10x more items has exactly as many parameters
+    SasRecConfig small = config(1000, EmbeddingKind.JPQ, true);
+    assertEquals(new SasRec(small, new CpuOps(1), new ItemCodes(1000, 8, new byte[8000])).layout().size(),
+        m.layout().size());
+  }
+
+  @Test
+  void duplicateNamesAndBadShapesAreRefused() {
+    ParameterLayout l = new ParameterLayout();
+    l.add("a", 2, 3);
+    assertThrows(IllegalArgumentException.class, () -> l.add("a", 1));
+    assertThrows(IllegalArgumentException.class, () -> l.add("b", 0));
+    assertEquals(6, l.largestTensor());
+  }
+}
