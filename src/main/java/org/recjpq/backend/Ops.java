@@ -119,6 +119,9 @@ public interface Ops extends AutoCloseable {
    */
   void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim, int outDim);
 
+  /** {@code out (rows, n) = a (rows, k) · bᵀ} with b (n, k): e.g. scores of a tile of item embeddings. */
+  void matmulTransposed(Buf out, Buf a, Buf b, int rows, int n, int k);
+
   /** {@code out = act(in)} elementwise; out may alias in only for RELU. */
   void activationForward(Buf out, Buf in, Activation act);
 

@@ -13,6 +13,8 @@ import org.recjpq.eval.EvalOptions;
 import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
 import org.recjpq.eval.Scorer;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.train.SasRecScorer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,14 +36,19 @@ import picocli.CommandLine.Spec;
       "  ./recjpq evaluate --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --model mostpop --json",
       "  ./recjpq evaluate --input ml-1m.rjd --model markov --k 1,5,10,20 --per-user markov.csv",
       "  ./recjpq evaluate --input ../shared/data/beauty/Beauty.txt --format user-lines --no-filter-seen",
-      "  ./recjpq evaluate --input ml-1m.rjd --phase validation --validation-users all"
+      "  ./recjpq evaluate --input ml-1m.rjd --phase validation --validation-users all",
+      "  ./recjpq evaluate --checkpoint ml-1m-jpq.ckpt --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --json"
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
   @Option(names = {"-m", "--model"}, paramLabel = "MODEL", defaultValue = "mostpop",
-      description = "Model: mostpop or markov (default: ${DEFAULT-VALUE}).")
+      description = "Model: mostpop or markov (default: ${DEFAULT-VALUE}); ignored with --checkpoint.")
   String model;
+
+  @Option(names = "--checkpoint", paramLabel = "CKPT",
+      description = "Evaluate a trained model (from 'recjpq train') instead of a baseline.")
+  Path checkpoint;
 
   @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "10",
       description = "Cut-offs for NDCG@K and Recall@K, comma-separated (default: ${DEFAULT-VALUE}).")
@@ -84,7 +91,6 @@ final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Baseline baseline = Baseline.fromCliName(model);
     Phase p = parsePhase(phase);
     EvalOptions options = new EvalOptions(
         ks, filterSeen, batchSize, 0,
@@ -98,7 +104,15 @@ final class EvaluateCommand implements Callable<Integer> {
           ? PrepareCommand.parseValidationUsers(validationUsers) : ds.info().validationUsers();
       users = LeaveOneOut.validationUsers(ds, n, seed != null ? seed : ds.info().splitSeed());
     }
-    Scorer scorer = baseline.fit(ds, p);
+    Scorer scorer;
+    if (checkpoint != null) {
+      Checkpoint ck = Checkpoint.read(checkpoint);
+      ck.checkItems(checkpoint, ds.items());
+      scorer = new SasRecScorer(ModelSetup.load(ck, ModelSetup.engine(threads)), 4096);
+      options = options.withThreads(1); // the model's activation memory is shared; its ops are parallel
+    } else {
+      scorer = Baseline.fromCliName(model).fit(ds, p);
+    }
     EvaluationResult result = Evaluator.evaluate(ds, scorer, p, users, options);
     if (perUser != null) {
       result.writePerUser(perUser, ds);

@@ -25,10 +25,12 @@ import picocli.CommandLine.ScopeType;
       DemoCommand.class,
       PrepareCommand.class,
       AssignCodesCommand.class,
+      TrainCommand.class,
       SynthCommand.class,
       EvaluateCommand.class,
       CompareCommand.class,
       InfoCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExamples:%n",

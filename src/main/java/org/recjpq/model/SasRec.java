@@ -36,6 +36,7 @@ public final class SasRec {
   private final SasRecConfig cfg;
   private final Ops ops;
   private final ByteBuf codes; // (N, m), JPQ only
+  private final ItemCodes hostCodes; // the same on the host, JPQ only
   private final ParameterLayout layout = new ParameterLayout();
   private final Buf params;
   private final Buf grads;
@@ -103,11 +104,13 @@ public final class SasRec {
         throw new IllegalArgumentException("RecJPQ needs codes for " + cfg.numItems() + " items x " + cfg.splits()
             + " splits" + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
       }
+      this.hostCodes = codes;
       this.codes = ops.allocBytes(codes.raw().length);
       ops.upload(this.codes, codes.raw());
       layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
     } else {
       this.codes = null;
+      this.hostCodes = null;
       layout.add("item.table", cfg.numItems(), d);
       if (!cfg.tiedOutput()) {
         layout.add("output.table", cfg.numItems(), d);
@@ -178,9 +181,27 @@ public final class SasRec {
     return ops;
   }
 
+  /** The item codes (RecJPQ) or null (dense). */
+  public ItemCodes itemCodes() {
+    return hostCodes;
+  }
+
   /** The codes on the engine (RecJPQ) or null. */
   ByteBuf codes() {
     return codes;
+  }
+
+  /** The dense output item table (N, d) (the input table when tied); dense models only. */
+  public Buf outputTable() {
+    if (cfg.isJpq()) {
+      throw new IllegalStateException("a RecJPQ model has no item table; decode items from the codebooks");
+    }
+    return w.output();
+  }
+
+  /** Writes the RecJPQ embeddings of {@code ids} (n items) into {@code out} (n, d). */
+  public void decodeItems(Buf out, IntBuf ids, int n) {
+    ops.jpqEmbeddingForward(out, ids, codes, w.items(), n, cfg.splits(), cfg.subDim());
   }
 
   /** Item embeddings used to score (the input table or codebooks when tied). */

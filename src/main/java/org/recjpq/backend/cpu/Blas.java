@@ -18,7 +18,9 @@ import org.recjpq.backend.Availability;
  * the arrays, as in CBLAS with {@code CblasRowMajor}.
  *
  * <p>Threads: OpenBLAS's thread count is set once, at load time, to the system property {@code
- * recjpq.blas.threads} if given, else to {@link Runtime#availableProcessors()}.
+ * recjpq.blas.threads} if given, else to 1: the CPU engine runs GEMMs on its own threads over
+ * fixed row blocks ({@code CpuGemm}), because OpenBLAS's worker threads spin after each call and
+ * starve the engine's other threads on small machines.
  *
  * <p>Cost note: JavaCPP hands a heap array to native code with JNI {@code GetFloatArrayElements},
  * which on HotSpot copies the <em>whole</em> backing array in (and, for C, back out) on every call,
@@ -112,7 +114,7 @@ public final class Blas {
         // fall through to the default
       }
     }
-    return Math.max(1, Runtime.getRuntime().availableProcessors());
+    return 1; // the engine parallelises GEMMs itself (CpuGemm): OpenBLAS's spinning threads starve it
   }
 
   /** The error's message, and its causes' messages, as one sentence-like string. */

@@ -4,8 +4,10 @@ import org.recjpq.util.Parallel;
 
 /**
  * Layer normalisation over the last dimension (biased variance, eps inside the square root).
- * Forward and backward are parallel over rows; the gamma/beta gradients are summed per fixed
- * block of rows and the blocks added in order, so they do not depend on the thread count.
+ * Forward and backward are parallel over rows; per-row statistics are summed in double, the
+ * element loops run in float (mixing float and double in one loop is several times slower on the
+ * JIT). The gamma/beta gradients are summed per fixed block of rows and the blocks added in order,
+ * so they do not depend on the thread count.
  */
 final class CpuNorm {
   private static final int BLOCK = 256;
@@ -14,27 +16,30 @@ final class CpuNorm {
 
   static void forward(CpuOps ops, CpuBuf out, CpuBuf mean, CpuBuf rstd, CpuBuf in, CpuBuf gamma, CpuBuf beta,
       int rows, int dim, float eps) {
+    float[] g = gamma.toArray();
+    float[] b = beta.toArray();
     Parallel.forRange(rows, ops.threads, (from, to) -> {
+      float[] x = new float[dim];
+      float[] y = new float[dim];
       for (int r = from; r < to; r++) {
-        int x0 = in.offset + r * dim;
+        in.data.get(in.offset + r * dim, x, 0, dim);
         double s = 0;
         for (int j = 0; j < dim; j++) {
-          s += in.data.get(x0 + j);
+          s += x[j];
         }
-        double mu = s / dim;
+        float mu = (float) (s / dim);
         double v = 0;
         for (int j = 0; j < dim; j++) {
-          double c = in.data.get(x0 + j) - mu;
+          float c = x[j] - mu;
           v += c * c;
         }
-        double rs = 1.0 / Math.sqrt(v / dim + eps);
-        mean.set(r, (float) mu);
-        rstd.set(r, (float) rs);
-        int o0 = out.offset + r * dim;
+        float rs = (float) (1.0 / Math.sqrt(v / dim + eps));
+        mean.set(r, mu);
+        rstd.set(r, rs);
         for (int j = 0; j < dim; j++) {
-          double norm = (in.data.get(x0 + j) - mu) * rs;
-          out.data.put(o0 + j, (float) (norm * gamma.get(j) + beta.get(j)));
+          y[j] = (x[j] - mu) * rs * g[j] + b[j];
         }
+        out.data.put(out.offset + r * dim, y, 0, dim);
       }
     });
   }
@@ -42,47 +47,53 @@ final class CpuNorm {
   static void backward(CpuOps ops, CpuBuf dIn, CpuBuf dGamma, CpuBuf dBeta, CpuBuf dOut, CpuBuf in, CpuBuf mean,
       CpuBuf rstd, CpuBuf gamma, int rows, int dim) {
     int blocks = (rows + BLOCK - 1) / BLOCK;
-    double[] partGamma = new double[blocks * dim];
-    double[] partBeta = new double[blocks * dim];
+    float[] partGamma = new float[blocks * dim];
+    float[] partBeta = new float[blocks * dim];
+    float[] g = gamma.toArray();
     Parallel.forRange(blocks, ops.threads, 1, (fromBlock, toBlock) -> {
-      double[] dnorm = new double[dim];
-      double[] norm = new double[dim];
+      float[] x = new float[dim];
+      float[] dy = new float[dim];
+      float[] dx = new float[dim];
+      float[] dnorm = new float[dim];
+      float[] norm = new float[dim];
       for (int b = fromBlock; b < toBlock; b++) {
         for (int r = b * BLOCK, end = Math.min(rows, r + BLOCK); r < end; r++) {
-          int x0 = in.offset + r * dim;
-          int g0 = dOut.offset + r * dim;
-          double mu = mean.get(r);
-          double rs = rstd.get(r);
-          double meanD = 0;
-          double meanDn = 0;
+          in.data.get(in.offset + r * dim, x, 0, dim);
+          dOut.data.get(dOut.offset + r * dim, dy, 0, dim);
+          dIn.data.get(dIn.offset + r * dim, dx, 0, dim);
+          float mu = mean.get(r);
+          float rs = rstd.get(r);
+          int pb = b * dim;
           for (int j = 0; j < dim; j++) {
-            double g = dOut.data.get(g0 + j);
-            norm[j] = (in.data.get(x0 + j) - mu) * rs;
-            dnorm[j] = g * gamma.get(j);
-            meanD += dnorm[j];
-            meanDn += dnorm[j] * norm[j];
-            partGamma[b * dim + j] += g * norm[j];
-            partBeta[b * dim + j] += g;
+            norm[j] = (x[j] - mu) * rs;
+            dnorm[j] = dy[j] * g[j];
+            partGamma[pb + j] += dy[j] * norm[j];
+            partBeta[pb + j] += dy[j];
           }
-          meanD /= dim;
-          meanDn /= dim;
-          int d0 = dIn.offset + r * dim;
+          double sd = 0;
+          double sdn = 0;
           for (int j = 0; j < dim; j++) {
-            double dx = rs * (dnorm[j] - meanD - norm[j] * meanDn);
-            dIn.data.put(d0 + j, (float) (dIn.data.get(d0 + j) + dx));
+            sd += dnorm[j];
+            sdn += dnorm[j] * norm[j];
           }
+          float meanD = (float) (sd / dim);
+          float meanDn = (float) (sdn / dim);
+          for (int j = 0; j < dim; j++) {
+            dx[j] += rs * (dnorm[j] - meanD - norm[j] * meanDn);
+          }
+          dIn.data.put(dIn.offset + r * dim, dx, 0, dim);
         }
       }
     });
     for (int j = 0; j < dim; j++) {
-      double sg = 0;
-      double sb = 0;
+      float sg = dGamma.get(j);
+      float sb = dBeta.get(j);
       for (int b = 0; b < blocks; b++) {
         sg += partGamma[b * dim + j];
         sb += partBeta[b * dim + j];
       }
-      dGamma.set(j, (float) (dGamma.get(j) + sg));
-      dBeta.set(j, (float) (dBeta.get(j) + sb));
+      dGamma.set(j, sg);
+      dBeta.set(j, sb);
     }
   }
 }

@@ -344,16 +344,15 @@ public final class CpuOps implements Ops {
     CpuBuf o = of(out);
     if (bias != null) {
       CpuBuf b = of(bias);
+      float[] bv = b.toArray();
       Parallel.forRange(rows, threads, (from, to) -> {
         for (int r = from; r < to; r++) {
-          for (int j = 0; j < outDim; j++) {
-            o.data.put(o.offset + r * outDim + j, b.data.get(b.offset + j));
-          }
+          o.data.put(o.offset + r * outDim, bv, 0, outDim);
         }
       });
     }
-    Blas.sgemm(false, false, rows, outDim, inDim, 1f, of(in), inDim, of(weight), outDim, bias != null ? 1f : 0f,
-        o, outDim);
+    CpuGemm.rows(this, false, rows, outDim, inDim, 1f, of(in), inDim, of(weight), outDim, bias != null ? 1f : 0f, o,
+        outDim);
   }
 
   @Override
@@ -361,21 +360,17 @@ public final class CpuOps implements Ops {
       int outDim) {
     CpuBuf d = of(dOut);
     if (dIn != null) {
-      Blas.sgemm(false, true, rows, inDim, outDim, 1f, d, outDim, of(weight), outDim, 0f, of(dIn), inDim);
+      CpuGemm.rows(this, true, rows, inDim, outDim, 1f, d, outDim, of(weight), outDim, 0f, of(dIn), inDim);
     }
-    Blas.sgemm(true, false, inDim, outDim, rows, 1f, of(in), inDim, d, outDim, 1f, of(dWeight), outDim);
+    CpuGemm.transposedReduce(this, rows, inDim, outDim, of(in), inDim, d, outDim, of(dWeight), outDim);
     if (dBias != null) {
-      CpuBuf db = of(dBias);
-      Parallel.forRange(outDim, threads, (from, to) -> {
-        for (int j = from; j < to; j++) {
-          double s = 0;
-          for (int r = 0; r < rows; r++) {
-            s += d.data.get(d.offset + r * outDim + j);
-          }
-          db.data.put(db.offset + j, db.data.get(db.offset + j) + (float) s);
-        }
-      });
+      CpuGemm.columnSums(this, rows, outDim, d, of(dBias));
     }
+  }
+
+  @Override
+  public void matmulTransposed(Buf out, Buf a, Buf b, int rows, int n, int k) {
+    CpuGemm.rows(this, true, rows, n, k, 1f, of(a), k, of(b), k, 0f, of(out), n);
   }
 
   @Override
@@ -459,11 +454,18 @@ public final class CpuOps implements Ops {
       throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
     }
     float keepScale = 1f / (1f - p);
+    long key = CounterRng.key(seed, stream);
+    // uniform >= p  <=>  (bits >>> 40) >= p · 2^24 (both exact), compared as integers
+    long threshold = (long) Math.ceil(p * (double) (1 << 24));
+    float[] factor = {keepScale, 0f}; // indexed by the drop bit: no unpredictable branch
     forChunks(o.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        boolean keep = p == 0f || CounterRng.uniform(seed, stream, i) >= p;
-        o.data.put(o.offset + i, keep ? x.data.get(x.offset + i) * keepScale : 0f);
+      float[] v = new float[to - from];
+      x.data.get(x.offset + from, v, 0, v.length);
+      for (int i = 0; i < v.length; i++) {
+        int drop = (int) (((CounterRng.bitsAt(key, from + i) >>> 40) - threshold) >>> 63);
+        v[i] *= factor[drop];
       }
+      o.data.put(o.offset + from, v, 0, v.length);
     });
   }
 

@@ -1,0 +1,173 @@
+package org.recjpq.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Activation;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.data.Vocabulary;
+import org.recjpq.io.SectionedFile;
+import org.recjpq.model.ParameterLayout;
+import org.recjpq.model.SasRecConfig;
+
+/**
+ * A model checkpoint file: {@link SectionedFile} with magic {@code RJPQCKPT}. Header: the model
+ * configuration, the parameter layout (names, shapes, offsets: checked on load), the item
+ * vocabulary's fingerprint and id kind, the training configuration and state as JSON. Sections:
+ * {@code item_ids}, {@code codes} (RecJPQ), {@code params}, and for resumable checkpoints
+ * {@code adam_m}, {@code adam_v}.
+ *
+ * @param config the model
+ * @param items the item vocabulary (external ids)
+ * @param codes the codes (RecJPQ) or null
+ * @param params the flat parameters
+ * @param adamM Adam's first moments, or null (not resumable)
+ * @param adamV Adam's second moments, or null
+ * @param bestParams the best validated parameters so far, or null (resumable checkpoints)
+ * @param state training state and provenance (step, epoch, seeds, metrics, ...), free-form JSON
+ */
+public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
+    float[] adamV, float[] bestParams, ObjectNode state) {
+
+  public static final String MAGIC = "RJPQCKPT";
+  public static final int VERSION = 1;
+  private static final String HINT = "Train it again with 'recjpq train ... --output FILE'.";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Whether the checkpoint holds what resuming needs. */
+  public boolean resumable() {
+    return adamM != null && adamV != null;
+  }
+
+  /** Writes the checkpoint atomically; {@code layout} must be the model's. */
+  public void write(Path path, ParameterLayout layout) {
+    if (config.isJpq() != (codes != null)) {
+      throw new IllegalArgumentException(config.isJpq() ? "a RecJPQ checkpoint needs its codes" : "a dense model has no codes");
+    }
+    if (params.length != layout.size()) {
+      throw new IllegalArgumentException("params hold " + params.length + " floats, layout " + layout.size());
+    }
+    ObjectNode h = SectionedFile.newHeader();
+    h.put("kind", "recjpq checkpoint");
+    h.put("model", "sasrec");
+    h.set("config", configJson(config));
+    var entries = h.putArray("layout");
+    for (ParameterLayout.Entry e : layout.entries()) {
+      ObjectNode o = entries.addObject();
+      o.put("name", e.name());
+      var shape = o.putArray("shape");
+      for (int d : e.shape()) {
+        shape.add(d);
+      }
+      o.put("offset", e.offset());
+    }
+    h.put("items", items.size());
+    h.put("itemIds", items.isNumeric() ? "numeric" : "text");
+    h.put("itemVocabulary", items.fingerprint());
+    h.put("resumable", resumable());
+    h.set("state", state);
+    h.put("created", Instant.now().toString());
+    try (SectionedFile.Writer w = new SectionedFile.Writer(path, MAGIC, VERSION, h)) {
+      if (items instanceof Vocabulary.Numeric n) {
+        w.longs("item_ids", n.ids());
+      } else {
+        w.strings("item_ids", ((Vocabulary.Text) items).ids());
+      }
+      if (codes != null) {
+        w.bytes("codes", codes.raw());
+      }
+      w.floats("params", params);
+      if (resumable()) {
+        w.floats("adam_m", adamM);
+        w.floats("adam_v", adamV);
+      }
+      if (bestParams != null) {
+        w.floats("best_params", bestParams);
+      }
+      w.commit();
+    }
+  }
+
+  /** Reads and checks a checkpoint (checksums, sizes, layout against the configuration). */
+  public static Checkpoint read(Path path) {
+    try (SectionedFile.Reader r = new SectionedFile.Reader(path, MAGIC, VERSION, "a recjpq checkpoint", HINT)) {
+      JsonNode h = r.header();
+      SasRecConfig config;
+      try {
+        config = configFromJson(h.path("config"));
+      } catch (RuntimeException e) {
+        throw r.damaged("its model configuration is invalid (" + e.getMessage() + ")");
+      }
+      int n = h.path("items").asInt(-1);
+      Vocabulary items;
+      try {
+        items = "numeric".equals(h.path("itemIds").asText())
+            ? new Vocabulary.Numeric(r.longs("item_ids")) : new Vocabulary.Text(r.strings("item_ids", n));
+      } catch (IllegalArgumentException e) {
+        throw r.damaged("its item ids are not sorted");
+      }
+      if (items.size() != n || n != config.numItems()) {
+        throw r.damaged("it lists " + n + " items but holds " + items.size() + " ids for a model of "
+            + config.numItems());
+      }
+      ItemCodes codes = null;
+      if (config.isJpq()) {
+        byte[] raw = r.bytes("codes");
+        if (raw.length != (long) n * config.splits()) {
+          throw r.damaged("section 'codes' has " + raw.length + " bytes, expected " + n + " x " + config.splits());
+        }
+        codes = new ItemCodes(n, config.splits(), raw);
+      }
+      float[] params = r.floats("params");
+      float[] m = r.has("adam_m") ? r.floats("adam_m") : null;
+      float[] v = r.has("adam_v") ? r.floats("adam_v") : null;
+      float[] best = r.has("best_params") ? r.floats("best_params") : null;
+      if ((m != null && m.length != params.length) || (v != null && v.length != params.length)
+          || (best != null && best.length != params.length)) {
+        throw r.damaged("its optimizer state does not match its parameters");
+      }
+      JsonNode state = h.path("state");
+      return new Checkpoint(config, items, codes, params, m, v, best,
+          state.isObject() ? (ObjectNode) state : JSON.createObjectNode());
+    }
+  }
+
+  static ObjectNode configJson(SasRecConfig c) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("numItems", c.numItems());
+    o.put("dim", c.dim());
+    o.put("blocks", c.blocks());
+    o.put("heads", c.heads());
+    o.put("maxLen", c.maxLen());
+    o.put("dropout", c.dropout());
+    o.put("ffnDim", c.ffnDim());
+    o.put("activation", c.activation().name());
+    o.put("embedding", c.embedding().name());
+    o.put("splits", c.splits());
+    o.put("tiedOutput", c.tiedOutput());
+    o.put("blockStyle", c.blockStyle().name());
+    o.put("layerNormEps", c.layerNormEps());
+    return o;
+  }
+
+  static SasRecConfig configFromJson(JsonNode o) {
+    return new SasRecConfig(o.path("numItems").asInt(), o.path("dim").asInt(), o.path("blocks").asInt(),
+        o.path("heads").asInt(), o.path("maxLen").asInt(), (float) o.path("dropout").asDouble(),
+        o.path("ffnDim").asInt(), Activation.valueOf(o.path("activation").asText("RELU")),
+        SasRecConfig.EmbeddingKind.valueOf(o.path("embedding").asText("DENSE")), o.path("splits").asInt(),
+        o.path("tiedOutput").asBoolean(true), SasRecConfig.BlockStyle.valueOf(o.path("blockStyle").asText("PRE_LN")),
+        (float) o.path("layerNormEps").asDouble(1e-8));
+  }
+
+  /** Checks the checkpoint's item vocabulary is the dataset's. */
+  public void checkItems(Path path, Vocabulary datasetItems) {
+    if (items.size() != datasetItems.size() || !items.fingerprint().equals(datasetItems.fingerprint())) {
+      throw new RecjpqException(path + " was trained on another item vocabulary (" + items.size()
+          + " items) than this dataset's (" + datasetItems.size() + " items); evaluate it on the data it was trained"
+          + " on.");
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package org.recjpq.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.recjpq.backend.Ops;
+import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.codes.CodeAssigners;
+import org.recjpq.codes.CodeOptions;
+import org.recjpq.codes.CodeStrategy;
+import org.recjpq.codes.CodesFile;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.data.SequenceDataset;
+import org.recjpq.model.SasRec;
+import org.recjpq.model.SasRecConfig;
+
+/** Building models for the commands: from settings (with codes) or from a checkpoint. */
+final class ModelSetup {
+  private ModelSetup() {}
+
+  /** The engine: the CPU with {@code threads} threads (all processors when null). */
+  static Ops engine(Integer threads) {
+    return threads != null ? new CpuOps(threads) : new CpuOps();
+  }
+
+  /** RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now. */
+  static ItemCodes codes(TrainOptions.Settings s, SequenceDataset ds, int threads) {
+    Path file = Path.of(s.codes);
+    if (Files.isRegularFile(file)) {
+      ItemCodes codes = CodesFile.readFor(file, ds).codes();
+      if (codes.splits() != s.splits) {
+        throw new org.recjpq.RecjpqException(file + " holds codes of " + codes.splits() + " splits but the model"
+            + " asks for " + s.splits + "; pass --splits " + codes.splits() + ".");
+      }
+      return codes;
+    }
+    CodeStrategy strategy = CodeStrategy.fromCliName(s.codes.toLowerCase(Locale.ROOT));
+    CodeOptions o = CodeOptions.defaults(strategy, s.splits, s.seed).withThreads(threads);
+    return CodeAssigners.assign(ds, new CodeOptions(o.strategy(), o.splits(), s.dim, o.seed(), o.oversampling(),
+        o.powerIterations(), o.epochs(), o.learningRate(), o.regularization(), o.threads())).codes();
+  }
+
+  /** A freshly initialised model for the settings. */
+  static SasRec fresh(TrainOptions.Settings s, SequenceDataset ds, Ops ops, int threads) {
+    SasRecConfig c = s.modelConfig(ds.numItems());
+    SasRec model = new SasRec(c, ops, c.isJpq() ? codes(s, ds, threads) : null);
+    model.initialize(s.seed);
+    return model;
+  }
+
+  /** The model of a checkpoint, with its parameters, on {@code ops}. */
+  static SasRec load(Checkpoint ck, Ops ops) {
+    SasRec model = new SasRec(ck.config(), ops, ck.codes());
+    if (ck.params().length != model.layout().size()) {
+      throw new org.recjpq.RecjpqException("The checkpoint holds " + ck.params().length + " parameters but its model"
+          + " needs " + model.layout().size() + "; it was written by an incompatible recjpq.");
+    }
+    ops.upload(model.params(), ck.params());
+    return model;
+  }
+}

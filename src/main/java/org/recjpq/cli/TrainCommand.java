@@ -1,0 +1,147 @@
+package org.recjpq.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.recjpq.backend.Ops;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.data.LeaveOneOut;
+import org.recjpq.data.LeaveOneOut.Phase;
+import org.recjpq.data.SequenceDataset;
+import org.recjpq.eval.EvalOptions;
+import org.recjpq.eval.EvaluationResult;
+import org.recjpq.eval.Evaluator;
+import org.recjpq.eval.MostPopular;
+import org.recjpq.model.SasRec;
+import org.recjpq.train.TrainConfig;
+import org.recjpq.train.Trainer;
+import org.recjpq.train.TrainingReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code recjpq train}: train SASRec (dense or RecJPQ) and save a checkpoint and a report. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Train SASRec with dense or RecJPQ item embeddings on the training part of a dataset (each",
+      "user's items before the validation target), validating NDCG@10 on the validation users after",
+      "every epoch, stopping early when it stops improving, and keeping the best weights. Then rank",
+      "the full catalogue for every test user and print the metrics next to MostPop's. Writes the",
+      "checkpoint (whenever validation improves, so a failed run keeps the last good one) and a report",
+      "folder: curves.csv, loss.png, validation_ndcg10.png, summary.md."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  ./recjpq train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --model sasrec \\",
+      "      --embedding jpq --codes svd --loss ce --preset cpu --output ml-1m-jpq.ckpt",
+      "  ./recjpq train --input ml-1m.rjd --embedding dense --loss bce --preset cpu --epochs 20 --output d.ckpt",
+      "  ./recjpq train --input ml-1m.rjd --config my-settings.json --output m.ckpt --save-optimizer",
+      "  ./recjpq train --input ml-1m.rjd --resume m.ckpt --output m.ckpt --save-optimizer"
+    })
+final class TrainCommand implements Callable<Integer> {
+  @Mixin InputOptions input;
+
+  @Mixin TrainOptions options;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "CKPT", description = "Checkpoint to write.")
+  Path output;
+
+  @Option(names = "--save-optimizer", description = "Make the checkpoint resumable (Adam state, step, data order).")
+  boolean saveOptimizer;
+
+  @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from a resumable checkpoint.")
+  Path resume;
+
+  @Option(names = "--report", paramLabel = "DIR", description = "Report folder (default: CKPT.report).")
+  Path report;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
+  Integer threads;
+
+  @Option(names = "--json", description = "Print the final test metrics as one JSON object.")
+  boolean json;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    TrainOptions.Settings s = options.resolve();
+    TrainConfig tc = s.trainConfig();
+    SequenceDataset ds = input.load();
+    Ops ops = ModelSetup.engine(threads);
+    int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    long t0 = System.nanoTime();
+    SasRec model = ModelSetup.fresh(s, ds, ops, nThreads);
+    int nVal = s.validationUsers != null
+        ? PrepareCommand.parseValidationUsers(s.validationUsers) : ds.info().validationUsers();
+    int[] val = LeaveOneOut.validationUsers(ds, nVal, ds.info().splitSeed());
+    Trainer trainer = new Trainer(model, ds, tc, val);
+    if (resume != null) {
+      Checkpoint ck = Checkpoint.read(resume);
+      ck.checkItems(resume, ds.items());
+      trainer.restore(ck);
+    }
+    ObjectNode provenance = new ObjectMapper().createObjectNode();
+    provenance.set("settings", s.toJson());
+    provenance.put("dataset", ds.info().source());
+    provenance.put("command", "recjpq train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    if (!json) {
+      out.printf("SASRec-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch%n",
+          s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),
+          trainer.stepsPerEpoch());
+    }
+    double[] lastBest = {Double.NEGATIVE_INFINITY};
+    trainer.run(r -> {
+      boolean improved = trainer.state().bestMetric > lastBest[0];
+      if (improved) {
+        lastBest[0] = trainer.state().bestMetric;
+        trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
+      }
+      if (!json) {
+        out.printf(Locale.ROOT, "epoch %3d  loss %.4f  val NDCG@10 %s  %.1f s  %.0f seq/s%n", r.epoch(),
+            r.trainLoss(), Double.isNaN(r.validationNdcg()) ? "   -  " : String.format(Locale.ROOT, "%.4f%s",
+                r.validationNdcg(), improved ? " *" : "  "), r.seconds(), r.sequencesPerSecond());
+        out.flush();
+      }
+    });
+    // the best weights are restored; the final checkpoint carries them and the final state
+    trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
+    double trainSeconds = (System.nanoTime() - t0) / 1e9;
+    EvaluationResult test = trainer.test(EvalOptions.defaults());
+    EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, EvalOptions.defaults());
+    String name = "sasrec-" + s.embedding;
+    TextTable table = new TextTable("model", "ndcg@10", "recall@10", "mrr", "parameters", "users")
+        .row(name, test.ndcg(10), test.recall(10), test.mrr(), String.format("%,d", model.layout().size()),
+            String.format("%,d", test.users()))
+        .row("mostpop", pop.ndcg(10), pop.recall(10), pop.mrr(), "0", String.format("%,d", pop.users()));
+    Path reportDir = report != null ? report : Path.of(output + ".report");
+    String summary = "# Training report\n\n" + "Command: `" + provenance.get("command").asText() + "`\n\n"
+        + "Dataset: " + ds + " (" + ds.info().source() + ")\n\n" + "Best epoch: " + (trainer.state().bestEpoch + 1)
+        + ", validation NDCG@10 " + String.format(Locale.ROOT, "%.4f", trainer.state().bestMetric)
+        + String.format(Locale.ROOT, ", %.1f s of training, %d steps.%n%n", trainSeconds, trainer.state().step)
+        + "Test (leave-one-out, full catalogue, seen items filtered):\n\n```\n" + table + "```\n\nSettings:\n\n```json\n"
+        + s.toJson().toPrettyString() + "\n```\n";
+    TrainingReport.write(reportDir, trainer.history(), summary);
+    if (json) {
+      ObjectNode o = test.toJson();
+      o.put("parameters", model.layout().size());
+      o.put("train_seconds", Math.round(trainSeconds * 10) / 10.0);
+      o.put("best_epoch", trainer.state().bestEpoch + 1);
+      o.put("checkpoint", output.toString());
+      out.println(o);
+    } else {
+      out.printf("%nTest, %,d users, full catalogue (%,d items), seen items filtered:%n", test.users(), ds.numItems());
+      out.print(table);
+      out.println("checkpoint: " + output + "; report: " + reportDir);
+    }
+    return 0;
+  }
+}

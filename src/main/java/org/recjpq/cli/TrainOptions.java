@@ -1,0 +1,300 @@
+package org.recjpq.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Activation;
+import org.recjpq.model.LossKind;
+import org.recjpq.model.SasRecConfig;
+import org.recjpq.train.TrainConfig;
+import picocli.CommandLine.Option;
+
+/**
+ * Model and training options shared by {@code train} and {@code bench train}. Values resolve in
+ * three layers: the preset ({@code --preset cpu|paper}), then a JSON config file ({@code --config},
+ * keys named like the options in camelCase, e.g. {@code {"dim": 128, "lr": 0.0005}}), then the
+ * flags given on the command line.
+ */
+final class TrainOptions {
+  /** Every setting with its current value; field names are the JSON keys. */
+  static final class Settings {
+    String model = "sasrec";
+    String embedding = "jpq";
+    String codes = "svd";
+    Integer splits = 8;
+    Integer dim = 64;
+    Integer blocks = 2;
+    Integer heads = 1;
+    Integer maxLen = 200;
+    Double dropout = 0.2;
+    Integer ffnDim = 64;
+    String activation = "relu";
+    String block = "pre-ln";
+    Boolean untied = false;
+    String loss = "ce";
+    Integer negatives;
+    Double gbceT = 0.75;
+    Integer batchSize = 128;
+    Integer epochs = 200;
+    Double lr = 1e-3;
+    Double weightDecay = 0.0;
+    Double clipNorm = 5.0;
+    Integer warmup = 0;
+    String schedule = "constant";
+    Long seed = 42L;
+    Integer validateEvery = 1;
+    Integer patience = 10;
+    String validationUsers;
+    Boolean slidingWindows = false;
+    Double maxMinutes = 0.0;
+
+    /** The preset's values. */
+    static Settings preset(String name) {
+      Settings s = new Settings();
+      switch (name.toLowerCase(Locale.ROOT)) {
+        case "cpu" -> { } // the defaults above: sized for a 2-core CPU
+        case "paper" -> {
+          s.dim = 512;
+          s.ffnDim = 512;
+          s.dropout = 0.5;
+          s.loss = "bce";
+          s.negatives = 1;
+        }
+        default -> throw new RecjpqException("Unknown preset '" + name + "'. Known presets: cpu, paper.");
+      }
+      return s;
+    }
+
+    /** Overrides values from a JSON object (unknown keys are an error). */
+    void apply(JsonNode json, String source) {
+      Iterator<Map.Entry<String, JsonNode>> it = json.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        Field f;
+        try {
+          f = Settings.class.getDeclaredField(e.getKey());
+        } catch (NoSuchFieldException ex) {
+          throw new RecjpqException(source + ": unknown setting '" + e.getKey() + "'. Known settings: "
+              + String.join(", ", names()) + ".");
+        }
+        try {
+          f.set(this, convert(f.getType(), e.getValue(), source, e.getKey()));
+        } catch (IllegalAccessException ex) {
+          throw new IllegalStateException(ex);
+        }
+      }
+    }
+
+    private static Object convert(Class<?> type, JsonNode v, String source, String key) {
+      if (v.isNull()) {
+        return null;
+      }
+      boolean ok = type == String.class ? v.isTextual() || v.isNumber()
+          : type == Boolean.class ? v.isBoolean() : v.isNumber();
+      if (!ok) {
+        throw new RecjpqException(source + ": setting '" + key + "' must be "
+            + (type == String.class ? "a string" : type == Boolean.class ? "true or false" : "a number")
+            + ", found " + v + ".");
+      }
+      if (type == Integer.class) {
+        return v.asInt();
+      } else if (type == Long.class) {
+        return v.asLong();
+      } else if (type == Double.class) {
+        return v.asDouble();
+      } else if (type == Boolean.class) {
+        return v.asBoolean();
+      }
+      return v.asText();
+    }
+
+    static java.util.List<String> names() {
+      return java.util.Arrays.stream(Settings.class.getDeclaredFields())
+          .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers())).map(Field::getName).toList();
+    }
+
+    /** The settings as JSON (recorded in checkpoints and reports). */
+    ObjectNode toJson() {
+      return new ObjectMapper().valueToTree(this);
+    }
+
+    int negativesOrDefault() {
+      if (negatives != null) {
+        return negatives;
+      }
+      return switch (LossKind.fromCliName(loss)) {
+        case BCE -> 1;
+        case GBCE, SAMPLED_SOFTMAX -> 256;
+        case CE -> 0;
+      };
+    }
+
+    SasRecConfig modelConfig(int numItems) {
+      SasRecConfig.EmbeddingKind kind = switch (embedding.toLowerCase(Locale.ROOT)) {
+        case "jpq" -> SasRecConfig.EmbeddingKind.JPQ;
+        case "dense" -> SasRecConfig.EmbeddingKind.DENSE;
+        default -> throw new RecjpqException("--embedding must be jpq or dense, found '" + embedding + "'.");
+      };
+      SasRecConfig.BlockStyle style = switch (block.toLowerCase(Locale.ROOT)) {
+        case "pre-ln" -> SasRecConfig.BlockStyle.PRE_LN;
+        case "sasrec" -> SasRecConfig.BlockStyle.SASREC;
+        default -> throw new RecjpqException("--block must be pre-ln or sasrec, found '" + block + "'.");
+      };
+      Activation act = switch (activation.toLowerCase(Locale.ROOT)) {
+        case "relu" -> Activation.RELU;
+        case "gelu" -> Activation.GELU;
+        default -> throw new RecjpqException("--activation must be relu or gelu, found '" + activation + "'.");
+      };
+      return new SasRecConfig(numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
+          !untied, style, 1e-8f);
+    }
+
+    TrainConfig trainConfig() {
+      TrainConfig.Schedule sch = switch (schedule.toLowerCase(Locale.ROOT)) {
+        case "constant" -> TrainConfig.Schedule.CONSTANT;
+        case "linear" -> TrainConfig.Schedule.LINEAR;
+        case "cosine" -> TrainConfig.Schedule.COSINE;
+        default -> throw new RecjpqException("--schedule must be constant, linear or cosine, found '" + schedule + "'.");
+      };
+      return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
+          lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
+          validateEvery, patience, slidingWindows, maxMinutes * 60);
+    }
+  }
+
+  @Option(names = "--preset", paramLabel = "P", defaultValue = "cpu",
+      description = "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE) or paper (the RecJPQ"
+          + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative) (default: ${DEFAULT-VALUE}).")
+  String preset;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "JSON file of settings over the preset.")
+  Path config;
+
+  @Option(names = "--model", paramLabel = "M", description = "sasrec.")
+  String model;
+
+  @Option(names = "--embedding", paramLabel = "E", description = "jpq (RecJPQ codes + codebooks) or dense.")
+  String embedding;
+
+  @Option(names = "--codes", paramLabel = "C", description = "RecJPQ codes: svd, bpr, random, or a codes FILE.")
+  String codes;
+
+  @Option(names = {"-m", "--splits"}, paramLabel = "M", description = "RecJPQ code bytes per item.")
+  Integer splits;
+
+  @Option(names = "--dim", paramLabel = "D", description = "Embedding size.")
+  Integer dim;
+
+  @Option(names = "--blocks", paramLabel = "L", description = "Transformer blocks.")
+  Integer blocks;
+
+  @Option(names = "--heads", paramLabel = "H", description = "Attention heads.")
+  Integer heads;
+
+  @Option(names = "--max-len", paramLabel = "T", description = "Sequence length.")
+  Integer maxLen;
+
+  @Option(names = "--dropout", paramLabel = "P", description = "Dropout rate.")
+  Double dropout;
+
+  @Option(names = "--ffn-dim", paramLabel = "F", description = "Feed-forward hidden size.")
+  Integer ffnDim;
+
+  @Option(names = "--activation", paramLabel = "A", description = "relu or gelu.")
+  String activation;
+
+  @Option(names = "--block", paramLabel = "B", description = "pre-ln (default) or sasrec (the original block).")
+  String block;
+
+  @Option(names = "--untied", description = "Dense: a separate output item table.")
+  Boolean untied;
+
+  @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
+  String loss;
+
+  @Option(names = "--negatives", paramLabel = "N", description = "Negatives per position (bce 1, gbce 256).")
+  Integer negatives;
+
+  @Option(names = "--gbce-t", paramLabel = "T", description = "gBCE calibration (default 0.75).")
+  Double gbceT;
+
+  @Option(names = "--batch-size", paramLabel = "B", description = "Sequences per step.")
+  Integer batchSize;
+
+  @Option(names = "--epochs", paramLabel = "E", description = "Maximum epochs.")
+  Integer epochs;
+
+  @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate.")
+  Double lr;
+
+  @Option(names = "--weight-decay", paramLabel = "WD", description = "Decoupled weight decay (AdamW).")
+  Double weightDecay;
+
+  @Option(names = "--clip-norm", paramLabel = "C", description = "Clip the gradient norm (0 = off).")
+  Double clipNorm;
+
+  @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps.")
+  Integer warmup;
+
+  @Option(names = "--schedule", paramLabel = "S", description = "constant, linear or cosine.")
+  String schedule;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of everything random.")
+  Long seed;
+
+  @Option(names = "--validate-every", paramLabel = "E", description = "Validate every E epochs.")
+  Integer validateEvery;
+
+  @Option(names = "--patience", paramLabel = "P", description = "Stop after P validations without improvement.")
+  Integer patience;
+
+  @Option(names = "--validation-users", paramLabel = "N|all", description = "Validation users (default: the dataset's).")
+  String validationUsers;
+
+  @Option(names = "--sliding-windows", description = "Also train on earlier windows of long sequences.")
+  Boolean slidingWindows;
+
+  @Option(names = "--max-minutes", paramLabel = "M", description = "Stop training after M minutes (0 = no limit).")
+  Double maxMinutes;
+
+  /** The resolved settings: preset, then config file, then flags. */
+  Settings resolve() {
+    Settings s = Settings.preset(preset);
+    if (config != null) {
+      JsonNode json;
+      try {
+        json = new ObjectMapper().readTree(config.toFile());
+      } catch (IOException e) {
+        throw new RecjpqException("Cannot read the config file " + config + ": " + e.getMessage(), e);
+      }
+      if (json == null || !json.isObject()) {
+        throw new RecjpqException(config + " must hold one JSON object of settings.");
+      }
+      s.apply(json, config.toString());
+    }
+    for (Field flag : TrainOptions.class.getDeclaredFields()) {
+      if (flag.getName().equals("preset") || flag.getName().equals("config")) {
+        continue;
+      }
+      try {
+        Object v = flag.get(this);
+        if (v != null) {
+          Settings.class.getDeclaredField(flag.getName()).set(s, v);
+        }
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("option " + flag.getName() + " has no setting", e);
+      }
+    }
+    if (!s.model.equalsIgnoreCase("sasrec")) {
+      throw new RecjpqException("--model " + s.model + " is not available yet; this version trains sasrec.");
+    }
+    return s;
+  }
+}

@@ -1,0 +1,88 @@
+package org.recjpq.train;
+
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.eval.HistoryBatch;
+import org.recjpq.eval.Scorer;
+import org.recjpq.model.SasRec;
+import org.recjpq.model.SasRecConfig;
+
+/**
+ * A trained SASRec as an evaluation {@link Scorer}: each batch runs the network once (no dropout)
+ * on the last {@code maxLen} items of every history and keeps the representation at the last
+ * position; each tile of items is then scored with one GEMM against the tile's item embeddings
+ * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: DESIGN §5
+ * strategy (b), the fast one for batches). The model's activation memory is shared, so batches run
+ * one at a time (evaluate with one thread; the engine's ops are themselves parallel).
+ */
+public final class SasRecScorer implements Scorer {
+  private final SasRec model;
+  private final Ops ops;
+  private final IntBuf allItems; // 0..N-1, sliced per tile for RecJPQ decoding
+  private final int tile;
+
+  public SasRecScorer(SasRec model, int tile) {
+    this.model = model;
+    this.ops = model.ops();
+    this.tile = tile;
+    SasRecConfig c = model.config();
+    int[] ids = new int[c.numItems()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = i;
+    }
+    this.allItems = ops.allocInts(ids.length);
+    ops.upload(allItems, ids);
+  }
+
+  @Override
+  public String name() {
+    return "sasrec-" + model.config().embedding().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
+  public int numItems() {
+    return model.config().numItems();
+  }
+
+  @Override
+  public int preferredTileSize() {
+    return tile;
+  }
+
+  @Override
+  public synchronized ScoreBatch batch(HistoryBatch histories) {
+    SasRecConfig c = model.config();
+    int rows = histories.rows();
+    int len = c.maxLen();
+    int d = c.dim();
+    int[] ids = new int[rows * len];
+    SequenceBatches.fillHistories(histories.items(), histories.starts(), histories.lengths(), rows, len, ids);
+    IntBuf idBuf = ops.allocInts(ids.length);
+    ops.upload(idBuf, ids);
+    Buf h = model.forward(idBuf, rows, len, false, 0, 0);
+    Buf last = ops.alloc((long) rows * d);
+    for (int r = 0; r < rows; r++) {
+      ops.copy(last.slice((long) r * d, d), h.slice(((long) r * len + len - 1) * d, d));
+    }
+    Buf items = ops.alloc((long) tile * d);
+    Buf scores = ops.alloc((long) rows * tile);
+    return (from, to, out) -> {
+      synchronized (SasRecScorer.this) {
+        int n = to - from;
+        Buf e;
+        if (c.isJpq()) {
+          e = items.slice(0, (long) n * d);
+          model.decodeItems(e, allItems.slice(from, n), n);
+        } else {
+          e = model.outputTable().slice((long) from * d, (long) n * d);
+        }
+        Buf s = scores.slice(0, (long) rows * n);
+        ops.matmulTransposed(s, last, e, rows, n, d);
+        float[] host = new float[rows * n];
+        ops.download(host, s);
+        System.arraycopy(host, 0, out, 0, host.length);
+      }
+    };
+  }
+}

@@ -1,0 +1,106 @@
+package org.recjpq.train;
+
+import java.util.Arrays;
+import org.recjpq.data.LeaveOneOut.Phase;
+import org.recjpq.data.SequenceDataset;
+import org.recjpq.util.SplitMix64;
+
+/**
+ * Next-item training examples from the TRAINING part of each user's sequence (the items before the
+ * validation target), SASRec style: the input is the sequence without its last item, the target at
+ * each position the item that follows, both the most recent {@code len} positions, left-padded
+ * with -1. One example per user with at least two training items; with {@code slidingWindows},
+ * longer users also give their earlier windows (stride {@code len}).
+ *
+ * <p>{@link #epochOrder} shuffles the examples with a seeded RNG per epoch, so the data order is
+ * part of the state a checkpoint restores.
+ */
+public final class SequenceBatches {
+  private final SequenceDataset ds;
+  private final int len;
+  private final int[] exampleUser; // (E)
+  private final int[] exampleEnd; // (E) exclusive end of the input+1 window within the user's items
+
+  public SequenceBatches(SequenceDataset ds, int len, boolean slidingWindows) {
+    this.ds = ds;
+    this.len = len;
+    int count = 0;
+    int[] users = new int[ds.numUsers()];
+    int[] ends = new int[ds.numUsers()];
+    for (int u = 0; u < ds.numUsers(); u++) {
+      int train = Phase.VALIDATION.historyLength(ds, u);
+      if (train < 2) {
+        continue;
+      }
+      for (int end = train; end >= 2; end -= len) {
+        if (count == users.length) {
+          users = Arrays.copyOf(users, users.length * 2);
+          ends = Arrays.copyOf(ends, ends.length * 2);
+        }
+        users[count] = u;
+        ends[count] = end;
+        count++;
+        if (!slidingWindows) {
+          break;
+        }
+      }
+    }
+    this.exampleUser = Arrays.copyOf(users, count);
+    this.exampleEnd = Arrays.copyOf(ends, count);
+  }
+
+  /** Number of training examples. */
+  public int size() {
+    return exampleUser.length;
+  }
+
+  public int length() {
+    return len;
+  }
+
+  /** A seeded permutation of the examples for {@code epoch}. */
+  public int[] epochOrder(long seed, int epoch) {
+    int[] order = new int[size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    SplitMix64.keyed(seed, 0xE90C4L, epoch).shuffle(order, 0, order.length);
+    return order;
+  }
+
+  /**
+   * Fills {@code ids} and {@code targets} (each batch × len) with examples {@code order[from ..
+   * from + batch)}; rows past the end of {@code order} are all PAD (targets -1).
+   */
+  public void fill(int[] order, int from, int batch, int[] ids, int[] targets) {
+    Arrays.fill(ids, -1);
+    Arrays.fill(targets, -1);
+    int[] flat = ds.flatItems();
+    for (int b = 0; b < batch && from + b < order.length; b++) {
+      int e = order[from + b];
+      int start = ds.offset(exampleUser[e]);
+      int end = exampleEnd[e]; // items[start .. start+end): inputs end-1 of them, targets shifted by one
+      int n = Math.min(len, end - 1);
+      for (int t = 0; t < n; t++) {
+        int pos = len - n + t;
+        ids[b * len + pos] = flat[start + end - 1 - n + t];
+        targets[b * len + pos] = flat[start + end - n + t];
+      }
+    }
+  }
+
+  /**
+   * Fills {@code ids} (rows × len) with the most recent {@code len} items of each history (for
+   * inference), left-padded.
+   */
+  public static void fillHistories(int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids) {
+    Arrays.fill(ids, 0, rows * len, -1);
+    for (int r = 0; r < rows; r++) {
+      int n = Math.min(len, lengths[r]);
+      int end = starts[r] + lengths[r];
+      for (int t = 0; t < n; t++) {
+        ids[r * len + len - n + t] = items[end - n + t];
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package org.recjpq.train;
+
+import org.recjpq.RecjpqException;
+import org.recjpq.model.LossKind;
+
+/**
+ * How to train.
+ *
+ * @param loss ce (exact full softmax), bce, gbce or sampled-softmax
+ * @param negatives negatives per position for the sampled losses
+ * @param gbceT gBCE calibration t
+ * @param batchSize sequences per step
+ * @param epochs maximum number of passes over the training examples
+ * @param learningRate peak Adam step
+ * @param beta1 Adam β1
+ * @param beta2 Adam β2 (SASRec: 0.98)
+ * @param eps Adam ε (after the square root)
+ * @param weightDecay decoupled weight decay (0 = Adam)
+ * @param clipNorm clip the global gradient norm to this (0 = off)
+ * @param warmupSteps linear warm-up steps
+ * @param schedule constant, linear (decay to 0 at the last epoch) or cosine
+ * @param seed seed of initialisation, data order, dropout and negatives
+ * @param validateEvery validate every this many epochs
+ * @param patience stop after this many validations without improvement (0 = never)
+ * @param slidingWindows also train on earlier windows of long sequences
+ * @param maxSeconds stop training after this wall time (0 = no limit)
+ */
+public record TrainConfig(
+    LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
+    float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
+    int validateEvery, int patience, boolean slidingWindows, double maxSeconds) {
+
+  /** Learning-rate schedule after warm-up. */
+  public enum Schedule {
+    CONSTANT,
+    LINEAR,
+    COSINE
+  }
+
+  public TrainConfig {
+    if (loss == null) {
+      loss = LossKind.CE;
+    }
+    if (loss.sampled() && negatives < 1) {
+      throw new RecjpqException("The loss " + loss.cliName() + " needs at least one negative, found " + negatives + ".");
+    }
+    if (batchSize < 1 || epochs < 1 || validateEvery < 1 || patience < 0 || warmupSteps < 0) {
+      throw new RecjpqException("Training sizes must be positive: batch " + batchSize + ", epochs " + epochs
+          + ", validate every " + validateEvery + ", patience " + patience + ", warm-up " + warmupSteps + ".");
+    }
+    if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
+      throw new RecjpqException("The learning rate must be a positive number, found " + learningRate + ".");
+    }
+    if (clipNorm < 0 || weightDecay < 0) {
+      throw new RecjpqException("Gradient clipping and weight decay must be 0 or more.");
+    }
+    if (schedule == null) {
+      schedule = Schedule.CONSTANT;
+    }
+  }
+
+  /** The learning rate at 0-based {@code step} of {@code totalSteps}. */
+  public float learningRateAt(long step, long totalSteps) {
+    if (warmupSteps > 0 && step < warmupSteps) {
+      return learningRate * (step + 1) / warmupSteps;
+    }
+    long span = Math.max(1, totalSteps - warmupSteps);
+    double progress = Math.min(1.0, (step - warmupSteps) / (double) span);
+    return switch (schedule) {
+      case CONSTANT -> learningRate;
+      case LINEAR -> (float) (learningRate * (1.0 - progress));
+      case COSINE -> (float) (learningRate * 0.5 * (1.0 + Math.cos(Math.PI * progress)));
+    };
+  }
+}

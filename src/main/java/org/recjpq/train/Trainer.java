@@ -1,0 +1,319 @@
+package org.recjpq.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.data.LeaveOneOut;
+import org.recjpq.data.LeaveOneOut.Phase;
+import org.recjpq.data.SequenceDataset;
+import org.recjpq.eval.EvalOptions;
+import org.recjpq.eval.EvaluationResult;
+import org.recjpq.eval.Evaluator;
+import org.recjpq.model.ItemHead;
+import org.recjpq.model.LossKind;
+import org.recjpq.model.SasRec;
+import org.recjpq.model.SasRecConfig;
+import org.recjpq.util.Progress;
+
+/**
+ * The training loop: epochs over shuffled training examples, one Adam step per batch, validation
+ * NDCG@10 on the validation users every {@code validateEvery} epochs, early stopping with patience
+ * and the best weights restored at the end.
+ *
+ * <p>Everything random is keyed by the seed: the data order by (seed, epoch), dropout by (seed,
+ * step, site), negatives by (seed, step, row, column). So training is a pure function of the
+ * configuration and the state a checkpoint saves (parameters, Adam moments, step, epoch, position
+ * in the epoch, best state): resuming gives bit-identical losses.
+ */
+public final class Trainer {
+  /** Stream of negative sampling in {@link CounterRng}. */
+  static final long STREAM_NEGATIVES = 0x4E45474154L;
+
+  private final SasRec model;
+  private final Ops ops;
+  private final SequenceDataset ds;
+  private final TrainConfig tc;
+  private final SequenceBatches batches;
+  private final ItemHead head;
+  private final int[] validationUsers;
+  private final Buf adamM;
+  private final Buf adamV;
+  private final Buf best;
+  private final State state = new State();
+  private final List<Record> history = new ArrayList<>();
+  private final int len;
+  private final int rows;
+  // per-step buffers
+  private final int[] hostIds;
+  private final int[] hostTargets;
+  private final int[] hostItems;
+  private final IntBuf ids;
+  private final IntBuf targets;
+  private final IntBuf items;
+  private final Buf dH;
+  private final Buf scores;
+  private final Buf dScores;
+  private final Buf logQ;
+  private final float beta;
+
+  /** The resumable state of a run. */
+  public static final class State {
+    public long step;
+    public int epoch;
+    public int position; // examples of the current epoch already used
+    public double bestMetric = Double.NEGATIVE_INFINITY;
+    public int bestEpoch = -1;
+    public int sinceBest;
+    public boolean stopped;
+  }
+
+  /** One line of the learning curve. */
+  public record Record(int epoch, long step, double trainLoss, double validationNdcg, double seconds,
+      double sequencesPerSecond) {}
+
+  public Trainer(SasRec model, SequenceDataset ds, TrainConfig tc, int[] validationUsers) {
+    this.model = model;
+    this.ops = model.ops();
+    this.ds = ds;
+    this.tc = tc;
+    SasRecConfig c = model.config();
+    if (c.numItems() != ds.numItems()) {
+      throw new IllegalArgumentException("model for " + c.numItems() + " items, dataset has " + ds.numItems());
+    }
+    this.len = c.maxLen();
+    this.batches = new SequenceBatches(ds, len, tc.slidingWindows());
+    if (batches.size() == 0) {
+      throw new RecjpqException("No user has the two training interactions (before the validation target) a training"
+          + " example needs (" + ds + ").");
+    }
+    this.head = new ItemHead(model);
+    this.validationUsers = validationUsers;
+    this.adamM = ops.alloc(model.layout().size());
+    this.adamV = ops.alloc(model.layout().size());
+    this.best = ops.alloc(model.layout().size());
+    this.rows = tc.batchSize() * len;
+    this.hostIds = new int[rows];
+    this.hostTargets = new int[rows];
+    int cols = 1 + tc.negatives();
+    this.hostItems = tc.loss().sampled() ? new int[rows * cols] : null;
+    this.ids = ops.allocInts(rows);
+    this.targets = ops.allocInts(rows);
+    this.items = tc.loss().sampled() ? ops.allocInts((long) rows * cols) : null;
+    this.dH = ops.alloc((long) rows * c.dim());
+    this.scores = tc.loss().sampled() ? ops.alloc((long) rows * cols) : null;
+    this.dScores = tc.loss().sampled() ? ops.alloc((long) rows * cols) : null;
+    this.logQ = tc.loss() == LossKind.SAMPLED_SOFTMAX ? ops.alloc((long) rows * cols) : null; // uniform: 0
+    this.beta = switch (tc.loss()) {
+      case GBCE -> LossKind.gbceBeta(tc.negatives(), c.numItems(), tc.gbceT());
+      default -> 1f;
+    };
+  }
+
+  public State state() {
+    return state;
+  }
+
+  public List<Record> history() {
+    return history;
+  }
+
+  /** Adam's first moments (same layout as the parameters). */
+  public Buf adamM() {
+    return adamM;
+  }
+
+  public Buf adamV() {
+    return adamV;
+  }
+
+  /** Steps per epoch. */
+  public int stepsPerEpoch() {
+    return (batches.size() + tc.batchSize() - 1) / tc.batchSize();
+  }
+
+  public int examples() {
+    return batches.size();
+  }
+
+  /**
+   * One optimisation step on the next batch of the current epoch; returns its loss. Advances the
+   * epoch position (and the epoch when it is used up, without validating).
+   */
+  public double step() {
+    int[] order = batches.epochOrder(tc.seed(), state.epoch);
+    batches.fill(order, state.position, tc.batchSize(), hostIds, hostTargets);
+    ops.upload(ids, hostIds);
+    ops.upload(targets, hostTargets);
+    model.zeroGrad();
+    Buf h = model.forward(ids, tc.batchSize(), len, true, tc.seed(), state.step);
+    double loss;
+    if (tc.loss() == LossKind.CE) {
+      loss = head.fullCrossEntropy(h, targets, rows, dH);
+    } else {
+      sampleNegatives();
+      ops.upload(items, hostItems);
+      loss = head.sampled(tc.loss(), h, targets, items, rows, tc.negatives(), beta, logQ, scores, dScores, dH);
+    }
+    if (!Double.isFinite(loss)) {
+      throw new RecjpqException(String.format(Locale.ROOT,
+          "The training loss became %s at step %d (epoch %d). Lower the learning rate (--lr) or enable gradient"
+              + " clipping (--clip-norm); the last good checkpoint is kept.", loss, state.step, state.epoch + 1));
+    }
+    model.backward(dH);
+    if (tc.clipNorm() > 0) {
+      double norm = Math.sqrt(ops.sumOfSquares(model.grads()));
+      if (norm > tc.clipNorm()) {
+        ops.scale(model.grads(), (float) (tc.clipNorm() / norm));
+      }
+    }
+    long total = (long) stepsPerEpoch() * tc.epochs();
+    float lr = tc.learningRateAt(state.step, total);
+    ops.adamStep(model.params(), model.grads(), adamM, adamV, lr, tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay(),
+        (int) (state.step + 1));
+    state.step++;
+    state.position += tc.batchSize();
+    if (state.position >= batches.size()) {
+      state.position = 0;
+      state.epoch++;
+    }
+    return loss;
+  }
+
+  private void sampleNegatives() {
+    int n = tc.negatives();
+    int cols = 1 + n;
+    int numItems = model.config().numItems();
+    long key = CounterRng.key(tc.seed() ^ STREAM_NEGATIVES, state.step);
+    for (int r = 0; r < rows; r++) {
+      hostItems[r * cols] = Math.max(0, hostTargets[r]);
+      for (int j = 0; j < n; j++) {
+        hostItems[r * cols + 1 + j] = CounterRng.belowAt(key, (long) r * n + j, numItems);
+      }
+    }
+  }
+
+  /**
+   * A checkpoint of the current parameters; with {@code resumable}, also Adam's moments, the best
+   * parameters and the loop state, so {@link #restore} continues bit-exactly.
+   */
+  public Checkpoint checkpoint(org.recjpq.data.Vocabulary items, boolean resumable, ObjectNode provenance) {
+    int n = (int) model.layout().size();
+    float[] p = new float[n];
+    ops.download(p, model.params());
+    float[] m = null;
+    float[] v = null;
+    float[] b = null;
+    if (resumable) {
+      m = new float[n];
+      v = new float[n];
+      ops.download(m, adamM);
+      ops.download(v, adamV);
+      if (state.bestEpoch >= 0) {
+        b = new float[n];
+        ops.download(b, best);
+      }
+    }
+    ObjectNode s = provenance.deepCopy();
+    s.put("step", state.step);
+    s.put("epoch", state.epoch);
+    s.put("position", state.position);
+    if (state.bestEpoch >= 0) {
+      s.put("bestMetric", state.bestMetric);
+    }
+    s.put("bestEpoch", state.bestEpoch);
+    s.put("sinceBest", state.sinceBest);
+    s.put("stopped", state.stopped);
+    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s);
+  }
+
+  /** Continues from a resumable checkpoint of the same model and configuration. */
+  public void restore(Checkpoint ck) {
+    if (!ck.resumable()) {
+      throw new RecjpqException("The checkpoint holds no optimizer state, so training cannot resume from it;"
+          + " save with --save-optimizer to make resumable checkpoints.");
+    }
+    ops.upload(model.params(), ck.params());
+    ops.upload(adamM, ck.adamM());
+    ops.upload(adamV, ck.adamV());
+    if (ck.bestParams() != null) {
+      ops.upload(best, ck.bestParams());
+    }
+    ObjectNode s = ck.state();
+    state.step = s.path("step").asLong();
+    state.epoch = s.path("epoch").asInt();
+    state.position = s.path("position").asInt();
+    state.bestMetric = s.path("bestMetric").asDouble(Double.NEGATIVE_INFINITY);
+    state.bestEpoch = s.path("bestEpoch").asInt(-1);
+    state.sinceBest = s.path("sinceBest").asInt();
+    state.stopped = s.path("stopped").asBoolean();
+  }
+
+  /** Validation NDCG@10 of the current parameters on the validation users. */
+  public EvaluationResult validate() {
+    return Evaluator.evaluate(ds, new SasRecScorer(model, 4096), Phase.VALIDATION, validationUsers,
+        EvalOptions.defaults().withThreads(1).withBatchSize(256));
+  }
+
+  /** Test metrics of the current parameters on every test user. */
+  public EvaluationResult test(EvalOptions options) {
+    return Evaluator.evaluate(ds, new SasRecScorer(model, 4096), Phase.TEST, LeaveOneOut.testUsers(ds),
+        options.withThreads(1));
+  }
+
+  /**
+   * Trains until the epochs are used, patience runs out or the time limit passes; restores the best
+   * validated parameters. {@code listener} sees every epoch's record.
+   */
+  public void run(java.util.function.Consumer<Record> listener) {
+    long start = System.nanoTime();
+    while (state.epoch < tc.epochs() && !state.stopped) {
+      int epoch = state.epoch;
+      long t0 = System.nanoTime();
+      double lossSum = 0;
+      int steps = 0;
+      try (Progress bar = Progress.bar(String.format("epoch %d/%d", epoch + 1, tc.epochs()), stepsPerEpoch(), "steps")) {
+        while (state.epoch == epoch) {
+          double loss = step();
+          lossSum += loss;
+          steps++;
+          double secs = (System.nanoTime() - t0) / 1e9;
+          bar.step(1);
+          bar.setExtra(String.format(Locale.ROOT, "loss %.4f, %.0f seq/s, %.0f tok/s", lossSum / steps,
+              steps * tc.batchSize() / secs, steps * (double) tc.batchSize() * len / secs));
+          if (tc.maxSeconds() > 0 && (System.nanoTime() - start) / 1e9 > tc.maxSeconds()) {
+            state.stopped = true;
+            break;
+          }
+        }
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      double ndcg = Double.NaN;
+      boolean lastEpoch = state.epoch >= tc.epochs() || state.stopped;
+      if ((epoch + 1) % tc.validateEvery() == 0 || lastEpoch) {
+        ndcg = validate().ndcg(10);
+        if (ndcg > state.bestMetric) {
+          state.bestMetric = ndcg;
+          state.bestEpoch = epoch;
+          state.sinceBest = 0;
+          ops.copy(best, model.params());
+        } else if (tc.patience() > 0 && ++state.sinceBest >= tc.patience()) {
+          state.stopped = true;
+        }
+      }
+      Record rec = new Record(epoch + 1, state.step, lossSum / Math.max(1, steps), ndcg, seconds,
+          steps * tc.batchSize() / seconds);
+      history.add(rec);
+      listener.accept(rec);
+    }
+    if (state.bestEpoch >= 0) {
+      ops.copy(model.params(), best);
+    }
+  }
+}
