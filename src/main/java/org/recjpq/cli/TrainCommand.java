@@ -79,15 +79,21 @@ final class TrainCommand implements Callable<Integer> {
     Ops ops = ModelSetup.engine(threads);
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
-    SasRec model = ModelSetup.fresh(s, ds, ops, nThreads);
+    Checkpoint resumed = null;
+    SasRec model;
+    if (resume != null) { // the model, its codes and parameters come from the checkpoint
+      resumed = Checkpoint.read(resume);
+      resumed.checkItems(resume, ds.items());
+      model = ModelSetup.load(resumed, ops);
+    } else {
+      model = ModelSetup.fresh(s, ds, ops, nThreads);
+    }
     int nVal = s.validationUsers != null
         ? PrepareCommand.parseValidationUsers(s.validationUsers) : ds.info().validationUsers();
     int[] val = LeaveOneOut.validationUsers(ds, nVal, ds.info().splitSeed());
     Trainer trainer = new Trainer(model, ds, tc, val);
-    if (resume != null) {
-      Checkpoint ck = Checkpoint.read(resume);
-      ck.checkItems(resume, ds.items());
-      trainer.restore(ck);
+    if (resumed != null) {
+      trainer.restore(resumed);
     }
     ObjectNode provenance = new ObjectMapper().createObjectNode();
     provenance.set("settings", s.toJson());

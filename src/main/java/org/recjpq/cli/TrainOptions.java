@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
@@ -117,12 +118,30 @@ final class TrainOptions {
 
     static java.util.List<String> names() {
       return java.util.Arrays.stream(Settings.class.getDeclaredFields())
-          .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers())).map(Field::getName).toList();
+          .filter(f -> !Modifier.isStatic(f.getModifiers())).map(Field::getName).toList();
     }
 
     /** The settings as JSON (recorded in checkpoints and reports). */
     ObjectNode toJson() {
-      return new ObjectMapper().valueToTree(this);
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      for (Field f : Settings.class.getDeclaredFields()) {
+        if (Modifier.isStatic(f.getModifiers())) {
+          continue;
+        }
+        try {
+          Object v = f.get(this);
+          if (v == null) {
+            o.putNull(f.getName());
+          } else if (v instanceof Number || v instanceof Boolean) {
+            o.set(f.getName(), new ObjectMapper().valueToTree(v));
+          } else {
+            o.put(f.getName(), v.toString());
+          }
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return o;
     }
 
     int negativesOrDefault() {

@@ -1,5 +1,6 @@
 package org.recjpq.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +66,7 @@ class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "demo", "prepare", "assign-codes", "synth", "evaluate", "compare", "info"})
+  @ValueSource(strings = {"", "demo", "prepare", "assign-codes", "train", "synth", "evaluate", "compare", "info", "bench"})
   void everyCommandHasHelpWithRunnableExamples(String command) {
     Run r = command.isEmpty() ? run("--help") : run(command, "--help");
     assertEquals(0, r.code());
@@ -242,5 +245,76 @@ class CliTest {
         "--output", dir.resolve("x.codes").toString()), 1,
         "recjpq assign-codes: error: Unknown code strategy 'pca'");
     assertTrue(Files.notExists(dir.resolve("x.codes")));
+  }
+
+  private static final String[] TINY = {"--preset", "cpu", "--dim", "8", "--splits", "2", "--max-len", "6",
+      "--batch-size", "8", "--ffn-dim", "8", "--blocks", "1", "--threads", "1"};
+
+  private String[] trainArgs(Path in, Path ckpt, String... more) {
+    List<String> a = new ArrayList<>(List.of("train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
+        ckpt.toString(), "--quiet"));
+    List<String> extra = List.of(more);
+    for (int i = 0; i < TINY.length; i += 2) { // an option given in 'more' replaces the tiny default
+      if (!extra.contains(TINY[i])) {
+        a.add(TINY[i]);
+        a.add(TINY[i + 1]);
+      }
+    }
+    a.addAll(extra);
+    return a.toArray(new String[0]);
+  }
+
+  @Test
+  void trainEvaluateAndBenchOnATinyLog() throws IOException {
+    Path in = goodPairs();
+    Path ckpt = dir.resolve("m.ckpt");
+    Run t = run(trainArgs(in, ckpt, "--epochs", "2", "--json"));
+    assertEquals(0, t.code(), t.err());
+    JsonNode j = new ObjectMapper().readTree(t.out().lines().reduce((a, b) -> b).orElseThrow());
+    assertEquals(30, j.get("users").asInt());
+    assertTrue(Files.isRegularFile(dir.resolve("m.ckpt.report").resolve("loss.png")));
+    assertTrue(Files.isRegularFile(dir.resolve("m.ckpt.report").resolve("curves.csv")));
+    Run e = run("evaluate", "--checkpoint", ckpt.toString(), "-i", in.toString(), "-f", "sasrec-pairs", "--json");
+    assertEquals(0, e.code(), e.err());
+    assertEquals(j.get("ndcg@10").asDouble(), new ObjectMapper().readTree(e.out()).get("ndcg@10").asDouble(), 1e-12);
+    Run b = run("bench", "train", "-i", in.toString(), "-f", "sasrec-pairs", "--seconds", "1", "--json", "--preset",
+        "cpu", "--dim", "8", "--splits", "2", "--max-len", "6", "--batch-size", "8", "--ffn-dim", "8", "--loss", "bce");
+    assertEquals(0, b.code(), b.err());
+    JsonNode bj = new ObjectMapper().readTree(b.out());
+    assertTrue(bj.get("seqs_per_s").asDouble() > 0 && bj.get("tokens_per_s").asDouble() > 0, b.out());
+  }
+
+  @Test
+  void badTrainingInputsAreClearErrors() throws IOException {
+    Path in = goodPairs();
+    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--dim", "10", "--splits", "4")), 1,
+        "recjpq train: error: The embedding size d = 10 is not divisible by the number of splits m = 4");
+    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--loss", "hinge")), 1,
+        "recjpq train: error: Unknown loss 'hinge'");
+    Path other = file("other.txt", "1 1\n1 2\n1 3\n1 4\n1 5\n1 6\n2 2\n2 3\n2 4\n2 5\n2 6\n2 7\n");
+    Path ckpt = dir.resolve("m.ckpt");
+    assertEquals(0, run(trainArgs(in, ckpt, "--epochs", "1")).code());
+    assertOneLineError(run("evaluate", "--checkpoint", ckpt.toString(), "-i", other.toString(), "-f", "sasrec-pairs"),
+        1, "recjpq evaluate: error: " + ckpt + " was trained on another item vocabulary");
+    byte[] good = Files.readAllBytes(ckpt);
+    byte[] bad = good.clone();
+    bad[bad.length / 2] ^= 1;
+    Path broken = dir.resolve("broken.ckpt");
+    Files.write(broken, bad);
+    Run r = run("evaluate", "--checkpoint", broken.toString(), "-i", in.toString(), "-f", "sasrec-pairs");
+    assertOneLineError(r, 1, "recjpq evaluate: error: " + broken + " is damaged or is not a recjpq checkpoint");
+  }
+
+  @Test
+  void aNanLossStopsWithAMessageAndKeepsTheLastGoodCheckpoint() throws IOException {
+    Path in = goodPairs();
+    Path ckpt = dir.resolve("m.ckpt");
+    assertEquals(0, run(trainArgs(in, ckpt, "--epochs", "1", "--save-optimizer")).code());
+    byte[] before = Files.readAllBytes(ckpt);
+    Run r = run(trainArgs(in, ckpt, "--resume", ckpt.toString(), "--epochs", "50", "--lr", "1e30", "--clip-norm",
+        "0", "--save-optimizer"));
+    assertOneLineError(r, 1, "recjpq train: error: The training loss became");
+    assertTrue(r.err().contains("the last good checkpoint is kept"), r.err());
+    assertArrayEquals(before, Files.readAllBytes(ckpt));
   }
 }
