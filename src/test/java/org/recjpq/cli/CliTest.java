@@ -219,9 +219,15 @@ class CliTest {
 
   @Test
   void demoPrintsTheTable() {
-    Run r = run("demo", "--users", "300", "--items", "500", "--interactions", "6000");
+    Run r = run("demo", "--users", "300", "--items", "500", "--interactions", "6000", "--train-minutes", "0.05");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("mostpop") && r.out().contains("markov") && r.out().contains("ndcg@10"), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("sasrec-jpq ")), r.out());
+    assertTrue(r.out().contains("epoch  1"), r.out());
+    Run baselinesOnly = run("demo", "--users", "300", "--items", "500", "--interactions", "6000", "--train-minutes",
+        "0");
+    assertEquals(0, baselinesOnly.code(), baselinesOnly.err());
+    assertFalse(baselinesOnly.out().contains("sasrec-jpq"), baselinesOnly.out());
   }
 
   @Test

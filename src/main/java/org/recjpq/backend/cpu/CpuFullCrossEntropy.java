@@ -79,6 +79,16 @@ final class CpuFullCrossEntropy {
    */
   static final int LOOKUP_BLOCK_FLOATS = 1 << 21;
 
+  /**
+   * The GEMM strategy takes the whole catalogue as one tile, in a single pass, when its embeddings
+   * are at most this many floats (4 MB; 16,384 items at D = 64): the decoded catalogue is then
+   * scratch of that size, never an N × D array of a large catalogue.
+   */
+  static final int ONE_TILE_TABLE_FLOATS = 1 << 20;
+
+  /** Score budget of one row block in the single pass: B·N floats (16 MB). */
+  static final int ONE_TILE_SCORE_FLOATS = 1 << 22;
+
   /** Score-tile budget of the GEMM strategy: B·T floats. */
   static final int GEMM_TILE_FLOATS = 1 << 18;
 
@@ -163,6 +173,12 @@ final class CpuFullCrossEntropy {
       if (v < UNITS) {
         chunks = Math.min(tiles, ceilDiv(UNITS, v));
       }
+    } else if (tileOverride <= 0 && (long) numItems * t.dim() <= ONE_TILE_TABLE_FLOATS
+        && numItems <= ONE_TILE_SCORE_FLOATS / ROW_TASK) {
+      // A small catalogue is one tile, done in a single pass (three GEMMs, one exponential per
+      // score); blocks of rows as long as the (B, N) scores stay within their budget.
+      tile = numItems;
+      rowBlock = Math.min(v, Math.max(ROW_TASK, ONE_TILE_SCORE_FLOATS / numItems / ROW_TASK * ROW_TASK));
     } else {
       // Few rows: long tiles (fewer GEMM calls); many rows: T = 256 and blocks of B = 1024 rows,
       // so the (B, T) scores stay in cache between their GEMM and the exp loop.
@@ -349,6 +365,29 @@ final class CpuFullCrossEntropy {
     if (ti >= 0 && ti < nt) {
       p.targetScore[r] = row[ti];
     }
+  }
+
+  /**
+   * One valid row's scores over the whole catalogue, {@code row[0, n)}, in one pass: sets lse_r and
+   * the target's score, and overwrites the row with its gradient {@code (exp(row[i] − lse_r) − [i =
+   * target_r]) / V}, from one exponential per item ({@code exps}: work space of n doubles).
+   */
+  static void softmaxRowGradient(Pass p, float[] row, double[] exps, int n, int r) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      max = Math.max(max, row[i]);
+      exps[i] = row[i];
+    }
+    CpuExp.expShifted(exps, n, max);
+    double sum = CpuExp.sum(exps, n);
+    int tg = p.target[r];
+    p.lse[r] = max + Math.log(sum);
+    p.targetScore[r] = row[tg];
+    double scale = p.invV / sum;
+    for (int i = 0; i < n; i++) {
+      row[i] = (float) (exps[i] * scale);
+    }
+    row[tg] = (float) ((exps[tg] / sum - 1) * p.invV);
   }
 
   /**

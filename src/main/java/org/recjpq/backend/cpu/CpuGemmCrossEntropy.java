@@ -6,6 +6,7 @@ import static org.recjpq.backend.cpu.CpuFullCrossEntropy.carve;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.ceilDiv;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.logSumExpStep;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.softmaxMinusOneHot;
+import static org.recjpq.backend.cpu.CpuFullCrossEntropy.softmaxRowGradient;
 
 import java.util.Arrays;
 import org.recjpq.backend.cpu.CpuFullCrossEntropy.Pass;
@@ -29,6 +30,12 @@ import org.recjpq.util.Parallel;
  *           dE_t (+)= Gᵀ · H_b                           (T, D)  64 items a task (a sum over rows)
  *           dCodebooks[k][codes[i][k]] += dE_t[i][k-block]      per split, items in order
  * </pre>
+ *
+ * <p>When the whole catalogue is one tile (small catalogues, see {@link CpuFullCrossEntropy#plan}),
+ * a row's scores over all N items are in hand at once, so a single pass does it: per task of 64
+ * rows, S = H·Eᵀ, then per row lse and G = (exp(S − lse) − onehot) / V from one exponential each,
+ * then dh = G·E; per block, dE += Gᵀ·H. Three GEMMs and N exponentials per row instead of four
+ * and 2·N.
  *
  * <p>The decode costs N·D per pass whatever the number of rows, which is why few rows go to the
  * look-up strategy instead ({@link CpuFullCrossEntropy#choose}).
@@ -56,8 +63,12 @@ final class CpuGemmCrossEntropy {
       g.deHeap = new float[p.plan.tile() * d];
       p.scratch.heap(4L * (512L * d + (long) p.plan.tile() * d));
     }
-    gemmLogSumExp(p, g);
-    gemmGradients(p, g);
+    if (p.tiles() == 1) {
+      onePass(p, g);
+    } else {
+      gemmLogSumExp(p, g);
+      gemmGradients(p, g);
+    }
     if (t.isJpq()) {
       p.dTable.slice(0, 256L * d).put(g.dc);
     }
@@ -71,6 +82,55 @@ final class CpuGemmCrossEntropy {
     float[] cb; // (M, 256, S) codebooks
     float[] dc; // (M, 256, S) dCodebooks
     float[] deHeap; // (T, D) the tile's gradient
+  }
+
+  /**
+   * The whole catalogue as one tile: scores, lse and gradient of each row in one pass (see the class
+   * comment), block by block of rows.
+   */
+  private static void onePass(Pass p, GemmScratch g) {
+    boolean jpq = p.t.isJpq();
+    int d = p.t.dim();
+    int n = p.n;
+    int block = p.plan.rowBlock();
+    CpuBuf e = tileEmbeddings(p, g.et, g.cb, 0, n);
+    CpuBuf de = jpq ? g.det.slice(0, (long) n * d) : p.dTable.slice(0, (long) n * d);
+    for (int r0 = 0; r0 < p.v; r0 += block) {
+      int rb = Math.min(block, p.v - r0);
+      CpuBuf sb = g.s.slice(0, (long) rb * n);
+      CpuBuf hb = p.hRows(r0, rb);
+      CpuBuf dhb = p.dhRows(r0, rb);
+      int base = r0;
+      Parallel.forRange(ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
+        Work work = Work.get(p.scratch, n, 0);
+        for (int task = from; task < to; task++) {
+          int a = task * ROW_TASK;
+          int nr = Math.min(ROW_TASK, rb - a);
+          CpuBuf sr = sb.slice((long) a * n, (long) nr * n);
+          Blas.sgemm(false, true, nr, n, d, 1f, hb.slice((long) a * d, (long) nr * d), d, e, d, 0f, sr, n);
+          float[] row = work.scores;
+          for (int r = 0; r < nr; r++) {
+            sr.data.get(sr.offset + r * n, row, 0, n);
+            softmaxRowGradient(p, row, work.exps, n, base + a + r);
+            sr.data.put(sr.offset + r * n, row, 0, n);
+          }
+          Blas.sgemm(false, false, nr, d, n, 1f, sr, n, e, d, 0f, dhb.slice((long) a * d, (long) nr * d), d);
+        }
+      });
+      float deBeta = jpq && r0 == 0 ? 0f : 1f; // the decoded table's first block overwrites
+      Parallel.forRange(ceilDiv(n, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
+        for (int task = from; task < to; task++) {
+          int a = task * ITEM_TASK;
+          int ni = Math.min(ITEM_TASK, n - a);
+          Blas.sgemm(true, false, ni, d, rb, 1f, sb.slice(a, (long) rb * n - a), n, hb, d, deBeta,
+              de.slice((long) a * d, (long) ni * d), d);
+        }
+      });
+    }
+    if (jpq) {
+      de.data.get(de.offset, g.deHeap, 0, n * d);
+      scatterTile(p, g.dc, g.deHeap, 0, n);
+    }
   }
 
   /** Pass 1: lse of every valid row, tile by tile, block by block. */

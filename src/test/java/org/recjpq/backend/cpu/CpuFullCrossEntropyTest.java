@@ -404,6 +404,18 @@ class CpuFullCrossEntropyTest {
   }
 
   @Test
+  void aSmallCatalogueIsOneTileInOnePassALargeOneIsTiled() {
+    CpuBuf cb = CpuBuf.allocate(8 * B * 8);
+    ItemTable ml1m = ItemTable.jpq(CpuByteBuf.wrap(new byte[3_416 * 8]), cb, 8, 8);
+    Plan one = CpuFullCrossEntropy.plan(25_600, 3_416, ml1m, null, 0, 0);
+    assertEquals(new Plan(Strategy.GEMM, 3_416, 1_216, 1), one);
+    ItemTable big = ItemTable.jpq(CpuByteBuf.wrap(new byte[1_000_000 * 8]), cb, 8, 8);
+    Plan tiled = CpuFullCrossEntropy.plan(25_600, 1_000_000, big, null, 0, 0);
+    assertEquals(Strategy.GEMM, tiled.strategy());
+    assertTrue(tiled.tile() <= 4096, tiled.toString()); // never the N × D decoded catalogue
+  }
+
+  @Test
   void costModelPicksLookupsForFewRowsOrLargeSubEmbeddingsAndGemmForLargeBatchesOfSmallOnes() {
     assertEquals(Strategy.LOOKUP, CpuFullCrossEntropy.choose(1, 100_000, 8, 8));
     assertEquals(Strategy.LOOKUP, CpuFullCrossEntropy.choose(8, 3_416, 8, 8));
