@@ -117,15 +117,7 @@ final class CpuGemmCrossEntropy {
           Blas.sgemm(false, false, nr, d, n, 1f, sr, n, e, d, 0f, dhb.slice((long) a * d, (long) nr * d), d);
         }
       });
-      float deBeta = jpq && r0 == 0 ? 0f : 1f; // the decoded table's first block overwrites
-      Parallel.forRange(ceilDiv(n, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
-        for (int task = from; task < to; task++) {
-          int a = task * ITEM_TASK;
-          int ni = Math.min(ITEM_TASK, n - a);
-          Blas.sgemm(true, false, ni, d, rb, 1f, sb.slice(a, (long) rb * n - a), n, hb, d, deBeta,
-              de.slice((long) a * d, (long) ni * d), d);
-        }
-      });
+      tileGradient(p, sb, hb, de, n, rb, jpq && r0 == 0 ? 0f : 1f); // a decoded table: the first block overwrites
     }
     if (jpq) {
       de.data.get(de.offset, g.deHeap, 0, n * d);
@@ -210,21 +202,30 @@ final class CpuGemmCrossEntropy {
         });
         // dE_t (+)= Gᵀ·H_b, each task its own ITEM_TASK items over all rb rows (a decoded tile's
         // first block overwrites, the dense table accumulates).
-        float deBeta = jpq && r0 == 0 ? 0f : 1f;
-        Parallel.forRange(ceilDiv(nt, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
-          for (int task = from; task < to; task++) {
-            int a = task * ITEM_TASK;
-            int ni = Math.min(ITEM_TASK, nt - a);
-            Blas.sgemm(true, false, ni, d, rb, 1f, sb.slice(a, (long) rb * nt - a), nt, hb, d, deBeta,
-                de.slice((long) a * d, (long) ni * d), d);
-          }
-        });
+        tileGradient(p, sb, hb, de, nt, rb, jpq && r0 == 0 ? 0f : 1f);
       }
       if (jpq) {
         de.data.get(de.offset, g.deHeap, 0, nt * d);
         scatterTile(p, g.dc, g.deHeap, i0, nt);
       }
     }
+  }
+
+  /**
+   * {@code dE_t = Gᵀ·H_b + beta·dE_t} for a tile of nt items and a block of rb rows, G being the
+   * block's (rb, nt) gradients: each task its own {@link CpuFullCrossEntropy#ITEM_TASK} items over
+   * all rows (a sum over rows, so split by items).
+   */
+  private static void tileGradient(Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int nt, int rb, float beta) {
+    int d = p.t.dim();
+    Parallel.forRange(ceilDiv(nt, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
+      for (int task = from; task < to; task++) {
+        int a = task * ITEM_TASK;
+        int ni = Math.min(ITEM_TASK, nt - a);
+        Blas.sgemm(true, false, ni, d, rb, 1f, g.slice(a, (long) rb * nt - a), nt, hb, d, beta,
+            de.slice((long) a * d, (long) ni * d), d);
+      }
+    });
   }
 
   /**
