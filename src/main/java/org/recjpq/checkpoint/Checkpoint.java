@@ -28,9 +28,11 @@ import org.recjpq.model.SasRecConfig;
  * @param adamV Adam's second moments, or null
  * @param bestParams the best validated parameters so far, or null (resumable checkpoints)
  * @param state training state and provenance (step, epoch, seeds, metrics, ...), free-form JSON
+ * @param itemCounts each item's count in the training interactions (what serving falls back to for an
+ *     empty history), or null (checkpoints written before it was recorded)
  */
 public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
-    float[] adamV, float[] bestParams, ObjectNode state) {
+    float[] adamV, float[] bestParams, ObjectNode state, int[] itemCounts) {
 
   public static final String MAGIC = "RJPQCKPT";
   public static final int VERSION = 1;
@@ -46,6 +48,9 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
   public void write(Path path, ParameterLayout layout) {
     if (config.isJpq() != (codes != null)) {
       throw new IllegalArgumentException(config.isJpq() ? "a RecJPQ checkpoint needs its codes" : "a dense model has no codes");
+    }
+    if (itemCounts != null && itemCounts.length != items.size()) {
+      throw new IllegalArgumentException("item counts for " + itemCounts.length + " items, vocabulary " + items.size());
     }
     if (params.length != layout.size()) {
       throw new IllegalArgumentException("params hold " + params.length + " floats, layout " + layout.size());
@@ -86,6 +91,9 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
       }
       if (bestParams != null) {
         w.floats("best_params", bestParams);
+      }
+      if (itemCounts != null) {
+        w.ints("item_counts", itemCounts);
       }
       w.commit();
     }
@@ -129,9 +137,13 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
           || (best != null && best.length != params.length)) {
         throw r.damaged("its optimizer state does not match its parameters");
       }
+      int[] counts = r.has("item_counts") ? r.ints("item_counts") : null;
+      if (counts != null && counts.length != n) {
+        throw r.damaged("section 'item_counts' has " + counts.length + " entries for " + n + " items");
+      }
       JsonNode state = h.path("state");
       return new Checkpoint(config, items, codes, params, m, v, best,
-          state.isObject() ? (ObjectNode) state : JSON.createObjectNode());
+          state.isObject() ? (ObjectNode) state : JSON.createObjectNode(), counts);
     }
   }
 

@@ -37,7 +37,7 @@ public final class SasRec {
   private final Ops ops;
   private final ByteBuf codes; // (N, m), JPQ only
   private final ItemCodes hostCodes; // the same on the host, JPQ only
-  private final ParameterLayout layout = new ParameterLayout();
+  private final ParameterLayout layout;
   private final Buf params;
   private final Buf grads;
   private final Weights w;
@@ -98,6 +98,7 @@ public final class SasRec {
   public SasRec(SasRecConfig cfg, Ops ops, ItemCodes codes) {
     this.cfg = cfg;
     this.ops = ops;
+    this.layout = new ParameterLayout();
     int d = cfg.dim();
     if (cfg.isJpq()) {
       if (codes == null || codes.numItems() != cfg.numItems() || codes.splits() != cfg.splits()) {
@@ -138,6 +139,36 @@ public final class SasRec {
     this.grads = ops.alloc(layout.size());
     this.w = views(params);
     this.g = views(grads);
+  }
+
+  private SasRec(SasRec shared, Ops ops) {
+    this.cfg = shared.cfg;
+    this.ops = ops;
+    this.layout = shared.layout;
+    this.codes = shared.codes;
+    this.hostCodes = shared.hostCodes;
+    this.params = shared.params;
+    this.w = shared.w;
+    this.grads = null;
+    this.g = null;
+  }
+
+  /**
+   * A model reading this one's parameters and codes (not copied) with activations of its own, so
+   * that several threads can run inference at once, one view each. Inference only: {@code forward}
+   * with {@code train = false}; it has no gradients.
+   */
+  public SasRec inferenceView() {
+    return new SasRec(this, ops);
+  }
+
+  /**
+   * As {@link #inferenceView()}, running on another engine of the same kind (one that can read this
+   * model's buffers): e.g. a single-threaded CPU engine per request thread and a multi-threaded one
+   * for batches.
+   */
+  public SasRec inferenceView(Ops engine) {
+    return new SasRec(this, engine);
   }
 
   private Weights views(Buf flat) {

@@ -230,7 +230,21 @@ public final class Trainer {
     s.put("bestEpoch", state.bestEpoch);
     s.put("sinceBest", state.sinceBest);
     s.put("stopped", state.stopped);
-    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s);
+    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts());
+  }
+
+  /**
+   * Each item's count in the interactions a test-time history holds (every user's items but the
+   * last), for popularity fallbacks when serving.
+   */
+  private int[] itemCounts() {
+    int[] counts = new int[ds.numItems()];
+    for (int u = 0; u < ds.numUsers(); u++) {
+      for (int pos = 0, len = ds.length(u) - 1; pos < len; pos++) {
+        counts[ds.item(u, pos)]++;
+      }
+    }
+    return counts;
   }
 
   /** Continues from a resumable checkpoint of the same model and configuration. */

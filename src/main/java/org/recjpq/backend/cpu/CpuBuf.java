@@ -65,6 +65,22 @@ public final class CpuBuf implements Buf {
     data.put(offset + i, v);
   }
 
+  /** Copies elements {@code [at, at + len)} of this view into {@code dst[off, off + len)}. */
+  public void read(int at, float[] dst, int off, int len) {
+    if (at < 0 || len < 0 || (long) at + len > size) {
+      throw new IndexOutOfBoundsException("read [" + at + ", " + ((long) at + len) + ") of a view of " + size);
+    }
+    data.get(offset + at, dst, off, len);
+  }
+
+  /** Copies {@code src[off, off + len)} into elements {@code [at, at + len)} of this view. */
+  public void write(int at, float[] src, int off, int len) {
+    if (at < 0 || len < 0 || (long) at + len > size) {
+      throw new IndexOutOfBoundsException("write [" + at + ", " + ((long) at + len) + ") of a view of " + size);
+    }
+    data.put(offset + at, src, off, len);
+  }
+
   /** A BLAS pointer at this view's first element (a new lightweight object: thread-safe use). */
   FloatPointer pointer() {
     return new FloatPointer(base).position(offset);

@@ -1,0 +1,99 @@
+package org.recjpq.serve;
+
+import org.recjpq.backend.cpu.CpuBuf;
+
+/**
+ * A dense item table on the host (N × d, off-heap, in chunks of at most {@link #CHUNK} items so
+ * that tables beyond one buffer's 2 GB fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in order,
+ * in float.
+ */
+public final class DenseHead extends ServingHead {
+  static final int CHUNK = 1 << 20;
+  private final CpuBuf[] chunks;
+  private double maxNorm = -1;
+
+  /** Copies rows {@code [0, n)} of a row-major (n, d) table that {@code row} reads item by item. */
+  public DenseHead(int n, int d, RowSource rows) {
+    super(n, d);
+    chunks = new CpuBuf[(n + CHUNK - 1) / CHUNK];
+    float[] row = new float[d];
+    for (int c = 0; c < chunks.length; c++) {
+      int from = c * CHUNK;
+      int count = Math.min(CHUNK, n - from);
+      chunks[c] = CpuBuf.allocate((long) count * d);
+      for (int i = 0; i < count; i++) {
+        rows.read(from + i, row);
+        chunks[c].write(i * d, row, 0, d);
+      }
+    }
+  }
+
+  /** Supplies one item's embedding. */
+  @FunctionalInterface
+  public interface RowSource {
+    void read(int item, float[] out);
+  }
+
+  /** A dense table given as one row-major array. */
+  public static DenseHead of(float[] table, int n, int d) {
+    return new DenseHead(n, d, (i, out) -> System.arraycopy(table, i * d, out, 0, d));
+  }
+
+  @Override
+  int queryFloats() {
+    return d;
+  }
+
+  @Override
+  void prepare(float[] h, float[] query) {
+    System.arraycopy(h, 0, query, 0, d);
+  }
+
+  @Override
+  float score(float[] h, int item) {
+    CpuBuf c = chunks[item / CHUNK];
+    int base = (item % CHUNK) * d;
+    float acc = 0f;
+    for (int j = 0; j < d; j++) {
+      acc += h[j] * c.get(base + j);
+    }
+    return acc;
+  }
+
+  @Override
+  synchronized double maxNorm() {
+    if (maxNorm < 0) {
+      double best = 0;
+      for (CpuBuf c : chunks) {
+        for (long i = 0, rows = c.size() / d; i < rows; i++) {
+          double a = 0;
+          for (int j = 0; j < d; j++) {
+            double v = c.get((int) i * d + j);
+            a += v * v;
+          }
+          best = Math.max(best, a);
+        }
+      }
+      maxNorm = Math.sqrt(best);
+    }
+    return maxNorm;
+  }
+
+  /** A view of the table (a range never crosses a chunk when it starts at a multiple of its length ≤ CHUNK). */
+  @Override
+  CpuBuf embeddings(int from, int count, CpuBuf scratch) {
+    CpuBuf c = chunks[from / CHUNK];
+    int at = from % CHUNK;
+    if (at + count <= c.size() / d) {
+      return c.slice((long) at * d, (long) count * d);
+    }
+    float[] row = new float[d];
+    CpuBuf out = scratch.slice(0, (long) count * d);
+    for (int i = 0; i < count; i++) {
+      CpuBuf src = chunks[(from + i) / CHUNK];
+      src.read(((from + i) % CHUNK) * d, row, 0, d);
+      out.write(i * d, row, 0, d);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,144 @@
+package org.recjpq.serve;
+
+import java.util.Arrays;
+import org.recjpq.codes.ItemCodes;
+
+/**
+ * Exact top-K with safe pruning, in the spirit of RecJPQPrune (METHOD §9). Built once: per split,
+ * the items grouped by their sub-id (posting lists, 4·m·N bytes). Per query: the sub-id score
+ * table; per split, its non-empty sub-ids sorted by score, best first. Then repeatedly visit the
+ * next posting list of one split, scoring each item not yet scored (canonically, m look-ups). An
+ * item not yet scored has, in every split, a sub-id not yet visited there, so its score is at most
+ * {@code σ = Σ_k t[k][next unvisited sub-id of split k]}, summed in the same order as a score, so
+ * the bound also holds in float arithmetic. Stop as soon as σ is below the K-th best score: no
+ * unscored item can enter the top-K. The split advanced next is the one whose bound term drops
+ * most (the quickest fall of σ). A trained model's scores are peaked, so few lists are visited;
+ * random weights visit most of the catalogue.
+ */
+public final class PrunedScorer implements TopKScorer {
+  private static final int B = ItemCodes.SUB_IDS;
+  private final JpqHead head;
+  private final int[][] starts; // [k][B + 1]
+  private final int[][] postings; // [k][N], items by sub-id
+  private final ThreadLocal<Scratch> scratch;
+
+  public PrunedScorer(JpqHead head) {
+    this.head = head;
+    int m = head.m;
+    int n = head.n;
+    starts = new int[m][B + 1];
+    postings = new int[m][n];
+    for (int k = 0; k < m; k++) {
+      int[] st = starts[k];
+      for (int i = 0; i < n; i++) {
+        st[(head.codes[i * m + k] & 0xff) + 1]++;
+      }
+      for (int j = 0; j < B; j++) {
+        st[j + 1] += st[j];
+      }
+      int[] fill = Arrays.copyOf(st, B);
+      int[] post = postings[k];
+      for (int i = 0; i < n; i++) {
+        post[fill[head.codes[i * m + k] & 0xff]++] = i;
+      }
+    }
+    scratch = ThreadLocal.withInitial(() -> new Scratch(head));
+  }
+
+  @Override
+  public String name() {
+    return "pruned";
+  }
+
+  /** Per-thread work arrays. */
+  private static final class Scratch {
+    final float[] t;
+    final int[] stamp;
+    int gen;
+    final int[][] order;
+    final int[] len;
+    final int[] ptr;
+    final long[] keys = new long[B];
+    long visited; // items scored by the last query (for the benchmarks)
+
+    Scratch(JpqHead head) {
+      t = new float[head.queryFloats()];
+      stamp = new int[head.n];
+      order = new int[head.m][B];
+      len = new int[head.m];
+      ptr = new int[head.m];
+    }
+  }
+
+  /** Items scored by the calling thread's last query. */
+  public long lastVisited() {
+    return scratch.get().visited;
+  }
+
+  @Override
+  public void topK(float[] h, ItemFilter filter, TopK out) {
+    Scratch s = scratch.get();
+    float[] t = s.t;
+    head.prepare(h, t);
+    int m = head.m;
+    if (++s.gen == Integer.MAX_VALUE) {
+      Arrays.fill(s.stamp, 0);
+      s.gen = 1;
+    }
+    int gen = s.gen;
+    for (int k = 0; k < m; k++) {
+      int c = 0;
+      for (int j = 0; j < B; j++) {
+        if (starts[k][j + 1] > starts[k][j]) { // non-empty: sort key = score descending, then sub-id
+          int bits = Float.floatToIntBits(t[k * B + j]);
+          int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
+          s.keys[c++] = ((long) ~sortable << 32) | j;
+        }
+      }
+      Arrays.sort(s.keys, 0, c);
+      for (int i = 0; i < c; i++) {
+        s.order[k][i] = (int) (s.keys[i] & 0xff);
+      }
+      s.len[k] = c;
+      s.ptr[k] = 0;
+    }
+    long visited = 0;
+    while (true) {
+      float sigma = 0f;
+      for (int k = 0; k < m; k++) {
+        sigma += t[k * B + s.order[k][s.ptr[k]]];
+      }
+      if (out.full() && sigma < out.threshold()) {
+        break;
+      }
+      int best = 0;
+      float bestDrop = -1f;
+      for (int k = 0; k < m; k++) {
+        int p = s.ptr[k];
+        float cur = t[k * B + s.order[k][p]];
+        float drop = p + 1 < s.len[k] ? cur - t[k * B + s.order[k][p + 1]] : Float.POSITIVE_INFINITY;
+        if (drop > bestDrop) {
+          bestDrop = drop;
+          best = k;
+        }
+      }
+      int j = s.order[best][s.ptr[best]];
+      int[] post = postings[best];
+      for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
+        int item = post[q];
+        if (s.stamp[item] != gen) {
+          s.stamp[item] = gen;
+          visited++;
+          float sc = head.score(t, item);
+          if (out.accepts(item, sc) && !filter.excluded(item)) {
+            out.offer(item, sc);
+          }
+        }
+      }
+      if (++s.ptr[best] == s.len[best]) {
+        break; // every item is in one list of each split: all scored
+      }
+    }
+    s.visited = visited;
+  }
+}

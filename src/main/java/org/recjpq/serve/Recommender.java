@@ -1,0 +1,418 @@
+package org.recjpq.serve;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.backend.cpu.CpuBuf;
+import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.data.Vocabulary;
+import org.recjpq.model.SasRec;
+import org.recjpq.model.SasRecConfig;
+import org.recjpq.train.SequenceBatches;
+
+/**
+ * A trained model answering "top-K items for this history", exactly, from any number of threads.
+ *
+ * <pre>{@code
+ * try (Recommender rec = Recommender.load(Path.of("ml-1m.ckpt"))) {
+ *   Recommendations r = rec.recommend(List.of("1193", "661", "914"), 10);
+ *   System.out.println(r.items() + " " + Arrays.toString(r.scores()));
+ * }
+ * }</pre>
+ *
+ * <p>A request encodes the history's most recent items with the SASRec backbone (one thread, no
+ * dropout) and ranks the whole catalogue with the chosen {@link Scoring} (RecJPQ: the pruned exact
+ * scorer by default; dense tables: BLAS with exact re-scoring). Every scorer returns the same
+ * items. Each calling thread keeps its own scratch (the backbone's activations, a filter, a heap),
+ * so the hot path allocates little. History ids the model does not know are skipped and reported;
+ * a history with no known item is answered from training popularity, labelled {@code
+ * "popularity"}. {@link #recommendBatch} encodes many histories at once on all cores and scores
+ * them with the strategy that suits batches.
+ */
+public final class Recommender implements AutoCloseable {
+  /** Largest K a request may ask for. */
+  public static final int MAX_K = 10_000;
+
+  /** How a single request ranks the catalogue. */
+  public enum Scoring {
+    /** Pruned for RecJPQ, dense for dense tables. */
+    AUTO,
+    /** A matrix-vector product over the full item table (RecJPQ: decoded once at load, N × d floats). */
+    DENSE,
+    /** PQTopK: sub-id tables and m look-ups per item (RecJPQ only). */
+    PQTOPK,
+    /** Exact pruned scoring over per-split posting lists (RecJPQ only). */
+    PRUNED;
+
+    static Scoring parse(String s) {
+      try {
+        return valueOf(s.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new RecjpqException("Unknown scoring '" + s + "'. Known: auto, dense, pqtopk, pruned.");
+      }
+    }
+  }
+
+  private final Path source;
+  private final SasRecConfig config;
+  private final Vocabulary items;
+  private final SasRec model; // on a single-threaded engine; request threads use views of it
+  private final Ops batchOps;
+  private final SasRec batchModel;
+  private final ServingHead head;
+  private final TopKScorer scorer;
+  private final BatchScorer batchScorer;
+  private final int[] itemCounts;
+  private final int threads;
+  private final ThreadLocal<Worker> workers;
+  private volatile int[] popularOrder;
+
+  private Recommender(Path source, Checkpoint ck, Scoring scoring, int threads) {
+    this.source = source;
+    this.config = ck.config();
+    this.items = ck.items();
+    this.itemCounts = ck.itemCounts();
+    this.threads = Math.max(1, threads);
+    Ops single = new CpuOps(1);
+    model = new SasRec(config, single, ck.codes());
+    if (ck.params().length != model.layout().size()) {
+      throw new RecjpqException(source + " holds " + ck.params().length + " parameters but its model needs "
+          + model.layout().size() + "; it was written by an incompatible recjpq.");
+    }
+    single.upload(model.params(), ck.params());
+    batchOps = new CpuOps(this.threads);
+    batchModel = model.inferenceView(batchOps);
+    int d = config.dim();
+    int n = config.numItems();
+    if (config.isJpq()) {
+      float[] cb = ((CpuBuf) model.layout().view(model.params(), "item.codebooks")).toArray();
+      JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim());
+      head = jpq;
+      scorer = switch (scoring) {
+        case AUTO, PRUNED -> new PrunedScorer(jpq);
+        case PQTOPK -> new PqTopKScorer(jpq);
+        case DENSE -> new DenseScorer(jpq, DenseScorer.predecode(jpq));
+      };
+      batchScorer = new BatchScorer(jpq, scoring == Scoring.DENSE ? new PqTopKScorer(jpq) : scorer, this.threads);
+    } else {
+      if (scoring == Scoring.PQTOPK || scoring == Scoring.PRUNED) {
+        throw new RecjpqException(source + " is a dense SASRec: scoring '" + scoring.name().toLowerCase(Locale.ROOT)
+            + "' needs RecJPQ item embeddings; use auto or dense.");
+      }
+      CpuBuf table = (CpuBuf) model.outputTable();
+      DenseHead dense = new DenseHead(n, d, (i, out) -> table.read(i * d, out, 0, d));
+      head = dense;
+      scorer = new DenseScorer(dense, dense);
+      batchScorer = new BatchScorer(dense, scorer, this.threads);
+    }
+    workers = ThreadLocal.withInitial(Worker::new);
+  }
+
+  /** Loads a checkpoint with the default scoring and all processors for batches. */
+  public static Recommender load(Path checkpoint) {
+    return load(checkpoint, Scoring.AUTO, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** Loads a checkpoint; {@code threads} is what batches use (single requests run on their caller's thread). */
+  public static Recommender load(Path checkpoint, Scoring scoring, int threads) {
+    return new Recommender(checkpoint, Checkpoint.read(checkpoint), scoring, threads);
+  }
+
+  /** A recommender over an already read checkpoint. */
+  public static Recommender of(Checkpoint ck, Scoring scoring, int threads) {
+    return new Recommender(null, ck, scoring, threads);
+  }
+
+  /** Per-thread scratch. */
+  private final class Worker {
+    final SasRec view = model.inferenceView(new CpuOps(1)); // an engine per thread: nothing shared but weights
+    final IntBuf ids = view.ops().allocInts(config.maxLen());
+    final int[] hostIds = new int[config.maxLen()];
+    final float[] h = new float[config.dim()];
+    final ItemFilter filter = new ItemFilter(config.numItems());
+    final TopK top = new TopK(10);
+    final float[] query = new float[head.queryFloats()];
+  }
+
+  public SasRecConfig config() {
+    return config;
+  }
+
+  public int numItems() {
+    return config.numItems();
+  }
+
+  /** The single-request scorer's name: dense, pqtopk or pruned. */
+  public String scorerName() {
+    return scorer.name();
+  }
+
+  /** Where the model came from (null when built from a checkpoint in memory). */
+  public Path source() {
+    return source;
+  }
+
+  /** Whether an empty history can be answered (the checkpoint recorded training popularity). */
+  public boolean hasPopularity() {
+    return itemCounts != null;
+  }
+
+  /** {@link #recommend(List, int, RecommendOptions)} with the default options (seen items filtered). */
+  public Recommendations recommend(List<String> history, int k) {
+    return recommend(history, k, RecommendOptions.defaults());
+  }
+
+  /** The top {@code k} items for a history of external ids, oldest first. */
+  public Recommendations recommend(List<String> history, int k, RecommendOptions options) {
+    checkK(k);
+    Worker w = workers.get();
+    List<String> unknown = new ArrayList<>();
+    int[] known = resolve(history, unknown);
+    long t0 = System.nanoTime();
+    if (known.length == 0) {
+      return popularity(k, options, known, unknown, w);
+    }
+    encode(w, known);
+    long t1 = System.nanoTime();
+    ItemFilter f = w.filter;
+    f.clear();
+    exclusions(known, options, f::exclude);
+    w.top.reset(Math.min(k, numItems()));
+    if (options.allow() != null) {
+      head.prepare(w.h, w.query);
+      for (int item : allowed(options)) {
+        if (!f.excluded(item)) {
+          w.top.offer(item, head.score(w.query, item));
+        }
+      }
+    } else {
+      scorer.topK(w.h, f, w.top);
+    }
+    long t2 = System.nanoTime();
+    return answer(w.top, unknown, "model", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+  }
+
+  /**
+   * The top {@code k} items for each history, the histories encoded together on all cores and the
+   * catalogue scored by the batch strategy (GEMM over decoded item tiles for more than a few
+   * histories, DESIGN §5). Same answers as {@link #recommend} one by one. Batches run one at a time.
+   */
+  public List<Recommendations> recommendBatch(List<List<String>> histories, int k, RecommendOptions options) {
+    return recommendBatch(histories, k, options, histories.size() >= 4 ? BatchScorer.Strategy.GEMM
+        : BatchScorer.Strategy.LOOKUP);
+  }
+
+  /** As above with the batch scoring strategy chosen by the caller (benchmarks). */
+  public synchronized List<Recommendations> recommendBatch(List<List<String>> histories, int k,
+      RecommendOptions options, BatchScorer.Strategy strategy) {
+    checkK(k);
+    int users = histories.size();
+    Recommendations[] out = new Recommendations[users];
+    List<List<String>> unknown = new ArrayList<>();
+    int[][] known = new int[users][];
+    List<Integer> modelRows = new ArrayList<>();
+    for (int u = 0; u < users; u++) {
+      List<String> unk = new ArrayList<>();
+      known[u] = resolve(histories.get(u), unk);
+      unknown.add(unk);
+      if (known[u].length == 0) {
+        out[u] = popularity(k, options, known[u], unk, workers.get());
+      } else {
+        modelRows.add(u);
+      }
+    }
+    int len = config.maxLen();
+    int d = config.dim();
+    int chunk = 256;
+    for (int c0 = 0; c0 < modelRows.size(); c0 += chunk) {
+      int rows = Math.min(chunk, modelRows.size() - c0);
+      long t0 = System.nanoTime();
+      int[] ids = new int[rows * len];
+      int[] starts = new int[rows];
+      int[] lengths = new int[rows];
+      int total = 0;
+      for (int r = 0; r < rows; r++) {
+        total += known[modelRows.get(c0 + r)].length;
+      }
+      int[] flat = new int[total];
+      for (int r = 0, at = 0; r < rows; r++) {
+        int[] kn = known[modelRows.get(c0 + r)];
+        System.arraycopy(kn, 0, flat, at, kn.length);
+        starts[r] = at;
+        lengths[r] = kn.length;
+        at += kn.length;
+      }
+      SequenceBatches.fillHistories(flat, starts, lengths, rows, len, ids);
+      IntBuf idBuf = batchOps.allocInts(ids.length);
+      batchOps.upload(idBuf, ids);
+      Buf hAll = batchModel.forward(idBuf, rows, len, false, 0, 0);
+      float[] hs = new float[rows * d];
+      float[] row = new float[d];
+      for (int r = 0; r < rows; r++) {
+        batchOps.download(row, hAll.slice(((long) r * len + len - 1) * d, d));
+        System.arraycopy(row, 0, hs, r * d, d);
+      }
+      long t1 = System.nanoTime();
+      ItemFilter[] filters = new ItemFilter[rows];
+      TopK[] tops = new TopK[rows];
+      for (int r = 0; r < rows; r++) {
+        int[] kn = known[modelRows.get(c0 + r)];
+        List<Integer> ex = new ArrayList<>();
+        exclusions(kn, options, ex::add);
+        if (options.allow() != null) { // everything outside the allow list is excluded too
+          boolean[] ok = new boolean[numItems()];
+          for (int item : allowed(options)) {
+            ok[item] = true;
+          }
+          for (int i = 0; i < ok.length; i++) {
+            if (!ok[i]) {
+              ex.add(i);
+            }
+          }
+        }
+        filters[r] = ItemFilter.of(ex.stream().mapToInt(Integer::intValue).toArray());
+        tops[r] = new TopK(Math.min(k, numItems()));
+      }
+      batchScorer.topK(hs, rows, filters, tops, strategy);
+      long t2 = System.nanoTime();
+      for (int r = 0; r < rows; r++) {
+        int u = modelRows.get(c0 + r);
+        out[u] = answer(tops[r], unknown.get(u), "model", (t1 - t0) / 1e6 / rows, (t2 - t1) / 1e6 / rows);
+      }
+    }
+    return Arrays.asList(out);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private static void checkK(int k) {
+    if (k < 1 || k > MAX_K) {
+      throw new IllegalArgumentException("k must be between 1 and " + MAX_K + ", got " + k);
+    }
+  }
+
+  private int[] resolve(List<String> history, List<String> unknown) {
+    if (history == null) {
+      throw new IllegalArgumentException("the history must not be null (an empty list is allowed)");
+    }
+    int[] known = new int[history.size()];
+    int n = 0;
+    for (String id : history) {
+      int i = id == null ? -1 : items.indexOf(id);
+      if (i < 0) {
+        unknown.add(id);
+      } else {
+        known[n++] = i;
+      }
+    }
+    return Arrays.copyOf(known, n);
+  }
+
+  /** Runs the backbone on the last maxLen known items and keeps the last position's representation. */
+  private void encode(Worker w, int[] known) {
+    int len = config.maxLen();
+    SequenceBatches.fillHistories(known, new int[] {0}, new int[] {known.length}, 1, len, w.hostIds);
+    w.view.ops().upload(w.ids, w.hostIds);
+    Buf h = w.view.forward(w.ids, 1, len, false, 0, 0);
+    w.view.ops().download(w.h, h.slice((long) (len - 1) * config.dim(), config.dim()));
+  }
+
+  private interface IntSink {
+    void add(int item);
+  }
+
+  private void exclusions(int[] known, RecommendOptions options, IntSink sink) {
+    if (options.filterSeen()) {
+      for (int i : known) {
+        sink.add(i);
+      }
+    }
+    for (String id : options.exclude()) {
+      int i = items.indexOf(id);
+      if (i >= 0) {
+        sink.add(i);
+      }
+    }
+  }
+
+  private int[] allowed(RecommendOptions options) {
+    return options.allow().stream().mapToInt(items::indexOf).filter(i -> i >= 0).sorted().distinct().toArray();
+  }
+
+  private Recommendations popularity(int k, RecommendOptions options, int[] known, List<String> unknown, Worker w) {
+    if (itemCounts == null) {
+      throw new RecjpqException("No known item in the history, and " + (source == null ? "this checkpoint" : source)
+          + " records no training popularity to fall back on (it predates it); retrain to add it.");
+    }
+    long t0 = System.nanoTime();
+    ItemFilter f = w.filter;
+    f.clear();
+    exclusions(known, options, f::exclude);
+    TopK top = w.top;
+    top.reset(Math.min(k, numItems()));
+    if (options.allow() != null) {
+      for (int item : allowed(options)) {
+        if (!f.excluded(item)) {
+          top.offer(item, itemCounts[item]);
+        }
+      }
+    } else {
+      for (int item : popularOrder()) {
+        if (top.full()) {
+          break;
+        }
+        if (!f.excluded(item)) {
+          top.offer(item, itemCounts[item]);
+        }
+      }
+    }
+    return answer(top, unknown, "popularity", 0, (System.nanoTime() - t0) / 1e6);
+  }
+
+  /** Items by training count, most frequent first, ties to the lower id. */
+  private int[] popularOrder() {
+    int[] order = popularOrder;
+    if (order == null) {
+      order = java.util.stream.IntStream.range(0, numItems()).boxed()
+          .sorted((a, b) -> itemCounts[a] != itemCounts[b] ? Integer.compare(itemCounts[b], itemCounts[a])
+              : Integer.compare(a, b))
+          .mapToInt(Integer::intValue).toArray();
+      popularOrder = order;
+    }
+    return order;
+  }
+
+  private Recommendations answer(TopK top, List<String> unknown, String source, double backboneMs, double scoringMs) {
+    float[] scores = new float[top.size()];
+    int[] ids = top.sorted(scores);
+    List<String> ext = new ArrayList<>(ids.length);
+    for (int i : ids) {
+      ext.add(items.externalId(i));
+    }
+    return new Recommendations(List.copyOf(ext), scores, List.copyOf(unknown), source, backboneMs, scoringMs);
+  }
+
+  /** The last position's representation for a history of internal ids (benchmarks: backbone alone). */
+  public float[] encodeInternal(int[] history) {
+    Worker w = workers.get();
+    encode(w, history);
+    return w.h.clone();
+  }
+
+  /** The serving head (benchmarks and tests). */
+  public ServingHead head() {
+    return head;
+  }
+
+  @Override
+  public void close() {
+    // buffers are garbage-collected direct memory; nothing to release eagerly on the CPU
+  }
+}

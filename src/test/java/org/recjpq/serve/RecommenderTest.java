@@ -1,0 +1,231 @@
+package org.recjpq.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Activation;
+import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.data.Vocabulary;
+import org.recjpq.eval.HistoryBatch;
+import org.recjpq.model.SasRec;
+import org.recjpq.model.SasRecConfig;
+import org.recjpq.train.SasRecScorer;
+
+class RecommenderTest {
+  static final int N = 400;
+
+  /** A randomly initialised model over items with external ids 1000, 1003, 1006, ... */
+  static Checkpoint checkpoint(boolean jpq, long seed) {
+    SasRecConfig c = new SasRecConfig(N, 16, 2, 2, 12, 0.2f, 32, Activation.RELU,
+        jpq ? SasRecConfig.EmbeddingKind.JPQ : SasRecConfig.EmbeddingKind.DENSE, 4, true,
+        SasRecConfig.BlockStyle.PRE_LN, 1e-8f);
+    Random rnd = new Random(seed);
+    ItemCodes codes = null;
+    if (jpq) {
+      byte[] raw = new byte[N * 4];
+      rnd.nextBytes(raw);
+      codes = new ItemCodes(N, 4, raw);
+    }
+    SasRec model = new SasRec(c, new CpuOps(1), codes);
+    model.initialize(seed);
+    float[] p = new float[(int) model.layout().size()];
+    model.ops().download(p, model.params());
+    long[] ids = new long[N];
+    int[] counts = new int[N];
+    for (int i = 0; i < N; i++) {
+      ids[i] = 1000 + 3L * i;
+      counts[i] = (i * 7919) % 50;
+    }
+    return new Checkpoint(c, new Vocabulary.Numeric(ids), codes, p, null, null, null,
+        new ObjectMapper().createObjectNode(), counts);
+  }
+
+  static String ext(int i) {
+    return Long.toString(1000 + 3L * i);
+  }
+
+  static List<String> history(Random rnd, int len) {
+    List<String> h = new ArrayList<>();
+    for (int t = 0; t < len; t++) {
+      h.add(ext(rnd.nextInt(N)));
+    }
+    return h;
+  }
+
+  @Test
+  void everyScoringGivesTheSameAnswerAndItMatchesTheEvaluationScorer() {
+    Checkpoint ck = checkpoint(true, 1);
+    Recommender dense = Recommender.of(ck, Recommender.Scoring.DENSE, 2);
+    Recommender pq = Recommender.of(ck, Recommender.Scoring.PQTOPK, 2);
+    Recommender pruned = Recommender.of(ck, Recommender.Scoring.AUTO, 2);
+    assertEquals("pruned", pruned.scorerName());
+    // the evaluation path (batched backbone, GEMM scores) on the same model
+    SasRec model = new SasRec(ck.config(), new CpuOps(1), ck.codes());
+    model.ops().upload(model.params(), ck.params());
+    SasRecScorer eval = new SasRecScorer(model, 128);
+    Random rnd = new Random(5);
+    for (int len : new int[] {1, 5, 12, 30}) {
+      List<String> h = history(rnd, len);
+      Recommendations a = dense.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false));
+      assertEquals(a, same(a, pq.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
+      assertEquals(a, same(a, pruned.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
+      assertEquals("model", a.source());
+      int[] internal = h.stream().mapToInt(id -> (Integer.parseInt(id) - 1000) / 3).toArray();
+      float[] s = new float[N];
+      var batch = eval.batch(new HistoryBatch(internal, new int[] {0}, new int[] {internal.length}));
+      for (int from = 0; from < N; from += 128) {
+        int to = Math.min(N, from + 128);
+        float[] part = new float[to - from];
+        batch.score(from, to, part);
+        System.arraycopy(part, 0, s, from, part.length);
+      }
+      List<String> want = IntStream.range(0, N).boxed()
+          .sorted(Comparator.comparingDouble((Integer i) -> -s[i]).thenComparing(i -> i)).limit(10)
+          .map(RecommenderTest::ext).toList();
+      assertEquals(want, a.items(), "history length " + len);
+    }
+  }
+
+  /** Records hold float[] scores, which equals() compares by identity: compare fields, return a. */
+  private static Recommendations same(Recommendations a, Recommendations b) {
+    assertEquals(a.items(), b.items());
+    assertArrayEquals(a.scores(), b.scores());
+    assertEquals(a.unknownItems(), b.unknownItems());
+    assertEquals(a.source(), b.source());
+    return a;
+  }
+
+  @Test
+  void unknownIdsAreSkippedAndAnEmptyHistoryFallsBackToPopularity() {
+    Recommender rec = Recommender.of(checkpoint(true, 2), Recommender.Scoring.AUTO, 1);
+    Recommendations r = rec.recommend(List.of(ext(3), "nope", "1001", ext(9)), 5);
+    assertEquals(List.of("nope", "1001"), r.unknownItems());
+    assertEquals("model", r.source());
+    Recommendations same = rec.recommend(List.of(ext(3), ext(9)), 5);
+    assertEquals(r.items(), same.items());
+    Recommendations pop = rec.recommend(List.of("x", "y"), 4);
+    assertEquals("popularity", pop.source());
+    assertEquals(List.of("x", "y"), pop.unknownItems());
+    // counts (i * 7919) % 50: the most popular items have count 49, lower id first
+    int[] byCount = IntStream.range(0, N).boxed()
+        .sorted(Comparator.comparingInt((Integer i) -> -((i * 7919) % 50)).thenComparing(i -> i))
+        .mapToInt(Integer::intValue).toArray();
+    assertEquals(List.of(ext(byCount[0]), ext(byCount[1]), ext(byCount[2]), ext(byCount[3])), pop.items());
+    assertEquals(49f, pop.scores()[0]);
+    assertEquals("popularity", rec.recommend(List.of(), 3).source());
+  }
+
+  @Test
+  void seenExcludedAndAllowedItems() {
+    Recommender rec = Recommender.of(checkpoint(true, 3), Recommender.Scoring.AUTO, 1);
+    Random rnd = new Random(9);
+    List<String> h = history(rnd, 8);
+    Recommendations open = rec.recommend(h, N, RecommendOptions.defaults().withFilterSeen(false));
+    assertEquals(N, open.items().size());
+    Recommendations filtered = rec.recommend(h, N);
+    assertEquals(N - Set.copyOf(h).size(), filtered.items().size());
+    assertTrue(filtered.items().stream().noneMatch(h::contains));
+    String top = filtered.items().get(0);
+    Recommendations excluded = rec.recommend(h, 10, RecommendOptions.defaults().withExclude(Set.of(top, "zzz")));
+    assertFalse(excluded.items().contains(top));
+    assertEquals(filtered.items().subList(1, 11), excluded.items());
+    Set<String> allow = Set.of(ext(1), ext(2), ext(3), h.get(0), "unknown");
+    Recommendations allowed = rec.recommend(h, 10, RecommendOptions.defaults().withAllow(allow));
+    assertTrue(allow.containsAll(allowed.items()));
+    assertFalse(allowed.items().contains(h.get(0)));
+    List<String> wantOrder = filtered.items().stream().filter(allow::contains).toList();
+    assertEquals(wantOrder, allowed.items());
+  }
+
+  @Test
+  void batchesGiveTheSingleAnswersWithEitherStrategy() {
+    for (boolean jpq : new boolean[] {true, false}) {
+      Recommender rec = Recommender.of(checkpoint(jpq, 4), Recommender.Scoring.AUTO, 2);
+      Random rnd = new Random(10);
+      List<List<String>> hs = new ArrayList<>();
+      for (int u = 0; u < 9; u++) {
+        hs.add(u == 4 ? List.of("unknown") : history(rnd, 1 + rnd.nextInt(20)));
+      }
+      RecommendOptions o = RecommendOptions.defaults().withExclude(Set.of(ext(5)));
+      for (BatchScorer.Strategy st : BatchScorer.Strategy.values()) {
+        List<Recommendations> batch = rec.recommendBatch(hs, 7, o, st);
+        for (int u = 0; u < hs.size(); u++) {
+          same(rec.recommend(hs.get(u), 7, o), batch.get(u));
+        }
+      }
+      List<Recommendations> allowed = rec.recommendBatch(hs, 3, o.withAllow(Set.of(ext(1), ext(2), ext(7))));
+      for (int u = 0; u < hs.size(); u++) {
+        same(rec.recommend(hs.get(u), 3, o.withAllow(Set.of(ext(1), ext(2), ext(7)))), allowed.get(u));
+      }
+    }
+  }
+
+  @Test
+  void concurrentCallersGetTheSequentialAnswers() throws Exception {
+    Recommender rec = Recommender.of(checkpoint(true, 5), Recommender.Scoring.AUTO, 2);
+    Random rnd = new Random(12);
+    List<List<String>> hs = new ArrayList<>();
+    for (int u = 0; u < 60; u++) {
+      hs.add(history(rnd, 1 + rnd.nextInt(30)));
+    }
+    List<List<String>> want = hs.stream().map(h -> rec.recommend(h, 10).items()).toList();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Boolean>> fs = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int offset = t;
+        fs.add(pool.submit(() -> {
+          for (int rep = 0; rep < 3; rep++) {
+            for (int u = 0; u < hs.size(); u++) {
+              int x = (u + offset * 7) % hs.size();
+              if (!rec.recommend(hs.get(x), 10).items().equals(want.get(x))) {
+                return false;
+              }
+            }
+          }
+          return true;
+        }));
+      }
+      for (Future<Boolean> f : fs) {
+        assertTrue(f.get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void badRequestsAndScorings() {
+    Recommender rec = Recommender.of(checkpoint(true, 6), Recommender.Scoring.AUTO, 1);
+    assertThrows(IllegalArgumentException.class, () -> rec.recommend(List.of(ext(1)), 0));
+    assertThrows(IllegalArgumentException.class, () -> rec.recommend(List.of(ext(1)), Recommender.MAX_K + 1));
+    assertThrows(IllegalArgumentException.class, () -> rec.recommend(null, 5));
+    assertEquals(N - 1, rec.recommend(List.of(ext(1)), Recommender.MAX_K).items().size());
+    RecjpqException e = assertThrows(RecjpqException.class,
+        () -> Recommender.of(checkpoint(false, 6), Recommender.Scoring.PQTOPK, 1));
+    assertTrue(e.getMessage().contains("needs RecJPQ item embeddings"), e.getMessage());
+    Checkpoint old = checkpoint(true, 6);
+    Checkpoint noCounts = new Checkpoint(old.config(), old.items(), old.codes(), old.params(), null, null, null,
+        old.state(), null);
+    RecjpqException p = assertThrows(RecjpqException.class,
+        () -> Recommender.of(noCounts, Recommender.Scoring.AUTO, 1).recommend(List.of(), 5));
+    assertTrue(p.getMessage().contains("records no training popularity"), p.getMessage());
+  }
+}
