@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure throughput (run a subcommand).",
-    subcommands = {BenchTrainCommand.class},
+    subcommands = {BenchTrainCommand.class, BenchScoringCommand.class, BenchHttpCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
       "  ./recjpq bench train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --preset cpu \\",

@@ -28,6 +28,8 @@ import picocli.CommandLine.ScopeType;
       TrainCommand.class,
       SynthCommand.class,
       EvaluateCommand.class,
+      RecommendCommand.class,
+      ServeCommand.class,
       CompareCommand.class,
       InfoCommand.class,
       BenchCommand.class,

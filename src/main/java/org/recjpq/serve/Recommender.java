@@ -51,7 +51,8 @@ public final class Recommender implements AutoCloseable {
     /** Exact pruned scoring over per-split posting lists (RecJPQ only). */
     PRUNED;
 
-    static Scoring parse(String s) {
+    /** Parses auto, dense, pqtopk or pruned (any case), with a clear error otherwise. */
+    public static Scoring parse(String s) {
       try {
         return valueOf(s.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
@@ -404,6 +405,11 @@ public final class Recommender implements AutoCloseable {
     Worker w = workers.get();
     encode(w, history);
     return w.h.clone();
+  }
+
+  /** The external id of internal item {@code i}. */
+  public String externalId(int i) {
+    return items.externalId(i);
   }
 
   /** The serving head (benchmarks and tests). */

@@ -66,7 +66,8 @@ class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "demo", "prepare", "assign-codes", "train", "synth", "evaluate", "compare", "info", "bench"})
+  @ValueSource(strings = {"", "demo", "prepare", "assign-codes", "train", "synth", "evaluate", "recommend", "serve",
+      "compare", "info", "bench"})
   void everyCommandHasHelpWithRunnableExamples(String command) {
     Run r = command.isEmpty() ? run("--help") : run(command, "--help");
     assertEquals(0, r.code());
@@ -288,6 +289,43 @@ class CliTest {
     assertEquals(0, b.code(), b.err());
     JsonNode bj = new ObjectMapper().readTree(b.out());
     assertTrue(bj.get("seqs_per_s").asDouble() > 0 && bj.get("tokens_per_s").asDouble() > 0, b.out());
+    // serving the checkpoint: one history, JSON and table forms, unknown ids, popularity fallback
+    Run rj = run("recommend", "--checkpoint", ckpt.toString(), "--history", "8,15,nope", "--k", "3", "--json");
+    assertEquals(0, rj.code(), rj.err());
+    JsonNode rec = new ObjectMapper().readTree(rj.out());
+    assertEquals(3, rec.get("items").size());
+    assertEquals("nope", rec.get("unknown").get(0).asText());
+    assertEquals("model", rec.get("source").asText());
+    for (JsonNode item : rec.get("items")) {
+      assertTrue(!item.asText().equals("8") && !item.asText().equals("15"), rj.out());
+    }
+    Run rt = run("recommend", "--checkpoint", ckpt.toString(), "--history", "", "--k", "2");
+    assertEquals(0, rt.code(), rt.err());
+    assertTrue(rt.out().contains("most popular items"), rt.out());
+    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--k", "0"), 1,
+        "recjpq recommend: error: --k must be between 1 and");
+    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--scoring", "magic"), 1,
+        "recjpq recommend: error: Unknown scoring 'magic'");
+    Run bs = run("bench", "scoring", "--checkpoint", ckpt.toString(), "--k", "3", "--queries", "4", "--batch", "5",
+        "--json");
+    assertEquals(0, bs.code(), bs.err());
+    JsonNode bsj = new ObjectMapper().readTree(bs.out());
+    assertTrue(bsj.get("agree").asBoolean(), bs.out());
+    assertTrue(bsj.has("backbone_ms") && bsj.has("batch_gemm_users_per_s"), bs.out());
+  }
+
+  @Test
+  void benchScoringOnARandomHeadPrintsEveryScorerAndAgrees() throws IOException {
+    Run r = run("bench", "scoring", "--items", "3000", "--dim", "16", "--splits", "4", "--k", "10", "--queries", "5",
+        "--batch", "6", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    for (String key : new String[] {"dense_ms", "pqtopk_ms", "pruned_ms", "batch_gemm_ms", "batch_lookup_ms"}) {
+      assertTrue(j.get(key).asDouble() > 0, key + " in " + r.out());
+    }
+    assertTrue(j.get("agree").asBoolean(), r.out());
+    assertOneLineError(run("bench", "scoring", "--items", "100", "--dim", "10", "--splits", "4"), 1,
+        "recjpq scoring: error: The embedding size d = 10 is not divisible");
   }
 
   @Test

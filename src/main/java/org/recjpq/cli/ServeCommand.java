@@ -1,0 +1,89 @@
+package org.recjpq.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.recjpq.RecjpqException;
+import org.recjpq.serve.HttpService;
+import org.recjpq.serve.Recommender;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code recjpq serve}: the HTTP/JSON endpoint. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Serve a checkpoint over HTTP/JSON until interrupted (Ctrl-C or SIGTERM: requests in flight",
+      "finish, then it stops). POST /recommend {\"history\": [\"1193\", \"661\"], \"k\": 10,",
+      "\"filter_seen\": true, \"exclude\": [], \"allow\": null}, or {\"histories\": [[...], ...]} for a",
+      "batch; GET /health; GET /info. Bad requests get 400 with {\"error\": \"...\"}."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  ./recjpq serve --checkpoint ml-1m.ckpt --port 8080",
+      "  curl -s localhost:8080/recommend -d '{\"history\": [\"1193\", \"661\"], \"k\": 5}'"
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--checkpoint", required = true, paramLabel = "CKPT", description = "A checkpoint from 'recjpq train'.")
+  Path checkpoint;
+
+  @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--host", paramLabel = "H", defaultValue = "127.0.0.1",
+      description = "Address to bind; 0.0.0.0 for every interface (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Request threads (default: all processors).")
+  Integer threads;
+
+  @Option(names = "--scoring", paramLabel = "S", defaultValue = "auto", description = "auto, dense, pqtopk or pruned (default: ${DEFAULT-VALUE}).")
+  String scoring;
+
+  @Option(names = "--max-k", paramLabel = "K", defaultValue = "1000", description = "Largest k a request may ask (default: ${DEFAULT-VALUE}).")
+  int maxK;
+
+  @Option(names = "--max-history", paramLabel = "N", defaultValue = "10000", description = "Longest history or id list (default: ${DEFAULT-VALUE}).")
+  int maxHistory;
+
+  @Option(names = "--max-body", paramLabel = "BYTES", defaultValue = "1048576", description = "Largest request body (default: ${DEFAULT-VALUE}).")
+  int maxBody;
+
+  @Option(names = "--max-batch", paramLabel = "N", defaultValue = "256", description = "Most histories in one request (default: ${DEFAULT-VALUE}).")
+  int maxBatch;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (maxK < 1 || maxK > Recommender.MAX_K || maxHistory < 1 || maxBody < 64 || maxBatch < 1) {
+      throw new RecjpqException("Limits must be positive (--max-k at most " + Recommender.MAX_K + ", --max-body at least 64).");
+    }
+    Recommender.Scoring sc = Recommender.Scoring.parse(scoring);
+    int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Recommender rec = Recommender.load(checkpoint, sc, n);
+    HttpService http;
+    try {
+      http = new HttpService(rec, host, port, n, new HttpService.Limits(maxBody, maxHistory, maxK, maxBatch));
+    } catch (java.net.BindException e) {
+      throw new RecjpqException("Cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); choose another --port.");
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      http.stop(5);
+      System.err.println("recjpq serve: stopped.");
+      stopped.countDown();
+    }));
+    out.printf("Serving %s (%,d items, scorer %s) on http://%s:%d with %d threads; Ctrl-C stops.%n", checkpoint,
+        rec.numItems(), rec.scorerName(), host, http.port(), n);
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+}
