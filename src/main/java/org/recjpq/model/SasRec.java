@@ -44,7 +44,6 @@ public final class SasRec {
   private final Weights g;
 
   private Arena arena;
-  private int arenaRows;
   private Saved saved;
 
   /** Views of one flat buffer (parameters or gradients) by tensor. */
@@ -58,6 +57,7 @@ public final class SasRec {
   private static final class Saved {
     int batch;
     int len;
+    int firstPosition;
     IntBuf ids;
     boolean train;
     long seed;
@@ -285,10 +285,23 @@ public final class SasRec {
    * (seed, step, site).
    */
   public Buf forward(IntBuf ids, int batch, int len, boolean train, long seed, long step) {
-    if (len > cfg.maxLen()) {
-      throw new IllegalArgumentException("sequence length " + len + " exceeds the model's " + cfg.maxLen());
+    return forward(ids, batch, len, 0, train, seed, step);
+  }
+
+  /**
+   * As above for the window of slots {@code [firstPosition, firstPosition + len)} of the model's
+   * {@code maxLen}: position embeddings are those slots'. A left-padded window's PAD slots change
+   * nothing at the other positions (they are masked as keys and their rows are their own), so
+   * inference on a history of L < maxLen items can run on its last L slots alone ({@code
+   * firstPosition = maxLen - L}) and give the same representations for far less work.
+   */
+  public Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
+    if (firstPosition < 0 || len < 1 || firstPosition + len > cfg.maxLen()) {
+      throw new IllegalArgumentException("window [" + firstPosition + ", " + (firstPosition + len)
+          + ") exceeds the model's " + cfg.maxLen() + " positions");
     }
     Saved s = activations(batch, len);
+    s.firstPosition = firstPosition;
     s.ids = ids;
     s.train = train;
     s.seed = seed;
@@ -300,7 +313,7 @@ public final class SasRec {
     } else {
       ops.embeddingForward(s.emb, ids, w.items(), rows, d);
     }
-    Buf positions = w.positions().slice(0, (long) len * d);
+    Buf positions = w.positions().slice((long) firstPosition * d, (long) len * d);
     ops.positionsForward(s.xIn[0], s.emb, ids, positions, (float) Math.sqrt(d), batch, len, d);
     dropout(s.xIn[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
@@ -377,7 +390,7 @@ public final class SasRec {
     }
     dropoutBack(s.dx, SITE_EMBEDDING, s);
     Buf dEmb = s.t1;
-    Buf dPositions = g.positions().slice(0, (long) s.len * d);
+    Buf dPositions = g.positions().slice((long) s.firstPosition * d, (long) s.len * d);
     ops.positionsBackward(dEmb, dPositions, s.dx, s.ids, (float) Math.sqrt(d), s.batch, s.len, d);
     if (cfg.isJpq()) {
       ops.jpqEmbeddingBackward(g.items(), dEmb, s.ids, codes, rows, cfg.splits(), cfg.subDim());
@@ -454,9 +467,8 @@ public final class SasRec {
 
   private Saved activations(int batch, int len) {
     int rows = batch * len;
-    if (arena == null || rows > arenaRows || saved.len != len) {
+    if (arena == null || arena.capacity() < activationFloats(batch, len)) { // else the views are re-carved
       arena = new Arena(ops, activationFloats(batch, len));
-      arenaRows = rows;
       saved = new Saved();
     }
     arena.reset();

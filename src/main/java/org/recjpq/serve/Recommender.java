@@ -15,7 +15,7 @@ import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.model.SasRec;
 import org.recjpq.model.SasRecConfig;
-import org.recjpq.train.SequenceBatches;
+import org.recjpq.util.Parallel;
 
 /**
  * A trained model answering "top-K items for this history", exactly, from any number of threads.
@@ -65,8 +65,6 @@ public final class Recommender implements AutoCloseable {
   private final SasRecConfig config;
   private final Vocabulary items;
   private final SasRec model; // on a single-threaded engine; request threads use views of it
-  private final Ops batchOps;
-  private final SasRec batchModel;
   private final ServingHead head;
   private final TopKScorer scorer;
   private final BatchScorer batchScorer;
@@ -88,8 +86,6 @@ public final class Recommender implements AutoCloseable {
           + model.layout().size() + "; it was written by an incompatible recjpq.");
     }
     single.upload(model.params(), ck.params());
-    batchOps = new CpuOps(this.threads);
-    batchModel = model.inferenceView(batchOps);
     int d = config.dim();
     int n = config.numItems();
     if (config.isJpq()) {
@@ -229,47 +225,32 @@ public final class Recommender implements AutoCloseable {
         modelRows.add(u);
       }
     }
-    int len = config.maxLen();
     int d = config.dim();
     int chunk = 256;
     for (int c0 = 0; c0 < modelRows.size(); c0 += chunk) {
       int rows = Math.min(chunk, modelRows.size() - c0);
+      int base = c0;
       long t0 = System.nanoTime();
-      int[] ids = new int[rows * len];
-      int[] starts = new int[rows];
-      int[] lengths = new int[rows];
-      int total = 0;
-      for (int r = 0; r < rows; r++) {
-        total += known[modelRows.get(c0 + r)].length;
-      }
-      int[] flat = new int[total];
-      for (int r = 0, at = 0; r < rows; r++) {
-        int[] kn = known[modelRows.get(c0 + r)];
-        System.arraycopy(kn, 0, flat, at, kn.length);
-        starts[r] = at;
-        lengths[r] = kn.length;
-        at += kn.length;
-      }
-      SequenceBatches.fillHistories(flat, starts, lengths, rows, len, ids);
-      IntBuf idBuf = batchOps.allocInts(ids.length);
-      batchOps.upload(idBuf, ids);
-      Buf hAll = batchModel.forward(idBuf, rows, len, false, 0, 0);
       float[] hs = new float[rows * d];
-      float[] row = new float[d];
-      for (int r = 0; r < rows; r++) {
-        batchOps.download(row, hAll.slice(((long) r * len + len - 1) * d, d));
-        System.arraycopy(row, 0, hs, r * d, d);
-      }
+      // each history on its own window, on the pool's threads: the same bits as single requests
+      Parallel.forRange(rows, threads, 1, (from, to) -> {
+        Worker w = workers.get();
+        for (int r = from; r < to; r++) {
+          encode(w, known[modelRows.get(base + r)]);
+          System.arraycopy(w.h, 0, hs, r * d, d);
+        }
+      });
       long t1 = System.nanoTime();
       ItemFilter[] filters = new ItemFilter[rows];
       TopK[] tops = new TopK[rows];
+      int[] allowedItems = options.allow() != null ? allowed(options) : null;
       for (int r = 0; r < rows; r++) {
         int[] kn = known[modelRows.get(c0 + r)];
         List<Integer> ex = new ArrayList<>();
         exclusions(kn, options, ex::add);
-        if (options.allow() != null) { // everything outside the allow list is excluded too
+        if (allowedItems != null) { // everything outside the allow list is excluded too
           boolean[] ok = new boolean[numItems()];
-          for (int item : allowed(options)) {
+          for (int item : allowedItems) {
             ok[item] = true;
           }
           for (int i = 0; i < ok.length; i++) {
@@ -316,12 +297,19 @@ public final class Recommender implements AutoCloseable {
     return Arrays.copyOf(known, n);
   }
 
-  /** Runs the backbone on the last maxLen known items and keeps the last position's representation. */
+  /**
+   * Runs the backbone on the last known items (at most maxLen) and keeps the last position's
+   * representation. Only the history's own slots are computed: a shorter history is the
+   * left-padded window without its PAD slots, which change nothing (see {@link SasRec#forward(IntBuf,
+   * int, int, int, boolean, long, long)}).
+   */
   private void encode(Worker w, int[] known) {
-    int len = config.maxLen();
-    SequenceBatches.fillHistories(known, new int[] {0}, new int[] {known.length}, 1, len, w.hostIds);
-    w.view.ops().upload(w.ids, w.hostIds);
-    Buf h = w.view.forward(w.ids, 1, len, false, 0, 0);
+    int maxLen = config.maxLen();
+    int len = Math.min(maxLen, known.length);
+    System.arraycopy(known, known.length - len, w.hostIds, 0, len);
+    IntBuf ids = w.ids.slice(0, len);
+    w.view.ops().upload(ids, Arrays.copyOf(w.hostIds, len));
+    Buf h = w.view.forward(ids, 1, len, maxLen - len, false, 0, 0);
     w.view.ops().download(w.h, h.slice((long) (len - 1) * config.dim(), config.dim()));
   }
 
