@@ -201,6 +201,7 @@ final class BenchScoringCommand implements Callable<Integer> {
       for (int b = 0; b < batch; b++) {
         System.arraycopy(hs.get(b % hs.size()), 0, flat, b * head.dim(), head.dim());
       }
+      o.put("batch_choice", bs.choose(batch).name().toLowerCase(Locale.ROOT));
       ItemFilter[] filters = new ItemFilter[batch];
       Arrays.fill(filters, ItemFilter.of(new int[0]));
       for (BatchScorer.Strategy st : BatchScorer.Strategy.values()) {

@@ -18,6 +18,7 @@ import org.recjpq.eval.MostPopular;
 import org.recjpq.model.SasRec;
 import org.recjpq.train.TrainConfig;
 import org.recjpq.train.Trainer;
+import org.recjpq.util.PeakHeap;
 import org.recjpq.train.TrainingReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,6 +74,7 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    PeakHeap.start();
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
@@ -141,6 +143,8 @@ final class TrainCommand implements Callable<Integer> {
       o.put("parameters", model.layout().size());
       o.put("train_seconds", Math.round(trainSeconds * 10) / 10.0);
       o.put("best_epoch", trainer.state().bestEpoch + 1);
+      o.put("peak_heap_mib", PeakHeap.peakBytes() >> 20);
+      o.put("direct_mib", PeakHeap.directBytes() >> 20);
       o.put("checkpoint", output.toString());
       out.println(o);
     } else {

@@ -44,6 +44,31 @@ public final class BatchScorer {
   }
 
   /**
+   * The faster strategy for a batch, from a cost model per (query, item): a GEMM costs 2·d flops at
+   * {@link #GEMM_FLOPS_PER_NS} (plus decoding each tile once, shared by the batch), a look-up scan
+   * m table reads at {@link #LOOKUP_NS} each (dense tables have no look-up scan). So GEMMs win for
+   * small sub-embeddings (d = 64, m = 8) and look-ups for large ones (d = 512, m = 8), and a batch
+   * of one or two is not worth a GEMM. Constants from {@code benchmarks/serving.md}.
+   */
+  public Strategy choose(int batch) {
+    if (!(head instanceof JpqHead j)) {
+      return Strategy.GEMM;
+    }
+    if (batch < 3) {
+      return Strategy.LOOKUP;
+    }
+    double gemm = 2.0 * head.dim() / GEMM_FLOPS_PER_NS;
+    double lookup = j.splits() * LOOKUP_NS;
+    return gemm < lookup ? Strategy.GEMM : Strategy.LOOKUP;
+  }
+
+  /** Batch SGEMM speed per thread, FLOP per ns. */
+  static final double GEMM_FLOPS_PER_NS = 60;
+
+  /** One table look-up of the PQTopK scan, ns per thread. */
+  static final double LOOKUP_NS = 0.4;
+
+  /**
    * Ranks {@code batch} queries {@code hs} (batch × d, row-major) into {@code outs} (each reset to
    * its K), leaving out what each {@code filters[b]} excludes (read only, from several threads).
    */

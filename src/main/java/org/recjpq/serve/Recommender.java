@@ -198,12 +198,11 @@ public final class Recommender implements AutoCloseable {
 
   /**
    * The top {@code k} items for each history, the histories encoded together on all cores and the
-   * catalogue scored by the batch strategy (GEMM over decoded item tiles for more than a few
-   * histories, DESIGN §5). Same answers as {@link #recommend} one by one. Batches run one at a time.
+   * catalogue scored by the faster batch strategy for the shape (GEMM over decoded item tiles, or
+   * look-ups; DESIGN §5, {@link BatchScorer#choose}). Same answers as {@link #recommend} one by one. Batches run one at a time.
    */
   public List<Recommendations> recommendBatch(List<List<String>> histories, int k, RecommendOptions options) {
-    return recommendBatch(histories, k, options, histories.size() >= 4 ? BatchScorer.Strategy.GEMM
-        : BatchScorer.Strategy.LOOKUP);
+    return recommendBatch(histories, k, options, batchScorer.choose(histories.size()));
   }
 
   /** As above with the batch scoring strategy chosen by the caller (benchmarks). */

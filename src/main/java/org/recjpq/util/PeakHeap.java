@@ -31,4 +31,18 @@ public final class PeakHeap {
     }
     return sum;
   }
+
+  /**
+   * Off-heap memory held now by direct buffers (the engine's parameters, optimizer state and
+   * activation arenas live there), from the JVM's "direct" buffer pool.
+   */
+  public static long directBytes() {
+    for (java.lang.management.BufferPoolMXBean b
+        : ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+      if ("direct".equals(b.getName())) {
+        return b.getMemoryUsed();
+      }
+    }
+    return -1;
+  }
 }

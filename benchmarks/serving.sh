@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Serving benchmarks (issue: serving). From the repository root:
+#   bash benchmarks/serving.sh random     scorers side by side on random RecJPQ heads: 1M items at
+#                                         d = 64 and 512, 10M items at d = 64 (m = 8, K = 10)
+#   bash benchmarks/serving.sh trained    train a SASRec-RecJPQ on a synthetic 1M-item catalogue
+#                                         (gBCE, a few minutes), then time the scorers on it
+#   bash benchmarks/serving.sh http CKPT  serve CKPT and load it from a second process
+# Each prints the commands it runs and their JSON; /usr/bin/time's peak RSS where relevant.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+what="${1:-random}"
+work="${WORK:-$(mktemp -d)}"
+./recjpq --help >/dev/null   # build once, outside the timings
+
+run() { # heap, command...
+  local heap="$1"; shift
+  echo "\$ RECJPQ_JAVA_OPTS=-Xmx$heap ./recjpq $*" | sed "s#$work/##g"
+  RECJPQ_JAVA_OPTS="-Xmx$heap" /usr/bin/time -v ./recjpq "$@" 2>"$work/time.txt" | sed "s#$work/##g"
+  grep -E "Elapsed \(wall|Maximum resident" "$work/time.txt" | sed 's/^\s*/  /'
+}
+
+case "$what" in
+  random)
+    run 4g bench scoring --items 1000000 --dim 64 --splits 8 --k 10 --queries 50 --batch 64 --json
+    run 8g bench scoring --items 1000000 --dim 512 --splits 8 --k 10 --queries 30 --batch 64 --json
+    run 12g bench scoring --items 10000000 --dim 64 --splits 8 --k 10 --queries 20 --json
+    ;;
+  trained)
+    run 2g synth --users 50000 --items 1000000 --interactions 2500000 --seed 7 --output "$work/s1m.txt"
+    run 4g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
+    run 6g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes svd --loss gbce --preset cpu \
+      --max-len 50 --validation-users 1024 --max-minutes 8 --output "$work/s1m.ckpt" --json
+    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --k 10 --queries 50 --batch 64 --json
+    echo "checkpoint kept at $work/s1m.ckpt"
+    ;;
+  http)
+    ckpt="${2:?usage: serving.sh http CKPT}"
+    RECJPQ_JAVA_OPTS=-Xmx2g ./recjpq serve --checkpoint "$ckpt" --port 18181 --threads 2 > "$work/serve.log" 2>&1 &
+    server=$!
+    trap 'kill $server 2>/dev/null || true' EXIT
+    for _ in $(seq 60); do curl -sf localhost:18181/health >/dev/null 2>&1 && break; sleep 1; done
+    echo "\$ ./recjpq serve --checkpoint $ckpt --port 18181 --threads 2   (in the background)"
+    for rate in 50 200; do
+      echo "\$ ./recjpq bench http --url http://127.0.0.1:18181 --rate $rate --seconds 30 --concurrency 16 --json"
+      ./recjpq bench http --url http://127.0.0.1:18181 --rate "$rate" --seconds 30 --concurrency 16 --json
+    done
+    echo "\$ ./recjpq bench http --url http://127.0.0.1:18181 --rate 0 --seconds 30 --concurrency 8 --json"
+    ./recjpq bench http --url http://127.0.0.1:18181 --rate 0 --seconds 30 --concurrency 8 --json
+    kill -TERM $server; wait $server || true
+    cat "$work/serve.log"
+    ;;
+  *) echo "usage: $0 random|trained|http CKPT" >&2; exit 2 ;;
+esac
