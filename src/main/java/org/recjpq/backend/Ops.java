@@ -146,6 +146,26 @@ public interface Ops extends AutoCloseable {
   void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
       int heads, boolean causal);
 
+  /**
+   * One GRU layer with PyTorch's {@code nn.GRU} equations and weight layout, h₀ = 0, over x (batch,
+   * len, in) giving y (batch, len, hidden). Gate order r, z, n: {@code r = σ(W_ir x + b_ir + W_hr h
+   * + b_hr)}, {@code z = σ(W_iz x + b_iz + W_hz h + b_hz)}, {@code n = tanh(W_in x + b_in + r ⊙
+   * (W_hn h + b_hn))}, {@code h' = (1 − z) ⊙ n + z ⊙ h}. {@code wIh} (3·hidden, in), {@code wHh}
+   * (3·hidden, hidden), {@code bIh}, {@code bHh} (3·hidden). With {@code ids} not null, a PAD step
+   * ({@code ids < 0}) outputs 0 and the next step starts again from h = 0, so a left-padded
+   * sequence is the same as its unpadded self; with {@code ids} null no step is masked. Saves
+   * {@code gates} (batch, len, 4·hidden): r, z, n and {@code W_hn h + b_hn}.
+   */
+  void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch, int len,
+      int in, int hidden);
+
+  /**
+   * Backward of {@link #gruForward} (through time): dx overwritten, the four parameter gradients
+   * accumulated; dy is not modified. Nothing flows through masked steps.
+   */
+  void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
+      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden);
+
   /** Backward of {@link #attentionForward}: dq, dk, dv overwritten; nothing flows from PAD query rows. */
   void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
       int batch, int len, int dim, int heads, boolean causal);

@@ -423,6 +423,20 @@ public final class CpuOps implements Ops {
   // ---- attention ---------------------------------------------------------------------------
 
   @Override
+  public void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch, int len,
+      int in, int hidden) {
+    CpuGru.forward(this, of(y), of(gates), of(x), of(wIh), of(wHh), of(bIh), of(bHh),
+        ids == null ? null : CpuIntBuf.of(ids), batch, len, in, hidden);
+  }
+
+  @Override
+  public void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
+      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden) {
+    CpuGru.backward(this, of(dx), of(dWih), of(dWhh), of(dBih), of(dBhh), of(dy), of(x), of(y), of(gates), of(wIh),
+        of(wHh), ids == null ? null : CpuIntBuf.of(ids), batch, len, in, hidden);
+  }
+
+  @Override
   public void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
       int heads, boolean causal) {
     CpuAttention.forward(this, of(out), of(probs), of(q), of(k), of(v), CpuIntBuf.of(ids), batch, len, dim, heads,
