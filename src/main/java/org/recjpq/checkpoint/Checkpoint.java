@@ -11,7 +11,7 @@ import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.io.SectionedFile;
 import org.recjpq.model.ParameterLayout;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 
 /**
  * A model checkpoint file: {@link SectionedFile} with magic {@code RJPQCKPT}. Header: the model
@@ -31,7 +31,7 @@ import org.recjpq.model.SasRecConfig;
  * @param itemCounts each item's count in the training interactions (what serving falls back to for an
  *     empty history), or null (checkpoints written before it was recorded)
  */
-public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
+public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
     float[] adamV, float[] bestParams, ObjectNode state, int[] itemCounts) {
 
   public static final String MAGIC = "RJPQCKPT";
@@ -57,7 +57,7 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
     }
     ObjectNode h = SectionedFile.newHeader();
     h.put("kind", "recjpq checkpoint");
-    h.put("model", "sasrec");
+    h.put("model", config.backbone().name().toLowerCase(java.util.Locale.ROOT));
     h.set("config", configJson(config));
     var entries = h.putArray("layout");
     for (ParameterLayout.Entry e : layout.entries()) {
@@ -103,7 +103,7 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
   public static Checkpoint read(Path path) {
     try (SectionedFile.Reader r = new SectionedFile.Reader(path, MAGIC, VERSION, "a recjpq checkpoint", HINT)) {
       JsonNode h = r.header();
-      SasRecConfig config;
+      ModelConfig config;
       try {
         config = configFromJson(h.path("config"));
       } catch (RuntimeException e) {
@@ -147,8 +147,9 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
     }
   }
 
-  static ObjectNode configJson(SasRecConfig c) {
+  static ObjectNode configJson(ModelConfig c) {
     ObjectNode o = JSON.createObjectNode();
+    o.put("backbone", c.backbone().name());
     o.put("numItems", c.numItems());
     o.put("dim", c.dim());
     o.put("blocks", c.blocks());
@@ -165,12 +166,12 @@ public record Checkpoint(SasRecConfig config, Vocabulary items, ItemCodes codes,
     return o;
   }
 
-  static SasRecConfig configFromJson(JsonNode o) {
-    return new SasRecConfig(o.path("numItems").asInt(), o.path("dim").asInt(), o.path("blocks").asInt(),
+  static ModelConfig configFromJson(JsonNode o) {
+    return new ModelConfig(ModelConfig.Backbone.valueOf(o.path("backbone").asText("SASREC")), o.path("numItems").asInt(), o.path("dim").asInt(), o.path("blocks").asInt(),
         o.path("heads").asInt(), o.path("maxLen").asInt(), (float) o.path("dropout").asDouble(),
         o.path("ffnDim").asInt(), Activation.valueOf(o.path("activation").asText("RELU")),
-        SasRecConfig.EmbeddingKind.valueOf(o.path("embedding").asText("DENSE")), o.path("splits").asInt(),
-        o.path("tiedOutput").asBoolean(true), SasRecConfig.BlockStyle.valueOf(o.path("blockStyle").asText("PRE_LN")),
+        ModelConfig.EmbeddingKind.valueOf(o.path("embedding").asText("DENSE")), o.path("splits").asInt(),
+        o.path("tiedOutput").asBoolean(true), ModelConfig.BlockStyle.valueOf(o.path("blockStyle").asText("PRE_LN")),
         (float) o.path("layerNormEps").asDouble(1e-8));
   }
 

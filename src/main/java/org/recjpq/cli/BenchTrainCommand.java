@@ -6,10 +6,10 @@ import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Ops;
 import org.recjpq.data.LeaveOneOut;
 import org.recjpq.data.SequenceDataset;
-import org.recjpq.model.SasRec;
 import org.recjpq.train.TrainConfig;
 import org.recjpq.train.Trainer;
 import org.recjpq.util.PeakHeap;
@@ -59,7 +59,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     Ops ops = ModelSetup.engine(threads);
-    SasRec model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    SequenceModel model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
     Trainer trainer = new Trainer(model, ds, tc, LeaveOneOut.validationUsers(ds, 1, 1));
     for (int i = 0; i < warmupSteps; i++) {
       trainer.step();

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.data.DatasetBuilder;
 import org.recjpq.data.FilterOptions;
 import org.recjpq.data.Format;
@@ -20,7 +21,6 @@ import org.recjpq.eval.Baseline;
 import org.recjpq.eval.EvalOptions;
 import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
-import org.recjpq.model.SasRec;
 import org.recjpq.train.Trainer;
 import org.recjpq.util.Progress;
 import picocli.CommandLine.Command;
@@ -127,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
     s.patience = 3;
     s.seed = seed;
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    SasRec model = ModelSetup.fresh(s, ds, ModelSetup.engine(threads), nThreads);
+    SequenceModel model = ModelSetup.fresh(s, ds, ModelSetup.engine(threads), nThreads);
     Trainer trainer = new Trainer(model, ds, s.trainConfig(),
         LeaveOneOut.validationUsers(ds, Math.min(500, ds.numUsers()), seed));
     out.printf(Locale.ROOT, "%nTraining SASRec-RecJPQ (%,d parameters, d %d, m %d, length %d, exact CE) for up to"

@@ -14,7 +14,7 @@ import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
 import org.recjpq.eval.Scorer;
 import org.recjpq.checkpoint.Checkpoint;
-import org.recjpq.train.SasRecScorer;
+import org.recjpq.train.ModelScorer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -108,7 +108,7 @@ final class EvaluateCommand implements Callable<Integer> {
     if (checkpoint != null) {
       Checkpoint ck = Checkpoint.read(checkpoint);
       ck.checkItems(checkpoint, ds.items());
-      scorer = new SasRecScorer(ModelSetup.load(ck, ModelSetup.engine(threads)), 4096);
+      scorer = new ModelScorer(ModelSetup.load(ck, ModelSetup.engine(threads)), 4096);
       options = options.withThreads(1); // the model's activation memory is shared; its ops are parallel
     } else {
       scorer = Baseline.fromCliName(model).fit(ds, p);

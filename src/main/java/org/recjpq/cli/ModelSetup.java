@@ -3,6 +3,7 @@ package org.recjpq.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Ops;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.checkpoint.Checkpoint;
@@ -12,8 +13,7 @@ import org.recjpq.codes.CodeStrategy;
 import org.recjpq.codes.CodesFile;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.SequenceDataset;
-import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 
 /** Building models for the commands: from settings (with codes) or from a checkpoint. */
 final class ModelSetup {
@@ -42,16 +42,16 @@ final class ModelSetup {
   }
 
   /** A freshly initialised model for the settings. */
-  static SasRec fresh(TrainOptions.Settings s, SequenceDataset ds, Ops ops, int threads) {
-    SasRecConfig c = s.modelConfig(ds.numItems());
-    SasRec model = new SasRec(c, ops, c.isJpq() ? codes(s, ds, threads) : null);
+  static SequenceModel fresh(TrainOptions.Settings s, SequenceDataset ds, Ops ops, int threads) {
+    ModelConfig c = s.modelConfig(ds.numItems());
+    SequenceModel model = SequenceModel.create(c, ops, c.isJpq() ? codes(s, ds, threads) : null);
     model.initialize(s.seed);
     return model;
   }
 
   /** The model of a checkpoint, with its parameters, on {@code ops}. */
-  static SasRec load(Checkpoint ck, Ops ops) {
-    SasRec model = new SasRec(ck.config(), ops, ck.codes());
+  static SequenceModel load(Checkpoint ck, Ops ops) {
+    SequenceModel model = SequenceModel.create(ck.config(), ops, ck.codes());
     if (ck.params().length != model.layout().size()) {
       throw new org.recjpq.RecjpqException("The checkpoint holds " + ck.params().length + " parameters but its model"
           + " needs " + model.layout().size() + "; it was written by an incompatible recjpq.");

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Ops;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.LeaveOneOut;
@@ -15,7 +16,6 @@ import org.recjpq.eval.EvalOptions;
 import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
 import org.recjpq.eval.MostPopular;
-import org.recjpq.model.SasRec;
 import org.recjpq.train.TrainConfig;
 import org.recjpq.train.Trainer;
 import org.recjpq.util.PeakHeap;
@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
     Checkpoint resumed = null;
-    SasRec model;
+    SequenceModel model;
     if (resume != null) { // the model, its codes and parameters come from the checkpoint
       resumed = Checkpoint.read(resume);
       resumed.checkItems(resume, ds.items());
@@ -102,8 +102,8 @@ final class TrainCommand implements Callable<Integer> {
     provenance.put("dataset", ds.info().source());
     provenance.put("command", "recjpq train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     if (!json) {
-      out.printf("SASRec-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch%n",
-          s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),
+      out.printf("%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch%n",
+          s.model.toLowerCase(Locale.ROOT), s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),
           trainer.stepsPerEpoch());
     }
     double[] lastBest = {Double.NEGATIVE_INFINITY};
@@ -125,7 +125,7 @@ final class TrainCommand implements Callable<Integer> {
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
     EvaluationResult test = trainer.test(EvalOptions.defaults());
     EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, EvalOptions.defaults());
-    String name = "sasrec-" + s.embedding;
+    String name = s.model.toLowerCase(Locale.ROOT) + "-" + s.embedding;
     TextTable table = new TextTable("model", "ndcg@10", "recall@10", "mrr", "parameters", "users")
         .row(name, test.ndcg(10), test.recall(10), test.mrr(), String.format("%,d", model.layout().size()),
             String.format("%,d", test.users()))

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Activation;
 import org.recjpq.model.LossKind;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 import org.recjpq.train.TrainConfig;
 import picocli.CommandLine.Option;
 
@@ -155,15 +155,15 @@ final class TrainOptions {
       };
     }
 
-    SasRecConfig modelConfig(int numItems) {
-      SasRecConfig.EmbeddingKind kind = switch (embedding.toLowerCase(Locale.ROOT)) {
-        case "jpq" -> SasRecConfig.EmbeddingKind.JPQ;
-        case "dense" -> SasRecConfig.EmbeddingKind.DENSE;
+    ModelConfig modelConfig(int numItems) {
+      ModelConfig.EmbeddingKind kind = switch (embedding.toLowerCase(Locale.ROOT)) {
+        case "jpq" -> ModelConfig.EmbeddingKind.JPQ;
+        case "dense" -> ModelConfig.EmbeddingKind.DENSE;
         default -> throw new RecjpqException("--embedding must be jpq or dense, found '" + embedding + "'.");
       };
-      SasRecConfig.BlockStyle style = switch (block.toLowerCase(Locale.ROOT)) {
-        case "pre-ln" -> SasRecConfig.BlockStyle.PRE_LN;
-        case "sasrec" -> SasRecConfig.BlockStyle.SASREC;
+      ModelConfig.BlockStyle style = switch (block.toLowerCase(Locale.ROOT)) {
+        case "pre-ln" -> ModelConfig.BlockStyle.PRE_LN;
+        case "sasrec" -> ModelConfig.BlockStyle.SASREC;
         default -> throw new RecjpqException("--block must be pre-ln or sasrec, found '" + block + "'.");
       };
       Activation act = switch (activation.toLowerCase(Locale.ROOT)) {
@@ -171,8 +171,17 @@ final class TrainOptions {
         case "gelu" -> Activation.GELU;
         default -> throw new RecjpqException("--activation must be relu or gelu, found '" + activation + "'.");
       };
-      return new SasRecConfig(numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
+      return new ModelConfig(backbone(), numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
           !untied, style, 1e-8f);
+    }
+
+    ModelConfig.Backbone backbone() {
+      return switch (model.toLowerCase(Locale.ROOT)) {
+        case "sasrec" -> ModelConfig.Backbone.SASREC;
+        case "gru4rec" -> ModelConfig.Backbone.GRU4REC;
+        case "bert4rec" -> ModelConfig.Backbone.BERT4REC;
+        default -> throw new RecjpqException("--model must be sasrec, gru4rec or bert4rec, found '" + model + "'.");
+      };
     }
 
     TrainConfig trainConfig() {
@@ -311,8 +320,8 @@ final class TrainOptions {
         throw new IllegalStateException("option " + flag.getName() + " has no setting", e);
       }
     }
-    if (!s.model.equalsIgnoreCase("sasrec")) {
-      throw new RecjpqException("--model " + s.model + " is not available yet; this version trains sasrec.");
+    if (s.backbone() == ModelConfig.Backbone.BERT4REC) {
+      throw new RecjpqException("--model bert4rec is not available yet; this version trains sasrec and gru4rec.");
     }
     return s;
   }

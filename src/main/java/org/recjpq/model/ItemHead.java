@@ -11,10 +11,10 @@ import org.recjpq.backend.Ops;
  * output table, or RecJPQ codebooks); their gradients accumulate into the model's gradient buffer.
  */
 public final class ItemHead {
-  private final SasRec model;
+  private final SequenceModel model;
   private final Ops ops;
 
-  public ItemHead(SasRec model) {
+  public ItemHead(SequenceModel model) {
     this.model = model;
     this.ops = model.ops();
   }
@@ -24,7 +24,7 @@ public final class ItemHead {
    * accumulates the item gradient.
    */
   public double fullCrossEntropy(Buf h, IntBuf targets, int rows, Buf dH) {
-    SasRecConfig c = model.config();
+    ModelConfig c = model.config();
     if (c.isJpq()) {
       return ops.fullCrossEntropyJpq(dH, model.outputItems(true), h, targets, model.codes(), model.outputItems(false),
           rows, c.numItems(), c.splits(), c.subDim());
@@ -40,7 +40,7 @@ public final class ItemHead {
    */
   public double sampled(LossKind kind, Buf h, IntBuf targets, IntBuf items, int rows, int negatives, float beta,
       Buf logQ, Buf scores, Buf dScores, Buf dH) {
-    SasRecConfig c = model.config();
+    ModelConfig c = model.config();
     int cols = 1 + negatives;
     if (c.isJpq()) {
       ops.sampledScoresJpq(scores, h, items, targets, model.codes(), model.outputItems(false), rows, cols, c.splits(),

@@ -2,11 +2,10 @@ package org.recjpq.model;
 
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
-import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
-import org.recjpq.model.SasRecConfig.BlockStyle;
+import org.recjpq.model.ModelConfig.BlockStyle;
 import org.recjpq.util.SplitMix64;
 
 /**
@@ -30,16 +29,9 @@ import org.recjpq.util.SplitMix64;
  * {@link Arena} sized for the largest (batch, length) seen. A RecJPQ model never allocates an
  * N × d table: its item parameters are the (m, 256, d/m) codebooks, whatever N is.
  */
-public final class SasRec {
+public final class SasRec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
 
-  private final SasRecConfig cfg;
-  private final Ops ops;
-  private final ByteBuf codes; // (N, m), JPQ only
-  private final ItemCodes hostCodes; // the same on the host, JPQ only
-  private final ParameterLayout layout;
-  private final Buf params;
-  private final Buf grads;
   private final Weights w;
   private final Weights g;
 
@@ -54,14 +46,7 @@ public final class SasRec {
       Buf ln2b, Buf w1, Buf b1, Buf w2, Buf b2) {}
 
   /** Activations of one forward (views of the arena). */
-  private static final class Saved {
-    int batch;
-    int len;
-    int firstPosition;
-    IntBuf ids;
-    boolean train;
-    long seed;
-    long step;
+  private static final class Saved extends Pass {
     Buf emb; // (R, d) raw item embeddings
     Buf[] xIn; // per block (R, d); xIn[L] is the last block's output
     Buf[] aIn;
@@ -95,28 +80,9 @@ public final class SasRec {
    * A model on {@code ops}; {@code codes} is required for RecJPQ (N × m, matching the config) and
    * ignored for dense. Parameters start at zero: call {@link #initialize}.
    */
-  public SasRec(SasRecConfig cfg, Ops ops, ItemCodes codes) {
-    this.cfg = cfg;
-    this.ops = ops;
-    this.layout = new ParameterLayout();
+  public SasRec(ModelConfig cfg, Ops ops, ItemCodes codes) {
+    super(cfg, ops, codes);
     int d = cfg.dim();
-    if (cfg.isJpq()) {
-      if (codes == null || codes.numItems() != cfg.numItems() || codes.splits() != cfg.splits()) {
-        throw new IllegalArgumentException("RecJPQ needs codes for " + cfg.numItems() + " items x " + cfg.splits()
-            + " splits" + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
-      }
-      this.hostCodes = codes;
-      this.codes = ops.allocBytes(codes.raw().length);
-      ops.upload(this.codes, codes.raw());
-      layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
-    } else {
-      this.codes = null;
-      this.hostCodes = null;
-      layout.add("item.table", cfg.numItems(), d);
-      if (!cfg.tiedOutput()) {
-        layout.add("output.table", cfg.numItems(), d);
-      }
-    }
     layout.add("positions", cfg.maxLen(), d);
     for (int l = 0; l < cfg.blocks(); l++) {
       String p = "block" + l + ".";
@@ -135,38 +101,18 @@ public final class SasRec {
     }
     layout.add("final.gamma", d);
     layout.add("final.beta", d);
-    this.params = ops.alloc(layout.size());
-    this.grads = ops.alloc(layout.size());
+    allocate();
     this.w = views(params);
     this.g = views(grads);
   }
 
   private SasRec(SasRec shared, Ops ops) {
-    this.cfg = shared.cfg;
-    this.ops = ops;
-    this.layout = shared.layout;
-    this.codes = shared.codes;
-    this.hostCodes = shared.hostCodes;
-    this.params = shared.params;
+    super(shared, ops);
     this.w = shared.w;
-    this.grads = null;
     this.g = null;
   }
 
-  /**
-   * A model reading this one's parameters and codes (not copied) with activations of its own, so
-   * that several threads can run inference at once, one view each. Inference only: {@code forward}
-   * with {@code train = false}; it has no gradients.
-   */
-  public SasRec inferenceView() {
-    return new SasRec(this, ops);
-  }
-
-  /**
-   * As {@link #inferenceView()}, running on another engine of the same kind (one that can read this
-   * model's buffers): e.g. a single-threaded CPU engine per request thread and a multi-threaded one
-   * for batches.
-   */
+  @Override
   public SasRec inferenceView(Ops engine) {
     return new SasRec(this, engine);
   }
@@ -190,129 +136,15 @@ public final class SasRec {
     return layout.view(flat, name);
   }
 
-  public SasRecConfig config() {
-    return cfg;
-  }
-
-  public ParameterLayout layout() {
-    return layout;
-  }
-
-  /** The flat parameter buffer. */
-  public Buf params() {
-    return params;
-  }
-
-  /** The flat gradient buffer (same layout). */
-  public Buf grads() {
-    return grads;
-  }
-
-  public Ops ops() {
-    return ops;
-  }
-
-  /** The item codes (RecJPQ) or null (dense). */
-  public ItemCodes itemCodes() {
-    return hostCodes;
-  }
-
-  /** The codes on the engine (RecJPQ) or null. */
-  ByteBuf codes() {
-    return codes;
-  }
-
-  /** The dense output item table (N, d) (the input table when tied); dense models only. */
-  public Buf outputTable() {
-    if (cfg.isJpq()) {
-      throw new IllegalStateException("a RecJPQ model has no item table; decode items from the codebooks");
-    }
-    return w.output();
-  }
-
-  /** Writes the RecJPQ embeddings of {@code ids} (n items) into {@code out} (n, d). */
-  public void decodeItems(Buf out, IntBuf ids, int n) {
-    ops.jpqEmbeddingForward(out, ids, codes, w.items(), n, cfg.splits(), cfg.subDim());
-  }
-
-  /** Item embeddings used to score (the input table or codebooks when tied). */
-  Buf outputItems(boolean gradient) {
-    return gradient ? g.output() : w.output();
-  }
-
-  /**
-   * Deterministic initialisation from {@code seed}: projection and feed-forward weights
-   * Xavier-normal, item embeddings and positions N(0, 1/d) (they are scaled by sqrt(d) on input),
-   * biases 0, layer-norm gains 1 and offsets 0.
-   */
-  public void initialize(long seed) {
-    float[] host = new float[(int) layout.size()];
-    int d = cfg.dim();
-    int index = 0;
-    for (ParameterLayout.Entry e : layout.entries()) {
-      SplitMix64 rng = SplitMix64.keyed(seed, 0x1417L, index++);
-      String n = e.name();
-      double std;
-      float constant = 0f;
-      if (n.endsWith("gamma")) {
-        std = 0;
-        constant = 1f;
-      } else if (n.endsWith("beta") || n.contains(".b")) {
-        std = 0;
-      } else if (n.startsWith("block")) {
-        std = Math.sqrt(2.0 / (e.shape()[0] + e.shape()[1]));
-      } else {
-        std = 1.0 / Math.sqrt(d);
-      }
-      for (long i = 0; i < e.size(); i++) {
-        host[(int) (e.offset() + i)] = std == 0 ? constant : (float) (std * rng.nextGaussian());
-      }
-    }
-    ops.upload(params, host);
-    ops.fill(grads, 0f);
-  }
-
-  /** Sets every gradient to zero (start of a step). */
-  public void zeroGrad() {
-    ops.fill(grads, 0f);
-  }
-
   // ---- forward -------------------------------------------------------------------------------
 
-  /**
-   * Runs the network on {@code ids} (batch × len, -1 = PAD) and returns h (batch·len, d), a view
-   * valid until the next forward. With {@code train}, dropout is on, its masks drawn from
-   * (seed, step, site).
-   */
-  public Buf forward(IntBuf ids, int batch, int len, boolean train, long seed, long step) {
-    return forward(ids, batch, len, 0, train, seed, step);
-  }
-
-  /**
-   * As above for the window of slots {@code [firstPosition, firstPosition + len)} of the model's
-   * {@code maxLen}: position embeddings are those slots'. A left-padded window's PAD slots change
-   * nothing at the other positions (they are masked as keys and their rows are their own), so
-   * inference on a history of L < maxLen items can run on its last L slots alone ({@code
-   * firstPosition = maxLen - L}) and give the same representations for far less work.
-   */
+  @Override
   public Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
-    if (firstPosition < 0 || len < 1 || firstPosition + len > cfg.maxLen()) {
-      throw new IllegalArgumentException("window [" + firstPosition + ", " + (firstPosition + len)
-          + ") exceeds the model's " + cfg.maxLen() + " positions");
-    }
     Saved s = activations(batch, len);
-    s.firstPosition = firstPosition;
-    s.ids = ids;
-    s.train = train;
-    s.seed = seed;
-    s.step = step;
+    begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
     int d = cfg.dim();
-    if (cfg.isJpq()) {
-      ops.jpqEmbeddingForward(s.emb, ids, codes, w.items(), rows, cfg.splits(), cfg.subDim());
-    } else {
-      ops.embeddingForward(s.emb, ids, w.items(), rows, d);
-    }
+    embedItems(s.emb, ids, rows);
     Buf positions = w.positions().slice((long) firstPosition * d, (long) len * d);
     ops.positionsForward(s.xIn[0], s.emb, ids, positions, (float) Math.sqrt(d), batch, len, d);
     dropout(s.xIn[0], SITE_EMBEDDING, s);
@@ -357,17 +189,6 @@ public final class SasRec {
     return 1 + 3 * block + which;
   }
 
-  private void dropout(Buf x, int site, Saved s) {
-    if (s.train && cfg.dropout() > 0f) {
-      ops.dropoutForward(x, x, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
-    }
-  }
-
-  private void dropoutBack(Buf dx, int site, Saved s) {
-    if (s.train && cfg.dropout() > 0f) {
-      ops.dropoutBackward(dx, dx, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
-    }
-  }
 
   // ---- backward ------------------------------------------------------------------------------
 
@@ -375,6 +196,7 @@ public final class SasRec {
    * Backpropagates {@code dH} (rows, d), the gradient of the loss with respect to the last
    * forward's output, accumulating every parameter gradient. {@code dH} is not modified.
    */
+  @Override
   public void backward(Buf dH) {
     Saved s = saved;
     if (s == null) {
@@ -392,11 +214,7 @@ public final class SasRec {
     Buf dEmb = s.t1;
     Buf dPositions = g.positions().slice((long) s.firstPosition * d, (long) s.len * d);
     ops.positionsBackward(dEmb, dPositions, s.dx, s.ids, (float) Math.sqrt(d), s.batch, s.len, d);
-    if (cfg.isJpq()) {
-      ops.jpqEmbeddingBackward(g.items(), dEmb, s.ids, codes, rows, cfg.splits(), cfg.subDim());
-    } else {
-      ops.embeddingBackward(g.items(), dEmb, s.ids, rows, d);
-    }
+    embedItemsBackward(dEmb, s.ids, rows);
   }
 
   /** Turns s.dx from the gradient of block l's output into that of its input. */
@@ -457,6 +275,7 @@ public final class SasRec {
   // ---- activation memory ---------------------------------------------------------------------
 
   /** Floats of activation memory for (batch, len). */
+  @Override
   public long activationFloats(int batch, int len) {
     long r = (long) batch * len;
     long d = cfg.dim();

@@ -248,7 +248,7 @@ public final class HttpService implements AutoCloseable {
 
   private ObjectNode info() {
     ObjectNode o = JSON.createObjectNode();
-    o.put("model", "sasrec");
+    o.put("model", rec.config().backbone().name().toLowerCase(java.util.Locale.ROOT));
     o.put("embedding", rec.config().isJpq() ? "jpq" : "dense");
     o.put("items", rec.numItems());
     o.put("dim", rec.config().dim());

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
@@ -13,8 +14,7 @@ import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.Vocabulary;
-import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 import org.recjpq.util.Parallel;
 
 /**
@@ -62,9 +62,9 @@ public final class Recommender implements AutoCloseable {
   }
 
   private final Path source;
-  private final SasRecConfig config;
+  private final ModelConfig config;
   private final Vocabulary items;
-  private final SasRec model; // on a single-threaded engine; request threads use views of it
+  private final SequenceModel model; // on a single-threaded engine; request threads use views of it
   private final ServingHead head;
   private final TopKScorer scorer;
   private final BatchScorer batchScorer;
@@ -80,7 +80,7 @@ public final class Recommender implements AutoCloseable {
     this.itemCounts = ck.itemCounts();
     this.threads = Math.max(1, threads);
     Ops single = new CpuOps(1);
-    model = new SasRec(config, single, ck.codes());
+    model = SequenceModel.create(config, single, ck.codes());
     if (ck.params().length != model.layout().size()) {
       throw new RecjpqException(source + " holds " + ck.params().length + " parameters but its model needs "
           + model.layout().size() + "; it was written by an incompatible recjpq.");
@@ -129,7 +129,7 @@ public final class Recommender implements AutoCloseable {
 
   /** Per-thread scratch. */
   private final class Worker {
-    final SasRec view = model.inferenceView(new CpuOps(1)); // an engine per thread: nothing shared but weights
+    final SequenceModel view = model.inferenceView(new CpuOps(1)); // an engine per thread: nothing shared but weights
     final IntBuf ids = view.ops().allocInts(config.maxLen());
     final int[] hostIds = new int[config.maxLen()];
     final float[] h = new float[config.dim()];
@@ -138,7 +138,7 @@ public final class Recommender implements AutoCloseable {
     final float[] query = new float[head.queryFloats()];
   }
 
-  public SasRecConfig config() {
+  public ModelConfig config() {
     return config;
   }
 
@@ -299,7 +299,7 @@ public final class Recommender implements AutoCloseable {
   /**
    * Runs the backbone on the last known items (at most maxLen) and keeps the last position's
    * representation. Only the history's own slots are computed: a shorter history is the
-   * left-padded window without its PAD slots, which change nothing (see {@link SasRec#forward(IntBuf,
+   * left-padded window without its PAD slots, which change nothing (see {@link SequenceModel#forward(IntBuf,
    * int, int, int, boolean, long, long)}).
    */
   private void encode(Worker w, int[] known) {

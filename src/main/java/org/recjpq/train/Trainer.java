@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.CounterRng;
@@ -18,8 +19,7 @@ import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
 import org.recjpq.model.ItemHead;
 import org.recjpq.model.LossKind;
-import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 import org.recjpq.util.Progress;
 
 /**
@@ -36,7 +36,7 @@ public final class Trainer {
   /** Stream of negative sampling in {@link CounterRng}. */
   static final long STREAM_NEGATIVES = 0x4E45474154L;
 
-  private final SasRec model;
+  private final SequenceModel model;
   private final Ops ops;
   private final SequenceDataset ds;
   private final TrainConfig tc;
@@ -78,12 +78,12 @@ public final class Trainer {
   public record Record(int epoch, long step, double trainLoss, double validationNdcg, double seconds,
       double sequencesPerSecond) {}
 
-  public Trainer(SasRec model, SequenceDataset ds, TrainConfig tc, int[] validationUsers) {
+  public Trainer(SequenceModel model, SequenceDataset ds, TrainConfig tc, int[] validationUsers) {
     this.model = model;
     this.ops = model.ops();
     this.ds = ds;
     this.tc = tc;
-    SasRecConfig c = model.config();
+    ModelConfig c = model.config();
     if (c.numItems() != ds.numItems()) {
       throw new IllegalArgumentException("model for " + c.numItems() + " items, dataset has " + ds.numItems());
     }
@@ -271,13 +271,13 @@ public final class Trainer {
 
   /** Validation NDCG@10 of the current parameters on the validation users. */
   public EvaluationResult validate() {
-    return Evaluator.evaluate(ds, new SasRecScorer(model, 4096), Phase.VALIDATION, validationUsers,
+    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.VALIDATION, validationUsers,
         EvalOptions.defaults().withThreads(1).withBatchSize(256));
   }
 
   /** Test metrics of the current parameters on every test user. */
   public EvaluationResult test(EvalOptions options) {
-    return Evaluator.evaluate(ds, new SasRecScorer(model, 4096), Phase.TEST, LeaveOneOut.testUsers(ds),
+    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.TEST, LeaveOneOut.testUsers(ds),
         options.withThreads(1));
   }
 

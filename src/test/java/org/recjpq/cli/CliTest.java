@@ -315,6 +315,23 @@ class CliTest {
   }
 
   @Test
+  void gru4RecTrainsEvaluatesAndServes() throws IOException {
+    Path in = goodPairs();
+    Path ckpt = dir.resolve("g.ckpt");
+    Run t = run(trainArgs(in, ckpt, "--model", "gru4rec", "--epochs", "2", "--json"));
+    assertEquals(0, t.code(), t.err());
+    Run e = run("evaluate", "--checkpoint", ckpt.toString(), "-i", in.toString(), "-f", "sasrec-pairs", "--json");
+    assertEquals(0, e.code(), e.err());
+    JsonNode j = new ObjectMapper().readTree(t.out().lines().reduce((a, b) -> b).orElseThrow());
+    assertEquals(j.get("ndcg@10").asDouble(), new ObjectMapper().readTree(e.out()).get("ndcg@10").asDouble(), 1e-12);
+    Run r = run("recommend", "--checkpoint", ckpt.toString(), "--history", "8,15", "--k", "3", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(3, new ObjectMapper().readTree(r.out()).get("items").size());
+    assertOneLineError(run(trainArgs(in, ckpt, "--model", "transformer-xl")), 1,
+        "recjpq train: error: --model must be sasrec, gru4rec or bert4rec");
+  }
+
+  @Test
   void benchScoringOnARandomHeadPrintsEveryScorerAndAgrees() throws IOException {
     Run r = run("bench", "scoring", "--items", "3000", "--dim", "16", "--splits", "4", "--k", "10", "--queries", "5",
         "--batch", "6", "--json");

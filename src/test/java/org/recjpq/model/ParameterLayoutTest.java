@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.codes.ItemCodes;
-import org.recjpq.model.SasRecConfig.BlockStyle;
-import org.recjpq.model.SasRecConfig.EmbeddingKind;
+import org.recjpq.model.ModelConfig.BlockStyle;
+import org.recjpq.model.ModelConfig.EmbeddingKind;
 
 class ParameterLayoutTest {
 
-  static SasRecConfig config(int items, EmbeddingKind kind, boolean tied) {
-    return new SasRecConfig(items, 64, 2, 2, 200, 0.2f, 64, Activation.RELU, kind, 8, tied, BlockStyle.PRE_LN, 1e-8f);
+  static ModelConfig config(int items, EmbeddingKind kind, boolean tied) {
+    return new ModelConfig(ModelConfig.Backbone.SASREC, items, 64, 2, 2, 200, 0.2f, 64, Activation.RELU, kind, 8, tied, BlockStyle.PRE_LN, 1e-8f);
   }
 
   static void assertTiles(ParameterLayout layout) {
@@ -32,7 +32,7 @@ class ParameterLayoutTest {
   @Test
   void denseAndJpqLayoutsTileTheirBuffers() {
     CpuOps ops = new CpuOps(1);
-    for (SasRecConfig c : new SasRecConfig[] {
+    for (ModelConfig c : new ModelConfig[] {
         config(100, EmbeddingKind.DENSE, true), config(100, EmbeddingKind.DENSE, false),
         config(100, EmbeddingKind.JPQ, true)}) {
       SasRec m = new SasRec(c, ops, c.isJpq() ? new ItemCodes(100, 8, new byte[800]) : null);
@@ -45,7 +45,7 @@ class ParameterLayoutTest {
   @Test
   void aRecJpqModelOfAMillionItemsHoldsNoItemsByDimTable() {
     int n = 1_000_000;
-    SasRecConfig c = config(n, EmbeddingKind.JPQ, true);
+    ModelConfig c = config(n, EmbeddingKind.JPQ, true);
     SasRec m = new SasRec(c, new CpuOps(1), new ItemCodes(n, 8, new byte[n * 8]));
     for (ParameterLayout.Entry e : m.layout().entries()) {
       assertFalse(Arrays.stream(e.shape()).anyMatch(x -> x == n), e + " has an items dimension");
@@ -53,7 +53,7 @@ class ParameterLayoutTest {
     assertTrue(m.layout().size() < (long) n * c.dim() / 10, "parameters " + m.layout().size());
     assertEquals(8L * 256 * 8, m.layout().entry("item.codebooks").size(), "item parameters are b·d floats");
     // the same model over 10x more items has exactly as many parameters
-    SasRecConfig small = config(1000, EmbeddingKind.JPQ, true);
+    ModelConfig small = config(1000, EmbeddingKind.JPQ, true);
     assertEquals(new SasRec(small, new CpuOps(1), new ItemCodes(1000, 8, new byte[8000])).layout().size(),
         m.layout().size());
   }

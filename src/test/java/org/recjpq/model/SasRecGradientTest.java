@@ -11,8 +11,8 @@ import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.backend.cpu.CpuIntBuf;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.codes.ItemCodes;
-import org.recjpq.model.SasRecConfig.BlockStyle;
-import org.recjpq.model.SasRecConfig.EmbeddingKind;
+import org.recjpq.model.ModelConfig.BlockStyle;
+import org.recjpq.model.ModelConfig.EmbeddingKind;
 
 /**
  * The whole model plus its loss against central finite differences of an independent
@@ -35,7 +35,7 @@ class SasRecGradientTest {
     int batch = 2;
     int len = 5;
     int negatives = 2;
-    SasRecConfig c = new SasRecConfig(n, d, 2, 2, len, 0f, 6, Activation.RELU, kind, 2, tied, style, 1e-5f);
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, n, d, 2, 2, len, 0f, 6, Activation.RELU, kind, 2, tied, style, 1e-5f);
     Random rnd = new Random(3);
     byte[] codes = new byte[n * 2];
     for (int i = 0; i < codes.length; i++) {

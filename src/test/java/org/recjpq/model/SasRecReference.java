@@ -1,6 +1,6 @@
 package org.recjpq.model;
 
-import org.recjpq.model.SasRecConfig.BlockStyle;
+import org.recjpq.model.ModelConfig.BlockStyle;
 
 /**
  * A plain double-precision forward of SASRec plus its loss, written independently of the engine
@@ -8,11 +8,11 @@ import org.recjpq.model.SasRecConfig.BlockStyle;
  * whole-model gradient check differentiates it by central finite differences.
  */
 final class SasRecReference {
-  private final SasRecConfig c;
+  private final ModelConfig c;
   private final ParameterLayout layout;
   private final byte[] codes; // (N, m) or null
 
-  SasRecReference(SasRecConfig c, ParameterLayout layout, byte[] codes) {
+  SasRecReference(ModelConfig c, ParameterLayout layout, byte[] codes) {
     this.c = c;
     this.layout = layout;
     this.codes = codes;

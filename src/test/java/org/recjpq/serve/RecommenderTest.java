@@ -25,17 +25,17 @@ import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.eval.HistoryBatch;
 import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
-import org.recjpq.train.SasRecScorer;
+import org.recjpq.model.ModelConfig;
+import org.recjpq.train.ModelScorer;
 
 class RecommenderTest {
   static final int N = 400;
 
   /** A randomly initialised model over items with external ids 1000, 1003, 1006, ... */
   static Checkpoint checkpoint(boolean jpq, long seed) {
-    SasRecConfig c = new SasRecConfig(N, 16, 2, 2, 12, 0.2f, 32, Activation.RELU,
-        jpq ? SasRecConfig.EmbeddingKind.JPQ : SasRecConfig.EmbeddingKind.DENSE, 4, true,
-        SasRecConfig.BlockStyle.PRE_LN, 1e-8f);
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32, Activation.RELU,
+        jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
+        ModelConfig.BlockStyle.PRE_LN, 1e-8f);
     Random rnd = new Random(seed);
     ItemCodes codes = null;
     if (jpq) {
@@ -79,7 +79,7 @@ class RecommenderTest {
     // the evaluation path (batched backbone, GEMM scores) on the same model
     SasRec model = new SasRec(ck.config(), new CpuOps(1), ck.codes());
     model.ops().upload(model.params(), ck.params());
-    SasRecScorer eval = new SasRecScorer(model, 128);
+    ModelScorer eval = new ModelScorer(model, 128);
     Random rnd = new Random(5);
     for (int len : new int[] {1, 5, 12, 30}) {
       List<String> h = history(rnd, len);

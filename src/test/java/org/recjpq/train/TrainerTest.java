@@ -27,9 +27,9 @@ import org.recjpq.data.synth.SynthConfig;
 import org.recjpq.data.synth.SyntheticGenerator;
 import org.recjpq.model.LossKind;
 import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
-import org.recjpq.model.SasRecConfig.BlockStyle;
-import org.recjpq.model.SasRecConfig.EmbeddingKind;
+import org.recjpq.model.ModelConfig;
+import org.recjpq.model.ModelConfig.BlockStyle;
+import org.recjpq.model.ModelConfig.EmbeddingKind;
 
 class TrainerTest {
   @TempDir Path dir;
@@ -47,7 +47,7 @@ class TrainerTest {
   }
 
   static SasRec model(SequenceDataset ds, CpuOps ops) {
-    SasRecConfig c = new SasRecConfig(ds.numItems(), 16, 1, 1, 20, 0.1f, 16, Activation.RELU, EmbeddingKind.JPQ, 4,
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, ds.numItems(), 16, 1, 1, 20, 0.1f, 16, Activation.RELU, EmbeddingKind.JPQ, 4,
         true, BlockStyle.PRE_LN, 1e-8f);
     ItemCodes codes = CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 4, 1)).codes();
     SasRec m = new SasRec(c, ops, codes);

@@ -4,11 +4,12 @@ import org.recjpq.RecjpqException;
 import org.recjpq.backend.Activation;
 
 /**
- * The shape of a SASRec model.
+ * The shape of a sequential model: the backbone and its sizes, and how items are embedded.
  *
+ * @param backbone SASRec, BERT4Rec or GRU4Rec
  * @param numItems catalogue size N (internal ids 0..N-1; PAD is -1)
  * @param dim embedding size d
- * @param blocks Transformer blocks L
+ * @param blocks Transformer blocks L (GRU4Rec: GRU layers)
  * @param heads attention heads h (d divisible by h)
  * @param maxLen sequence length T (learned positions)
  * @param dropout dropout rate of the embeddings, the attention output and the feed-forward layers
@@ -20,9 +21,19 @@ import org.recjpq.backend.Activation;
  * @param blockStyle PRE_LN (default) or the original SASRec block
  * @param layerNormEps epsilon inside the layer norms' square root (SASRec: 1e-8)
  */
-public record SasRecConfig(
-    int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim, Activation activation,
+public record ModelConfig(
+    Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim, Activation activation,
     EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle, float layerNormEps) {
+
+  /** The sequence encoder. */
+  public enum Backbone {
+    /** Causal Transformer, next item at every position (Kang & McAuley 2018). */
+    SASREC,
+    /** Bidirectional Transformer trained on masked items (Sun et al. 2019). */
+    BERT4REC,
+    /** Recurrent GRU layers, next item at every position (Hidasi et al. 2016). */
+    GRU4REC
+  }
 
   /** How items are embedded. */
   public enum EmbeddingKind {
@@ -48,7 +59,7 @@ public record SasRecConfig(
     SASREC
   }
 
-  public SasRecConfig {
+  public ModelConfig {
     if (numItems < 1) {
       throw new RecjpqException("The model needs at least one item, found " + numItems + ".");
     }

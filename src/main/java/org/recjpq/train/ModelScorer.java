@@ -1,32 +1,32 @@
 package org.recjpq.train;
 
+import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.eval.HistoryBatch;
 import org.recjpq.eval.Scorer;
-import org.recjpq.model.SasRec;
-import org.recjpq.model.SasRecConfig;
+import org.recjpq.model.ModelConfig;
 
 /**
- * A trained SASRec as an evaluation {@link Scorer}: each batch runs the network once (no dropout)
+ * A trained sequence model (any backbone) as an evaluation {@link Scorer}: each batch runs the network once (no dropout)
  * on the last {@code maxLen} items of every history and keeps the representation at the last
  * position; each tile of items is then scored with one GEMM against the tile's item embeddings
  * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: DESIGN §5
  * strategy (b), the fast one for batches). The model's activation memory is shared, so batches run
  * one at a time (evaluate with one thread; the engine's ops are themselves parallel).
  */
-public final class SasRecScorer implements Scorer {
-  private final SasRec model;
+public final class ModelScorer implements Scorer {
+  private final SequenceModel model;
   private final Ops ops;
   private final IntBuf allItems; // 0..N-1, sliced per tile for RecJPQ decoding
   private final int tile;
 
-  public SasRecScorer(SasRec model, int tile) {
+  public ModelScorer(SequenceModel model, int tile) {
     this.model = model;
     this.ops = model.ops();
     this.tile = tile;
-    SasRecConfig c = model.config();
+    ModelConfig c = model.config();
     int[] ids = new int[c.numItems()];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = i;
@@ -37,7 +37,8 @@ public final class SasRecScorer implements Scorer {
 
   @Override
   public String name() {
-    return "sasrec-" + model.config().embedding().name().toLowerCase(java.util.Locale.ROOT);
+    return model.config().backbone().name().toLowerCase(java.util.Locale.ROOT) + "-"
+        + model.config().embedding().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   @Override
@@ -52,7 +53,7 @@ public final class SasRecScorer implements Scorer {
 
   @Override
   public synchronized ScoreBatch batch(HistoryBatch histories) {
-    SasRecConfig c = model.config();
+    ModelConfig c = model.config();
     int rows = histories.rows();
     int len = c.maxLen();
     int d = c.dim();
@@ -68,7 +69,7 @@ public final class SasRecScorer implements Scorer {
     Buf items = ops.alloc((long) tile * d);
     Buf scores = ops.alloc((long) rows * tile);
     return (from, to, out) -> {
-      synchronized (SasRecScorer.this) {
+      synchronized (ModelScorer.this) {
         int n = to - from;
         Buf e;
         if (c.isJpq()) {

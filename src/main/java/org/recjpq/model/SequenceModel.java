@@ -1,0 +1,276 @@
+package org.recjpq.model;
+
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.ByteBuf;
+import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+import org.recjpq.codes.ItemCodes;
+import org.recjpq.util.SplitMix64;
+
+/**
+ * What every backbone shares: the item side (a dense table, optionally a separate output table,
+ * or RecJPQ codes and codebooks), the flat parameter and gradient buffers with their {@link
+ * ParameterLayout}, initialisation, and the forward/backward contract the trainer, the evaluator
+ * and serving use. A subclass adds its own tensors to the layout in its constructor, then calls
+ * {@link #allocate()}.
+ *
+ * <p>Contract of {@link #forward}: ids (batch × len, -1 = PAD, left-padded) → h (batch·len, d), the
+ * representation each position's prediction is scored from, a view valid until the next forward;
+ * {@link #backward} takes dH of the same shape and accumulates every parameter gradient. A RecJPQ
+ * model never allocates an N × d table.
+ */
+public abstract class SequenceModel {
+  protected final ModelConfig cfg;
+  protected final Ops ops;
+  protected final ByteBuf codes; // (N, m), JPQ only
+  protected final ItemCodes hostCodes; // the same on the host, JPQ only
+  protected final ParameterLayout layout;
+  protected Buf params;
+  protected Buf grads;
+  private Buf items; // codebooks (m, 256, d/m) or the input table (N, d)
+  private Buf output; // the scoring table (tied: = items)
+  private Buf itemsGrad;
+  private Buf outputGrad;
+
+  /** Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}. */
+  protected SequenceModel(ModelConfig cfg, Ops ops, ItemCodes codes) {
+    this.cfg = cfg;
+    this.ops = ops;
+    this.layout = new ParameterLayout();
+    int d = cfg.dim();
+    if (cfg.isJpq()) {
+      if (codes == null || codes.numItems() != cfg.numItems() || codes.splits() != cfg.splits()) {
+        throw new IllegalArgumentException("RecJPQ needs codes for " + cfg.numItems() + " items x " + cfg.splits()
+            + " splits" + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
+      }
+      this.hostCodes = codes;
+      this.codes = ops.allocBytes(codes.raw().length);
+      ops.upload(this.codes, codes.raw());
+      layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
+    } else {
+      this.codes = null;
+      this.hostCodes = null;
+      layout.add("item.table", cfg.numItems(), d);
+      if (!cfg.tiedOutput()) {
+        layout.add("output.table", cfg.numItems(), d);
+      }
+    }
+  }
+
+  /** An inference view: {@code shared}'s parameters and codes, no gradients, on {@code engine}. */
+  protected SequenceModel(SequenceModel shared, Ops engine) {
+    this.cfg = shared.cfg;
+    this.ops = engine;
+    this.layout = shared.layout;
+    this.codes = shared.codes;
+    this.hostCodes = shared.hostCodes;
+    this.params = shared.params;
+    this.items = shared.items;
+    this.output = shared.output;
+    this.grads = null;
+  }
+
+  /** Allocates the parameter and gradient buffers once the layout is complete. */
+  protected final void allocate() {
+    params = ops.alloc(layout.size());
+    grads = ops.alloc(layout.size());
+    items = layout.view(params, cfg.isJpq() ? "item.codebooks" : "item.table");
+    itemsGrad = layout.view(grads, cfg.isJpq() ? "item.codebooks" : "item.table");
+    boolean separate = !cfg.isJpq() && !cfg.tiedOutput();
+    output = separate ? layout.view(params, "output.table") : items;
+    outputGrad = separate ? layout.view(grads, "output.table") : itemsGrad;
+  }
+
+  /** A model of {@code cfg}'s backbone; parameters start at zero: call {@link #initialize}. */
+  public static SequenceModel create(ModelConfig cfg, Ops ops, ItemCodes codes) {
+    return switch (cfg.backbone()) {
+      case SASREC -> new SasRec(cfg, ops, codes);
+      case GRU4REC -> new Gru4Rec(cfg, ops, codes);
+      case BERT4REC -> throw new org.recjpq.RecjpqException("BERT4Rec is not available yet.");
+    };
+  }
+
+  public ModelConfig config() {
+    return cfg;
+  }
+
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  /** The flat parameter buffer. */
+  public Buf params() {
+    return params;
+  }
+
+  /** The flat gradient buffer (same layout). */
+  public Buf grads() {
+    return grads;
+  }
+
+  public Ops ops() {
+    return ops;
+  }
+
+  /** The item codes (RecJPQ) or null (dense). */
+  public ItemCodes itemCodes() {
+    return hostCodes;
+  }
+
+  /** The codes on the engine (RecJPQ) or null. */
+  ByteBuf codes() {
+    return codes;
+  }
+
+  /** The input item embeddings (table or codebooks) and their gradient. */
+  protected Buf itemWeights(boolean gradient) {
+    return gradient ? itemsGrad : items;
+  }
+
+  /** The dense output item table (N, d) (the input table when tied); dense models only. */
+  public Buf outputTable() {
+    if (cfg.isJpq()) {
+      throw new IllegalStateException("a RecJPQ model has no item table; decode items from the codebooks");
+    }
+    return output;
+  }
+
+  /** Writes the RecJPQ embeddings of {@code ids} (n items) into {@code out} (n, d). */
+  public void decodeItems(Buf out, IntBuf ids, int n) {
+    ops.jpqEmbeddingForward(out, ids, codes, items, n, cfg.splits(), cfg.subDim());
+  }
+
+  /** Item embeddings used to score (the input table or codebooks when tied). */
+  Buf outputItems(boolean gradient) {
+    return gradient ? outputGrad : output;
+  }
+
+  /**
+   * Deterministic initialisation from {@code seed}: layer-norm gains 1, offsets and biases 0, item
+   * embeddings and positions N(0, 1/d) (they are scaled by sqrt(d) on input), every other matrix
+   * Xavier-normal.
+   */
+  public void initialize(long seed) {
+    float[] host = new float[(int) layout.size()];
+    int d = cfg.dim();
+    int index = 0;
+    for (ParameterLayout.Entry e : layout.entries()) {
+      SplitMix64 rng = SplitMix64.keyed(seed, 0x1417L, index++);
+      String n = e.name();
+      double std;
+      float constant = 0f;
+      if (n.endsWith("gamma")) {
+        std = 0;
+        constant = 1f;
+      } else if (n.endsWith("beta") || n.contains(".b")) {
+        std = 0;
+      } else if (n.startsWith("item.") || n.startsWith("output.") || n.equals("positions") || n.equals("mask")) {
+        std = 1.0 / Math.sqrt(d);
+      } else {
+        std = Math.sqrt(2.0 / (e.shape()[0] + e.shape()[1]));
+      }
+      for (long i = 0; i < e.size(); i++) {
+        host[(int) (e.offset() + i)] = std == 0 ? constant : (float) (std * rng.nextGaussian());
+      }
+    }
+    ops.upload(params, host);
+    ops.fill(grads, 0f);
+  }
+
+  /** Sets every gradient to zero (start of a step). */
+  public void zeroGrad() {
+    ops.fill(grads, 0f);
+  }
+
+  /** {@link #forward(IntBuf, int, int, int, boolean, long, long)} on the window starting at slot 0. */
+  public Buf forward(IntBuf ids, int batch, int len, boolean train, long seed, long step) {
+    return forward(ids, batch, len, 0, train, seed, step);
+  }
+
+  /**
+   * Runs the network on {@code ids} (batch × len, -1 = PAD) as the window of slots {@code
+   * [firstPosition, firstPosition + len)} of {@code maxLen}, and returns h (batch·len, d). With
+   * {@code train}, dropout is on, its masks drawn from (seed, step, site). A left-padded window's
+   * PAD slots change nothing at the other positions, so inference on a history of L < maxLen items
+   * can run on its last L slots alone ({@code firstPosition = maxLen - L}).
+   */
+  public abstract Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step);
+
+  /** Backpropagates dH (rows, d) of the last forward, accumulating every parameter gradient; dH is not modified. */
+  public abstract void backward(Buf dH);
+
+  /** Floats of activation memory for (batch, len). */
+  public abstract long activationFloats(int batch, int len);
+
+  /**
+   * A model reading this one's parameters and codes (not copied) with activations of its own, on
+   * {@code engine} (one that can read this model's buffers), so that several threads can run
+   * inference at once, one view each. Inference only: forward with {@code train = false}.
+   */
+  public abstract SequenceModel inferenceView(Ops engine);
+
+  /** What one forward remembers for its backward: the input and the dropout keys. */
+  protected static class Pass {
+    int batch;
+    int len;
+    int firstPosition;
+    IntBuf ids;
+    boolean train;
+    long seed;
+    long step;
+  }
+
+  /** Checks the window and records a forward's inputs in {@code s}. */
+  protected final void begin(Pass s, IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed,
+      long step) {
+    if (firstPosition < 0 || len < 1 || firstPosition + len > cfg.maxLen()) {
+      throw new IllegalArgumentException("window [" + firstPosition + ", " + (firstPosition + len)
+          + ") exceeds the model's " + cfg.maxLen() + " positions");
+    }
+    s.batch = batch;
+    s.len = len;
+    s.firstPosition = firstPosition;
+    s.ids = ids;
+    s.train = train;
+    s.seed = seed;
+    s.step = step;
+  }
+
+  /** In-place dropout at {@code site} when training (masks keyed by seed, step and site). */
+  protected final void dropout(Buf x, int site, Pass s) {
+    if (s.train && cfg.dropout() > 0f) {
+      ops.dropoutForward(x, x, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
+    }
+  }
+
+  /** Backward of {@link #dropout}, in place. */
+  protected final void dropoutBack(Buf dx, int site, Pass s) {
+    if (s.train && cfg.dropout() > 0f) {
+      ops.dropoutBackward(dx, dx, cfg.dropout(), s.seed, CounterRng.stream(s.step, site));
+    }
+  }
+
+  /** The input item embeddings of {@code ids} (rows, d); PAD rows 0. */
+  protected final void embedItems(Buf out, IntBuf ids, int rows) {
+    if (cfg.isJpq()) {
+      ops.jpqEmbeddingForward(out, ids, codes, items, rows, cfg.splits(), cfg.subDim());
+    } else {
+      ops.embeddingForward(out, ids, items, rows, cfg.dim());
+    }
+  }
+
+  /** Backward of {@link #embedItems}: accumulates into the item gradient. */
+  protected final void embedItemsBackward(Buf dOut, IntBuf ids, int rows) {
+    if (cfg.isJpq()) {
+      ops.jpqEmbeddingBackward(itemsGrad, dOut, ids, codes, rows, cfg.splits(), cfg.subDim());
+    } else {
+      ops.embeddingBackward(itemsGrad, dOut, ids, rows, cfg.dim());
+    }
+  }
+
+  /** {@link #inferenceView(Ops)} on this model's engine. */
+  public SequenceModel inferenceView() {
+    return inferenceView(ops);
+  }
+}
