@@ -96,6 +96,15 @@ public interface Ops extends AutoCloseable {
   /** {@code dIn = inScale · dOut} (0 at PAD), {@code dPositions[t] += Σ_b dOut[b][t]} over non-PAD. */
   void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim);
 
+  /** {@code out[r] = in[r] == from ? to : in[r]} over rows ids (out may alias in). */
+  void mapIds(IntBuf out, IntBuf in, int rows, int from, int to);
+
+  /** {@code x[r] += vector} at the rows where {@code ids[r] == token} (a special token's own vector). x (rows, dim). */
+  void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim);
+
+  /** Backward of {@link #addTokenVector}: {@code dVector += Σ_{r: ids[r] == token} dx[r]}, rows in order. */
+  void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim);
+
   /** Zeroes the rows where {@code ids[r] < 0} (PAD), in place. x (rows, dim). */
   void maskPadRows(Buf x, IntBuf ids, int rows, int dim);
 

@@ -55,6 +55,7 @@ final class TrainOptions {
     String validationUsers;
     Boolean slidingWindows = false;
     Double maxMinutes = 0.0;
+    Double maskProb = 0.2;
 
     /** The preset's values. */
     static Settings preset(String name) {
@@ -68,7 +69,24 @@ final class TrainOptions {
           s.loss = "bce";
           s.negatives = 1;
         }
-        default -> throw new RecjpqException("Unknown preset '" + name + "'. Known presets: cpu, paper.");
+        case "paper-bert4rec" -> { // the RecJPQ paper's BERT4Rec
+          s.model = "bert4rec";
+          s.dim = 512;
+          s.blocks = 3;
+          s.heads = 2;
+          s.ffnDim = 3072;
+          s.activation = "gelu";
+          s.batchSize = 8;
+          s.lr = 1e-4;
+        }
+        case "cpu-bert4rec" -> { // BERT4Rec sized for a 2-core CPU
+          s.model = "bert4rec";
+          s.heads = 2;
+          s.ffnDim = 256;
+          s.activation = "gelu";
+        }
+        default -> throw new RecjpqException("Unknown preset '" + name + "'. Known presets: cpu, paper, paper-bert4rec,"
+            + " cpu-bert4rec.");
       }
       return s;
     }
@@ -193,19 +211,21 @@ final class TrainOptions {
       };
       return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
           lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
-          validateEvery, patience, slidingWindows, maxMinutes * 60);
+          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb);
     }
   }
 
   @Option(names = "--preset", paramLabel = "P", defaultValue = "cpu",
-      description = "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE) or paper (the RecJPQ"
-          + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative) (default: ${DEFAULT-VALUE}).")
+      description = "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE), paper (the RecJPQ"
+          + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative), paper-bert4rec (d 512, 3 layers, 2 heads,"
+          + " FFN 3072, GELU, batch 8, lr 1e-4) or cpu-bert4rec (cpu with 2 heads, FFN 256, GELU)"
+          + " (default: ${DEFAULT-VALUE}).")
   String preset;
 
   @Option(names = "--config", paramLabel = "FILE", description = "JSON file of settings over the preset.")
   Path config;
 
-  @Option(names = "--model", paramLabel = "M", description = "sasrec.")
+  @Option(names = "--model", paramLabel = "M", description = "sasrec, gru4rec or bert4rec.")
   String model;
 
   @Option(names = "--embedding", paramLabel = "E", description = "jpq (RecJPQ codes + codebooks) or dense.")
@@ -292,6 +312,9 @@ final class TrainOptions {
   @Option(names = "--max-minutes", paramLabel = "M", description = "Stop training after M minutes (0 = no limit).")
   Double maxMinutes;
 
+  @Option(names = "--mask-prob", paramLabel = "P", description = "bert4rec: chance an item is masked (default 0.2).")
+  Double maskProb;
+
   /** The resolved settings: preset, then config file, then flags. */
   Settings resolve() {
     Settings s = Settings.preset(preset);
@@ -320,8 +343,8 @@ final class TrainOptions {
         throw new IllegalStateException("option " + flag.getName() + " has no setting", e);
       }
     }
-    if (s.backbone() == ModelConfig.Backbone.BERT4REC) {
-      throw new RecjpqException("--model bert4rec is not available yet; this version trains sasrec and gru4rec.");
+    if (s.backbone() == ModelConfig.Backbone.BERT4REC && !s.loss.equalsIgnoreCase("ce")) {
+      throw new RecjpqException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
     }
     return s;
   }

@@ -87,7 +87,7 @@ public abstract class SequenceModel {
     return switch (cfg.backbone()) {
       case SASREC -> new SasRec(cfg, ops, codes);
       case GRU4REC -> new Gru4Rec(cfg, ops, codes);
-      case BERT4REC -> throw new org.recjpq.RecjpqException("BERT4Rec is not available yet.");
+      case BERT4REC -> new Bert4Rec(cfg, ops, codes);
     };
   }
 
@@ -267,6 +267,14 @@ public abstract class SequenceModel {
     } else {
       ops.embeddingBackward(itemsGrad, dOut, ids, rows, cfg.dim());
     }
+  }
+
+  /**
+   * The id of the MASK token that inference appends to a history and masked-item training uses
+   * (BERT4Rec: N, one past the items), or -1 for models that predict the next item at every position.
+   */
+  public int maskToken() {
+    return -1;
   }
 
   /** {@link #inferenceView(Ops)} on this model's engine. */

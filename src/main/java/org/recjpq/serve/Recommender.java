@@ -304,8 +304,17 @@ public final class Recommender implements AutoCloseable {
    */
   private void encode(Worker w, int[] known) {
     int maxLen = config.maxLen();
-    int len = Math.min(maxLen, known.length);
-    System.arraycopy(known, known.length - len, w.hostIds, 0, len);
+    int mask = w.view.maskToken();
+    int len;
+    if (mask >= 0) { // BERT4Rec: the most recent maxLen - 1 items, then MASK, whose position is read
+      int n = Math.min(maxLen - 1, known.length);
+      System.arraycopy(known, known.length - n, w.hostIds, 0, n);
+      w.hostIds[n] = mask;
+      len = n + 1;
+    } else {
+      len = Math.min(maxLen, known.length);
+      System.arraycopy(known, known.length - len, w.hostIds, 0, len);
+    }
     IntBuf ids = w.ids.slice(0, len);
     w.view.ops().upload(ids, Arrays.copyOf(w.hostIds, len));
     Buf h = w.view.forward(ids, 1, len, maxLen - len, false, 0, 0);

@@ -58,7 +58,8 @@ public final class ModelScorer implements Scorer {
     int len = c.maxLen();
     int d = c.dim();
     int[] ids = new int[rows * len];
-    SequenceBatches.fillHistories(histories.items(), histories.starts(), histories.lengths(), rows, len, ids);
+    SequenceBatches.fillHistories(histories.items(), histories.starts(), histories.lengths(), rows, len, ids,
+        model.maskToken());
     IntBuf idBuf = ops.allocInts(ids.length);
     ops.upload(idBuf, ids);
     Buf h = model.forward(idBuf, rows, len, false, 0, 0);

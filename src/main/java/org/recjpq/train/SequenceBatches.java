@@ -69,6 +69,44 @@ public final class SequenceBatches {
   }
 
   /**
+   * Masked-item examples (BERT4Rec): each example's most recent {@code len} training items
+   * (left-padded), every item masked with probability {@code p} (at least one per sequence: the
+   * last when the draws masked none) — its input becomes {@code maskToken} and its target the item;
+   * other positions have target -1. Draws come from the counter-based RNG keyed by (seed, step,
+   * position), so a step's masks are reproducible and resuming is exact.
+   */
+  public void fillMasked(int[] order, int from, int batch, int[] ids, int[] targets, double p, long seed, long step,
+      int maskToken) {
+    Arrays.fill(ids, -1);
+    Arrays.fill(targets, -1);
+    int[] flat = ds.flatItems();
+    long key = org.recjpq.backend.CounterRng.key(seed ^ 0x3A5C_0B1EL, step);
+    for (int b = 0; b < batch && from + b < order.length; b++) {
+      int e = order[from + b];
+      int start = ds.offset(exampleUser[e]);
+      int end = exampleEnd[e];
+      int n = Math.min(len, end);
+      boolean any = false;
+      for (int t = 0; t < n; t++) {
+        int row = b * len + len - n + t;
+        int item = flat[start + end - n + t];
+        if (org.recjpq.backend.CounterRng.uniformAt(key, row) < p) {
+          ids[row] = maskToken;
+          targets[row] = item;
+          any = true;
+        } else {
+          ids[row] = item;
+        }
+      }
+      if (!any && n > 0) {
+        int row = b * len + len - 1;
+        targets[row] = ids[row];
+        ids[row] = maskToken;
+      }
+    }
+  }
+
+  /**
    * Fills {@code ids} and {@code targets} (each batch × len) with examples {@code order[from ..
    * from + batch)}; rows past the end of {@code order} are all PAD (targets -1).
    */
@@ -94,6 +132,27 @@ public final class SequenceBatches {
    * inference), left-padded.
    */
   public static void fillHistories(int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids) {
+    fillHistories(items, starts, lengths, rows, len, ids, -1);
+  }
+
+  /**
+   * As above; with {@code maskToken >= 0} (BERT4Rec) each window ends with that token after the most
+   * recent {@code len - 1} items, the position whose representation is read.
+   */
+  public static void fillHistories(int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids,
+      int maskToken) {
+    if (maskToken >= 0) {
+      Arrays.fill(ids, 0, rows * len, -1);
+      for (int r = 0; r < rows; r++) {
+        int n = Math.min(len - 1, lengths[r]);
+        int end = starts[r] + lengths[r];
+        for (int t = 0; t < n; t++) {
+          ids[r * len + len - 1 - n + t] = items[end - n + t];
+        }
+        ids[r * len + len - 1] = maskToken;
+      }
+      return;
+    }
     Arrays.fill(ids, 0, rows * len, -1);
     for (int r = 0; r < rows; r++) {
       int n = Math.min(len, lengths[r]);

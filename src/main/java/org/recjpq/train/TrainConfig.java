@@ -24,11 +24,12 @@ import org.recjpq.model.LossKind;
  * @param patience stop after this many validations without improvement (0 = never)
  * @param slidingWindows also train on earlier windows of long sequences
  * @param maxSeconds stop training after this wall time (0 = no limit)
+ * @param maskProbability masked-item training (BERT4Rec): the chance that an item is masked
  */
 public record TrainConfig(
     LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
     float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
-    int validateEvery, int patience, boolean slidingWindows, double maxSeconds) {
+    int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability) {
 
   /** Learning-rate schedule after warm-up. */
   public enum Schedule {
@@ -53,6 +54,10 @@ public record TrainConfig(
     }
     if (clipNorm < 0 || weightDecay < 0) {
       throw new RecjpqException("Gradient clipping and weight decay must be 0 or more.");
+    }
+    if (!(maskProbability > 0 && maskProbability < 1)) {
+      throw new RecjpqException("The mask probability must be between 0 and 1 (exclusive), found " + maskProbability
+          + ".");
     }
     if (schedule == null) {
       schedule = Schedule.CONSTANT;

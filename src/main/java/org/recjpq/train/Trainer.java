@@ -148,7 +148,12 @@ public final class Trainer {
    */
   public double step() {
     int[] order = batches.epochOrder(tc.seed(), state.epoch);
-    batches.fill(order, state.position, tc.batchSize(), hostIds, hostTargets);
+    if (model.maskToken() >= 0) { // masked items (BERT4Rec)
+      batches.fillMasked(order, state.position, tc.batchSize(), hostIds, hostTargets, tc.maskProbability(), tc.seed(),
+          state.step, model.maskToken());
+    } else {
+      batches.fill(order, state.position, tc.batchSize(), hostIds, hostTargets);
+    }
     ops.upload(ids, hostIds);
     ops.upload(targets, hostTargets);
     model.zeroGrad();

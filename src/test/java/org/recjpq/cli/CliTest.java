@@ -314,11 +314,12 @@ class CliTest {
     assertTrue(bsj.has("backbone_ms") && bsj.has("batch_gemm_users_per_s"), bs.out());
   }
 
-  @Test
-  void gru4RecTrainsEvaluatesAndServes() throws IOException {
+  @ParameterizedTest
+  @ValueSource(strings = {"gru4rec", "bert4rec"})
+  void otherBackbonesTrainEvaluateAndServe(String backbone) throws IOException {
     Path in = goodPairs();
     Path ckpt = dir.resolve("g.ckpt");
-    Run t = run(trainArgs(in, ckpt, "--model", "gru4rec", "--epochs", "2", "--json"));
+    Run t = run(trainArgs(in, ckpt, "--model", backbone, "--epochs", "2", "--json"));
     assertEquals(0, t.code(), t.err());
     Run e = run("evaluate", "--checkpoint", ckpt.toString(), "-i", in.toString(), "-f", "sasrec-pairs", "--json");
     assertEquals(0, e.code(), e.err());
@@ -329,6 +330,12 @@ class CliTest {
     assertEquals(3, new ObjectMapper().readTree(r.out()).get("items").size());
     assertOneLineError(run(trainArgs(in, ckpt, "--model", "transformer-xl")), 1,
         "recjpq train: error: --model must be sasrec, gru4rec or bert4rec");
+    if (backbone.equals("bert4rec")) {
+      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--loss", "bce")), 1,
+          "recjpq train: error: --model bert4rec trains with the full softmax CE");
+      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--mask-prob", "1.5")), 1,
+          "recjpq train: error: The mask probability must be between 0 and 1");
+    }
   }
 
   @Test

@@ -104,7 +104,7 @@ class Gru4RecGradientTest {
     }
     for (int l = 0; l < LAYERS; l++) {
       String n = "gru" + l + ".";
-      x = org.recjpq.backend.cpu.CpuGruTestAccess.reference(x, view(layout, p, n + "w_ih"), view(layout, p, n + "w_hh"),
+      x = org.recjpq.backend.cpu.CpuTestAccess.reference(x, view(layout, p, n + "w_ih"), view(layout, p, n + "w_hh"),
           view(layout, p, n + "b_ih"), view(layout, p, n + "b_hh"), ids, BATCH, LEN, D, D);
     }
     double[] w = view(layout, p, "proj.w");

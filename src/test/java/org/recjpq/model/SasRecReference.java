@@ -139,7 +139,63 @@ final class SasRecReference {
     return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
   }
 
+  /**
+   * BERT4Rec's h (batch·len, d) from the definitions in {@link Bert4Rec}: id N is MASK (its own
+   * vector), post-LN blocks, bidirectional attention, the configured activation.
+   */
+  double[][] forwardBert(double[] p, int[] ids, int batch, int len, int firstPosition) {
+    int d = c.dim();
+    int rows = batch * len;
+    int n = c.numItems();
+    double[][] x = new double[rows][];
+    int pos = off("positions");
+    int mask = off("mask");
+    for (int r = 0; r < rows; r++) {
+      x[r] = new double[d];
+      if (ids[r] >= 0) {
+        double[] e = ids[r] == n ? java.util.Arrays.copyOfRange(p, mask, mask + d) : item(p, ids[r], false);
+        for (int j = 0; j < d; j++) {
+          x[r][j] = Math.sqrt(d) * e[j] + p[pos + (firstPosition + r % len) * d + j];
+        }
+      }
+    }
+    x = maskRows(layerNorm(x, p, "emb.gamma", "emb.beta"), ids);
+    for (int l = 0; l < c.blocks(); l++) {
+      String b = "block" + l + ".";
+      double[][] q = linear(x, p, b + "attn.wq", b + "attn.bq", d, d);
+      double[][] k = linear(x, p, b + "attn.wk", b + "attn.bk", d, d);
+      double[][] v = linear(x, p, b + "attn.wv", b + "attn.bv", d, d);
+      double[][] att = linear(attention(q, k, v, ids, batch, len, false), p, b + "attn.wo", b + "attn.bo", d, d);
+      double[][] m = layerNorm(add(x, att), p, b + "ln1.gamma", b + "ln1.beta");
+      double[][] pre = linear(m, p, b + "ffn.w1", b + "ffn.b1", d, c.ffnDim());
+      for (double[] row : pre) {
+        for (int j = 0; j < row.length; j++) {
+          row[j] = c.activation() == org.recjpq.backend.Activation.GELU
+              ? 0.5 * row[j] * (1 + org.recjpq.backend.cpu.CpuTestAccess.erf(row[j] / Math.sqrt(2)))
+              : Math.max(row[j], 0);
+        }
+      }
+      double[][] ff = linear(pre, p, b + "ffn.w2", b + "ffn.b2", c.ffnDim(), d);
+      x = maskRows(layerNorm(add(m, ff), p, b + "ln2.gamma", b + "ln2.beta"), ids);
+    }
+    return x;
+  }
+
+  private static double[][] maskRows(double[][] x, int[] ids) {
+    for (int r = 0; r < x.length; r++) {
+      if (ids[r] < 0) {
+        x[r] = new double[x[r].length];
+      }
+    }
+    return x;
+  }
+
   private double[][] attention(double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len) {
+    return attention(q, k, v, ids, batch, len, true);
+  }
+
+  private double[][] attention(double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len,
+      boolean causal) {
     int d = c.dim();
     int dh = d / c.heads();
     double[][] out = new double[batch * len][d];
@@ -152,7 +208,8 @@ final class SasRecReference {
           }
           double[] w = new double[len];
           double max = Double.NEGATIVE_INFINITY;
-          for (int j = 0; j <= i; j++) {
+          int last = causal ? i : len - 1;
+          for (int j = 0; j <= last; j++) {
             if (ids[b * len + j] < 0) {
               w[j] = Double.NEGATIVE_INFINITY;
               continue;
@@ -165,11 +222,11 @@ final class SasRecReference {
             max = Math.max(max, w[j]);
           }
           double z = 0;
-          for (int j = 0; j <= i; j++) {
+          for (int j = 0; j <= last; j++) {
             w[j] = w[j] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(w[j] - max);
             z += w[j];
           }
-          for (int j = 0; j <= i; j++) {
+          for (int j = 0; j <= last; j++) {
             for (int t = 0; t < dh; t++) {
               out[qi][hd * dh + t] += w[j] / z * v[b * len + j][hd * dh + t];
             }

@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.cpu.CpuOps;
@@ -24,7 +26,7 @@ import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.eval.HistoryBatch;
-import org.recjpq.model.SasRec;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.train.ModelScorer;
 
@@ -33,7 +35,11 @@ class RecommenderTest {
 
   /** A randomly initialised model over items with external ids 1000, 1003, 1006, ... */
   static Checkpoint checkpoint(boolean jpq, long seed) {
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32, Activation.RELU,
+    return checkpoint(ModelConfig.Backbone.SASREC, jpq, seed);
+  }
+
+  static Checkpoint checkpoint(ModelConfig.Backbone backbone, boolean jpq, long seed) {
+    ModelConfig c = new ModelConfig(backbone, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
         jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
         ModelConfig.BlockStyle.PRE_LN, 1e-8f);
     Random rnd = new Random(seed);
@@ -43,7 +49,7 @@ class RecommenderTest {
       rnd.nextBytes(raw);
       codes = new ItemCodes(N, 4, raw);
     }
-    SasRec model = new SasRec(c, new CpuOps(1), codes);
+    SequenceModel model = SequenceModel.create(c, new CpuOps(1), codes);
     model.initialize(seed);
     float[] p = new float[(int) model.layout().size()];
     model.ops().download(p, model.params());
@@ -69,15 +75,16 @@ class RecommenderTest {
     return h;
   }
 
-  @Test
-  void everyScoringGivesTheSameAnswerAndItMatchesTheEvaluationScorer() {
-    Checkpoint ck = checkpoint(true, 1);
+  @ParameterizedTest
+  @EnumSource(ModelConfig.Backbone.class)
+  void everyScoringGivesTheSameAnswerAndItMatchesTheEvaluationScorer(ModelConfig.Backbone backbone) {
+    Checkpoint ck = checkpoint(backbone, true, 1);
     Recommender dense = Recommender.of(ck, Recommender.Scoring.DENSE, 2);
     Recommender pq = Recommender.of(ck, Recommender.Scoring.PQTOPK, 2);
     Recommender pruned = Recommender.of(ck, Recommender.Scoring.AUTO, 2);
     assertEquals("pruned", pruned.scorerName());
     // the evaluation path (batched backbone, GEMM scores) on the same model
-    SasRec model = new SasRec(ck.config(), new CpuOps(1), ck.codes());
+    SequenceModel model = SequenceModel.create(ck.config(), new CpuOps(1), ck.codes());
     model.ops().upload(model.params(), ck.params());
     ModelScorer eval = new ModelScorer(model, 128);
     Random rnd = new Random(5);

@@ -43,7 +43,7 @@ class TrainerTest {
 
   static TrainConfig config(LossKind loss, int epochs) {
     return new TrainConfig(loss, loss == LossKind.CE ? 0 : 4, 0.75, 32, epochs, 5e-3f, 0.9f, 0.98f, 1e-8f, 0f, 5f, 0,
-        TrainConfig.Schedule.CONSTANT, 7, 1, 0, false, 0);
+        TrainConfig.Schedule.CONSTANT, 7, 1, 0, false, 0, 0.2);
   }
 
   static SasRec model(SequenceDataset ds, CpuOps ops) {

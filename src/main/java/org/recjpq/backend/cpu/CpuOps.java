@@ -312,6 +312,46 @@ public final class CpuOps implements Ops {
   }
 
   @Override
+  public void mapIds(IntBuf out, IntBuf in, int rows, int from, int to) {
+    CpuIntBuf o = CpuIntBuf.of(out);
+    CpuIntBuf i = CpuIntBuf.of(in);
+    for (int r = 0; r < rows; r++) {
+      int v = i.get(r);
+      o.data[o.offset + r] = v == from ? to : v;
+    }
+  }
+
+  @Override
+  public void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim) {
+    CpuBuf b = of(x);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    float[] v = of(vector).toArray();
+    for (int r = 0; r < rows; r++) {
+      if (id.get(r) == token) {
+        for (int j = 0; j < dim; j++) {
+          b.data.put(b.offset + r * dim + j, b.data.get(b.offset + r * dim + j) + v[j]);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
+    CpuBuf d = of(dx);
+    CpuBuf dv = of(dVector);
+    CpuIntBuf id = CpuIntBuf.of(ids);
+    float[] acc = dv.toArray();
+    for (int r = 0; r < rows; r++) {
+      if (id.get(r) == token) {
+        for (int j = 0; j < dim; j++) {
+          acc[j] += d.data.get(d.offset + r * dim + j);
+        }
+      }
+    }
+    dv.put(acc);
+  }
+
+  @Override
   public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
     CpuBuf b = of(x);
     CpuIntBuf id = CpuIntBuf.of(ids);
