@@ -12,8 +12,8 @@ data=../shared/data/ml-1m/ml-1m.txt
 mkdir -p "$out/app" && cp -r target/recjpq.jar target/lib "$out/app/"   # rebuilding the tree cannot touch the run
 common=(--input "$data" --format sasrec-pairs --model sasrec --preset cpu)
 case "$what" in
-  jpq-ce)   args=(--embedding jpq --codes svd --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --max-minutes 52) ;;
-  dense-ce) args=(--embedding dense --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --max-minutes 52) ;;
+  jpq-ce)   args=(--embedding jpq --codes svd --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
+  dense-ce) args=(--embedding dense --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
   jpq-bce)  args=(--embedding jpq --codes svd --loss bce --lr 0.003 --warmup 100 --max-minutes 15) ;;
   *) echo "unknown run '$what'" >&2; exit 2 ;;
 esac

@@ -5,8 +5,8 @@ import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * Dense scoring, the baseline: h against every row of a full item table with OpenBLAS (a
- * matrix-vector product in tiles of {@link #TILE} items, one thread). For a RecJPQ model the table
+ * Dense scoring, the baseline: h against every row of a full item table with OpenBLAS (SGEMV in
+ * tiles of {@link #TILE} items, one thread). For a RecJPQ model the table
  * is decoded once, up front ({@link #predecode}: N × d floats, which is the point of comparison,
  * not something the other scorers need).
  *
@@ -82,7 +82,7 @@ public final class DenseScorer implements TopKScorer {
     for (int from = 0; from < n; from += TILE) {
       int nt = Math.min(TILE, n - from);
       CpuBuf e = table.embeddings(from, nt, w.tile);
-      Blas.sgemm(false, true, 1, nt, d, 1f, w.h, d, e, d, 0f, w.scores, nt);
+      Blas.sgemv(nt, d, e, d, w.h, w.scores);
       w.scores.read(0, w.s, 0, nt);
       double lim = approx.threshold() - window;
       for (int i = 0; i < nt; i++) {

@@ -7,8 +7,11 @@ import org.recjpq.codes.ItemCodes;
  * A RecJPQ item head on the host: codes (N × m bytes) and codebooks (m × 256 × d/m floats).
  *
  * <p>Canonical score (METHOD §4): the sub-id table {@code t[k][j] = Σ_s h[k·S + s]·cb[k][j][s]}
- * (s in order, float), then {@code score(i) = Σ_k t[k][codes[i][k]]} (k in order, float). With m =
- * 8 the codes are also packed one long per item, so a score is one 8-byte load and 8 look-ups.
+ * (s in order, float), then {@code score(i) = combine(t[0][codes[i][0]], ..., t[m-1][codes[i][m-1]])}
+ * where {@link #combine} adds the m terms pairwise for m = 8 ({@code ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))},
+ * a chain of 3 dependent additions instead of 7, so the scan runs at the speed of its loads) and in
+ * split order otherwise. With m = 8 the codes are also packed one long per item, so a score is one
+ * 8-byte load and 8 look-ups.
  */
 public final class JpqHead extends ServingHead {
   final int m;
@@ -80,17 +83,33 @@ public final class JpqHead extends ServingHead {
     return acc;
   }
 
-  /** The canonical score from packed codes (m = 8): the same additions in the same order. */
-  static float score8(float[] t, long c) {
-    float acc = t[(int) (c & 0xff)];
-    acc += t[256 + (int) ((c >>> 8) & 0xff)];
-    acc += t[512 + (int) ((c >>> 16) & 0xff)];
-    acc += t[768 + (int) ((c >>> 24) & 0xff)];
-    acc += t[1024 + (int) ((c >>> 32) & 0xff)];
-    acc += t[1280 + (int) ((c >>> 40) & 0xff)];
-    acc += t[1536 + (int) ((c >>> 48) & 0xff)];
-    acc += t[1792 + (int) (c >>> 56)];
+  /**
+   * The canonical combination of one value per split ({@code parts[0, m)}): what a score adds up,
+   * in the same order, so that a bound built from per-split maxima bounds every score in float
+   * arithmetic too (each addition is monotone in both arguments).
+   */
+  float combine(float[] parts) {
+    if (m == 8) {
+      return ((parts[0] + parts[1]) + (parts[2] + parts[3])) + ((parts[4] + parts[5]) + (parts[6] + parts[7]));
+    }
+    float acc = 0f;
+    for (int k = 0; k < m; k++) {
+      acc += parts[k];
+    }
     return acc;
+  }
+
+  /** The canonical score from packed codes (m = 8): the pairwise sum of {@link #combine}. */
+  static float score8(float[] t, long c) {
+    float a0 = t[(int) (c & 0xff)];
+    float a1 = t[256 + (int) ((c >>> 8) & 0xff)];
+    float a2 = t[512 + (int) ((c >>> 16) & 0xff)];
+    float a3 = t[768 + (int) ((c >>> 24) & 0xff)];
+    float a4 = t[1024 + (int) ((c >>> 32) & 0xff)];
+    float a5 = t[1280 + (int) ((c >>> 40) & 0xff)];
+    float a6 = t[1536 + (int) ((c >>> 48) & 0xff)];
+    float a7 = t[1792 + (int) (c >>> 56)];
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
   }
 
   @Override

@@ -9,8 +9,8 @@ import org.recjpq.codes.ItemCodes;
  * table; per split, its non-empty sub-ids sorted by score, best first. Then repeatedly visit the
  * next posting list of one split, scoring each item not yet scored (canonically, m look-ups). An
  * item not yet scored has, in every split, a sub-id not yet visited there, so its score is at most
- * {@code σ = Σ_k t[k][next unvisited sub-id of split k]}, summed in the same order as a score, so
- * the bound also holds in float arithmetic. Stop as soon as σ is below the K-th best score: no
+ * {@code σ = Σ_k t[k][next unvisited sub-id of split k]}, combined exactly as a score is ({@link
+ * JpqHead#combine}), so the bound also holds in float arithmetic. Stop as soon as σ is below the K-th best score: no
  * unscored item can enter the top-K. The split advanced next is the one whose bound term drops
  * most (the quickest fall of σ). A trained model's scores are peaked, so few lists are visited;
  * random weights visit most of the catalogue.
@@ -59,6 +59,7 @@ public final class PrunedScorer implements TopKScorer {
     final int[] len;
     final int[] ptr;
     final long[] keys = new long[B];
+    final float[] parts;
     long visited; // items scored by the last query (for the benchmarks)
 
     Scratch(JpqHead head) {
@@ -67,6 +68,7 @@ public final class PrunedScorer implements TopKScorer {
       order = new int[head.m][B];
       len = new int[head.m];
       ptr = new int[head.m];
+      parts = new float[head.m];
     }
   }
 
@@ -104,10 +106,10 @@ public final class PrunedScorer implements TopKScorer {
     }
     long visited = 0;
     while (true) {
-      float sigma = 0f;
       for (int k = 0; k < m; k++) {
-        sigma += t[k * B + s.order[k][s.ptr[k]]];
+        s.parts[k] = t[k * B + s.order[k][s.ptr[k]]];
       }
+      float sigma = head.combine(s.parts);
       if (out.full() && sigma < out.threshold()) {
         break;
       }

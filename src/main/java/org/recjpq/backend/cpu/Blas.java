@@ -227,6 +227,29 @@ public final class Blas {
         m, n, k, alpha, a.pointer(), lda, b.pointer(), ldb, beta, c.pointer(), ldc);
   }
 
+  /**
+   * {@code y = A · x} for a row-major A (m × n, leading dimension lda ≥ n) on off-heap buffers: one
+   * matrix-vector product (a single query against a tile of item embeddings).
+   */
+  public static void sgemv(int m, int n, CpuBuf a, int lda, CpuBuf x, CpuBuf y) {
+    if (m < 0 || n < 0) {
+      throw new IllegalArgumentException("GEMV sizes must not be negative, but m = " + m + ", n = " + n + ".");
+    }
+    checkMatrix("A", a.size, 0, lda, m, n);
+    if (x.size < n || y.size < m) {
+      throw new IllegalArgumentException("GEMV vectors too short: x " + x.size + " < " + n + " or y " + y.size + " < " + m);
+    }
+    Availability status = status();
+    if (!status.available()) {
+      throw new IllegalStateException("OpenBLAS is not available, so Blas.sgemv cannot run. " + status.description());
+    }
+    if (m == 0) {
+      return;
+    }
+    openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, m, n, 1f,
+        a.pointer(), lda, x.pointer(), 1, 0f, y.pointer(), 1);
+  }
+
   /** Plain {@code C = A * B} with dense row-major arrays (no offsets, tight leading dimensions). */
   public static void sgemm(int m, int n, int k, float[] a, float[] b, float[] c) {
     sgemm(

@@ -20,6 +20,38 @@ class BlasTest {
   }
 
   @Test
+  void sgemvOnAStridedTileMatchesADoubleLoop() {
+    assumeTrue(Blas.isAvailable(), "OpenBLAS is not available here");
+    Random rnd = new Random(4);
+    int m = 37;
+    int n = 9;
+    int lda = 12;
+    float[] a = new float[m * lda];
+    float[] x = new float[n];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) rnd.nextGaussian();
+    }
+    for (int j = 0; j < n; j++) {
+      x[j] = (float) rnd.nextGaussian();
+    }
+    CpuBuf ab = CpuBuf.allocate(a.length + 5);
+    CpuBuf av = ab.slice(5, a.length);
+    av.put(a);
+    CpuBuf xb = CpuBuf.allocate(n);
+    xb.put(x);
+    CpuBuf y = CpuBuf.allocate(m);
+    Blas.sgemv(m, n, av, lda, xb, y);
+    for (int r = 0; r < m; r++) {
+      double want = 0;
+      for (int j = 0; j < n; j++) {
+        want += (double) a[r * lda + j] * x[j];
+      }
+      assertEquals(want, y.get(r), 1e-5 * (1 + Math.abs(want)));
+    }
+    assertThrows(IllegalArgumentException.class, () -> Blas.sgemv(m, n, av, lda, xb, CpuBuf.allocate(m - 1)));
+  }
+
+  @Test
   void statusNeverThrowsAndDescribesItself() {
     Availability status = Blas.status();
     assertFalse(status.description().isBlank());
