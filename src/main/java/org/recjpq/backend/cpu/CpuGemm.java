@@ -19,17 +19,7 @@ final class CpuGemm {
 
   private CpuGemm() {}
 
-  private static final ThreadLocal<CpuBuf[]> SCRATCH = ThreadLocal.withInitial(() -> new CpuBuf[1]);
-
-  /** The calling thread's partial-product buffer, grown on demand and kept (no direct-memory churn per call). */
-  private static CpuBuf scratch(long floats) {
-    CpuBuf[] h = SCRATCH.get();
-    if (h[0] == null || h[0].size < floats) {
-      h[0] = null;
-      h[0] = CpuBuf.allocate(Math.max(floats, 1024));
-    }
-    return h[0].slice(0, floats);
-  }
+  private static final CpuScratch PARTIALS = new CpuScratch();
 
   /** {@code c (m, n) = alpha · a (m, k) · op(b) + beta · c}, split over rows of a and c. */
   static void rows(CpuOps ops, boolean transB, int m, int n, int k, float alpha, CpuBuf a, int lda, CpuBuf b, int ldb,
@@ -56,7 +46,7 @@ final class CpuGemm {
       Blas.sgemm(true, false, k1, n, rows, 1f, a, lda, b, ldb, 1f, c, ldc);
       return;
     }
-    CpuBuf partial = scratch((long) blocks * k1 * n);
+    CpuBuf partial = PARTIALS.get((long) blocks * k1 * n);
     Parallel.forRange(blocks, ops.threads, 1, (from, to) -> {
       for (int blk = from; blk < to; blk++) {
         int r0 = blk * BLOCK_ROWS;

@@ -16,17 +16,12 @@ package org.recjpq.backend.cpu;
  * GEMMs over all steps. Fixed loop orders: the bits do not depend on the thread count.
  */
 final class CpuGru {
-  private static final ThreadLocal<CpuBuf[]> SCRATCH = ThreadLocal.withInitial(() -> new CpuBuf[1]);
+  private static final CpuScratch SCRATCH = new CpuScratch();
 
   private CpuGru() {}
 
   private static CpuBuf scratch(long floats) {
-    CpuBuf[] h = SCRATCH.get();
-    if (h[0] == null || h[0].size < floats) {
-      h[0] = null;
-      h[0] = CpuBuf.allocate(Math.max(floats, 1024));
-    }
-    return h[0].slice(0, floats);
+    return SCRATCH.get(floats);
   }
 
   private static float sigmoid(float a) {
