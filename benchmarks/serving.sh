@@ -30,7 +30,8 @@ case "$what" in
     run 4g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
     run 6g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes svd --loss gbce --preset cpu \
       --max-len 50 --validation-users 1024 --max-minutes 8 --output "$work/s1m.ckpt" --json
-    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --k 10 --queries 50 --batch 64 --json
+    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --dataset "$work/s1m.rjd" --k 10 --queries 50 --batch 64 --json
+    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --k 10 --queries 50 --json
     echo "checkpoint kept at $work/s1m.ckpt"
     ;;
   http)

@@ -61,6 +61,11 @@ final class BenchScoringCommand implements Callable<Integer> {
       description = "Use a trained model instead: queries are its encodings of random 20-item histories.")
   Path checkpoint;
 
+  @Option(names = "--dataset", paramLabel = "RJD",
+      description = "With --checkpoint: encode real test-time histories of this prepared dataset (spread over its"
+          + " users) instead of random ones; it must be the checkpoint's dataset.")
+  Path dataset;
+
   @Option(names = "--queries", paramLabel = "Q", defaultValue = "50", description = "Timed queries per scorer (default: ${DEFAULT-VALUE}).")
   int queries;
 
@@ -96,12 +101,24 @@ final class BenchScoringCommand implements Callable<Integer> {
     if (checkpoint != null) {
       Recommender rec = Recommender.load(checkpoint, Recommender.Scoring.AUTO, nThreads);
       head = rec.head();
-      model = checkpoint.toString();
+      model = checkpoint + " (random 20-item histories)";
+      org.recjpq.data.SequenceDataset ds = null;
+      if (dataset != null) {
+        ds = org.recjpq.data.DatasetFile.read(dataset);
+        org.recjpq.checkpoint.Checkpoint.read(checkpoint).checkItems(checkpoint, ds.items());
+        model = checkpoint + " on " + dataset.getFileName() + " test histories";
+      }
       double[] times = new double[queries + 3];
       for (int q = 0; q < queries + 3; q++) {
-        int[] hist = new int[20];
-        for (int t = 0; t < hist.length; t++) {
-          hist[t] = rnd.nextInt(head.numItems());
+        int[] hist;
+        if (ds != null) { // user spread over the dataset; history = everything before the test target
+          int[] seq = ds.sequence((int) ((long) q * ds.numUsers() / (queries + 3)));
+          hist = Arrays.copyOf(seq, Math.max(1, seq.length - 1));
+        } else {
+          hist = new int[20];
+          for (int t = 0; t < hist.length; t++) {
+            hist[t] = rnd.nextInt(head.numItems());
+          }
         }
         long t0 = System.nanoTime();
         hs.add(rec.encodeInternal(hist));
@@ -109,6 +126,9 @@ final class BenchScoringCommand implements Callable<Integer> {
       }
       backboneMs = median(Arrays.copyOfRange(times, 3, times.length));
     } else {
+      if (dataset != null) {
+        throw new RecjpqException("--dataset needs --checkpoint (histories are encoded by a trained model).");
+      }
       ItemCodes.checkDivides(splits, dim);
       if (items < 1) {
         throw new RecjpqException("--items must be positive, got " + items + ".");

@@ -100,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
     ObjectNode provenance = new ObjectMapper().createObjectNode();
     provenance.set("settings", s.toJson());
     provenance.put("dataset", ds.info().source());
-    provenance.put("command", "recjpq train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    provenance.put("command", "recjpq " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     if (!json) {
       out.printf("%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch%n",
           s.model.toLowerCase(Locale.ROOT), s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),

@@ -281,6 +281,8 @@ class CliTest {
     assertEquals(30, j.get("users").asInt());
     assertTrue(Files.isRegularFile(dir.resolve("m.ckpt.report").resolve("loss.png")));
     assertTrue(Files.isRegularFile(dir.resolve("m.ckpt.report").resolve("curves.csv")));
+    String summary = Files.readString(dir.resolve("m.ckpt.report").resolve("summary.md"));
+    assertTrue(summary.contains("Command: `recjpq train -i "), summary);
     Run e = run("evaluate", "--checkpoint", ckpt.toString(), "-i", in.toString(), "-f", "sasrec-pairs", "--json");
     assertEquals(0, e.code(), e.err());
     assertEquals(j.get("ndcg@10").asDouble(), new ObjectMapper().readTree(e.out()).get("ndcg@10").asDouble(), 1e-12);
@@ -306,8 +308,10 @@ class CliTest {
         "recjpq recommend: error: --k must be between 1 and");
     assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--scoring", "magic"), 1,
         "recjpq recommend: error: Unknown scoring 'magic'");
-    Run bs = run("bench", "scoring", "--checkpoint", ckpt.toString(), "--k", "3", "--queries", "4", "--batch", "5",
-        "--json");
+    Path rjd = dir.resolve("d.rjd");
+    assertEquals(0, run("prepare", "-i", in.toString(), "-f", "sasrec-pairs", "--output", rjd.toString()).code());
+    Run bs = run("bench", "scoring", "--checkpoint", ckpt.toString(), "--dataset", rjd.toString(), "--k", "3",
+        "--queries", "4", "--batch", "5", "--json");
     assertEquals(0, bs.code(), bs.err());
     JsonNode bsj = new ObjectMapper().readTree(bs.out());
     assertTrue(bsj.get("agree").asBoolean(), bs.out());
