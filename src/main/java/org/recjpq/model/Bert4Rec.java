@@ -27,7 +27,6 @@ public final class Bert4Rec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
   private final Weights w;
   private final Weights g;
-  private Arena arena;
   private Saved saved;
   private IntBuf embIds; // ids with MASK mapped to PAD, for the item embedding
   private long embIdsSize;
@@ -138,9 +137,7 @@ public final class Bert4Rec extends SequenceModel {
   }
 
   private Saved activations(int batch, int len) {
-    long need = activationFloats(batch, len);
-    if (arena == null || arena.capacity() < need) {
-      arena = new Arena(ops, need);
+    if (resetArena(batch, len)) {
       saved = new Saved();
     }
     long rows = (long) batch * len;
@@ -148,19 +145,18 @@ public final class Bert4Rec extends SequenceModel {
       embIds = ops.allocInts(rows);
       embIdsSize = rows;
     }
-    arena.reset();
     Saved s = saved;
     int blocks = cfg.blocks();
     long rd = rows * cfg.dim();
     long rf = rows * cfg.ffnDim();
     s.embIds = embIds.slice(0, rows);
-    s.emb = arena.take(rd);
-    s.xRaw = arena.take(rd);
-    s.meanE = arena.take(rows);
-    s.rstdE = arena.take(rows);
+    s.emb = take(rd);
+    s.xRaw = take(rd);
+    s.meanE = take(rows);
+    s.rstdE = take(rows);
     s.xIn = new Buf[blocks + 1];
     for (int l = 0; l <= blocks; l++) {
-      s.xIn[l] = arena.take(rd);
+      s.xIn[l] = take(rd);
     }
     s.q = new Buf[blocks];
     s.k = new Buf[blocks];
@@ -177,28 +173,28 @@ public final class Bert4Rec extends SequenceModel {
     s.mean2 = new Buf[blocks];
     s.rstd2 = new Buf[blocks];
     for (int l = 0; l < blocks; l++) {
-      s.q[l] = arena.take(rd);
-      s.k[l] = arena.take(rd);
-      s.v[l] = arena.take(rd);
-      s.probs[l] = arena.take((long) batch * cfg.heads() * len * len);
-      s.ctx[l] = arena.take(rd);
-      s.s1[l] = arena.take(rd);
-      s.xMid[l] = arena.take(rd);
-      s.mean1[l] = arena.take(rows);
-      s.rstd1[l] = arena.take(rows);
-      s.pre[l] = arena.take(rf);
-      s.hdn[l] = arena.take(rf);
-      s.s2[l] = arena.take(rd);
-      s.mean2[l] = arena.take(rows);
-      s.rstd2[l] = arena.take(rows);
+      s.q[l] = take(rd);
+      s.k[l] = take(rd);
+      s.v[l] = take(rd);
+      s.probs[l] = take((long) batch * cfg.heads() * len * len);
+      s.ctx[l] = take(rd);
+      s.s1[l] = take(rd);
+      s.xMid[l] = take(rd);
+      s.mean1[l] = take(rows);
+      s.rstd1[l] = take(rows);
+      s.pre[l] = take(rf);
+      s.hdn[l] = take(rf);
+      s.s2[l] = take(rd);
+      s.mean2[l] = take(rows);
+      s.rstd2[l] = take(rows);
     }
-    s.t1 = arena.take(rd);
-    s.t2 = arena.take(rd);
-    s.dx = arena.take(rd);
-    s.dq = arena.take(rd);
-    s.dk = arena.take(rd);
-    s.dv = arena.take(rd);
-    s.dHdn = arena.take(rf);
+    s.t1 = take(rd);
+    s.t2 = take(rd);
+    s.dx = take(rd);
+    s.dq = take(rd);
+    s.dk = take(rd);
+    s.dv = take(rd);
+    s.dHdn = take(rf);
     return s;
   }
 

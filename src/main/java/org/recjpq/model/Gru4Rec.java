@@ -23,7 +23,6 @@ public final class Gru4Rec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
   private final Weights w;
   private final Weights g;
-  private Arena arena;
   private Saved saved;
 
   private record Layer(Buf wIh, Buf wHh, Buf bIh, Buf bHh) {}
@@ -86,12 +85,9 @@ public final class Gru4Rec extends SequenceModel {
   }
 
   private Saved activations(int batch, int len) {
-    long need = activationFloats(batch, len);
-    if (arena == null || arena.capacity() < need) {
-      arena = new Arena(ops, need);
+    if (resetArena(batch, len)) {
       saved = new Saved();
     }
-    arena.reset();
     Saved s = saved;
     long rd = (long) batch * len * cfg.dim();
     int layers = cfg.blocks();
@@ -99,15 +95,15 @@ public final class Gru4Rec extends SequenceModel {
     s.y = new Buf[layers];
     s.gates = new Buf[layers];
     for (int l = 0; l <= layers; l++) {
-      s.x[l] = arena.take(rd);
+      s.x[l] = take(rd);
     }
     for (int l = 0; l < layers; l++) {
-      s.y[l] = arena.take(rd);
-      s.gates[l] = arena.take(4 * rd);
+      s.y[l] = take(rd);
+      s.gates[l] = take(4 * rd);
     }
-    s.h = arena.take(rd);
-    s.dx = arena.take(rd);
-    s.dy = arena.take(rd);
+    s.h = take(rd);
+    s.dx = take(rd);
+    s.dy = take(rd);
     return s;
   }
 

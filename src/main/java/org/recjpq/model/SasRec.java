@@ -35,7 +35,6 @@ public final class SasRec extends SequenceModel {
   private final Weights w;
   private final Weights g;
 
-  private Arena arena;
   private Saved saved;
 
   /** Views of one flat buffer (parameters or gradients) by tensor. */
@@ -286,21 +285,19 @@ public final class SasRec extends SequenceModel {
 
   private Saved activations(int batch, int len) {
     int rows = batch * len;
-    if (arena == null || arena.capacity() < activationFloats(batch, len)) { // else the views are re-carved
-      arena = new Arena(ops, activationFloats(batch, len));
+    if (resetArena(batch, len)) { // else the views are re-carved in the same memory
       saved = new Saved();
     }
-    arena.reset();
     Saved s = saved;
     s.batch = batch;
     s.len = len;
     int blocks = cfg.blocks();
     long rd = (long) rows * cfg.dim();
     long rf = (long) rows * cfg.ffnDim();
-    s.emb = arena.take(rd);
+    s.emb = take(rd);
     s.xIn = new Buf[blocks + 1];
     for (int l = 0; l <= blocks; l++) {
-      s.xIn[l] = arena.take(rd);
+      s.xIn[l] = take(rd);
     }
     s.aIn = new Buf[blocks];
     s.mean1 = new Buf[blocks];
@@ -317,31 +314,31 @@ public final class SasRec extends SequenceModel {
     s.pre = new Buf[blocks];
     s.hdn = new Buf[blocks];
     for (int l = 0; l < blocks; l++) {
-      s.aIn[l] = arena.take(rd);
-      s.mean1[l] = arena.take(rows);
-      s.rstd1[l] = arena.take(rows);
-      s.q[l] = arena.take(rd);
-      s.k[l] = arena.take(rd);
-      s.v[l] = arena.take(rd);
-      s.probs[l] = arena.take((long) batch * cfg.heads() * len * len);
-      s.ctx[l] = arena.take(rd);
-      s.xMid[l] = arena.take(rd);
-      s.fIn[l] = arena.take(rd);
-      s.mean2[l] = arena.take(rows);
-      s.rstd2[l] = arena.take(rows);
-      s.pre[l] = arena.take(rf);
-      s.hdn[l] = arena.take(rf);
+      s.aIn[l] = take(rd);
+      s.mean1[l] = take(rows);
+      s.rstd1[l] = take(rows);
+      s.q[l] = take(rd);
+      s.k[l] = take(rd);
+      s.v[l] = take(rd);
+      s.probs[l] = take((long) batch * cfg.heads() * len * len);
+      s.ctx[l] = take(rd);
+      s.xMid[l] = take(rd);
+      s.fIn[l] = take(rd);
+      s.mean2[l] = take(rows);
+      s.rstd2[l] = take(rows);
+      s.pre[l] = take(rf);
+      s.hdn[l] = take(rf);
     }
-    s.meanF = arena.take(rows);
-    s.rstdF = arena.take(rows);
-    s.h = arena.take(rd);
-    s.dx = arena.take(rd);
-    s.t1 = arena.take(rd);
-    s.t2 = arena.take(rd);
-    s.dq = arena.take(rd);
-    s.dk = arena.take(rd);
-    s.dv = arena.take(rd);
-    s.dHdn = arena.take(rf);
+    s.meanF = take(rows);
+    s.rstdF = take(rows);
+    s.h = take(rd);
+    s.dx = take(rd);
+    s.t1 = take(rd);
+    s.t2 = take(rd);
+    s.dq = take(rd);
+    s.dk = take(rd);
+    s.dv = take(rd);
+    s.dHdn = take(rf);
     return s;
   }
 }

@@ -32,6 +32,7 @@ public abstract class SequenceModel {
   private Buf output; // the scoring table (tied: = items)
   private Buf itemsGrad;
   private Buf outputGrad;
+  private Arena arena; // activations of the last forward; each model (or inference view) has its own
 
   /** Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}. */
   protected SequenceModel(ModelConfig cfg, Ops ops, ItemCodes codes) {
@@ -199,6 +200,25 @@ public abstract class SequenceModel {
 
   /** Backpropagates dH (rows, d) of the last forward, accumulating every parameter gradient; dH is not modified. */
   public abstract void backward(Buf dH);
+
+  /**
+   * Resets the activation arena for a forward of (batch, len), growing it when it is too small;
+   * true when it was (re)allocated. The subclass then carves its views with {@link #take}.
+   */
+  protected final boolean resetArena(int batch, int len) {
+    long need = activationFloats(batch, len);
+    boolean grown = arena == null || arena.capacity() < need;
+    if (grown) {
+      arena = new Arena(ops, need);
+    }
+    arena.reset();
+    return grown;
+  }
+
+  /** The next {@code floats} of the arena (after {@link #resetArena}). */
+  protected final Buf take(long floats) {
+    return arena.take(floats);
+  }
 
   /** Floats of activation memory for (batch, len). */
   public abstract long activationFloats(int batch, int len);

@@ -242,21 +242,13 @@ public final class Recommender implements AutoCloseable {
       long t1 = System.nanoTime();
       ItemFilter[] filters = new ItemFilter[rows];
       TopK[] tops = new TopK[rows];
-      int[] allowedItems = options.allow() != null ? allowed(options) : null;
+      int[] notAllowed = options.allow() != null ? notAllowed(options) : new int[0];
       for (int r = 0; r < rows; r++) {
         int[] kn = known[modelRows.get(c0 + r)];
         List<Integer> ex = new ArrayList<>();
         exclusions(kn, options, ex::add);
-        if (allowedItems != null) { // everything outside the allow list is excluded too
-          boolean[] ok = new boolean[numItems()];
-          for (int item : allowedItems) {
-            ok[item] = true;
-          }
-          for (int i = 0; i < ok.length; i++) {
-            if (!ok[i]) {
-              ex.add(i);
-            }
-          }
+        for (int i : notAllowed) { // everything outside the allow list is excluded too
+          ex.add(i);
         }
         filters[r] = ItemFilter.of(ex.stream().mapToInt(Integer::intValue).toArray());
         tops[r] = new TopK(Math.min(k, numItems()));
@@ -337,6 +329,15 @@ public final class Recommender implements AutoCloseable {
         sink.add(i);
       }
     }
+  }
+
+  /** The items outside the allow list, once per batch. */
+  private int[] notAllowed(RecommendOptions options) {
+    boolean[] ok = new boolean[numItems()];
+    for (int item : allowed(options)) {
+      ok[item] = true;
+    }
+    return java.util.stream.IntStream.range(0, ok.length).filter(i -> !ok[i]).toArray();
   }
 
   private int[] allowed(RecommendOptions options) {
