@@ -12,6 +12,7 @@ import static org.bytedeco.cuda.global.cublas.cublasGetStatusName;
 import static org.bytedeco.cuda.global.cublas.cublasGetVersion_v2;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
+import static org.bytedeco.cuda.global.cublas.cublasSgemmStridedBatched;
 
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.javacpp.BytePointer;
@@ -154,6 +155,65 @@ public final class CublasHandle implements AutoCloseable {
             + ", ldc="
             + ldc
             + ")");
+  }
+
+  /**
+   * {@code batch} independent row-major GEMMs, {@code C_i = alpha * op(A_i) * op(B_i) + beta * C_i},
+   * where operand {@code X_i} starts {@code strideX} floats after {@code X_{i-1}} (the same
+   * conventions as {@link #sgemmRowMajor}, one {@code cublasSgemmStridedBatched} call).
+   */
+  public void sgemmStridedBatchedRowMajor(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      FloatPointer a,
+      int lda,
+      long strideA,
+      FloatPointer b,
+      int ldb,
+      long strideB,
+      float beta,
+      FloatPointer c,
+      int ldc,
+      long strideC,
+      int batch) {
+    checkLeading("A", lda, transA ? m : k);
+    checkLeading("B", ldb, transB ? k : n);
+    checkLeading("C", ldc, n);
+    if (batch < 0) {
+      throw new IllegalArgumentException("The batch count must not be negative, but it is " + batch + ".");
+    }
+    if (batch == 0) {
+      return;
+    }
+    this.alpha.put(0, alpha);
+    this.beta.put(0, beta);
+    check(
+        cublasSgemmStridedBatched(
+            handle(),
+            transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+            transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+            n,
+            m,
+            k,
+            this.alpha,
+            b,
+            ldb,
+            strideB,
+            a,
+            lda,
+            strideA,
+            this.beta,
+            c,
+            ldc,
+            strideC,
+            batch),
+        "cublasSgemmStridedBatched(row-major m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA
+            + ", transB=" + transB + ", lda=" + lda + ", ldb=" + ldb + ", ldc=" + ldc + ", strides " + strideA
+            + "/" + strideB + "/" + strideC + ", batch=" + batch + ")");
   }
 
   /** Destroys the handle; later calls do nothing. */

@@ -1,0 +1,773 @@
+package org.recjpq.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
+import static jcuda.driver.JCudaDriver.cuMemsetD8;
+
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.util.HashSet;
+import java.util.Set;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import org.recjpq.backend.Activation;
+import org.recjpq.backend.Availability;
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.ByteBuf;
+import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
+
+/**
+ * The CUDA engine: every {@link Ops} method on device memory, with the CPU engine as its
+ * specification (the contract tests compare the two). Kernels come from {@code cuda/*.cu} (one
+ * fatbin, see CMakeLists.txt); GEMMs go to cuBLAS through {@link CublasHandle}. Attention lives in
+ * {@link CudaAttention}, the scoring heads and losses in {@link CudaLosses}, the GRU in {@link
+ * CudaGru}; everything else is here.
+ *
+ * <h2>Threads and memory</h2>
+ *
+ * One engine is used by one thread at a time; {@link #open} makes the device's primary context
+ * current on the calling thread, and every call that allocates makes it current again. Buffers
+ * from {@link #alloc} are device allocations that stay alive while any view of them is reachable;
+ * allocations whose views were all collected are freed at the next {@code alloc} (on the owning
+ * thread, where the context is current), and {@link #close} frees everything. All work runs on the
+ * legacy default stream, in order; host copies are synchronous.
+ *
+ * <h2>Determinism</h2>
+ *
+ * Scatter-adds into parameter gradients (embedding backward, the RecJPQ codebook scatter) use float
+ * atomics by default, which makes the order of the additions, and so the last bits of the sums,
+ * vary from run to run. With {@code deterministic = true} (system property {@code
+ * recjpq.cuda.deterministic=true}) they run without float atomics, one thread per output column
+ * adding rows in order: slower, bit-reproducible, and in the same order as the CPU engine.
+ *
+ * <p>Launch errors name the kernel and its launch shape; {@code recjpq.cuda.sync=true} synchronises
+ * after every launch so asynchronous faults surface at the launch that caused them.
+ */
+public final class CudaOps implements Ops {
+  /** Threads per block of the element-wise kernels. */
+  static final int THREADS = 256;
+  /** Grid cap of the grid-stride kernels. */
+  static final int MAX_BLOCKS = 65_535;
+  /** Rows per block of the two-stage column sums (the CPU's layer-norm block). */
+  static final int COLUMN_BLOCK = 256;
+
+  private final CudaContext context;
+  private final CudaModule module;
+  private final CublasHandle cublas;
+  private final boolean deterministic;
+  private final ReferenceQueue<Root> collected = new ReferenceQueue<>();
+  private final Set<Allocation> live = new HashSet<>();
+  private boolean closed;
+
+  /** The token every view of one allocation holds; when it becomes unreachable the memory is freed. */
+  static final class Root {
+    final CudaOps ops;
+    final DeviceBuffer buffer;
+    final long base;
+
+    Root(CudaOps ops, DeviceBuffer buffer) {
+      this.ops = ops;
+      this.buffer = buffer;
+      this.base = buffer.address();
+    }
+  }
+
+  private static final class Allocation extends PhantomReference<Root> {
+    final DeviceBuffer buffer;
+
+    Allocation(Root root, ReferenceQueue<Root> queue) {
+      super(root, queue);
+      this.buffer = root.buffer;
+    }
+  }
+
+  private CudaOps(CudaContext context, CudaModule module, CublasHandle cublas, boolean deterministic) {
+    this.context = context;
+    this.module = module;
+    this.cublas = cublas;
+    this.deterministic = deterministic;
+  }
+
+  /**
+   * Opens the engine on device {@code ordinal}: retains its primary context, loads the kernels and
+   * creates a cuBLAS handle in plain FP32 ({@link CublasHandle.MathMode#PEDANTIC}, so results match
+   * the CPU within FP32 rounding).
+   *
+   * @throws CudaException or {@link IllegalStateException} with the reason when CUDA cannot be used
+   */
+  public static CudaOps open(int ordinal, boolean deterministic) {
+    Availability a = CudaAvailability.check();
+    if (!a.available()) {
+      throw new IllegalStateException("The CUDA engine is not available: " + a.description());
+    }
+    CudaContext context = CudaContext.retainPrimary(ordinal);
+    CudaModule module = null;
+    try {
+      module = context.loadKernels();
+      CublasHandle cublas = CublasHandle.create(context);
+      return new CudaOps(context, module, cublas, deterministic);
+    } catch (RuntimeException e) {
+      if (module != null) {
+        module.close();
+      }
+      context.close();
+      throw e;
+    }
+  }
+
+  /** {@link #open(int, boolean)} on device 0, deterministic when {@code recjpq.cuda.deterministic=true}. */
+  public static CudaOps open() {
+    return open(0, Boolean.getBoolean("recjpq.cuda.deterministic"));
+  }
+
+  @Override
+  public String name() {
+    return "cuda";
+  }
+
+  /** Whether scatter-adds avoid float atomics (bit-reproducible). */
+  public boolean deterministic() {
+    return deterministic;
+  }
+
+  /** Switches cuBLAS between plain FP32 and TF32 tensor cores (DESIGN §6). */
+  public void setTf32(boolean on) {
+    cublas.setMathMode(on ? CublasHandle.MathMode.TF32 : CublasHandle.MathMode.PEDANTIC);
+  }
+
+  /** Waits for all queued work; reports asynchronous errors. */
+  public void synchronize() {
+    context.synchronize();
+  }
+
+  /** {free, total} device memory in bytes. */
+  public long[] memoryInfo() {
+    return context.memoryInfo();
+  }
+
+  CudaModule module() {
+    return module;
+  }
+
+  CublasHandle cublas() {
+    return cublas;
+  }
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  private Root allocate(long bytes) {
+    ensureOpen();
+    context.makeCurrent();
+    freeCollected();
+    DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(bytes, 4));
+    buffer.fill32(0);
+    Root root = new Root(this, buffer);
+    live.add(new Allocation(root, collected));
+    return root;
+  }
+
+  private void freeCollected() {
+    Reference<? extends Root> r;
+    while ((r = collected.poll()) != null) {
+      Allocation a = (Allocation) r;
+      live.remove(a);
+      a.buffer.close();
+    }
+  }
+
+  @Override
+  public CudaBuf alloc(long n) {
+    Root root = allocate(Math.multiplyExact(n, (long) Float.BYTES));
+    return new CudaBuf(root, root.base, n);
+  }
+
+  @Override
+  public CudaIntBuf allocInts(long n) {
+    Root root = allocate(Math.multiplyExact(n, (long) Integer.BYTES));
+    return new CudaIntBuf(root, root.base, n);
+  }
+
+  @Override
+  public CudaByteBuf allocBytes(long n) {
+    Root root = allocate(n);
+    return new CudaByteBuf(root, root.base, n);
+  }
+
+  private static CUdeviceptr at(Root root, long address) {
+    return (CUdeviceptr) root.buffer.pointer().withByteOffset(address - root.base);
+  }
+
+  @Override
+  public void upload(Buf dst, float[] src) {
+    CudaBuf d = CudaBuf.of(dst);
+    sizes(d.size, src.length, "floats");
+    if (src.length > 0) {
+      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), (long) src.length * 4),
+          "cuMemcpyHtoD(" + src.length + " floats)");
+    }
+  }
+
+  @Override
+  public void download(float[] dst, Buf src) {
+    CudaBuf s = CudaBuf.of(src);
+    sizes(s.size, dst.length, "floats");
+    if (dst.length > 0) {
+      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), (long) dst.length * 4),
+          "cuMemcpyDtoH(" + dst.length + " floats)");
+    }
+  }
+
+  @Override
+  public void upload(IntBuf dst, int[] src) {
+    CudaIntBuf d = CudaIntBuf.of(dst);
+    sizes(d.size, src.length, "ints");
+    if (src.length > 0) {
+      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), (long) src.length * 4),
+          "cuMemcpyHtoD(" + src.length + " ints)");
+    }
+  }
+
+  @Override
+  public void download(int[] dst, IntBuf src) {
+    CudaIntBuf s = CudaIntBuf.of(src);
+    sizes(s.size, dst.length, "ints");
+    if (dst.length > 0) {
+      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), (long) dst.length * 4),
+          "cuMemcpyDtoH(" + dst.length + " ints)");
+    }
+  }
+
+  @Override
+  public void upload(ByteBuf dst, byte[] src) {
+    CudaByteBuf d = CudaByteBuf.of(dst);
+    sizes(d.size, src.length, "bytes");
+    if (src.length > 0) {
+      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), src.length),
+          "cuMemcpyHtoD(" + src.length + " bytes)");
+    }
+  }
+
+  /** Downloads bytes (tests). */
+  public void download(byte[] dst, ByteBuf src) {
+    CudaByteBuf s = CudaByteBuf.of(src);
+    sizes(s.size, dst.length, "bytes");
+    if (dst.length > 0) {
+      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), dst.length),
+          "cuMemcpyDtoH(" + dst.length + " bytes)");
+    }
+  }
+
+  @Override
+  public void fill(Buf x, float value) {
+    CudaBuf b = CudaBuf.of(x);
+    if (b.size > 0) {
+      CudaException.check(cuMemsetD32(at(b.root, b.address), Float.floatToRawIntBits(value), b.size),
+          "cuMemsetD32(" + b.size + " floats)");
+    }
+  }
+
+  /** Sets {@code n} bytes at {@code x} to zero (helpers' scratch). */
+  void zeroBytes(CudaByteBuf x) {
+    if (x.size > 0) {
+      CudaException.check(cuMemsetD8(at(x.root, x.address), (byte) 0, x.size), "cuMemsetD8(" + x.size + " bytes)");
+    }
+  }
+
+  /** Sets every int of {@code x} to {@code value}. */
+  void fillInts(CudaIntBuf x, int value) {
+    if (x.size > 0) {
+      CudaException.check(cuMemsetD32(at(x.root, x.address), value, x.size), "cuMemsetD32(" + x.size + " ints)");
+    }
+  }
+
+  @Override
+  public void copy(Buf dst, Buf src) {
+    CudaBuf d = CudaBuf.of(dst);
+    CudaBuf s = CudaBuf.of(src);
+    sameSize(d, s);
+    if (d.size > 0) {
+      CudaException.check(cuMemcpyDtoD(at(d.root, d.address), at(s.root, s.address), d.size * 4),
+          "cuMemcpyDtoD(" + d.size + " floats)");
+    }
+  }
+
+  @Override
+  public void scale(Buf x, float alpha) {
+    CudaBuf b = CudaBuf.of(x);
+    launchFlat("scale_kernel", b.size, b.size, alpha, b.address);
+  }
+
+  @Override
+  public double sumOfSquares(Buf x) {
+    CudaBuf b = CudaBuf.of(x);
+    if (b.size == 0) {
+      return 0;
+    }
+    int chunk = 1 << 16; // as the CPU: one double partial per 65,536 elements, added in order
+    int chunks = (int) ((b.size + chunk - 1) / chunk);
+    CudaBuf part = workspace("core.sumsq", 2L * chunks); // doubles
+    module.launch("sum_squares_kernel", chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b.address,
+        part.address);
+    float[] raw = new float[2 * chunks];
+    download(raw, part);
+    double sum = 0;
+    for (int c = 0; c < chunks; c++) {
+      long bits = (Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c + 1])) << 32)
+          | Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c]));
+      sum += Double.longBitsToDouble(bits);
+    }
+    return sum;
+  }
+
+  @Override
+  public boolean hasNonFinite(Buf x) {
+    CudaBuf b = CudaBuf.of(x);
+    if (b.size == 0) {
+      return false;
+    }
+    CudaIntBuf flag = workspaceInts("core.flag", 1);
+    fillInts(flag, 0);
+    launchFlat("non_finite_kernel", b.size, b.size, b.address, flag.address);
+    int[] f = new int[1];
+    download(f, flag);
+    return f[0] != 0;
+  }
+
+  // ---- embeddings ------------------------------------------------------------------------
+
+  @Override
+  public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
+    launchFlat("embedding_forward_kernel", (long) rows * dim, rows, dim, CudaBuf.of(out).address,
+        CudaIntBuf.of(ids).address, CudaBuf.of(table).address);
+  }
+
+  @Override
+  public void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim) {
+    long dt = CudaBuf.of(dTable).address;
+    long d = CudaBuf.of(dOut).address;
+    long id = CudaIntBuf.of(ids).address;
+    if (deterministic) {
+      launchFlat("embedding_backward_ordered_kernel", dim, rows, dim, dt, d, id);
+    } else {
+      launchFlat("embedding_backward_atomic_kernel", (long) rows * dim, rows, dim, dt, d, id);
+    }
+  }
+
+  @Override
+  public void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits,
+      int subDim) {
+    launchFlat("jpq_embedding_forward_kernel", (long) rows * splits * subDim, rows, splits, subDim,
+        CudaBuf.of(out).address, CudaIntBuf.of(ids).address, CudaByteBuf.of(codes).address,
+        CudaBuf.of(codebooks).address);
+  }
+
+  @Override
+  public void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits,
+      int subDim) {
+    long dc = CudaBuf.of(dCodebooks).address;
+    long d = CudaBuf.of(dOut).address;
+    long id = CudaIntBuf.of(ids).address;
+    long code = CudaByteBuf.of(codes).address;
+    if (deterministic) {
+      launchFlat("jpq_embedding_backward_ordered_kernel", (long) splits * subDim, rows, splits, subDim, dc, d, id,
+          code);
+    } else {
+      launchFlat("jpq_embedding_backward_atomic_kernel", (long) rows * splits * subDim, rows, splits, subDim, dc, d,
+          id, code);
+    }
+  }
+
+  @Override
+  public void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len,
+      int dim) {
+    launchFlat("positions_forward_kernel", (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(out).address,
+        CudaBuf.of(in).address, CudaIntBuf.of(ids).address, CudaBuf.of(positions).address);
+  }
+
+  @Override
+  public void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len,
+      int dim) {
+    long id = CudaIntBuf.of(ids).address;
+    long d = CudaBuf.of(dOut).address;
+    launchFlat("positions_backward_input_kernel", (long) batch * len * dim, batch, len, dim, inScale,
+        CudaBuf.of(dIn).address, d, id);
+    launchFlat("positions_backward_table_kernel", (long) len * dim, batch, len, dim, CudaBuf.of(dPositions).address,
+        d, id);
+  }
+
+  @Override
+  public void mapIds(IntBuf out, IntBuf in, int rows, int from, int to) {
+    launchFlat("map_ids_kernel", rows, rows, from, to, CudaIntBuf.of(out).address, CudaIntBuf.of(in).address);
+  }
+
+  @Override
+  public void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim) {
+    launchFlat("add_token_vector_kernel", (long) rows * dim, rows, dim, token, CudaBuf.of(x).address,
+        CudaIntBuf.of(ids).address, CudaBuf.of(vector).address);
+  }
+
+  @Override
+  public void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
+    launchFlat("add_token_vector_backward_kernel", dim, rows, dim, token, CudaBuf.of(dVector).address,
+        CudaBuf.of(dx).address, CudaIntBuf.of(ids).address);
+  }
+
+  @Override
+  public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
+    launchFlat("mask_pad_rows_kernel", (long) rows * dim, rows, dim, CudaBuf.of(x).address,
+        CudaIntBuf.of(ids).address);
+  }
+
+  // ---- normalisation, dense layers, activations --------------------------------------------
+
+  @Override
+  public void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim,
+      float eps) {
+    // one warp per row
+    long warps = rows;
+    int blocks = (int) Math.min(MAX_BLOCKS, (warps * 32 + THREADS - 1) / THREADS);
+    if (rows == 0) {
+      return;
+    }
+    module.launch("layer_norm_forward_kernel", blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out).address,
+        CudaBuf.of(mean).address, CudaBuf.of(rstd).address, CudaBuf.of(in).address, CudaBuf.of(gamma).address,
+        CudaBuf.of(beta).address);
+  }
+
+  @Override
+  public void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma,
+      int rows, int dim) {
+    if (rows == 0) {
+      return;
+    }
+    int blocks = (int) Math.min(MAX_BLOCKS, ((long) rows * 32 + THREADS - 1) / THREADS);
+    long d = CudaBuf.of(dOut).address;
+    long x = CudaBuf.of(in).address;
+    long mu = CudaBuf.of(mean).address;
+    long rs = CudaBuf.of(rstd).address;
+    long g = CudaBuf.of(gamma).address;
+    module.launch("layer_norm_backward_input_kernel", blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn).address, d, x,
+        mu, rs, g);
+    // gamma/beta: per block of 256 rows in row order, then the blocks in order (as the CPU)
+    int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    CudaBuf part = workspace("core.layernorm", 2L * rowBlocks * dim);
+    launchFlat("layer_norm_backward_partials_kernel", (long) rowBlocks * dim, rows, dim, COLUMN_BLOCK, part.address,
+        d, x, mu, rs);
+    launchFlat("layer_norm_backward_finish_kernel", dim, rowBlocks, dim, CudaBuf.of(dGamma).address,
+        CudaBuf.of(dBeta).address, part.address);
+  }
+
+  @Override
+  public void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
+    CudaBuf o = CudaBuf.of(out);
+    if (bias != null) {
+      launchFlat("broadcast_rows_kernel", (long) rows * outDim, rows, outDim, o.address, CudaBuf.of(bias).address);
+    }
+    gemm(false, false, rows, outDim, inDim, 1f, CudaBuf.of(in), inDim, CudaBuf.of(weight), outDim,
+        bias != null ? 1f : 0f, o, outDim);
+  }
+
+  @Override
+  public void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim,
+      int outDim) {
+    CudaBuf d = CudaBuf.of(dOut);
+    if (dIn != null) {
+      gemm(false, true, rows, inDim, outDim, 1f, d, outDim, CudaBuf.of(weight), outDim, 0f, CudaBuf.of(dIn), inDim);
+    }
+    gemm(true, false, inDim, outDim, rows, 1f, CudaBuf.of(in), inDim, d, outDim, 1f, CudaBuf.of(dWeight), outDim);
+    if (dBias != null) {
+      columnSumsInto(CudaBuf.of(dBias), d, rows, outDim);
+    }
+  }
+
+  /** {@code dst[j] += Σ_r x[r][j]}: per block of 256 rows in order, then the blocks in order. */
+  void columnSumsInto(CudaBuf dst, CudaBuf x, int rows, int cols) {
+    if (rows == 0) {
+      return;
+    }
+    int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    CudaBuf part = workspace("core.colsums", (long) rowBlocks * cols);
+    launchFlat("column_sums_partials_kernel", (long) rowBlocks * cols, rows, cols, COLUMN_BLOCK, part.address,
+        x.address);
+    launchFlat("column_sums_finish_kernel", cols, rowBlocks, cols, dst.address, part.address);
+  }
+
+  @Override
+  public void matmulTransposed(Buf out, Buf a, Buf b, int rows, int n, int k) {
+    gemm(false, true, rows, n, k, 1f, CudaBuf.of(a), k, CudaBuf.of(b), k, 0f, CudaBuf.of(out), n);
+  }
+
+  /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} through cuBLAS (see {@link CublasHandle}). */
+  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CudaBuf a, int lda, CudaBuf b, int ldb,
+      float beta, CudaBuf c, int ldc) {
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0) {
+      if (beta == 0f) {
+        fill(c.slice(0, (long) m * ldc - (ldc - n)), 0f);
+      } else if (beta != 1f) {
+        throw new IllegalArgumentException("gemm with k = 0 and beta " + beta);
+      }
+      return;
+    }
+    cublas.sgemmRowMajor(transA, transB, m, n, k, alpha, a.floats(), lda, b.floats(), ldb, beta, c.floats(), ldc);
+  }
+
+  @Override
+  public void activationForward(Buf out, Buf in, Activation act) {
+    CudaBuf o = CudaBuf.of(out);
+    CudaBuf x = CudaBuf.of(in);
+    sameSize(o, x);
+    launchFlat("activation_forward_kernel", o.size, o.size, act == Activation.RELU ? 0 : 1, o.address, x.address);
+  }
+
+  @Override
+  public void activationBackward(Buf dIn, Buf dOut, Buf in, Activation act) {
+    CudaBuf di = CudaBuf.of(dIn);
+    CudaBuf x = CudaBuf.of(in);
+    sameSize(di, x);
+    launchFlat("activation_backward_kernel", di.size, di.size, act == Activation.RELU ? 0 : 1, di.address,
+        CudaBuf.of(dOut).address, x.address);
+  }
+
+  @Override
+  public void add(Buf out, Buf a, Buf b) {
+    CudaBuf o = CudaBuf.of(out);
+    CudaBuf x = CudaBuf.of(a);
+    CudaBuf y = CudaBuf.of(b);
+    sameSize(o, x);
+    sameSize(o, y);
+    launchFlat("add_kernel", o.size, o.size, o.address, x.address, y.address);
+  }
+
+  @Override
+  public void addInPlace(Buf y, Buf x) {
+    add(y, y, x);
+  }
+
+  // ---- attention, GRU ------------------------------------------------------------------------
+
+  @Override
+  public void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
+      int heads, boolean causal) {
+    CudaAttention.forward(this, CudaBuf.of(out), CudaBuf.of(probs), CudaBuf.of(q), CudaBuf.of(k), CudaBuf.of(v),
+        CudaIntBuf.of(ids), batch, len, dim, heads, causal);
+  }
+
+  @Override
+  public void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
+      int batch, int len, int dim, int heads, boolean causal) {
+    CudaAttention.backward(this, CudaBuf.of(dq), CudaBuf.of(dk), CudaBuf.of(dv), CudaBuf.of(dOut), CudaBuf.of(probs),
+        CudaBuf.of(q), CudaBuf.of(k), CudaBuf.of(v), CudaIntBuf.of(ids), batch, len, dim, heads, causal);
+  }
+
+  @Override
+  public void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch,
+      int len, int in, int hidden) {
+    CudaGru.forward(this, CudaBuf.of(y), CudaBuf.of(gates), CudaBuf.of(x), CudaBuf.of(wIh), CudaBuf.of(wHh),
+        CudaBuf.of(bIh), CudaBuf.of(bHh), ids == null ? null : CudaIntBuf.of(ids), batch, len, in, hidden);
+  }
+
+  @Override
+  public void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
+      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden) {
+    CudaGru.backward(this, CudaBuf.of(dx), CudaBuf.of(dWih), CudaBuf.of(dWhh), CudaBuf.of(dBih), CudaBuf.of(dBhh),
+        CudaBuf.of(dy), CudaBuf.of(x), CudaBuf.of(y), CudaBuf.of(gates), CudaBuf.of(wIh), CudaBuf.of(wHh),
+        ids == null ? null : CudaIntBuf.of(ids), batch, len, in, hidden);
+  }
+
+  // ---- dropout -----------------------------------------------------------------------------
+
+  @Override
+  public void dropoutForward(Buf out, Buf in, float p, long seed, long stream) {
+    dropout(CudaBuf.of(out), CudaBuf.of(in), p, seed, stream);
+  }
+
+  @Override
+  public void dropoutBackward(Buf dIn, Buf dOut, float p, long seed, long stream) {
+    dropout(CudaBuf.of(dIn), CudaBuf.of(dOut), p, seed, stream);
+  }
+
+  private void dropout(CudaBuf o, CudaBuf x, float p, long seed, long stream) {
+    sameSize(o, x);
+    if (!(p >= 0f && p < 1f)) {
+      throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+    }
+    float keepScale = 1f / (1f - p);
+    long key = CounterRng.key(seed, stream);
+    long threshold = (long) Math.ceil(p * (double) (1 << 24)); // as the CPU: keep when (bits >>> 40) >= threshold
+    launchFlat("dropout_kernel", o.size, o.size, key, threshold, keepScale, o.address, x.address);
+  }
+
+  // ---- scoring heads and losses --------------------------------------------------------------
+
+  @Override
+  public void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols,
+      int dim) {
+    CudaLosses.sampledScores(this, CudaBuf.of(scores), CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
+        CudaLosses.Items.dense(CudaBuf.of(table), dim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets,
+      Buf table, int rows, int cols, int dim) {
+    CudaLosses.sampledScoresBackward(this, CudaBuf.of(dH), CudaBuf.of(dTable), CudaBuf.of(dScores), CudaBuf.of(h),
+        CudaIntBuf.of(items), CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks,
+      int rows, int cols, int splits, int subDim) {
+    CudaLosses.sampledScores(this, CudaBuf.of(scores), CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), rows, cols);
+  }
+
+  @Override
+  public void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
+      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim) {
+    CudaLosses.sampledScoresBackward(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), CudaBuf.of(dScores),
+        CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), rows, cols);
+  }
+
+  @Override
+  public double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
+    return CudaLosses.bce(this, CudaBuf.of(dScores), CudaBuf.of(scores), CudaIntBuf.of(targets), rows, negatives,
+        beta);
+  }
+
+  @Override
+  public double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
+    return CudaLosses.sampledSoftmax(this, CudaBuf.of(dScores), CudaBuf.of(scores), CudaBuf.of(logQ),
+        CudaIntBuf.of(targets), rows, negatives);
+  }
+
+  @Override
+  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems,
+      int dim) {
+    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dTable), CudaBuf.of(h),
+        CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), rows, numItems);
+  }
+
+  @Override
+  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
+      int rows, int numItems, int splits, int subDim) {
+    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), CudaBuf.of(h),
+        CudaIntBuf.of(targets), CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
+        rows, numItems);
+  }
+
+  // ---- optimizer ---------------------------------------------------------------------------
+
+  @Override
+  public void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, int step) {
+    CudaBuf p = CudaBuf.of(params);
+    CudaBuf g = CudaBuf.of(grads);
+    CudaBuf mm = CudaBuf.of(m);
+    CudaBuf vv = CudaBuf.of(v);
+    sameSize(p, g);
+    sameSize(p, mm);
+    sameSize(p, vv);
+    if (step < 1) {
+      throw new IllegalArgumentException("Adam steps count from 1, got " + step);
+    }
+    double c1 = 1.0 - Math.pow(beta1, step);
+    double c2 = 1.0 - Math.pow(beta2, step);
+    launchFlat("adam_kernel", p.size, p.size, lr, beta1, beta2, eps, weightDecay, c1, c2, p.address, g.address,
+        mm.address, vv.address);
+  }
+
+  // ---- workspaces ----------------------------------------------------------------------------
+
+  private final java.util.Map<String, CudaBuf> floatWorkspaces = new java.util.HashMap<>();
+  private final java.util.Map<String, CudaIntBuf> intWorkspaces = new java.util.HashMap<>();
+
+  /**
+   * The float workspace {@code name}, at least {@code n} elements, kept between calls and grown when
+   * too small (contents are not preserved when it grows). Each op family uses its own names, so one
+   * op's workspace is never another's; all work is on one stream, so reuse across calls is safe.
+   */
+  CudaBuf workspace(String name, long n) {
+    CudaBuf b = floatWorkspaces.get(name);
+    if (b == null || b.size < n) {
+      b = alloc(Math.max(n, 1024));
+      floatWorkspaces.put(name, b);
+    }
+    return b.slice(0, n);
+  }
+
+  /** The int workspace {@code name}, as {@link #workspace}. */
+  CudaIntBuf workspaceInts(String name, long n) {
+    CudaIntBuf b = intWorkspaces.get(name);
+    if (b == null || b.size < n) {
+      b = allocInts(Math.max(n, 1024));
+      intWorkspaces.put(name, b);
+    }
+    return b.slice(0, n);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** Launches a grid-stride kernel over {@code work} elements ({@code THREADS} per block, capped grid). */
+  void launchFlat(String kernel, long work, Object... args) {
+    if (work <= 0) {
+      return;
+    }
+    int blocks = (int) Math.min(MAX_BLOCKS, (work + THREADS - 1) / THREADS);
+    module.launch(kernel, blocks, THREADS, 0, args);
+  }
+
+  private static void sameSize(CudaBuf a, CudaBuf b) {
+    if (a.size != b.size) {
+      throw new IllegalArgumentException("buffer sizes differ: " + a.size + " and " + b.size);
+    }
+  }
+
+  private static void sizes(long bufSize, int arrayLength, String what) {
+    if (bufSize != arrayLength) {
+      throw new IllegalArgumentException("expected " + bufSize + " " + what + ", got " + arrayLength);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("This CUDA engine was closed.");
+    }
+  }
+
+  /** Frees every allocation, then the cuBLAS handle, the module and the context reference. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    context.makeCurrent();
+    RuntimeException first = null;
+    for (Allocation a : live) {
+      try {
+        a.buffer.close();
+      } catch (RuntimeException e) {
+        first = first == null ? e : first;
+      }
+    }
+    live.clear();
+    for (AutoCloseable c : new AutoCloseable[] {cublas, module, context}) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        first = first == null ? new RuntimeException(e) : first;
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+}
