@@ -44,6 +44,10 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "3", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmupSteps;
 
+  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
+      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
   Integer threads;
 
@@ -58,7 +62,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
-    Ops ops = ModelSetup.engine(threads);
+    Ops ops = ModelSetup.engine(device, threads, spec.commandLine().getErr());
     SequenceModel model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
     Trainer trainer = new Trainer(model, ds, tc, LeaveOneOut.validationUsers(ds, 1, 1));
     for (int i = 0; i < warmupSteps; i++) {

@@ -82,6 +82,10 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Users scored together (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
+      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--threads", paramLabel = "N",
       description = "Worker threads (default: all processors).")
   Integer threads;
@@ -108,7 +112,7 @@ final class EvaluateCommand implements Callable<Integer> {
     if (checkpoint != null) {
       Checkpoint ck = Checkpoint.read(checkpoint);
       ck.checkItems(checkpoint, ds.items());
-      scorer = new ModelScorer(ModelSetup.load(ck, ModelSetup.engine(threads)), 4096);
+      scorer = new ModelScorer(ModelSetup.load(ck, ModelSetup.engine(device, threads, spec.commandLine().getErr())), 4096);
       options = options.withThreads(1); // the model's activation memory is shared; its ops are parallel
     } else {
       scorer = Baseline.fromCliName(model).fit(ds, p);

@@ -1,11 +1,16 @@
 package org.recjpq.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Ops;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.Availability;
 import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.backend.cuda.CudaAvailability;
+import org.recjpq.backend.cuda.CudaOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.CodeAssigners;
 import org.recjpq.codes.CodeOptions;
@@ -22,6 +27,43 @@ final class ModelSetup {
   /** The engine: the CPU with {@code threads} threads (all processors when null). */
   static Ops engine(Integer threads) {
     return threads != null ? new CpuOps(threads) : new CpuOps();
+  }
+
+  /**
+   * The engine a {@code --device} asks for: {@code cpu}; {@code cuda} (an error with the reason when
+   * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason
+   * written to {@code log}).
+   */
+  static Ops engine(String device, Integer threads, PrintWriter log) {
+    String d = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
+    switch (d) {
+      case "cpu":
+        return engine(threads);
+      case "cuda":
+      case "auto":
+        Availability a = CudaAvailability.check();
+        String reason;
+        if (a.available()) {
+          try {
+            Ops ops = CudaOps.open();
+            log.println("engine: cuda (" + a.description().lines().findFirst().orElse("") + ")");
+            log.flush();
+            return ops;
+          } catch (RuntimeException e) {
+            reason = "the CUDA engine failed to start: " + e.getMessage();
+          }
+        } else {
+          reason = a.description();
+        }
+        if (d.equals("cuda")) {
+          throw new RecjpqException("--device cuda: " + reason + " Use --device cpu (or auto) to train on the CPU.");
+        }
+        log.println("engine: cpu (" + reason.lines().findFirst().orElse("") + ")");
+        log.flush();
+        return engine(threads);
+      default:
+        throw new RecjpqException("Unknown --device '" + device + "'. Known devices: cpu, cuda, auto.");
+    }
   }
 
   /** RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now. */

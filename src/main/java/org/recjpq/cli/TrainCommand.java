@@ -63,6 +63,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "DIR", description = "Report folder (default: CKPT.report).")
   Path report;
 
+  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
+      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
   Integer threads;
 
@@ -78,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
-    Ops ops = ModelSetup.engine(threads);
+    Ops ops = ModelSetup.engine(device, threads, spec.commandLine().getErr());
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
     Checkpoint resumed = null;
