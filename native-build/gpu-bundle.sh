@@ -73,6 +73,15 @@ mkdir -p "$bundle/lib"
 cp "$jar_file" "$tests_jar" "$work/$console_jar" "$bundle/"
 cp native-build/gpu-check.sh "$bundle/gpu-check.sh"
 chmod +x "$bundle/gpu-check.sh"
+cp benchmarks/pytorch_sasrec_jpq.py "$bundle/"
+# The ML-1M file for the check's short GPU training run. It goes into the build folder's bundle only
+# (target/ is never committed): the dataset's licence forbids redistributing it with the project.
+if [ -f ../shared/data/ml-1m/ml-1m.txt ]; then
+  mkdir -p "$bundle/data"
+  cp ../shared/data/ml-1m/ml-1m.txt "$bundle/data/"
+else
+  say "no ../shared/data/ml-1m/ml-1m.txt: the check's GPU training run will be skipped."
+fi
 
 # 2. Dependency jars, native parts trimmed to what the CUDA engine and the CPU reference load:
 #    - jcuda-natives: libJCudaDriver only (the driver API; no runtime, NVRTC or PTX compiler).

@@ -164,7 +164,7 @@ main() {
   echo "## JUnit tests tagged gpu"
   local rc_tests junit_log="$work/junit.log"
   t="$(now)"
-  timeout 180 "$java" "${jvm_flags[@]}" -jar "$console" execute --disable-banner \
+  timeout 240 "$java" "${jvm_flags[@]}" -jar "$console" execute --disable-banner \
     --disable-ansi-colors \
     --details=tree --class-path="$cp" --scan-class-path="$bundle/recjpq-tests.jar" \
     --include-tag gpu 2>&1 | tee "$junit_log"
@@ -178,7 +178,7 @@ main() {
   local tests_detail="$n_found found, $n_ok passed, $n_failed failed, $n_aborted skipped by an"
   tests_detail="$tests_detail assumption, $n_skipped disabled ($(since "$t") s)"
   if [ "$rc_tests" = 124 ]; then
-    row junit-gpu FAIL "timed out after 180 s"
+    row junit-gpu FAIL "timed out after 240 s"
   elif [ "$rc_tests" != 0 ]; then
     row junit-gpu FAIL "exit $rc_tests: $tests_detail"
   elif [ "$gpu_present" = 1 ] && [[ "$n_ok" =~ ^[1-9][0-9]*$ ]] && [ "$n_aborted" = 0 ]; then
@@ -187,6 +187,12 @@ main() {
     row junit-gpu FAIL "nothing ran on the GPU: $tests_detail"
   else
     row junit-gpu SKIP "no GPU: $tests_detail"
+  fi
+
+  # 5. Training on the GPU: a short ML-1M run against the CPU engine's figure, then the speed
+  # comparisons (skipped without a GPU, and the benchmarks when time runs short).
+  if [ "$gpu_present" = 1 ]; then
+    gpu_runs "$t0"
   fi
 
   local status=0
@@ -198,6 +204,116 @@ main() {
   finish "$t0" "$status" "$work/device-check.md"
   rm -rf "$work"
   return "$status"
+}
+
+# The CPU engine's test NDCG@10 for the short ML-1M run below (same command with --device cpu on
+# the 2-vCPU build machine; see benchmarks/gpu.md). The GPU run must land within +-0.005.
+ML1M_CPU_NDCG10="${RECJPQ_ML1M_CPU_NDCG10:-@ML1M_CPU_NDCG10@}"
+ML1M_RUN_FLAGS=(--format sasrec-pairs --model sasrec --embedding jpq --codes svd --loss ce --preset cpu
+  --lr 0.003 --warmup 100 --schedule cosine --epochs 10 --patience 0)
+
+# Runs recjpq's CLI with the bundle's runtime: gpu_cli TIMEOUT ARGS...
+gpu_cli() {
+  local limit="$1"
+  shift
+  timeout "$limit" "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.cli.Main "$@"
+}
+
+# A JSON field of the last JSON line of a file: json_field FILE KEY (empty when absent).
+json_field() {
+  python3 - "$1" "$2" <<'PYEOF' 2>/dev/null
+import json, sys
+last = None
+for line in open(sys.argv[1], errors="replace"):
+    line = line.strip()
+    if line.startswith("{"):
+        try:
+            last = json.loads(line)
+        except ValueError:
+            pass
+v = (last or {}).get(sys.argv[2])
+print("" if v is None else v)
+PYEOF
+}
+
+gpu_runs() {
+  local t_start="$1" t data="$bundle/data/ml-1m.txt" log ndcg rc
+  echo
+  echo "## Short ML-1M training run on the GPU (SASRec-RecJPQ, full CE, 10 epochs)"
+  if [ ! -f "$data" ]; then
+    row gpu-train-ml1m SKIP "no data/ml-1m.txt in the bundle (gpu-bundle.sh copies it from ../shared/data)"
+  else
+    t="$(now)"
+    log="$work/train-ml1m.log"
+    gpu_cli 240 train --input "$data" "${ML1M_RUN_FLAGS[@]}" --device cuda --output "$work/ml1m.ckpt" --json \
+      2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    ndcg="$(json_field "$log" "ndcg@10")"
+    if [ "$rc" != 0 ] || [ -z "$ndcg" ]; then
+      row gpu-train-ml1m FAIL "exit $rc, no NDCG ($(since "$t") s)"
+    elif python3 -c "import sys; sys.exit(0 if abs($ndcg - $ML1M_CPU_NDCG10) <= 0.005 else 1)" 2>/dev/null; then
+      row gpu-train-ml1m PASS "test NDCG@10 $ndcg vs CPU $ML1M_CPU_NDCG10 (+-0.005), $(since "$t") s"
+    else
+      row gpu-train-ml1m FAIL "test NDCG@10 $ndcg vs CPU $ML1M_CPU_NDCG10 (+-0.005), $(since "$t") s"
+    fi
+  fi
+
+  if [ "${RECJPQ_GPU_BENCH:-1}" = 0 ]; then
+    row gpu-bench SKIP "RECJPQ_GPU_BENCH=0"
+    return
+  fi
+  echo
+  echo "## Kernel and head benchmarks (GpuBench)"
+  t="$(now)"
+  log="$work/gpu-bench.log"
+  timeout 150 "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.backend.cuda.GpuBench --items 1271638 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  [ -n "${OUT:-}" ] && [ -d "$OUT" ] && grep '^|' "$log" > "$OUT/gpu-bench.md" 2>/dev/null
+  if [ "$rc" = 0 ]; then
+    row gpu-bench PASS "$(grep -m1 '^summary:' "$log" | cut -c10-) ($(since "$t") s)"
+  else
+    row gpu-bench FAIL "exit $rc ($(since "$t") s)"
+  fi
+
+  echo
+  echo "## Training throughput: recjpq (CUDA) vs the PyTorch reference, same model and batch"
+  local datasets=() synth="$work/synth-1.27m.txt" name input loss ours theirs budget
+  [ -f "$data" ] && datasets+=("ml1m:$data")
+  if awk -v a="$t_start" -v b="$(now)" 'BEGIN { exit !(b - a < 330) }'; then
+    gpu_cli 120 synth --users 86168 --items 1271638 --interactions 6400000 --seed 1 --output "$synth" \
+      >/dev/null 2>&1 && datasets+=("synth1.27m:$synth")
+  fi
+  local pybench="$bundle/pytorch_sasrec_jpq.py"
+  for entry in "${datasets[@]}"; do
+    name="${entry%%:*}"
+    input="${entry#*:}"
+    for loss in bce gbce; do
+      if ! awk -v a="$t_start" -v b="$(now)" 'BEGIN { exit !(b - a < 420) }'; then
+        row "throughput-$name-$loss" SKIP "time budget of the check spent"
+        continue
+      fi
+      gpu_cli 120 bench train --input "$input" --format sasrec-pairs --preset cpu --embedding jpq --codes random \
+        --loss "$loss" --seconds 10 --device cuda --json > "$work/ours-$name-$loss.json" 2>"$work/ours.err"
+      ours="$(json_field "$work/ours-$name-$loss.json" tokens_per_s)"
+      PYTHONUNBUFFERED=1 timeout 120 python3 "$pybench" --input "$input" --loss "$loss" --seconds 10 \
+        > "$work/torch-$name-$loss.json" 2>"$work/torch.err"
+      theirs="$(json_field "$work/torch-$name-$loss.json" tokens_per_s)"
+      echo "$name $loss: recjpq $(cat "$work/ours-$name-$loss.json" | tail -1)"
+      echo "$name $loss: pytorch $(cat "$work/torch-$name-$loss.json" | tail -1)"
+      if [ -n "$ours" ] && [ -n "$theirs" ]; then
+        local ratio
+        ratio="$(python3 -c "print(f'{$ours / $theirs:.2f}')")"
+        if python3 -c "import sys; sys.exit(0 if $ours >= 2 * $theirs else 1)"; then
+          row "throughput-$name-$loss" PASS "recjpq $ours tokens/s, pytorch $theirs: ${ratio}x (target >= 2x)"
+        else
+          row "throughput-$name-$loss" FAIL "recjpq $ours tokens/s, pytorch $theirs: ${ratio}x (target >= 2x)"
+        fi
+      else
+        row "throughput-$name-$loss" FAIL "no figure (recjpq: $(tail -1 "$work/ours.err"); pytorch:" \
+          "$(tail -1 "$work/torch.err"))"
+      fi
+    done
+  done
 }
 
 now() { date +%s.%N; }

@@ -1,19 +1,10 @@
 package org.recjpq.train;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 import org.recjpq.RecjpqException;
 import org.recjpq.io.AtomicFiles;
 
@@ -41,34 +32,11 @@ public final class TrainingReport {
             r.seconds(), r.sequencesPerSecond()));
       }
     });
-    XYSeries loss = new XYSeries("training loss");
-    XYSeries ndcg = new XYSeries("validation NDCG@10");
-    for (Trainer.Record r : history) {
-      loss.add(r.epoch(), r.trainLoss());
-      if (!Double.isNaN(r.validationNdcg())) {
-        ndcg.add(r.epoch(), r.validationNdcg());
-      }
-    }
-    plot(dir.resolve("loss.png"), "Training loss", "loss", loss);
-    plot(dir.resolve("validation_ndcg10.png"), "Validation NDCG@10", "NDCG@10", ndcg);
-    AtomicFiles.writeText(dir.resolve("summary.md"), out -> out.write(summary));
-  }
-
-  private static void plot(Path file, String title, String yLabel, XYSeries series) {
-    JFreeChart chart = ChartFactory.createXYLineChart(title, "epoch", yLabel, new XYSeriesCollection(series),
-        PlotOrientation.VERTICAL, false, false, false);
-    XYPlot plot = chart.getXYPlot();
-    plot.setBackgroundPaint(Color.WHITE);
-    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    plot.getRenderer().setSeriesPaint(0, new Color(0x1f77b4));
-    plot.getRenderer().setSeriesStroke(0, new BasicStroke(2f));
     try {
-      Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-      ChartUtils.saveChartAsPNG(temp.toFile(), chart, 800, 450);
-      AtomicFiles.moveAtomically(temp, file);
-    } catch (IOException e) {
-      throw new RecjpqException("Cannot write " + file + ": " + e.getMessage(), e);
+      TrainingPlots.write(dir, history);
+    } catch (LinkageError e) { // a runtime without java.desktop (e.g. a trimmed jlink image): curves only
+      System.err.println("recjpq: the plots were skipped (" + e + "); curves.csv has the curves.");
     }
+    AtomicFiles.writeText(dir.resolve("summary.md"), out -> out.write(summary));
   }
 }
