@@ -1,0 +1,102 @@
+package org.recjpq.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
+
+import jcuda.driver.CUfunction_attribute;
+import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
+import org.recjpq.backend.cuda.CudaLosses.Items;
+
+/**
+ * The look-up tile strategy of {@link CudaFullCrossEntropy} for RecJPQ items (METHOD §4, the PQTopK
+ * decomposition fused with the softmax); the CPU twin is {@code CpuLookupCrossEntropy}.
+ *
+ * <p>Shapes: V valid rows, B = row block, D = M·S, W = M·256, N items, C = chunks per row (the
+ * plan's "tiles"), L = items per chunk (the plan's "tile"). Per row block:
+ *
+ * <pre>
+ *   sub[r][k][j]  = h_r[k-block] · codebooks[k][j]        (B, M, 256)  one strided-batched GEMM, batch = M
+ *   pass 1        one thread block per unit (row, chunk): the row's table in shared memory, score(r, i) =
+ *                 Σ_k sub[r][k][codes[i][k]], online log-sum-exp → the unit's (max, sum), merged per row
+ *                 in chunk order (full_ce_finish_kernel) into lse_r and the row's loss
+ *   pass 2        the same units: g = exp(score − lse_r) − [i = target_r] added into the unit's dSub in
+ *                 shared memory at the item's M codes; written out once (· 1/V when C = 1), else as
+ *                 partials summed per row in chunk order (full_ce_lookup_merge_kernel)
+ *   dh_b[k-block] = dSub[:, k, :] · codebooks[k]           (B, S) × M    strided-batched GEMM, beta 0
+ *   dCodebooks[k] += dSub[:, k, :]ᵀ · h_b[k-block]          (256, S) × M  strided-batched GEMM, beta 1
+ * </pre>
+ *
+ * <p>Shared memory per block: W floats of table plus W accumulators, floats (atomic mode) or 64-bit
+ * fixed point (deterministic mode); above the default 48 KB the kernels are opted in to more.
+ */
+final class CudaFullCrossEntropyLookup {
+  private CudaFullCrossEntropyLookup() {}
+
+  /** Default dynamic shared memory limit per block without opting in. */
+  private static final int DEFAULT_SHARED = 48 * 1024;
+
+  /** Dynamic shared memory of the pass-2 kernel (the larger of the two passes). */
+  static long sharedBytes(int splits, boolean deterministic) {
+    long width = 256L * splits;
+    return width * Float.BYTES + width * (deterministic ? Long.BYTES : Float.BYTES);
+  }
+
+  static void run(Pass p) {
+    CudaOps ops = p.ops;
+    Items t = p.t;
+    int m = t.splits();
+    int s = t.subDim();
+    int d = t.dim();
+    int width = 256 * m;
+    int block = p.plan.rowBlock();
+    int chunks = p.plan.tiles();
+    int chunkLen = p.plan.tile();
+    boolean deterministic = ops.deterministic();
+    CudaBuf sub = ops.workspace("loss.fce.sub", (long) block * width); // (B, M, 256)
+    CudaBuf dsub = ops.workspace("loss.fce.dsub", (long) block * width); // (B, M, 256)
+    CudaBuf part = chunks > 1 ? ops.workspace("loss.fce.part", (long) block * chunks * width) : null;
+    CudaBuf cb = t.codebooks();
+    long codes = t.codes().address;
+    int words = m % 4 == 0 && (codes & 3) == 0 ? 1 : 0; // read codes as 32-bit words
+    String lseKernel = "full_ce_lookup_lse_kernel";
+    String gradKernel = deterministic ? "full_ce_lookup_grad_fixed_kernel" : "full_ce_lookup_grad_atomic_kernel";
+    int lseShared = width * Float.BYTES;
+    int gradShared = (int) sharedBytes(m, deterministic);
+    allowShared(ops, lseKernel, lseShared);
+    allowShared(ops, gradKernel, gradShared);
+    for (int r0 = 0; r0 < p.v; r0 += block) {
+      int rb = Math.min(block, p.v - r0);
+      int units = rb * chunks;
+      CudaBuf hb = p.hRows(r0, rb);
+      CudaBuf dhb = p.dhRows(r0, rb);
+      // sub[r][k][:] = h_r[k-block] · codebooks[k]ᵀ, batch over k
+      ops.cublas().sgemmStridedBatchedRowMajor(false, true, rb, 256, s, 1f, hb.floats(), d, s, cb.floats(), s,
+          256L * s, 0f, sub.floats(), width, 256, m);
+      ops.module().launch(lseKernel, units, CudaOps.THREADS, lseShared, p.n, m, chunkLen, chunks, words,
+          sub.address, codes, p.tgtAt(r0), p.rowMax.address, p.rowSum.address, Pass.at(p.targetScore, r0));
+      p.finish(r0, rb, chunks, 0);
+      CudaBuf out = chunks > 1 ? part : dsub;
+      double scale = chunks > 1 ? 1.0 : p.invV;
+      ops.module().launch(gradKernel, units, CudaOps.THREADS, gradShared, p.n, m, chunkLen, chunks, words, scale,
+          sub.address, codes, p.tgtAt(r0), Pass.at(p.lse, r0), out.address);
+      if (chunks > 1) {
+        ops.launchFlat("full_ce_lookup_merge_kernel", (long) rb * width, rb, chunks, width, p.invV, part.address,
+            dsub.address);
+      }
+      // dh_b[:, k-block] = dSub[:, k, :] · codebooks[k] (overwrite)
+      ops.cublas().sgemmStridedBatchedRowMajor(false, false, rb, s, 256, 1f, dsub.floats(), width, 256,
+          cb.floats(), s, 256L * s, 0f, dhb.floats(), d, s, m);
+      // dCodebooks[k] += dSub[:, k, :]ᵀ · h_b[:, k-block]
+      ops.cublas().sgemmStridedBatchedRowMajor(true, false, 256, s, rb, 1f, dsub.floats(), width, 256,
+          hb.floats(), d, s, 1f, p.dTable.floats(), s, 256L * s, m);
+    }
+  }
+
+  /** Opts {@code kernel} in to {@code bytes} of dynamic shared memory when above the default. */
+  private static void allowShared(CudaOps ops, String kernel, int bytes) {
+    if (bytes > DEFAULT_SHARED) {
+      CudaException.check(cuFuncSetAttribute(ops.module().function(kernel),
+          CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+          "cuFuncSetAttribute(" + kernel + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
+    }
+  }
+}
