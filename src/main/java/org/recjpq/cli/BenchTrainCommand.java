@@ -62,7 +62,8 @@ final class BenchTrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
-    Ops ops = ModelSetup.engine(device, threads, spec.commandLine().getErr());
+    ModelSetup.Engine engine = ModelSetup.engine(device, threads);
+    Ops ops = engine.ops();
     SequenceModel model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
     Trainer trainer = new Trainer(model, ds, tc, LeaveOneOut.validationUsers(ds, 1, 1));
     for (int i = 0; i < warmupSteps; i++) {
@@ -101,11 +102,12 @@ final class BenchTrainCommand implements Callable<Integer> {
     o.put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
     o.put("last_loss", loss);
     o.put("peak_heap_mib", PeakHeap.peakBytes() >> 20);
+    o.put("engine", engine.note());
     if (json) {
       out.println(o);
     } else {
-      out.printf(Locale.ROOT, "%s, %s loss: %.1f sequences/s, %.0f tokens/s (median step %.1f ms over %d steps)%n",
-          s.embedding, s.loss, seqs, tokens, median * 1000, steps);
+      out.printf(Locale.ROOT, "%s, %s loss: %.1f sequences/s, %.0f tokens/s (median step %.1f ms over %d steps); engine %s%n",
+          s.embedding, s.loss, seqs, tokens, median * 1000, steps, engine.note());
     }
     return 0;
   }

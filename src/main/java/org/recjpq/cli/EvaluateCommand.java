@@ -109,10 +109,13 @@ final class EvaluateCommand implements Callable<Integer> {
       users = LeaveOneOut.validationUsers(ds, n, seed != null ? seed : ds.info().splitSeed());
     }
     Scorer scorer;
+    String engineNote = null;
     if (checkpoint != null) {
       Checkpoint ck = Checkpoint.read(checkpoint);
       ck.checkItems(checkpoint, ds.items());
-      scorer = new ModelScorer(ModelSetup.load(ck, ModelSetup.engine(device, threads, spec.commandLine().getErr())), 4096);
+      ModelSetup.Engine engine = ModelSetup.engine(device, threads);
+      engineNote = engine.note();
+      scorer = new ModelScorer(ModelSetup.load(ck, engine.ops()), 4096);
       options = options.withThreads(1); // the model's activation memory is shared; its ops are parallel
     } else {
       scorer = Baseline.fromCliName(model).fit(ds, p);
@@ -122,11 +125,18 @@ final class EvaluateCommand implements Callable<Integer> {
       result.writePerUser(perUser, ds);
     }
     if (json) {
-      out.println(result.toJson().toString());
+      com.fasterxml.jackson.databind.node.ObjectNode o = result.toJson();
+      if (engineNote != null) {
+        o.put("engine", engineNote);
+      }
+      out.println(o.toString());
     } else {
       out.printf("%s on %s: %s phase, %,d users, %,d items, %s, %.2f s%n",
           result.model(), input.input.getFileName(), p.name().toLowerCase(Locale.ROOT), result.users(),
           ds.numItems(), filterSeen ? "seen items filtered" : "seen items kept", result.seconds());
+      if (engineNote != null) {
+        out.println("engine " + engineNote);
+      }
       TextTable table = new TextTable("metric", "value");
       String[] names = result.metricNames();
       double[] values = result.metricValues();

@@ -1,6 +1,5 @@
 package org.recjpq.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -29,16 +28,19 @@ final class ModelSetup {
     return threads != null ? new CpuOps(threads) : new CpuOps();
   }
 
+  /** An engine and one line saying which it is and, when the GPU was not used under auto, why. */
+  record Engine(Ops ops, String note) {}
+
   /**
    * The engine a {@code --device} asks for: {@code cpu}; {@code cuda} (an error with the reason when
-   * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason
-   * written to {@code log}).
+   * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason in
+   * the note).
    */
-  static Ops engine(String device, Integer threads, PrintWriter log) {
+  static Engine engine(String device, Integer threads) {
     String d = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
     switch (d) {
       case "cpu":
-        return engine(threads);
+        return new Engine(engine(threads), "cpu");
       case "cuda":
       case "auto":
         Availability a = CudaAvailability.check();
@@ -46,9 +48,7 @@ final class ModelSetup {
         if (a.available()) {
           try {
             Ops ops = CudaOps.open();
-            log.println("engine: cuda (" + a.description().lines().findFirst().orElse("") + ")");
-            log.flush();
-            return ops;
+            return new Engine(ops, "cuda (" + firstSentence(a.description()) + ")");
           } catch (RuntimeException e) {
             reason = "the CUDA engine failed to start: " + e.getMessage();
           }
@@ -56,14 +56,22 @@ final class ModelSetup {
           reason = a.description();
         }
         if (d.equals("cuda")) {
-          throw new RecjpqException("--device cuda: " + reason + " Use --device cpu (or auto) to train on the CPU.");
+          throw new RecjpqException("--device cuda: " + reason + " Use --device cpu (or auto) to run on the CPU.");
         }
-        log.println("engine: cpu (" + reason.lines().findFirst().orElse("") + ")");
-        log.flush();
-        return engine(threads);
+        return new Engine(engine(threads), "cpu (no GPU: " + firstSentence(reason) + ")");
       default:
         throw new RecjpqException("Unknown --device '" + device + "'. Known devices: cpu, cuda, auto.");
     }
+  }
+
+  /** The first line of {@code text}, up to a ", so " that starts its explanation, without a final period. */
+  private static String firstSentence(String text) {
+    String line = text.lines().findFirst().orElse("").trim();
+    int stop = line.indexOf(", so ");
+    if (stop > 0) {
+      line = line.substring(0, stop);
+    }
+    return line.endsWith(".") ? line.substring(0, line.length() - 1) : line;
   }
 
   /** RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now. */

@@ -82,7 +82,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
-    Ops ops = ModelSetup.engine(device, threads, spec.commandLine().getErr());
+    ModelSetup.Engine engine = ModelSetup.engine(device, threads);
+    Ops ops = engine.ops();
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
     Checkpoint resumed = null;
@@ -106,9 +107,9 @@ final class TrainCommand implements Callable<Integer> {
     provenance.put("dataset", ds.info().source());
     provenance.put("command", "recjpq " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     if (!json) {
-      out.printf("%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch%n",
+      out.printf("%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch; engine %s%n",
           s.model.toLowerCase(Locale.ROOT), s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),
-          trainer.stepsPerEpoch());
+          trainer.stepsPerEpoch(), engine.note());
     }
     double[] lastBest = {Double.NEGATIVE_INFINITY};
     trainer.run(r -> {
@@ -150,6 +151,7 @@ final class TrainCommand implements Callable<Integer> {
       o.put("peak_heap_mib", PeakHeap.peakBytes() >> 20);
       o.put("direct_mib", PeakHeap.directBytes() >> 20);
       o.put("checkpoint", output.toString());
+      o.put("engine", engine.note());
       out.println(o);
     } else {
       out.printf("%nTest, %,d users, full catalogue (%,d items), seen items filtered:%n", test.users(), ds.numItems());

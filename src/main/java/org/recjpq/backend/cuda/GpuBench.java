@@ -187,6 +187,14 @@ public final class GpuBench {
     double flops = 2.0 * 3 * rows * (double) items * dim; // scores twice (two passes) + one gradient GEMM
     row(String.format(Locale.ROOT, "full CE, RecJPQ fused head (%d rows x %,d items, d %d)", rows, items, dim),
         sJpq, String.format(Locale.ROOT, "%.1f TFLOP/s-equiv, +%d MiB workspace", flops / sJpq / 1e12, jpqMib), "-");
+    CudaLosses.Items jpqItems = CudaLosses.Items.jpq(codes, codebooks, splits, sub);
+    for (CudaFullCrossEntropy.Strategy force : CudaFullCrossEntropy.Strategy.values()) {
+      long freeF = ops.memoryInfo()[0];
+      double sForced = time(3, () -> CudaFullCrossEntropy.run(ops, dH, dCodebooks, h, targets, jpqItems, rows, items,
+          force, 0, 0));
+      row("full CE, RecJPQ, strategy forced to " + force, sForced, String.format(Locale.ROOT,
+          "%.1f TFLOP/s-equiv, +%d MiB workspace", flops / sForced / 1e12, (freeF - ops.memoryInfo()[0]) >> 20), "-");
+    }
     CudaBuf table = ops.alloc((long) items * dim);
     CudaBuf dTable = ops.alloc((long) items * dim);
     long free1 = ops.memoryInfo()[0];
