@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
 # ML-1M quality runs of the CPU engine (cpu preset: d 64, 2 blocks, 1 head, length 200, batch 128,
-# m 8), each capped at 52 min of training so that start-to-final-evaluation stays under 60 min.
-# From the repository root:  bash benchmarks/train-quality.sh jpq-ce|dense-ce|jpq-bce [OUT_DIR [EXTRA_FLAGS...]]
+# m 8; cpu-bert4rec for BERT4Rec), capped at 52 min of training (82 for BERT4Rec) so that
+# start-to-final-evaluation stays under 60 (90) min.
+# From the repository root:  bash benchmarks/train-quality.sh RUN [OUT_DIR [EXTRA_FLAGS...]]
+# RUN: jpq-ce, dense-ce, jpq-bce (SASRec), gru4rec-jpq, gru4rec-dense, bert4rec-jpq, bert4rec-dense.
 # EXTRA_FLAGS (e.g. --dropout 0) are appended to the run's flags, so they override them.
 # Needs ../shared/data/ml-1m/ml-1m.txt. Prints the per-epoch log, the final table and /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-what="${1:?usage: train-quality.sh jpq-ce|dense-ce|jpq-bce [OUT_DIR]}"
+what="${1:?usage: train-quality.sh jpq-ce|dense-ce|jpq-bce|gru4rec-jpq|gru4rec-dense|bert4rec-jpq|bert4rec-dense [OUT_DIR [EXTRA_FLAGS...]]}"
 out="${2:-$(mktemp -d)}"
 extra=("${@:3}")
 data=../shared/data/ml-1m/ml-1m.txt
 ./recjpq --help >/dev/null   # build once, outside the timings
 mkdir -p "$out/app" && cp -r target/recjpq.jar target/lib "$out/app/"   # rebuilding the tree cannot touch the run
-common=(--input "$data" --format sasrec-pairs --model sasrec --preset cpu)
+common=(--input "$data" --format sasrec-pairs)
+sasrec=(--model sasrec --preset cpu)
+gru=(--model gru4rec --preset cpu --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0
+  --max-minutes 52)
+bert=(--preset cpu-bert4rec --loss ce --lr 0.001 --warmup 100 --schedule cosine --epochs 200 --patience 0
+  --max-minutes 82)
 case "$what" in
-  jpq-ce)   args=(--embedding jpq --codes svd --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
-  dense-ce) args=(--embedding dense --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
-  jpq-bce)  args=(--embedding jpq --codes svd --loss bce --lr 0.003 --warmup 100 --max-minutes 15) ;;
+  jpq-ce)   args=("${sasrec[@]}" --embedding jpq --codes svd --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
+  dense-ce) args=("${sasrec[@]}" --embedding dense --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
+  jpq-bce)  args=("${sasrec[@]}" --embedding jpq --codes svd --loss bce --lr 0.003 --warmup 100 --max-minutes 15) ;;
+  gru4rec-jpq)    args=("${gru[@]}" --embedding jpq --codes svd) ;;
+  gru4rec-dense)  args=("${gru[@]}" --embedding dense) ;;
+  bert4rec-jpq)   args=("${bert[@]}" --embedding jpq --codes svd) ;;
+  bert4rec-dense) args=("${bert[@]}" --embedding dense) ;;
   *) echo "unknown run '$what'" >&2; exit 2 ;;
 esac
 args+=("${extra[@]}")

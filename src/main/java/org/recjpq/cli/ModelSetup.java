@@ -36,6 +36,15 @@ final class ModelSetup {
    * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason in
    * the note).
    */
+  static Engine engine(String device, Integer threads, boolean tf32) {
+    Engine e = engine(device, threads);
+    if (tf32 && e.ops() instanceof CudaOps cuda) {
+      cuda.setTf32(true);
+      return new Engine(cuda, e.note() + ", TF32 GEMMs");
+    }
+    return e;
+  }
+
   static Engine engine(String device, Integer threads) {
     String d = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
     switch (d) {

@@ -261,7 +261,8 @@ final class TrainOptions {
   @Option(names = "--block", paramLabel = "B", description = "pre-ln (default) or sasrec (the original block).")
   String block;
 
-  @Option(names = "--untied", description = "Dense: a separate output item table.")
+  @Option(names = "--untied", description = "Score items with their own weights: a separate output table (dense)"
+      + " or separate output codebooks over the same codes (RecJPQ).")
   Boolean untied;
 
   @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")

@@ -17,7 +17,8 @@ import org.recjpq.backend.Activation;
  * @param activation ReLU (SASRec) or GELU
  * @param embedding dense item table or RecJPQ codebooks
  * @param splits m, RecJPQ code bytes per item (d divisible by m); ignored for dense
- * @param tiedOutput dense only: score items with the input table (true, SASRec) or a separate one
+ * @param tiedOutput score items with the input table or codebooks (true: SASRec and RecJPQ) or with a
+ *     separate output table (dense) or separate output codebooks over the same codes (RecJPQ)
  * @param blockStyle PRE_LN (default) or the original SASRec block
  * @param layerNormEps epsilon inside the layer norms' square root (SASRec: 1e-8)
  */

@@ -127,7 +127,7 @@ public final class SasRec extends SequenceModel {
           v(flat, p + "ffn.b2"));
     }
     Buf items = cfg.isJpq() ? v(flat, "item.codebooks") : v(flat, "item.table");
-    Buf output = cfg.isJpq() || cfg.tiedOutput() ? items : v(flat, "output.table");
+    Buf output = cfg.tiedOutput() ? items : v(flat, cfg.isJpq() ? "output.codebooks" : "output.table");
     return new Weights(items, output, v(flat, "positions"), blocks, v(flat, "final.gamma"), v(flat, "final.beta"));
   }
 

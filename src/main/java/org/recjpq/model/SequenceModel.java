@@ -49,6 +49,9 @@ public abstract class SequenceModel {
       this.codes = ops.allocBytes(codes.raw().length);
       ops.upload(this.codes, codes.raw());
       layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
+      if (!cfg.tiedOutput()) { // separate output codebooks over the same codes: still no N x d tensor
+        layout.add("output.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
+      }
     } else {
       this.codes = null;
       this.hostCodes = null;
@@ -78,9 +81,9 @@ public abstract class SequenceModel {
     grads = ops.alloc(layout.size());
     items = layout.view(params, cfg.isJpq() ? "item.codebooks" : "item.table");
     itemsGrad = layout.view(grads, cfg.isJpq() ? "item.codebooks" : "item.table");
-    boolean separate = !cfg.isJpq() && !cfg.tiedOutput();
-    output = separate ? layout.view(params, "output.table") : items;
-    outputGrad = separate ? layout.view(grads, "output.table") : itemsGrad;
+    String out = cfg.tiedOutput() ? null : cfg.isJpq() ? "output.codebooks" : "output.table";
+    output = out != null ? layout.view(params, out) : items;
+    outputGrad = out != null ? layout.view(grads, out) : itemsGrad;
   }
 
   /** A model of {@code cfg}'s backbone; parameters start at zero: call {@link #initialize}. */
@@ -137,9 +140,14 @@ public abstract class SequenceModel {
     return output;
   }
 
-  /** Writes the RecJPQ embeddings of {@code ids} (n items) into {@code out} (n, d). */
+  /** Writes the RecJPQ output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d). */
   public void decodeItems(Buf out, IntBuf ids, int n) {
-    ops.jpqEmbeddingForward(out, ids, codes, items, n, cfg.splits(), cfg.subDim());
+    ops.jpqEmbeddingForward(out, ids, codes, output, n, cfg.splits(), cfg.subDim());
+  }
+
+  /** The layout name of the codebooks that score items (RecJPQ): the input ones when tied. */
+  public String outputCodebooksName() {
+    return cfg.tiedOutput() ? "item.codebooks" : "output.codebooks";
   }
 
   /** Item embeddings used to score (the input table or codebooks when tied). */

@@ -89,7 +89,7 @@ public final class Recommender implements AutoCloseable {
     int d = config.dim();
     int n = config.numItems();
     if (config.isJpq()) {
-      float[] cb = ((CpuBuf) model.layout().view(model.params(), "item.codebooks")).toArray();
+      float[] cb = ((CpuBuf) model.layout().view(model.params(), model.outputCodebooksName())).toArray();
       JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim());
       head = jpq;
       scorer = switch (scoring) {

@@ -15,12 +15,23 @@ import org.recjpq.model.ModelConfig;
  * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: DESIGN §5
  * strategy (b), the fast one for batches). The model's activation memory is shared, so batches run
  * one at a time (evaluate with one thread; the engine's ops are themselves parallel).
+ *
+ * <p>RecJPQ items are decoded once per scorer when the whole catalogue fits {@link
+ * #DECODE_CACHE_FLOATS} floats (256 MiB: a million items at d = 64), instead of once per tile per
+ * batch of users; larger catalogues are decoded tile by tile. A scorer therefore assumes the model's
+ * parameters do not change while it is used (each evaluation makes its own).
  */
 public final class ModelScorer implements Scorer {
   private final SequenceModel model;
   private final Ops ops;
   private final IntBuf allItems; // 0..N-1, sliced per tile for RecJPQ decoding
   private final int tile;
+  /** Largest decoded catalogue kept for the scorer's life, in floats ({@code recjpq.eval.decodeCacheFloats}). */
+  static final long DECODE_CACHE_FLOATS = Long.getLong("recjpq.eval.decodeCacheFloats", 64L << 20);
+  private Buf decoded; // the whole decoded catalogue, when it fits
+  private Buf items; // one decoded tile otherwise
+  private Buf scores;
+  private IntBuf idBuf;
 
   public ModelScorer(SequenceModel model, int tile) {
     this.model = model;
@@ -60,24 +71,38 @@ public final class ModelScorer implements Scorer {
     int[] ids = new int[rows * len];
     SequenceBatches.fillHistories(histories.items(), histories.starts(), histories.lengths(), rows, len, ids,
         model.maskToken());
-    IntBuf idBuf = ops.allocInts(ids.length);
-    ops.upload(idBuf, ids);
-    Buf h = model.forward(idBuf, rows, len, false, 0, 0);
-    Buf last = ops.alloc((long) rows * d);
+    if (idBuf == null || idBuf.size() < ids.length) {
+      idBuf = ops.allocInts(ids.length);
+      scores = ops.alloc((long) rows * tile); // used only inside the synchronized tile scoring
+    }
+    IntBuf idView = idBuf.slice(0, ids.length);
+    ops.upload(idView, ids);
+    Buf h = model.forward(idView, rows, len, false, 0, 0);
+    Buf last = ops.alloc((long) rows * d); // per batch: a batch's rows outlive the next batch() call
     for (int r = 0; r < rows; r++) {
       ops.copy(last.slice((long) r * d, d), h.slice(((long) r * len + len - 1) * d, d));
     }
-    Buf items = ops.alloc((long) tile * d);
-    Buf scores = ops.alloc((long) rows * tile);
+    int n0 = c.numItems();
+    if (c.isJpq() && decoded == null && items == null) {
+      if ((long) n0 * d <= DECODE_CACHE_FLOATS) {
+        decoded = ops.alloc((long) n0 * d);
+        for (int from = 0; from < n0; from += tile) {
+          int n = Math.min(tile, n0 - from);
+          model.decodeItems(decoded.slice((long) from * d, (long) n * d), allItems.slice(from, n), n);
+        }
+      } else {
+        items = ops.alloc((long) tile * d);
+      }
+    }
     return (from, to, out) -> {
       synchronized (ModelScorer.this) {
         int n = to - from;
         Buf e;
-        if (c.isJpq()) {
+        if (c.isJpq() && decoded == null) {
           e = items.slice(0, (long) n * d);
           model.decodeItems(e, allItems.slice(from, n), n);
         } else {
-          e = model.outputTable().slice((long) from * d, (long) n * d);
+          e = (c.isJpq() ? decoded : model.outputTable()).slice((long) from * d, (long) n * d);
         }
         Buf s = scores.slice(0, (long) rows * n);
         ops.matmulTransposed(s, last, e, rows, n, d);

@@ -26,7 +26,8 @@ class SasRecGradientTest {
     "JPQ, SASREC, true, CE",
     "DENSE, PRE_LN, false, CE",
     "DENSE, SASREC, true, BCE",
-    "JPQ, PRE_LN, true, GBCE"
+    "JPQ, PRE_LN, true, GBCE",
+    "JPQ, PRE_LN, false, CE"
   })
   void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind, BlockStyle style, boolean tied,
       LossKind loss) {

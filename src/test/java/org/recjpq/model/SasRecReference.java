@@ -28,7 +28,7 @@ final class SasRecReference {
     double[] e = new double[d];
     if (c.isJpq()) {
       int s = c.subDim();
-      int cb = off("item.codebooks");
+      int cb = off(output && !c.tiedOutput() ? "output.codebooks" : "item.codebooks");
       for (int k = 0; k < c.splits(); k++) {
         int sub = codes[i * c.splits() + k] & 0xff;
         for (int j = 0; j < s; j++) {
