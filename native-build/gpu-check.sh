@@ -238,11 +238,12 @@ PYEOF
 
 gpu_runs() {
   local t_start="$1" t data="$work/ml-1m.txt" log ndcg rc
-  [ -f "$bundle/data/ml-1m.txt.gz" ] && gzip -dc "$bundle/data/ml-1m.txt.gz" > "$data"
+  [ -f "$bundle/data/ml-1m.txt.xz" ] && python3 -c 'import lzma, sys; open(sys.argv[2], "wb").write(
+      lzma.open(sys.argv[1]).read())' "$bundle/data/ml-1m.txt.xz" "$data"
   echo
   echo "## Short ML-1M training run on the GPU (SASRec-RecJPQ, full CE, 10 epochs)"
   if [ ! -f "$data" ]; then
-    row gpu-train-ml1m SKIP "no data/ml-1m.txt.gz in the bundle (gpu-bundle.sh copies it from ../shared/data)"
+    row gpu-train-ml1m SKIP "no data/ml-1m.txt.xz in the bundle (gpu-bundle.sh copies it from ../shared/data)"
   else
     t="$(now)"
     log="$work/train-ml1m.log"
