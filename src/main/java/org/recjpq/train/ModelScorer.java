@@ -31,6 +31,7 @@ public final class ModelScorer implements Scorer {
   private Buf decoded; // the whole decoded catalogue, when it fits
   private Buf items; // one decoded tile otherwise
   private Buf scores;
+  private float[] host; // the last tile's scores when the caller's array is larger (the catalogue's last tile)
   private IntBuf idBuf;
 
   public ModelScorer(SequenceModel model, int tile) {
@@ -106,9 +107,15 @@ public final class ModelScorer implements Scorer {
         }
         Buf s = scores.slice(0, (long) rows * n);
         ops.matmulTransposed(s, last, e, rows, n, d);
-        float[] host = new float[rows * n];
-        ops.download(host, s);
-        System.arraycopy(host, 0, out, 0, host.length);
+        if (out.length == rows * n) {
+          ops.download(out, s); // straight into the caller's tile
+        } else {
+          if (host == null || host.length != rows * n) {
+            host = new float[rows * n];
+          }
+          ops.download(host, s);
+          System.arraycopy(host, 0, out, 0, host.length);
+        }
       }
     };
   }
