@@ -140,12 +140,16 @@ public final class Evaluator {
         float s = targetScore[r];
         int t = target[r];
         int base = r * w - lo;
+        // v beats the target when v > s, or v == s and i < t: so v >= s below t and v > s from t
+        // on. Two branch-free counting loops (a data-dependent branch mispredicts on every other
+        // item of a poorly ranked target).
+        int split = Math.min(Math.max(t, lo), hi);
         long c = 0;
-        for (int i = lo; i < hi; i++) {
-          float v = buf[base + i];
-          if (v > s || (v == s && i < t)) {
-            c++;
-          }
+        for (int i = lo; i < split; i++) {
+          c += buf[base + i] >= s ? 1 : 0;
+        }
+        for (int i = split; i < hi; i++) {
+          c += buf[base + i] > s ? 1 : 0;
         }
         int[] sr = seen[r];
         int p = seenPos[r];
