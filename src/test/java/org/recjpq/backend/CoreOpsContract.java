@@ -287,9 +287,4 @@ public abstract class CoreOpsContract extends OpsContract {
     assertAgree("Adam m", m, Tolerance.ELEMENTWISE);
     assertAgree("Adam v", v, Tolerance.ELEMENTWISE);
   }
-
-  @Test
-  void engineHasAName() {
-    assertFalse(engine().name().isBlank());
-  }
 }

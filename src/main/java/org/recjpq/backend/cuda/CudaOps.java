@@ -202,64 +202,58 @@ public final class CudaOps implements Ops {
     return (CUdeviceptr) root.buffer.pointer().withByteOffset(address - root.base);
   }
 
+  /** Host to device: {@code count} elements of {@code bytesEach} from {@code host} into the view at {@code address}. */
+  private static void toDevice(Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
+    sizes(size, count, what);
+    if (count > 0) {
+      CudaException.check(cuMemcpyHtoD(at(root, address), host, (long) count * bytesEach),
+          "cuMemcpyHtoD(" + count + " " + what + ")");
+    }
+  }
+
+  /** Device to host, as {@link #toDevice}. */
+  private static void toHost(Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
+    sizes(size, count, what);
+    if (count > 0) {
+      CudaException.check(cuMemcpyDtoH(host, at(root, address), (long) count * bytesEach),
+          "cuMemcpyDtoH(" + count + " " + what + ")");
+    }
+  }
+
   @Override
   public void upload(Buf dst, float[] src) {
     CudaBuf d = CudaBuf.of(dst);
-    sizes(d.size, src.length, "floats");
-    if (src.length > 0) {
-      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), (long) src.length * 4),
-          "cuMemcpyHtoD(" + src.length + " floats)");
-    }
+    toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, Float.BYTES, "floats");
   }
 
   @Override
   public void download(float[] dst, Buf src) {
     CudaBuf s = CudaBuf.of(src);
-    sizes(s.size, dst.length, "floats");
-    if (dst.length > 0) {
-      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), (long) dst.length * 4),
-          "cuMemcpyDtoH(" + dst.length + " floats)");
-    }
+    toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, Float.BYTES, "floats");
   }
 
   @Override
   public void upload(IntBuf dst, int[] src) {
     CudaIntBuf d = CudaIntBuf.of(dst);
-    sizes(d.size, src.length, "ints");
-    if (src.length > 0) {
-      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), (long) src.length * 4),
-          "cuMemcpyHtoD(" + src.length + " ints)");
-    }
+    toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, Integer.BYTES, "ints");
   }
 
   @Override
   public void download(int[] dst, IntBuf src) {
     CudaIntBuf s = CudaIntBuf.of(src);
-    sizes(s.size, dst.length, "ints");
-    if (dst.length > 0) {
-      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), (long) dst.length * 4),
-          "cuMemcpyDtoH(" + dst.length + " ints)");
-    }
+    toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, Integer.BYTES, "ints");
   }
 
   @Override
   public void upload(ByteBuf dst, byte[] src) {
     CudaByteBuf d = CudaByteBuf.of(dst);
-    sizes(d.size, src.length, "bytes");
-    if (src.length > 0) {
-      CudaException.check(cuMemcpyHtoD(at(d.root, d.address), Pointer.to(src), src.length),
-          "cuMemcpyHtoD(" + src.length + " bytes)");
-    }
+    toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, 1, "bytes");
   }
 
   /** Downloads bytes (tests). */
   public void download(byte[] dst, ByteBuf src) {
     CudaByteBuf s = CudaByteBuf.of(src);
-    sizes(s.size, dst.length, "bytes");
-    if (dst.length > 0) {
-      CudaException.check(cuMemcpyDtoH(Pointer.to(dst), at(s.root, s.address), dst.length),
-          "cuMemcpyDtoH(" + dst.length + " bytes)");
-    }
+    toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, 1, "bytes");
   }
 
   @Override
