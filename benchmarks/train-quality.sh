@@ -4,7 +4,7 @@
 # start-to-final-evaluation stays under 60 (90) min.
 # From the repository root:  bash benchmarks/train-quality.sh RUN [OUT_DIR [EXTRA_FLAGS...]]
 # RUN: jpq-ce, dense-ce, jpq-bce (SASRec), gru4rec-jpq, gru4rec-dense, bert4rec-jpq, bert4rec-dense.
-# EXTRA_FLAGS (e.g. --dropout 0) are appended to the run's flags, so they override them.
+# EXTRA_FLAGS (e.g. --dropout 0) are appended to the run's flags and override them (a repeated option's last value wins).
 # Needs ../shared/data/ml-1m/ml-1m.txt. Prints the per-epoch log, the final table and /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,8 +18,8 @@ common=(--input "$data" --format sasrec-pairs)
 sasrec=(--model sasrec --preset cpu)
 gru=(--model gru4rec --preset cpu --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0
   --max-minutes 52)
-bert=(--preset cpu-bert4rec --loss ce --lr 0.001 --warmup 100 --schedule cosine --epochs 200 --patience 0
-  --max-minutes 82)
+bert=(--preset cpu-bert4rec --loss ce --lr 0.003 --dropout 0.1 --warmup 100 --schedule cosine --epochs 200
+  --patience 0 --max-minutes 82)
 case "$what" in
   jpq-ce)   args=("${sasrec[@]}" --embedding jpq --codes svd --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;
   dense-ce) args=("${sasrec[@]}" --embedding dense --loss ce --lr 0.003 --warmup 100 --schedule cosine --epochs 100 --patience 0 --max-minutes 52) ;;

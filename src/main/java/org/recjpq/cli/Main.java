@@ -78,6 +78,7 @@ public final class Main implements Runnable {
   public static int execute(String[] args, PrintStream out, PrintStream err) {
     Main main = new Main();
     CommandLine cmd = new CommandLine(main);
+    cmd.setOverwrittenOptionsAllowed(true); // a repeated option: the last value wins (scripts append overrides)
     PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
     cmd.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
     cmd.setErr(errWriter);

@@ -14,15 +14,33 @@ import org.recjpq.codes.ItemCodes;
  * unscored item can enter the top-K. The split advanced next is the one whose bound term drops
  * most (the quickest fall of σ). A trained model's scores are peaked, so few lists are visited;
  * random weights visit most of the catalogue.
+ *
+ * <p>With m = 8 and while they fit a memory budget (8·m·N bytes; {@link #DEFAULT_INLINE_BUDGET}),
+ * each posting list also holds its items' packed codes, so a visit streams through memory instead
+ * of touching two item-indexed arrays at random (a cache miss each at a million items). An item
+ * already scored is then recognised by its codes, not by a per-item stamp: it has a sub-id whose
+ * list was finished before, and those sub-ids are set to {@code -inf} in a working copy of the
+ * query's table, so its score there is {@code -inf} while every item not yet scored gets its exact
+ * canonical score. That needs every table value finite and far from overflow, which is checked per
+ * query (otherwise the stamp path runs).
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;
   private final JpqHead head;
   private final int[][] starts; // [k][B + 1]
   private final int[][] postings; // [k][N], items by sub-id
+  private final long[][] postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
   private final ThreadLocal<Scratch> scratch;
 
+  /** Packed codes inline in the posting lists while they take at most this many bytes (512 MiB). */
+  public static final long DEFAULT_INLINE_BUDGET = 512L << 20;
+
   public PrunedScorer(JpqHead head) {
+    this(head, DEFAULT_INLINE_BUDGET);
+  }
+
+  /** As {@link #PrunedScorer(JpqHead)} with a byte budget for codes inline in the posting lists. */
+  public PrunedScorer(JpqHead head, long inlineBudgetBytes) {
     this.head = head;
     int m = head.m;
     int n = head.n;
@@ -42,6 +60,16 @@ public final class PrunedScorer implements TopKScorer {
         post[fill[head.codes[i * m + k] & 0xff]++] = i;
       }
     }
+    if (head.packed != null && 8L * m * n <= inlineBudgetBytes) {
+      postingCodes = new long[m][n];
+      for (int k = 0; k < m; k++) {
+        for (int q = 0; q < n; q++) {
+          postingCodes[k][q] = head.packed[postings[k][q]];
+        }
+      }
+    } else {
+      postingCodes = null;
+    }
     scratch = ThreadLocal.withInitial(() -> new Scratch(head));
   }
 
@@ -50,10 +78,16 @@ public final class PrunedScorer implements TopKScorer {
     return "pruned";
   }
 
+  /** Whether the posting lists carry their items' codes (the streaming path). */
+  public boolean inlineCodes() {
+    return postingCodes != null;
+  }
+
   /** Per-thread work arrays. */
   private static final class Scratch {
     final float[] t;
-    final int[] stamp;
+    final float[] work; // t with the sub-ids of finished lists at -inf (streaming path)
+    int[] stamp; // per item, allocated on first use (stamp path)
     int gen;
     final int[][] order;
     final int[] len;
@@ -64,7 +98,7 @@ public final class PrunedScorer implements TopKScorer {
 
     Scratch(JpqHead head) {
       t = new float[head.queryFloats()];
-      stamp = new int[head.n];
+      work = new float[head.queryFloats()];
       order = new int[head.m][B];
       len = new int[head.m];
       ptr = new int[head.m];
@@ -83,11 +117,20 @@ public final class PrunedScorer implements TopKScorer {
     float[] t = s.t;
     head.prepare(h, t);
     int m = head.m;
-    if (++s.gen == Integer.MAX_VALUE) {
-      Arrays.fill(s.stamp, 0);
-      s.gen = 1;
+    boolean streaming = postingCodes != null && tableIsSafe(t);
+    if (streaming) {
+      System.arraycopy(t, 0, s.work, 0, t.length);
+    } else {
+      if (s.stamp == null) {
+        s.stamp = new int[head.n];
+      }
+      if (++s.gen == Integer.MAX_VALUE) {
+        Arrays.fill(s.stamp, 0);
+        s.gen = 1;
+      }
     }
     int gen = s.gen;
+    float[] work = s.work;
     for (int k = 0; k < m; k++) {
       int c = 0;
       for (int j = 0; j < B; j++) {
@@ -126,6 +169,24 @@ public final class PrunedScorer implements TopKScorer {
       }
       int j = s.order[best][s.ptr[best]];
       int[] post = postings[best];
+      if (streaming) {
+        long[] pc = postingCodes[best];
+        for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
+          float sc = JpqHead.score8(work, pc[q]);
+          if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
+            visited++;
+            int item = post[q];
+            if (out.accepts(item, sc) && !filter.excluded(item)) {
+              out.offer(item, sc);
+            }
+          }
+        }
+        work[best * B + j] = Float.NEGATIVE_INFINITY;
+        if (++s.ptr[best] == s.len[best]) {
+          break;
+        }
+        continue;
+      }
       for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
         int item = post[q];
         if (s.stamp[item] != gen) {
@@ -142,5 +203,18 @@ public final class PrunedScorer implements TopKScorer {
       }
     }
     s.visited = visited;
+  }
+
+  /**
+   * Whether every table value is finite and small enough that no sum of m of them overflows, so
+   * that {@code -inf} in a score can only come from a finished list.
+   */
+  private static boolean tableIsSafe(float[] t) {
+    for (float v : t) {
+      if (!(Math.abs(v) < 1e30f)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -138,6 +138,16 @@ class CliTest {
   }
 
   @Test
+  void aRepeatedOptionTakesItsLastValue() throws IOException {
+    Path in = goodPairs();
+    assertEquals(0, run("evaluate", "--input", in.toString(), "--format", "user-lines", "--format", "sasrec-pairs",
+        "--json").code());
+    Run r = run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs", "--format", "parquet");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("Unknown format 'parquet'"), r.err());
+  }
+
+  @Test
   void verboseShowsTheStackTrace() throws IOException {
     Path in = file("bad.txt", "1 x\n");
     Run r = run("--verbose", "evaluate", "--input", in.toString(), "--format", "sasrec-pairs");

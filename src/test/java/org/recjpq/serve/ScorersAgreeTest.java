@@ -70,8 +70,9 @@ class ScorersAgreeTest {
           for (boolean coarse : new boolean[] {false, true}) {
             JpqHead head = randomHead(rnd, n, m, sub, coarse);
             DenseHead decoded = DenseScorer.predecode(head);
+            // the pruned scorer twice: codes inline in its posting lists (m = 8) and item stamps
             List<TopKScorer> scorers = List.of(new PqTopKScorer(head), new PrunedScorer(head),
-                new DenseScorer(head, decoded));
+                new PrunedScorer(head, 0), new DenseScorer(head, decoded));
             BatchScorer batch = new BatchScorer(head, new PrunedScorer(head), 3);
             int queries = 4;
             for (int k : new int[] {1, 10, n + 3}) {
@@ -166,14 +167,50 @@ class ScorersAgreeTest {
       }
     }
     JpqHead head = new JpqHead(new ItemCodes(n, m, codes), cb, sub);
-    PrunedScorer pruned = new PrunedScorer(head);
     float[] h = new float[m * sub];
     java.util.Arrays.fill(h, 1f);
     ItemFilter none = new ItemFilter(n);
     float[] want = new float[10];
     int[] ids = bruteForce(head, h, none, 10, want);
-    check("peaked", ids, want, run(pruned, h, none, 10));
-    assertTrue(pruned.lastVisited() < n / 4, "visited " + pruned.lastVisited() + " of " + n);
+    long[] visited = new long[2];
+    for (int path = 0; path < 2; path++) {
+      PrunedScorer pruned = new PrunedScorer(head, path == 0 ? PrunedScorer.DEFAULT_INLINE_BUDGET : 0);
+      assertEquals(path == 0, pruned.inlineCodes());
+      check("peaked", ids, want, run(pruned, h, none, 10));
+      visited[path] = pruned.lastVisited();
+      assertTrue(visited[path] < n / 4, "visited " + visited[path] + " of " + n);
+    }
+    assertEquals(visited[0], visited[1], "both paths score the same items");
+  }
+
+  @Test
+  void tablesNearOverflowFallBackToItemStamps() {
+    // Items whose codes hit two table values of -2e38 score -inf by overflow, which the streaming
+    // path would read as "already scored" and drop: the scorer must take the stamp path and rank
+    // every item, those last.
+    Random rnd = new Random(11);
+    int n = 500;
+    int m = 8;
+    byte[] codes = new byte[n * m];
+    for (int i = 0; i < codes.length; i++) {
+      codes[i] = (byte) rnd.nextInt(4);
+    }
+    float[] cb = new float[m * ItemCodes.SUB_IDS];
+    for (int i = 0; i < cb.length; i++) {
+      cb[i] = (float) rnd.nextGaussian();
+    }
+    cb[0] = -2e38f; // split 0, sub-id 0
+    cb[ItemCodes.SUB_IDS] = -2e38f; // split 1, sub-id 0
+    JpqHead head = new JpqHead(new ItemCodes(n, m, codes), cb, 1);
+    PrunedScorer pruned = new PrunedScorer(head);
+    assertTrue(pruned.inlineCodes());
+    float[] h = new float[m];
+    java.util.Arrays.fill(h, 1f);
+    ItemFilter none = new ItemFilter(n);
+    float[] want = new float[n];
+    int[] ids = bruteForce(head, h, none, n, want);
+    assertEquals(Float.NEGATIVE_INFINITY, want[n - 1], "the test needs items that overflow");
+    check("near overflow", ids, want, run(pruned, h, none, n));
   }
 
   static TopK run(TopKScorer sc, float[] h, ItemFilter f, int k) {
