@@ -22,7 +22,11 @@ import org.recjpq.codes.ItemCodes;
  * list was finished before, and those sub-ids are set to {@code -inf} in a working copy of the
  * query's table, so its score there is {@code -inf} while every item not yet scored gets its exact
  * canonical score. That needs every table value finite and far from overflow, which is checked per
- * query (otherwise the stamp path runs).
+ * query (otherwise the stamp path runs). On this path each list is also ordered by the items'
+ * sub-ids in the next split, in groups with their start offsets (another 4·m·65,536 bytes), so a
+ * list is read group by group, best next-split score first, and left at the first group whose
+ * bound (σ with two known terms) is below the K-th best: a second, finer stopping rule inside the
+ * list (its effect on a trained model: benchmarks/serving.md).
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;
@@ -30,6 +34,7 @@ public final class PrunedScorer implements TopKScorer {
   private final int[][] starts; // [k][B + 1]
   private final int[][] postings; // [k][N], items by sub-id
   private final long[][] postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
+  private final int[][] groupStarts; // [k][256·256 + 1]: with postingCodes, list j of split k in groups by split k+1
   private final ThreadLocal<Scratch> scratch;
 
   /** Packed codes inline in the posting lists while they take at most this many bytes (512 MiB). */
@@ -61,16 +66,37 @@ public final class PrunedScorer implements TopKScorer {
       }
     }
     if (head.packed != null && 8L * m * n <= inlineBudgetBytes) {
+      // streaming path: each list ordered by the next split's sub-id, in groups (see topK)
       postingCodes = new long[m][n];
+      groupStarts = new int[m][];
       for (int k = 0; k < m; k++) {
-        for (int q = 0; q < n; q++) {
-          postingCodes[k][q] = head.packed[postings[k][q]];
+        int k2 = (k + 1) % m;
+        int[] gs = new int[B * B + 1];
+        for (int i = 0; i < n; i++) {
+          gs[groupKey(head.codes, i, m, k, k2) + 1]++;
         }
+        for (int g = 0; g < B * B; g++) {
+          gs[g + 1] += gs[g];
+        }
+        int[] fill = Arrays.copyOf(gs, B * B);
+        int[] post = postings[k];
+        long[] pc = postingCodes[k];
+        for (int i = 0; i < n; i++) {
+          int q = fill[groupKey(head.codes, i, m, k, k2)]++;
+          post[q] = i;
+          pc[q] = head.packed[i];
+        }
+        groupStarts[k] = gs;
       }
     } else {
       postingCodes = null;
+      groupStarts = null;
     }
     scratch = ThreadLocal.withInitial(() -> new Scratch(head));
+  }
+
+  private static int groupKey(byte[] codes, int item, int m, int k, int k2) {
+    return (codes[item * m + k] & 0xff) * B + (codes[item * m + k2] & 0xff);
   }
 
   @Override
@@ -170,17 +196,44 @@ public final class PrunedScorer implements TopKScorer {
       int j = s.order[best][s.ptr[best]];
       int[] post = postings[best];
       if (streaming) {
+        // The list's items come in groups by their sub-id c2 in split k2. An item of group c2 not
+        // yet scored scores at most σ with split k2's term lowered to t[k2][c2]; groups are taken
+        // by that term, best first, so once a group's bound is below the K-th best so is every
+        // later group's, and the rest of the list is left: those items cannot enter the top-K,
+        // now or later (the threshold only rises), and finishing the list marks them all.
         long[] pc = postingCodes[best];
-        for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
-          float sc = JpqHead.score8(work, pc[q]);
-          if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
-            visited++;
-            int item = post[q];
-            if (out.accepts(item, sc) && !filter.excluded(item)) {
-              out.offer(item, sc);
+        int[] gs = groupStarts[best];
+        int k2 = (best + 1) % m;
+        float[] parts = s.parts;
+        float top2 = parts[k2];
+        int[] order2 = s.order[k2];
+        for (int r = 0, len2 = s.len[k2]; r < len2; r++) {
+          int c2 = order2[r];
+          int g = j * B + c2;
+          int q = gs[g];
+          int end = gs[g + 1];
+          if (q == end || work[k2 * B + c2] == Float.NEGATIVE_INFINITY) {
+            continue; // empty, or every item in it already scored
+          }
+          if (out.full()) {
+            parts[k2] = t[k2 * B + c2];
+            float bound = head.combine(parts);
+            if (bound < out.threshold()) {
+              break;
+            }
+          }
+          for (; q < end; q++) {
+            float sc = JpqHead.score8(work, pc[q]);
+            if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
+              visited++;
+              int item = post[q];
+              if (out.accepts(item, sc) && !filter.excluded(item)) {
+                out.offer(item, sc);
+              }
             }
           }
         }
+        parts[k2] = top2;
         work[best * B + j] = Float.NEGATIVE_INFINITY;
         if (++s.ptr[best] == s.len[best]) {
           break;
