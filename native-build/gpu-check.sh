@@ -278,6 +278,20 @@ gpu_runs() {
   fi
 
   echo
+  echo "## Batched exact top-K on the GPU (serving) vs the CPU's GEMM strategy, 1M items, d 64, m 8"
+  t="$(now)"
+  gpu_cli 120 bench scoring --items 1000000 --dim 64 --splits 8 --k 10 --queries 20 --warmup 5 --batch 256 --gpu \
+    --no-dense --json > "$work/batch-gpu.json" 2>"$work/batch-gpu.err"
+  rc=$?
+  cat "$work/batch-gpu.json" "$work/batch-gpu.err" 2>/dev/null | tail -3
+  if [ "$rc" = 0 ] && grep -q '"batch_gpu_agree":true' "$work/batch-gpu.json"; then
+    row gpu-batch-scoring PASS "same top-10 as the CPU; $(json_field "$work/batch-gpu.json" batch_gpu_users_per_s) users/s" \
+      "vs CPU GEMM $(json_field "$work/batch-gpu.json" batch_gemm_users_per_s) ($(since "$t") s)"
+  else
+    row gpu-batch-scoring FAIL "exit $rc, agree: $(json_field "$work/batch-gpu.json" batch_gpu_agree) ($(since "$t") s)"
+  fi
+
+  echo
   echo "## Training throughput: recjpq (CUDA) vs the PyTorch reference, same model and batch"
   local datasets=() synth="$work/synth-1.27m.txt" name input loss ours theirs budget
   [ -f "$data" ] && datasets+=("ml1m:$data")

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
       "Time exact top-K scoring per user, single thread: dense (BLAS over the decoded N x d table),",
       "PQTopK (sub-id tables + m look-ups per item) and pruned (posting lists, safe early stop), on a",
       "random RecJPQ head or a trained checkpoint's; checks that all return the same top-K. Medians",
-      "over the queries after warm-up. --batch B also times batches of B users on all threads with",
+      "over the queries after warm-up queries of other users. --batch B also times batches of B users on all threads with",
       "both batch strategies (GEMM over decoded tiles; per-user look-ups)."
     },
     footerHeading = "%nExamples:%n",
@@ -69,11 +69,20 @@ final class BenchScoringCommand implements Callable<Integer> {
   @Option(names = "--queries", paramLabel = "Q", defaultValue = "50", description = "Timed queries per scorer (default: ${DEFAULT-VALUE}).")
   int queries;
 
+  @Option(names = "--warmup", paramLabel = "W", defaultValue = "100",
+      description = "Untimed warm-up queries per scorer before the timed ones, other users' or random histories, at"
+          + " most 5 s of them per scorer (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
   @Option(names = "--batch", paramLabel = "B", defaultValue = "0", description = "Also time batches of B users (default: off).")
   int batch;
 
   @Option(names = "--threads", paramLabel = "N", description = "Threads of the batch timings (default: all processors).")
   Integer threads;
+
+  @Option(names = "--gpu", description = "With --batch: also time the batch on the GPU (exact; checked against the CPU's"
+      + " GEMM strategy as \"batch_gpu_agree\").")
+  boolean gpu;
 
   @Option(names = "--no-dense", description = "Skip the dense baseline (it needs N x d floats of memory).")
   boolean noDense;
@@ -89,9 +98,10 @@ final class BenchScoringCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    if (k < 1 || queries < 1 || batch < 0) {
-      throw new RecjpqException("--k and --queries must be positive and --batch not negative.");
+    if (k < 1 || queries < 1 || batch < 0 || warmup < 0) {
+      throw new RecjpqException("--k and --queries must be positive and --batch and --warmup not negative.");
     }
+    int total = warmup + queries; // queries [0, warmup) warm up, [warmup, total) are timed
     Random rnd = new Random(seed);
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     ServingHead head;
@@ -108,11 +118,11 @@ final class BenchScoringCommand implements Callable<Integer> {
         org.recjpq.checkpoint.Checkpoint.read(checkpoint).checkItems(checkpoint, ds.items());
         model = checkpoint + " on " + dataset.getFileName() + " test histories";
       }
-      double[] times = new double[queries + 3];
-      for (int q = 0; q < queries + 3; q++) {
+      double[] times = new double[queries];
+      for (int q = 0; q < total; q++) {
         int[] hist;
-        if (ds != null) { // user spread over the dataset; history = everything before the test target
-          int[] seq = ds.sequence((int) ((long) q * ds.numUsers() / (queries + 3)));
+        if (ds != null) { // users spread over the dataset; history = everything before the test target
+          int[] seq = ds.sequence((int) ((long) q * ds.numUsers() / total));
           hist = Arrays.copyOf(seq, Math.max(1, seq.length - 1));
         } else {
           hist = new int[20];
@@ -122,9 +132,11 @@ final class BenchScoringCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         hs.add(rec.encodeInternal(hist));
-        times[q] = (System.nanoTime() - t0) / 1e6;
+        if (q >= warmup) {
+          times[q - warmup] = (System.nanoTime() - t0) / 1e6;
+        }
       }
-      backboneMs = median(Arrays.copyOfRange(times, 3, times.length));
+      backboneMs = median(times);
     } else {
       if (dataset != null) {
         throw new RecjpqException("--dataset needs --checkpoint (histories are encoded by a trained model).");
@@ -142,7 +154,7 @@ final class BenchScoringCommand implements Callable<Integer> {
       }
       head = new JpqHead(new ItemCodes(items, splits, codes), cb, sub);
       model = "random";
-      for (int q = 0; q < queries + 3; q++) {
+      for (int q = 0; q < total; q++) {
         float[] h = new float[dim];
         for (int j = 0; j < dim; j++) {
           h[j] = (float) rnd.nextGaussian();
@@ -176,19 +188,21 @@ final class BenchScoringCommand implements Callable<Integer> {
       TopKScorer sc = scorers.get(s);
       double[] ms = new double[queries];
       TopK top = new TopK(k);
-      for (int q = 0; q < queries + 3; q++) {
+      long warmEnd = System.nanoTime() + 5_000_000_000L;
+      for (int q = 0; q < warmup && (q < 3 || System.nanoTime() < warmEnd); q++) {
+        top.reset(k);
+        sc.topK(hs.get(q), none, top);
+      }
+      for (int q = 0; q < queries; q++) {
         top.reset(k);
         long t0 = System.nanoTime();
-        sc.topK(hs.get(q), none, top);
-        double t = (System.nanoTime() - t0) / 1e6;
-        if (q >= 3) {
-          ms[q - 3] = t;
-          float[] sco = new float[top.size()];
-          results[s][q - 3] = top.sorted(sco);
-          scores[s][q - 3] = sco;
-          if (sc == pruned) {
-            visited[q - 3] = pruned.lastVisited();
-          }
+        sc.topK(hs.get(warmup + q), none, top);
+        ms[q] = (System.nanoTime() - t0) / 1e6;
+        float[] sco = new float[top.size()];
+        results[s][q] = top.sorted(sco);
+        scores[s][q] = sco;
+        if (sc == pruned) {
+          visited[q] = pruned.lastVisited();
         }
       }
       o.put(sc.name() + "_ms", round(median(ms)));
@@ -215,19 +229,32 @@ final class BenchScoringCommand implements Callable<Integer> {
       o.put("batch", batch);
       o.put("threads", nThreads);
       TopKScorer single = scorers.get(scorers.size() - 1);
-      BatchScorer bs = new BatchScorer(head, single instanceof PrunedScorer && head instanceof JpqHead j
-          ? new PqTopKScorer(j) : single, nThreads);
+      TopKScorer lookup = single instanceof PrunedScorer && head instanceof JpqHead j ? new PqTopKScorer(j) : single;
+      org.recjpq.serve.GpuBatchScorer gpuScorer = null;
+      if (gpu) {
+        org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
+        if (!a.available()) {
+          throw new RecjpqException("--gpu: there is no usable GPU: " + a.description());
+        }
+        gpuScorer = new org.recjpq.serve.GpuBatchScorer(head, org.recjpq.backend.cuda.CudaOps.open(0, false), lookup);
+      }
+      BatchScorer bs = new BatchScorer(head, lookup, nThreads, gpuScorer);
       float[] flat = new float[batch * head.dim()];
       for (int b = 0; b < batch; b++) {
-        System.arraycopy(hs.get(b % hs.size()), 0, flat, b * head.dim(), head.dim());
+        System.arraycopy(hs.get(warmup + b % queries), 0, flat, b * head.dim(), head.dim());
       }
       o.put("batch_choice", bs.choose(batch).name().toLowerCase(Locale.ROOT));
       ItemFilter[] filters = new ItemFilter[batch];
       Arrays.fill(filters, ItemFilter.of(new int[0]));
+      TopK[] gemmTops = null;
       for (BatchScorer.Strategy st : BatchScorer.Strategy.values()) {
+        if (st == BatchScorer.Strategy.GPU && gpuScorer == null) {
+          continue;
+        }
         double[] ms = new double[3];
+        TopK[] tops = new TopK[batch];
         for (int rep = 0; rep < 4; rep++) {
-          TopK[] tops = new TopK[batch];
+          tops = new TopK[batch];
           for (int b = 0; b < batch; b++) {
             tops[b] = new TopK(k);
           }
@@ -237,8 +264,21 @@ final class BenchScoringCommand implements Callable<Integer> {
             ms[rep - 1] = (System.nanoTime() - t0) / 1e6;
           }
         }
-        o.put("batch_" + st.name().toLowerCase(Locale.ROOT) + "_ms", round(median(ms)));
-        o.put("batch_" + st.name().toLowerCase(Locale.ROOT) + "_users_per_s", round(batch / (median(ms) / 1000)));
+        String key = "batch_" + st.name().toLowerCase(Locale.ROOT);
+        o.put(key + "_ms", round(median(ms)));
+        o.put(key + "_users_per_s", round(batch / (median(ms) / 1000)));
+        if (st == BatchScorer.Strategy.GEMM) {
+          gemmTops = tops;
+        } else if (st == BatchScorer.Strategy.GPU) {
+          boolean same = true;
+          for (int b = 0; b < batch; b++) {
+            float[] sa = new float[gemmTops[b].size()];
+            float[] sb = new float[tops[b].size()];
+            same &= Arrays.equals(gemmTops[b].sorted(sa), tops[b].sorted(sb)) && Arrays.equals(sa, sb);
+          }
+          o.put("batch_gpu_agree", same);
+          o.put("batch_gpu_cpu_fallback_rows", gpuScorer.fallbackRows());
+        }
       }
     }
     if (json) {

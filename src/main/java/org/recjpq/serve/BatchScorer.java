@@ -25,11 +25,13 @@ public final class BatchScorer {
   private final ServingHead head;
   private final TopKScorer single;
   private final int threads;
+  private final GpuBatchScorer gpu; // null without a GPU
 
-  /** The two batch strategies. */
+  /** The batch strategies: GEMM and LOOKUP on the CPU, GPU when a {@link GpuBatchScorer} is attached. */
   public enum Strategy {
     GEMM,
-    LOOKUP
+    LOOKUP,
+    GPU
   }
 
   /**
@@ -38,9 +40,15 @@ public final class BatchScorer {
    * @param threads threads to use
    */
   public BatchScorer(ServingHead head, TopKScorer single, int threads) {
+    this(head, single, threads, null);
+  }
+
+  /** As above, with batches of 3 or more queries going to {@code gpu} when it is not null. */
+  public BatchScorer(ServingHead head, TopKScorer single, int threads, GpuBatchScorer gpu) {
     this.head = head;
     this.single = single;
     this.threads = Math.max(1, threads);
+    this.gpu = gpu;
   }
 
   /**
@@ -51,6 +59,9 @@ public final class BatchScorer {
    * of one or two is not worth a GEMM. Constants from {@code benchmarks/serving.md}.
    */
   public Strategy choose(int batch) {
+    if (gpu != null && batch >= 3) {
+      return Strategy.GPU;
+    }
     if (!(head instanceof JpqHead j)) {
       return Strategy.GEMM;
     }
@@ -73,7 +84,12 @@ public final class BatchScorer {
    * its K), leaving out what each {@code filters[b]} excludes (read only, from several threads).
    */
   public void topK(float[] hs, int batch, ItemFilter[] filters, TopK[] outs, Strategy strategy) {
-    if (strategy == Strategy.LOOKUP) {
+    if (strategy == Strategy.GPU) {
+      if (gpu == null) {
+        throw new IllegalStateException("the GPU batch strategy needs a GpuBatchScorer");
+      }
+      gpu.topK(hs, batch, filters, outs);
+    } else if (strategy == Strategy.LOOKUP) {
       int d = head.dim();
       Parallel.forRange(batch, threads, 1, (from, to) -> {
         float[] h = new float[d];

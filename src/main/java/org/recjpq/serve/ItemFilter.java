@@ -13,6 +13,7 @@ public final class ItemFilter {
   private final int[] stamp;
   private final int[] sorted;
   private int gen = 1;
+  private int count; // distinct items excluded (stamp filters)
 
   /** An empty stamp filter over {@code numItems} items. */
   public ItemFilter(int numItems) {
@@ -36,11 +37,20 @@ public final class ItemFilter {
       Arrays.fill(stamp, 0);
       gen = 1;
     }
+    count = 0;
   }
 
   /** Excludes {@code item} (stamp filters). */
   public void exclude(int item) {
-    stamp[item] = gen;
+    if (stamp[item] != gen) {
+      stamp[item] = gen;
+      count++;
+    }
+  }
+
+  /** How many distinct items are excluded. */
+  public int excludedCount() {
+    return stamp != null ? count : sorted.length;
   }
 
   public boolean excluded(int item) {

@@ -73,7 +73,7 @@ public final class Recommender implements AutoCloseable {
   private final ThreadLocal<Worker> workers;
   private volatile int[] popularOrder;
 
-  private Recommender(Path source, Checkpoint ck, Scoring scoring, int threads) {
+  private Recommender(Path source, Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
     this.source = source;
     this.config = ck.config();
     this.items = ck.items();
@@ -97,7 +97,8 @@ public final class Recommender implements AutoCloseable {
         case PQTOPK -> new PqTopKScorer(jpq);
         case DENSE -> new DenseScorer(jpq, DenseScorer.predecode(jpq));
       };
-      batchScorer = new BatchScorer(jpq, scoring == Scoring.DENSE ? new PqTopKScorer(jpq) : scorer, this.threads);
+      TopKScorer perUser = scoring == Scoring.DENSE ? new PqTopKScorer(jpq) : scorer;
+      batchScorer = new BatchScorer(jpq, perUser, this.threads, gpuBatches ? gpuScorer(jpq, perUser) : null);
     } else {
       if (scoring == Scoring.PQTOPK || scoring == Scoring.PRUNED) {
         throw new RecjpqException(source + " is a dense SASRec: scoring '" + scoring.name().toLowerCase(Locale.ROOT)
@@ -107,9 +108,17 @@ public final class Recommender implements AutoCloseable {
       DenseHead dense = new DenseHead(n, d, (i, out) -> table.read(i * d, out, 0, d));
       head = dense;
       scorer = new DenseScorer(dense, dense);
-      batchScorer = new BatchScorer(dense, scorer, this.threads);
+      batchScorer = new BatchScorer(dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);
     }
     workers = ThreadLocal.withInitial(Worker::new);
+  }
+
+  private GpuBatchScorer gpuScorer(ServingHead h, TopKScorer fallback) {
+    org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
+    if (!a.available()) {
+      throw new RecjpqException("GPU batch scoring was asked for, but there is no usable GPU: " + a.description());
+    }
+    return new GpuBatchScorer(h, org.recjpq.backend.cuda.CudaOps.open(0, false), fallback);
   }
 
   /** Loads a checkpoint with the default scoring and all processors for batches. */
@@ -119,12 +128,21 @@ public final class Recommender implements AutoCloseable {
 
   /** Loads a checkpoint; {@code threads} is what batches use (single requests run on their caller's thread). */
   public static Recommender load(Path checkpoint, Scoring scoring, int threads) {
-    return new Recommender(checkpoint, Checkpoint.read(checkpoint), scoring, threads);
+    return load(checkpoint, scoring, threads, false);
+  }
+
+  /**
+   * As above; with {@code gpuBatches}, {@link #recommendBatch} scores batches of 3 or more users on
+   * the GPU ({@link GpuBatchScorer}: the same answers), or this throws, saying why, where CUDA
+   * cannot run. Single requests stay on the CPU.
+   */
+  public static Recommender load(Path checkpoint, Scoring scoring, int threads, boolean gpuBatches) {
+    return new Recommender(checkpoint, Checkpoint.read(checkpoint), scoring, threads, gpuBatches);
   }
 
   /** A recommender over an already read checkpoint. */
   public static Recommender of(Checkpoint ck, Scoring scoring, int threads) {
-    return new Recommender(null, ck, scoring, threads);
+    return new Recommender(null, ck, scoring, threads, false);
   }
 
   /** Per-thread scratch. */
