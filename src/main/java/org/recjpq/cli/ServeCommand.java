@@ -45,6 +45,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--scoring", paramLabel = "S", defaultValue = "auto", description = "auto, dense, pqtopk or pruned (default: ${DEFAULT-VALUE}).")
   String scoring;
 
+  @Option(names = "--gpu-batches", description = "Score batch requests ('histories') of 3 or more users on the GPU"
+      + " (exact, the same answers); an error where CUDA cannot run.")
+  boolean gpuBatches;
+
   @Option(names = "--max-k", paramLabel = "K", defaultValue = "1000", description = "Largest k a request may ask (default: ${DEFAULT-VALUE}).")
   int maxK;
 
@@ -67,7 +71,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     Recommender.Scoring sc = Recommender.Scoring.parse(scoring);
     int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    Recommender rec = Recommender.load(checkpoint, sc, n);
+    Recommender rec = Recommender.load(checkpoint, sc, n, gpuBatches);
     HttpService http;
     try {
       http = new HttpService(rec, host, port, n, new HttpService.Limits(maxBody, maxHistory, maxK, maxBatch));

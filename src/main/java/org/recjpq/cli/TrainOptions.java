@@ -56,6 +56,7 @@ final class TrainOptions {
     Boolean slidingWindows = false;
     Double maxMinutes = 0.0;
     Double maskProb = 0.2;
+    Double maskLast = 0.0;
 
     /** The preset's values. */
     static Settings preset(String name) {
@@ -211,7 +212,7 @@ final class TrainOptions {
       };
       return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
           lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
-          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb);
+          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb, maskLast);
     }
   }
 
@@ -315,6 +316,10 @@ final class TrainOptions {
 
   @Option(names = "--mask-prob", paramLabel = "P", description = "bert4rec: chance an item is masked (default 0.2).")
   Double maskProb;
+
+  @Option(names = "--mask-last", paramLabel = "P", description = "bert4rec: chance a training sequence's last item is"
+      + " masked too, the position inference reads (default 0: plain masking).")
+  Double maskLast;
 
   /** The resolved settings: preset, then config file, then flags. */
   Settings resolve() {

@@ -142,7 +142,12 @@ public final class Recommender implements AutoCloseable {
 
   /** A recommender over an already read checkpoint. */
   public static Recommender of(Checkpoint ck, Scoring scoring, int threads) {
-    return new Recommender(null, ck, scoring, threads, false);
+    return of(ck, scoring, threads, false);
+  }
+
+  /** As above, with batches on the GPU when {@code gpuBatches} (see {@link #load(Path, Scoring, int, boolean)}). */
+  public static Recommender of(Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
+    return new Recommender(null, ck, scoring, threads, gpuBatches);
   }
 
   /** Per-thread scratch. */

@@ -77,6 +77,16 @@ public final class SequenceBatches {
    */
   public void fillMasked(int[] order, int from, int batch, int[] ids, int[] targets, double p, long seed, long step,
       int maskToken) {
+    fillMasked(order, from, batch, ids, targets, p, seed, step, maskToken, 0.0);
+  }
+
+  /**
+   * As above; besides, each sequence's last item is masked with probability {@code pLast} whatever
+   * its own draw gave (the inference task, where MASK follows the history), from a draw of the same
+   * counter-based RNG at index {@code batch × len + b}.
+   */
+  public void fillMasked(int[] order, int from, int batch, int[] ids, int[] targets, double p, long seed, long step,
+      int maskToken, double pLast) {
     Arrays.fill(ids, -1);
     Arrays.fill(targets, -1);
     int[] flat = ds.flatItems();
@@ -98,7 +108,9 @@ public final class SequenceBatches {
           ids[row] = item;
         }
       }
-      if (!any && n > 0) {
+      boolean last = pLast > 0 && n > 0
+          && org.recjpq.backend.CounterRng.uniformAt(key, (long) batch * len + b) < pLast;
+      if ((!any || last) && n > 0 && targets[b * len + len - 1] < 0) {
         int row = b * len + len - 1;
         targets[row] = ids[row];
         ids[row] = maskToken;

@@ -25,11 +25,15 @@ import org.recjpq.model.LossKind;
  * @param slidingWindows also train on earlier windows of long sequences
  * @param maxSeconds stop training after this wall time (0 = no limit)
  * @param maskProbability masked-item training (BERT4Rec): the chance that an item is masked
+ * @param maskLastProbability masked-item training: the chance that a sequence's last item is masked
+ *     too, whatever the draws gave it (the inference task: the position after the history). 0, the
+ *     default, is BERT4Rec's plain masking.
  */
 public record TrainConfig(
     LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
     float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
-    int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability) {
+    int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
+    double maskLastProbability) {
 
   /** Learning-rate schedule after warm-up. */
   public enum Schedule {
@@ -59,9 +63,20 @@ public record TrainConfig(
       throw new RecjpqException("The mask probability must be between 0 and 1 (exclusive), found " + maskProbability
           + ".");
     }
+    if (!(maskLastProbability >= 0 && maskLastProbability <= 1)) {
+      throw new RecjpqException("The mask-last probability must be between 0 and 1, found " + maskLastProbability + ".");
+    }
     if (schedule == null) {
       schedule = Schedule.CONSTANT;
     }
+  }
+
+  /** As the canonical constructor with plain masking (mask-last probability 0). */
+  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
+      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
+      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability) {
+    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
+        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, 0.0);
   }
 
   /** The learning rate at 0-based {@code step} of {@code totalSteps}. */

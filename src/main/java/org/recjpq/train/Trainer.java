@@ -150,7 +150,7 @@ public final class Trainer {
     int[] order = batches.epochOrder(tc.seed(), state.epoch);
     if (model.maskToken() >= 0) { // masked items (BERT4Rec)
       batches.fillMasked(order, state.position, tc.batchSize(), hostIds, hostTargets, tc.maskProbability(), tc.seed(),
-          state.step, model.maskToken());
+          state.step, model.maskToken(), tc.maskLastProbability());
     } else {
       batches.fill(order, state.position, tc.batchSize(), hostIds, hostTargets);
     }

@@ -171,7 +171,7 @@ class RecommenderTest {
         hs.add(u == 4 ? List.of("unknown") : history(rnd, 1 + rnd.nextInt(20)));
       }
       RecommendOptions o = RecommendOptions.defaults().withExclude(Set.of(ext(5)));
-      for (BatchScorer.Strategy st : BatchScorer.Strategy.values()) {
+      for (BatchScorer.Strategy st : List.of(BatchScorer.Strategy.GEMM, BatchScorer.Strategy.LOOKUP)) {
         List<Recommendations> batch = rec.recommendBatch(hs, 7, o, st);
         for (int u = 0; u < hs.size(); u++) {
           same(rec.recommend(hs.get(u), 7, o), batch.get(u));
@@ -182,6 +182,17 @@ class RecommenderTest {
         same(rec.recommend(hs.get(u), 3, o.withAllow(Set.of(ext(1), ext(2), ext(7)))), allowed.get(u));
       }
     }
+  }
+
+  @Test
+  void gpuBatchesWithoutAGpuFailWithTheReason() {
+    org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
+    org.junit.jupiter.api.Assumptions.assumeFalse(a.available(), "a GPU is present (RecommenderGpuTest covers it)");
+    var e = assertThrows(org.recjpq.RecjpqException.class,
+        () -> Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2, true));
+    assertTrue(e.getMessage().startsWith("GPU batch scoring was asked for, but there is no usable GPU: "), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2)
+        .recommendBatch(List.of(List.of(ext(1))), 3, RecommendOptions.defaults(), BatchScorer.Strategy.GPU));
   }
 
   @Test

@@ -10,14 +10,33 @@ import org.recjpq.data.SequenceDataset;
 
 /** Masked-item examples: what is masked, how often, at least one per sequence, reproducibly. */
 class MaskedBatchesTest {
+  /** One batch of every example of the synthetic set, length 20, in epoch 0's order. */
+  private static final class Fixture {
+    final SequenceDataset ds = TrainerTest.synthetic();
+    final int len = 20;
+    final int mask = ds.numItems();
+    final SequenceBatches b = new SequenceBatches(ds, len, false);
+    final int batch = b.size();
+    final int[] order = b.epochOrder(1, 0);
+
+    /** {ids, targets} of step 3, mask probability 0.2, seed 7. */
+    int[][] fill(double pLast) {
+      int[] ids = new int[batch * len];
+      int[] targets = new int[batch * len];
+      b.fillMasked(order, 0, batch, ids, targets, 0.2, 7, 3, mask, pLast);
+      return new int[][] {ids, targets};
+    }
+  }
+
   @Test
   void masksAboutPOfTheItemsAtLeastOneASequenceAndTheSameForTheSameStep() {
-    SequenceDataset ds = TrainerTest.synthetic();
-    int len = 20;
-    int mask = ds.numItems();
-    SequenceBatches b = new SequenceBatches(ds, len, false);
-    int batch = b.size();
-    int[] order = b.epochOrder(1, 0);
+    Fixture f = new Fixture();
+    SequenceDataset ds = f.ds;
+    int len = f.len;
+    int mask = f.mask;
+    SequenceBatches b = f.b;
+    int batch = f.batch;
+    int[] order = f.order;
     int[] ids = new int[batch * len];
     int[] targets = new int[batch * len];
     b.fillMasked(order, 0, batch, ids, targets, 0.2, 7, 3, mask);
@@ -57,6 +76,44 @@ class MaskedBatchesTest {
     assertArrayEquals(targets, againT);
     b.fillMasked(order, 0, batch, again, againT, 0.2, 7, 4, mask);
     assertTrue(!java.util.Arrays.equals(ids, again), "another step draws other masks");
+  }
+
+  @Test
+  void maskLastMasksTheLastItemOfAboutThatShareOfSequencesAndLeavesTheOtherDrawsAlone() {
+    Fixture f = new Fixture();
+    final int len = f.len;
+    final int batch = f.batch;
+    int[] plainIds = new int[batch * len];
+    int[] plainT = new int[batch * len];
+    f.b.fillMasked(f.order, 0, batch, plainIds, plainT, 0.2, 7, 3, f.mask); // the 9-argument form: plain masking
+    for (double pLast : new double[] {0.0, 0.5, 1.0}) {
+      int[][] filled = f.fill(pLast);
+      int[] ids = filled[0];
+      int[] targets = filled[1];
+      int lastMasked = 0;
+      for (int r = 0; r < batch; r++) {
+        int last = r * len + len - 1;
+        for (int t = 0; t < len - 1; t++) { // every other position as plain masking drew it
+          assertEquals(plainIds[r * len + t], ids[r * len + t]);
+          assertEquals(plainT[r * len + t], targets[r * len + t]);
+        }
+        if (ids[last] == f.mask) {
+          lastMasked++;
+          assertEquals(plainIds[last] == f.mask ? plainT[last] : plainIds[last], targets[last]);
+        } else {
+          assertEquals(plainIds[last], ids[last]);
+        }
+      }
+      double share = lastMasked / (double) batch;
+      if (pLast == 0.0) {
+        assertArrayEquals(plainIds, ids);
+        assertArrayEquals(plainT, targets);
+      } else if (pLast == 1.0) {
+        assertEquals(batch, lastMasked);
+      } else {
+        assertTrue(share > 0.5 && share < 0.75, "last masked in " + share + " of the rows (0.5 + 0.5 x 0.2 expected)");
+      }
+    }
   }
 
   /** The user of example e: found by matching the unmasked examples' contents. */
