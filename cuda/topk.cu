@@ -91,12 +91,14 @@ extern "C" __global__ void topk_select_kernel(int rows, int nt, const float* __r
 }
 
 // grid: (ceil(nt / blockDim.x), rows); ids (rows, cap); item ids are i0 + position in the tile.
+// Rows with k' = 0 are left to the host's CPU fallback and collect nothing.
 extern "C" __global__ void topk_collect_kernel(int rows, int nt, int i0, const float* __restrict__ scores,
-                                               const float* __restrict__ running, const float* __restrict__ window,
-                                               int cap, int* __restrict__ counts, int* __restrict__ ids) {
+                                               const int* __restrict__ kprime, const float* __restrict__ running,
+                                               const float* __restrict__ window, int cap, int* __restrict__ counts,
+                                               int* __restrict__ ids) {
   int row = blockIdx.y;
   int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (row >= rows || i >= nt) {
+  if (row >= rows || i >= nt || kprime[row] == 0) {
     return;
   }
   float lim = running[row] - window[row];  // -inf while no tile has bounded the row: take all

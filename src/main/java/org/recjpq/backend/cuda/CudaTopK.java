@@ -19,7 +19,8 @@ public final class CudaTopK {
    * One tile of {@code nt} items starting at item {@code i0}: {@code scores} (rows × nt), {@code
    * kprime}, {@code running}, {@code window}, {@code counts} (rows each), {@code ids} (rows × cap).
    * {@code running} is max-updated, {@code counts} incremented and {@code ids} appended to (up to
-   * {@code cap} per row; {@code counts} keeps counting past it).
+   * {@code cap} per row; {@code counts} keeps counting past it). Rows with {@code kprime} 0 are
+   * left alone (running, counts and ids untouched).
    */
   public static void selectAndCollect(CudaOps ops, Buf scores, int rows, int nt, int i0, IntBuf kprime, Buf running,
       Buf window, IntBuf counts, IntBuf ids, int cap) {
@@ -30,7 +31,7 @@ public final class CudaTopK {
     module.launch("topk_select_kernel", rows, THREADS, 0, rows, nt, CudaBuf.of(scores).address,
         CudaIntBuf.of(kprime).address, CudaBuf.of(running).address);
     module.launch("topk_collect_kernel", new int[] {(nt + THREADS - 1) / THREADS, rows, 1}, new int[] {THREADS, 1, 1},
-        0, rows, nt, i0, CudaBuf.of(scores).address, CudaBuf.of(running).address, CudaBuf.of(window).address, cap,
-        CudaIntBuf.of(counts).address, CudaIntBuf.of(ids).address);
+        0, rows, nt, i0, CudaBuf.of(scores).address, CudaIntBuf.of(kprime).address, CudaBuf.of(running).address,
+        CudaBuf.of(window).address, cap, CudaIntBuf.of(counts).address, CudaIntBuf.of(ids).address);
   }
 }
