@@ -230,14 +230,8 @@ final class BenchScoringCommand implements Callable<Integer> {
       o.put("threads", nThreads);
       TopKScorer single = scorers.get(scorers.size() - 1);
       TopKScorer lookup = single instanceof PrunedScorer && head instanceof JpqHead j ? new PqTopKScorer(j) : single;
-      org.recjpq.serve.GpuBatchScorer gpuScorer = null;
-      if (gpu) {
-        org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
-        if (!a.available()) {
-          throw new RecjpqException("--gpu: there is no usable GPU: " + a.description());
-        }
-        gpuScorer = new org.recjpq.serve.GpuBatchScorer(head, org.recjpq.backend.cuda.CudaOps.open(0, false), lookup);
-      }
+      org.recjpq.serve.GpuBatchScorer gpuScorer = gpu ? org.recjpq.serve.GpuBatchScorer.open(head, lookup, "--gpu")
+          : null;
       BatchScorer bs = new BatchScorer(head, lookup, nThreads, gpuScorer);
       float[] flat = new float[batch * head.dim()];
       for (int b = 0; b < batch; b++) {

@@ -78,17 +78,23 @@ public final class GpuBatchScorer {
     }
   }
 
+  /**
+   * A scorer on a CUDA engine of its own (device 0), or a {@link org.recjpq.RecjpqException} that
+   * starts with {@code what} and says why CUDA cannot run.
+   */
+  public static GpuBatchScorer open(ServingHead head, TopKScorer fallback, String what) {
+    org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
+    if (!a.available()) {
+      throw new org.recjpq.RecjpqException(what + ", but there is no usable GPU: " + a.description());
+    }
+    return new GpuBatchScorer(head, CudaOps.open(0, false), fallback);
+  }
+
   private void uploadTile(Buf dst, int from, int nt, CpuBuf scratch, float[] host) {
     int d = head.dim();
-    CpuBuf e = head.embeddings(from, nt, scratch);
-    e.read(0, host, 0, nt * d);
-    if (host.length == nt * d) {
-      ops.upload(dst, host);
-    } else {
-      float[] exact = new float[nt * d];
-      System.arraycopy(host, 0, exact, 0, exact.length);
-      ops.upload(dst, exact);
-    }
+    float[] buf = host.length == nt * d ? host : new float[nt * d]; // the last tile may be shorter
+    head.embeddings(from, nt, scratch).read(0, buf, 0, nt * d);
+    ops.upload(dst, buf);
   }
 
   private void ensure(int rows, int cap, int tileItems) {

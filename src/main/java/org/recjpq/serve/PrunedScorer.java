@@ -235,19 +235,16 @@ public final class PrunedScorer implements TopKScorer {
         }
         parts[k2] = top2;
         work[best * B + j] = Float.NEGATIVE_INFINITY;
-        if (++s.ptr[best] == s.len[best]) {
-          break;
-        }
-        continue;
-      }
-      for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
-        int item = post[q];
-        if (s.stamp[item] != gen) {
-          s.stamp[item] = gen;
-          visited++;
-          float sc = head.score(t, item);
-          if (out.accepts(item, sc) && !filter.excluded(item)) {
-            out.offer(item, sc);
+      } else {
+        for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
+          int item = post[q];
+          if (s.stamp[item] != gen) {
+            s.stamp[item] = gen;
+            visited++;
+            float sc = head.score(t, item);
+            if (out.accepts(item, sc) && !filter.excluded(item)) {
+              out.offer(item, sc);
+            }
           }
         }
       }

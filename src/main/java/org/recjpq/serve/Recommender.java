@@ -113,12 +113,8 @@ public final class Recommender implements AutoCloseable {
     workers = ThreadLocal.withInitial(Worker::new);
   }
 
-  private GpuBatchScorer gpuScorer(ServingHead h, TopKScorer fallback) {
-    org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
-    if (!a.available()) {
-      throw new RecjpqException("GPU batch scoring was asked for, but there is no usable GPU: " + a.description());
-    }
-    return new GpuBatchScorer(h, org.recjpq.backend.cuda.CudaOps.open(0, false), fallback);
+  private static GpuBatchScorer gpuScorer(ServingHead h, TopKScorer fallback) {
+    return GpuBatchScorer.open(h, fallback, "GPU batch scoring was asked for");
   }
 
   /** Loads a checkpoint with the default scoring and all processors for batches. */
