@@ -19,9 +19,10 @@ public final class JpqHead extends ServingHead {
   final byte[] codes;
   final long[] packed; // m == 8: item i's 8 codes, split k in bits 8k..8k+7
   final float[] codebooks; // (m, 256, S)
+  private final float[] transposed; // (m, S, 256): prepare's loops run over 256 contiguous sub-ids
   private double maxNorm = -1;
 
-  /** Wraps codes and codebooks (m × 256 × S floats; not copied). */
+  /** Wraps codes and codebooks (m × 256 × S floats; not copied, and not to be changed afterwards). */
   public JpqHead(ItemCodes codes, float[] codebooks, int subDim) {
     super(codes.numItems(), codes.splits() * subDim);
     this.m = codes.splits();
@@ -32,6 +33,14 @@ public final class JpqHead extends ServingHead {
           + ItemCodes.SUB_IDS + " x " + sub);
     }
     this.codebooks = codebooks;
+    this.transposed = new float[codebooks.length];
+    for (int k = 0; k < m; k++) {
+      for (int j = 0; j < ItemCodes.SUB_IDS; j++) {
+        for (int s = 0; s < sub; s++) {
+          transposed[(k * sub + s) * ItemCodes.SUB_IDS + j] = codebooks[(k * ItemCodes.SUB_IDS + j) * sub + s];
+        }
+      }
+    }
     if (m == 8) {
       packed = new long[n];
       for (int i = 0; i < n; i++) {
@@ -57,15 +66,17 @@ public final class JpqHead extends ServingHead {
 
   @Override
   void prepare(float[] h, float[] t) {
+    // t[k][j] = Σ_s h[k·S + s] · C_k[j][s], summed from 0 in s order (the canonical order), with
+    // the 256 sub-ids of a split as the inner, contiguous loop
+    java.util.Arrays.fill(t, 0, m * ItemCodes.SUB_IDS, 0f);
     for (int k = 0; k < m; k++) {
-      int hb = k * sub;
-      for (int j = 0; j < ItemCodes.SUB_IDS; j++) {
-        int cbase = (k * ItemCodes.SUB_IDS + j) * sub;
-        float acc = 0f;
-        for (int s = 0; s < sub; s++) {
-          acc += h[hb + s] * codebooks[cbase + s];
+      int tb = k * ItemCodes.SUB_IDS;
+      for (int s = 0; s < sub; s++) {
+        float hv = h[k * sub + s];
+        int cb = (k * sub + s) * ItemCodes.SUB_IDS;
+        for (int j = 0; j < ItemCodes.SUB_IDS; j++) {
+          t[tb + j] += hv * transposed[cb + j];
         }
-        t[k * ItemCodes.SUB_IDS + j] = acc;
       }
     }
   }
@@ -97,6 +108,35 @@ public final class JpqHead extends ServingHead {
       acc += parts[k];
     }
     return acc;
+  }
+
+  /** Floats of a pair table ({@link #pairTables}): 4 pairs of splits × 256 × 256. */
+  static final int PAIR_FLOATS = 4 << 16;
+
+  /**
+   * For m = 8: the query's split pairs (0, 1), (2, 3), (4, 5), (6, 7) as 4 tables of 65,536 sums,
+   * {@code pairs[p·65536 + a + 256·b] = t[2p][a] + t[2p+1][b]}. These are exactly the first level
+   * of {@link #combine}'s pairwise sum, so {@link #scorePairs} gives the canonical score bit for
+   * bit with 4 look-ups (into 1 MiB, which stays in L2) instead of 8.
+   */
+  static void pairTables(float[] t, float[] pairs) {
+    for (int p = 0; p < 4; p++) {
+      int a = 2 * p * ItemCodes.SUB_IDS;
+      int b = a + ItemCodes.SUB_IDS;
+      for (int cb = 0; cb < ItemCodes.SUB_IDS; cb++) {
+        float tb = t[b + cb];
+        int o = (p << 16) + (cb << 8);
+        for (int ca = 0; ca < ItemCodes.SUB_IDS; ca++) {
+          pairs[o + ca] = t[a + ca] + tb;
+        }
+      }
+    }
+  }
+
+  /** The canonical score from packed codes (m = 8) and the query's {@link #pairTables}. */
+  static float scorePairs(float[] pairs, long c) {
+    return (pairs[(int) (c & 0xffff)] + pairs[(1 << 16) + (int) ((c >>> 16) & 0xffff)])
+        + (pairs[(2 << 16) + (int) ((c >>> 32) & 0xffff)] + pairs[(3 << 16) + (int) (c >>> 48)]);
   }
 
   /** The canonical score from packed codes (m = 8): the pairwise sum of {@link #combine}. */

@@ -3,15 +3,30 @@ package org.recjpq.serve;
 /**
  * PQTopK (METHOD §4, §9): the sub-id score table once per query (m × 256 dot products of d/m),
  * then every item's score from m look-ups, items in order, kept by a heap of K. With m = 8 an
- * item's codes are one packed long. Cost ∝ N·m look-ups; nothing proportional to N·d.
+ * item's codes are one packed long, and over large catalogues the table is widened once more into
+ * sums of split pairs ({@link JpqHead#pairTables}, 4 look-ups an item, the same scores bit for
+ * bit). Cost ∝ N·m look-ups; nothing proportional to N·d.
  */
 public final class PqTopKScorer implements TopKScorer {
   private final JpqHead head;
   private final ThreadLocal<float[]> tables;
+  private final ThreadLocal<float[]> pairTables;
+
+  /** From this many items on (m = 8), the pair tables' 262,144 additions per query pay for themselves. */
+  static final int PAIR_MIN_ITEMS = 1 << 17;
+
+  private final int pairMinItems;
 
   public PqTopKScorer(JpqHead head) {
+    this(head, PAIR_MIN_ITEMS);
+  }
+
+  /** As {@link #PqTopKScorer(JpqHead)}, taking the pair tables from {@code pairMinItems} items on (tests). */
+  PqTopKScorer(JpqHead head, int pairMinItems) {
     this.head = head;
+    this.pairMinItems = pairMinItems;
     this.tables = ThreadLocal.withInitial(() -> new float[head.queryFloats()]);
+    this.pairTables = ThreadLocal.withInitial(() -> new float[JpqHead.PAIR_FLOATS]);
   }
 
   @Override
@@ -26,7 +41,17 @@ public final class PqTopKScorer implements TopKScorer {
     int n = head.n;
     float thr = out.threshold();
     long[] packed = head.packed;
-    if (packed != null) {
+    if (packed != null && n >= pairMinItems) {
+      float[] pairs = pairTables.get();
+      JpqHead.pairTables(t, pairs);
+      for (int i = 0; i < n; i++) {
+        float s = JpqHead.scorePairs(pairs, packed[i]);
+        if (s >= thr && out.accepts(i, s) && !filter.excluded(i)) {
+          out.offer(i, s);
+          thr = out.threshold();
+        }
+      }
+    } else if (packed != null) {
       for (int i = 0; i < n; i++) {
         float s = JpqHead.score8(t, packed[i]);
         if (s >= thr && out.accepts(i, s) && !filter.excluded(i)) {

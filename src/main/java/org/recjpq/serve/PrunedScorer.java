@@ -24,9 +24,13 @@ import org.recjpq.codes.ItemCodes;
  * canonical score. That needs every table value finite and far from overflow, which is checked per
  * query (otherwise the stamp path runs). On this path each list is also ordered by the items'
  * sub-ids in the next split, in groups with their start offsets (another 4·m·65,536 bytes), so a
- * list is read group by group, best next-split score first, and left at the first group whose
- * bound (σ with two known terms) is below the K-th best: a second, finer stopping rule inside the
- * list (its effect on a trained model: benchmarks/serving.md).
+ * list is read forward group by group, passing over every group whose bound (σ with two known
+ * terms) is below the K-th best: a second, finer pruning rule inside the list (its effect on a
+ * trained model: benchmarks/serving.md). An item's id is read only when its score can enter the
+ * top-K. Over large catalogues the working
+ * table is also widened into split-pair sums ({@link JpqHead#pairTables}: 4 look-ups an item, the
+ * same scores bit for bit), and finishing a list sets the 256 pair sums that contain its sub-id to
+ * {@code -inf}.
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;
@@ -35,6 +39,7 @@ public final class PrunedScorer implements TopKScorer {
   private final int[][] postings; // [k][N], items by sub-id
   private final long[][] postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
   private final int[][] groupStarts; // [k][256·256 + 1]: with postingCodes, list j of split k in groups by split k+1
+  private final boolean pairs; // streaming path with split-pair tables
   private final ThreadLocal<Scratch> scratch;
 
   /** Packed codes inline in the posting lists while they take at most this many bytes (512 MiB). */
@@ -46,6 +51,11 @@ public final class PrunedScorer implements TopKScorer {
 
   /** As {@link #PrunedScorer(JpqHead)} with a byte budget for codes inline in the posting lists. */
   public PrunedScorer(JpqHead head, long inlineBudgetBytes) {
+    this(head, inlineBudgetBytes, PqTopKScorer.PAIR_MIN_ITEMS);
+  }
+
+  /** As {@link #PrunedScorer(JpqHead, long)}, with pair tables on the streaming path from {@code pairMinItems} items on (tests). */
+  PrunedScorer(JpqHead head, long inlineBudgetBytes, int pairMinItems) {
     this.head = head;
     int m = head.m;
     int n = head.n;
@@ -92,6 +102,7 @@ public final class PrunedScorer implements TopKScorer {
       postingCodes = null;
       groupStarts = null;
     }
+    pairs = postingCodes != null && n >= pairMinItems;
     scratch = ThreadLocal.withInitial(() -> new Scratch(head));
   }
 
@@ -113,19 +124,80 @@ public final class PrunedScorer implements TopKScorer {
   private static final class Scratch {
     final float[] t;
     final float[] work; // t with the sub-ids of finished lists at -inf (streaming path)
+    float[] pairs; // the pair sums of work (streaming path over large catalogues), on first use
     int[] stamp; // per item, allocated on first use (stamp path)
     int gen;
-    final int[][] order;
+    final int[][] order; // per split, its sub-ids best first: the first filled[k] of them
+    final int[] filled;
+    final long[][] heap; // per split, a min-heap of the sort keys of the sub-ids not yet in order
+    final int[] heapSize;
     final int[] len;
     final int[] ptr;
-    final long[] keys = new long[B];
     final float[] parts;
     long visited; // items scored by the last query (for the benchmarks)
+
+    /**
+     * Split k's i-th best sub-id (i < len[k]). A query visits a few lists per split, so the sub-ids
+     * are ordered lazily, popped from a heap built in linear time, instead of sorted in full.
+     */
+    int orderAt(int k, int i) {
+      int[] o = order[k];
+      while (filled[k] <= i) {
+        long[] hp = heap[k];
+        long top = hp[0];
+        int size = --heapSize[k];
+        siftDown(hp, 0, hp[size], size);
+        o[filled[k]++] = (int) (top & 0xff);
+      }
+      return o[i];
+    }
+
+    /** Puts key v at slot {@code at} of a min-heap of {@code size} keys and sifts it down. */
+    private static void siftDown(long[] hp, int at, long v, int size) {
+      while (true) {
+        int child = 2 * at + 1;
+        if (child >= size) {
+          break;
+        }
+        if (child + 1 < size && hp[child + 1] < hp[child]) {
+          child++;
+        }
+        if (hp[child] >= v) {
+          break;
+        }
+        hp[at] = hp[child];
+        at = child;
+      }
+      hp[at] = v;
+    }
+
+    /** Fills split k's heap with the keys of its non-empty sub-ids: score descending, then sub-id. */
+    void orderSplit(int k, float[] t, int[] st) {
+      long[] hp = heap[k];
+      int c = 0;
+      for (int j = 0; j < B; j++) {
+        if (st[j + 1] > st[j]) {
+          int bits = Float.floatToIntBits(t[k * B + j]);
+          int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
+          hp[c++] = ((long) ~sortable << 32) | j;
+        }
+      }
+      for (int i = c / 2 - 1; i >= 0; i--) { // heapify
+        siftDown(hp, i, hp[i], c);
+      }
+      heapSize[k] = c;
+      len[k] = c;
+      filled[k] = 0;
+      ptr[k] = 0;
+    }
 
     Scratch(JpqHead head) {
       t = new float[head.queryFloats()];
       work = new float[head.queryFloats()];
       order = new int[head.m][B];
+      filled = new int[head.m];
+      heap = new long[head.m][B];
+      heapSize = new int[head.m];
       len = new int[head.m];
       ptr = new int[head.m];
       parts = new float[head.m];
@@ -146,6 +218,12 @@ public final class PrunedScorer implements TopKScorer {
     boolean streaming = postingCodes != null && tableIsSafe(t);
     if (streaming) {
       System.arraycopy(t, 0, s.work, 0, t.length);
+      if (pairs) {
+        if (s.pairs == null) {
+          s.pairs = new float[JpqHead.PAIR_FLOATS];
+        }
+        JpqHead.pairTables(t, s.pairs);
+      }
     } else {
       if (s.stamp == null) {
         s.stamp = new int[head.n];
@@ -158,25 +236,12 @@ public final class PrunedScorer implements TopKScorer {
     int gen = s.gen;
     float[] work = s.work;
     for (int k = 0; k < m; k++) {
-      int c = 0;
-      for (int j = 0; j < B; j++) {
-        if (starts[k][j + 1] > starts[k][j]) { // non-empty: sort key = score descending, then sub-id
-          int bits = Float.floatToIntBits(t[k * B + j]);
-          int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
-          s.keys[c++] = ((long) ~sortable << 32) | j;
-        }
-      }
-      Arrays.sort(s.keys, 0, c);
-      for (int i = 0; i < c; i++) {
-        s.order[k][i] = (int) (s.keys[i] & 0xff);
-      }
-      s.len[k] = c;
-      s.ptr[k] = 0;
+      s.orderSplit(k, t, starts[k]);
     }
     long visited = 0;
     while (true) {
       for (int k = 0; k < m; k++) {
-        s.parts[k] = t[k * B + s.order[k][s.ptr[k]]];
+        s.parts[k] = t[k * B + s.orderAt(k, s.ptr[k])];
       }
       float sigma = head.combine(s.parts);
       if (out.full() && sigma < out.threshold()) {
@@ -186,55 +251,67 @@ public final class PrunedScorer implements TopKScorer {
       float bestDrop = -1f;
       for (int k = 0; k < m; k++) {
         int p = s.ptr[k];
-        float cur = t[k * B + s.order[k][p]];
-        float drop = p + 1 < s.len[k] ? cur - t[k * B + s.order[k][p + 1]] : Float.POSITIVE_INFINITY;
+        float cur = s.parts[k];
+        float drop = p + 1 < s.len[k] ? cur - t[k * B + s.orderAt(k, p + 1)] : Float.POSITIVE_INFINITY;
         if (drop > bestDrop) {
           bestDrop = drop;
           best = k;
         }
       }
-      int j = s.order[best][s.ptr[best]];
+      int j = s.orderAt(best, s.ptr[best]);
       int[] post = postings[best];
       if (streaming) {
         // The list's items come in groups by their sub-id c2 in split k2. An item of group c2 not
-        // yet scored scores at most σ with split k2's term lowered to t[k2][c2]; groups are taken
-        // by that term, best first, so once a group's bound is below the K-th best so is every
-        // later group's, and the rest of the list is left: those items cannot enter the top-K,
-        // now or later (the threshold only rises), and finishing the list marks them all.
+        // yet scored scores at most σ with split k2's term lowered to t[k2][c2]; a group whose
+        // bound is below the K-th best is passed over: its items cannot enter the top-K, now or
+        // later (the threshold only rises), and finishing the list marks them all. Groups are read
+        // in memory order, so the list streams forward; an item's id is read only when its score
+        // can enter the top-K.
         long[] pc = postingCodes[best];
         int[] gs = groupStarts[best];
         int k2 = (best + 1) % m;
         float[] parts = s.parts;
         float top2 = parts[k2];
-        int[] order2 = s.order[k2];
-        for (int r = 0, len2 = s.len[k2]; r < len2; r++) {
-          int c2 = order2[r];
-          int g = j * B + c2;
+        float[] pr = s.pairs;
+        for (int c2 = 0, g = j * B; c2 < B; c2++, g++) {
           int q = gs[g];
           int end = gs[g + 1];
           if (q == end || work[k2 * B + c2] == Float.NEGATIVE_INFINITY) {
             continue; // empty, or every item in it already scored
           }
+          float thr = out.threshold();
           if (out.full()) {
             parts[k2] = t[k2 * B + c2];
-            float bound = head.combine(parts);
-            if (bound < out.threshold()) {
-              break;
+            if (head.combine(parts) < thr) {
+              continue;
             }
           }
           for (; q < end; q++) {
-            float sc = JpqHead.score8(work, pc[q]);
+            float sc = pairs ? JpqHead.scorePairs(pr, pc[q]) : JpqHead.score8(work, pc[q]);
             if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
               visited++;
-              int item = post[q];
-              if (out.accepts(item, sc) && !filter.excluded(item)) {
-                out.offer(item, sc);
+              if (sc >= thr) {
+                int item = post[q];
+                if (out.accepts(item, sc) && !filter.excluded(item)) {
+                  out.offer(item, sc);
+                  thr = out.threshold();
+                }
               }
             }
           }
         }
         parts[k2] = top2;
         work[best * B + j] = Float.NEGATIVE_INFINITY;
+        if (pairs) { // every pair sum with sub-id j in split best
+          int base = (best >> 1) << 16;
+          if ((best & 1) == 0) {
+            for (int c = 0; c < B; c++) {
+              pr[base + (c << 8) + j] = Float.NEGATIVE_INFINITY;
+            }
+          } else {
+            Arrays.fill(pr, base + (j << 8), base + (j << 8) + B, Float.NEGATIVE_INFINITY);
+          }
+        }
       } else {
         for (int q = starts[best][j], end = starts[best][j + 1]; q < end; q++) {
           int item = post[q];

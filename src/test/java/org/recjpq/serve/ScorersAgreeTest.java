@@ -71,8 +71,10 @@ class ScorersAgreeTest {
             JpqHead head = randomHead(rnd, n, m, sub, coarse);
             DenseHead decoded = DenseScorer.predecode(head);
             // the pruned scorer twice: codes inline in its posting lists (m = 8) and item stamps
+            // and both with split-pair tables (m = 8; over large catalogues only, forced on here)
             List<TopKScorer> scorers = List.of(new PqTopKScorer(head), new PrunedScorer(head),
-                new PrunedScorer(head, 0), new DenseScorer(head, decoded));
+                new PrunedScorer(head, 0), new DenseScorer(head, decoded), new PqTopKScorer(head, 0),
+                new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
             BatchScorer batch = new BatchScorer(head, new PrunedScorer(head), 3);
             int queries = 4;
             for (int k : new int[] {1, 10, n + 3}) {
@@ -201,6 +203,7 @@ class ScorersAgreeTest {
     JpqHead head = new JpqHead(new ItemCodes(n, m, codes), cb, sub);
     PrunedScorer streaming = new PrunedScorer(head);
     PrunedScorer stamps = new PrunedScorer(head, 0);
+    PrunedScorer pairs = new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0);
     assertTrue(streaming.inlineCodes());
     long scoredStreaming = 0;
     for (int q = 0; q < 12; q++) {
@@ -218,6 +221,8 @@ class ScorersAgreeTest {
         check("streaming q " + q + " k " + k, ids, want, run(streaming, h, f, k));
         scoredStreaming += streaming.lastVisited();
         check("stamps q " + q + " k " + k, ids, want, run(stamps, h, f, k));
+        check("pairs q " + q + " k " + k, ids, want, run(pairs, h, f, k));
+        assertEquals(streaming.lastVisited(), pairs.lastVisited(), "the same items scored");
       }
     }
     assertTrue(scoredStreaming < 36L * n / 2, "pruning should bite: " + scoredStreaming + " items scored");
