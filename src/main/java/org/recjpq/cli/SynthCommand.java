@@ -68,6 +68,11 @@ final class SynthCommand implements Callable<Integer> {
       description = "Probability of a random jump by cluster mass (default: ${DEFAULT-VALUE}).")
   double jump;
 
+  @Option(names = "--locality", paramLabel = "R", defaultValue = "0",
+      description = "Successor clusters within R steps on a ring of clusters, a hidden 1-D geometry"
+          + " (0 = anywhere; default: ${DEFAULT-VALUE}).")
+  int locality;
+
   @Option(names = "--zipf", paramLabel = "S", defaultValue = "" + SynthConfig.DEFAULT_ZIPF_EXPONENT,
       description = "Zipf exponent of item popularity (default: ${DEFAULT-VALUE}).")
   double zipf;
@@ -84,7 +89,7 @@ final class SynthCommand implements Callable<Integer> {
 
   SynthConfig config() {
     return new SynthConfig(users, items, interactions, seed, clusterSize, fanOut, successorDecay,
-        stay, jump, zipf, minLength, lengthSpread);
+        stay, jump, zipf, minLength, lengthSpread, locality);
   }
 
   @Override

@@ -14,8 +14,10 @@ import org.recjpq.RecjpqException;
  *       cluster receives one item from every popularity band of {@code clusters} consecutive ranks,
  *       so every cluster has a head item and a long tail. A cluster's mass is the sum of its items'
  *       weights.
- *   <li>Each cluster has {@code fanOut} distinct successor clusters (uniformly random), the k-th
- *       chosen with probability proportional to {@code successorDecay^k}.
+ *   <li>Each cluster has {@code fanOut} distinct successor clusters, the k-th chosen with
+ *       probability proportional to {@code successorDecay^k}: uniformly random clusters, or, with a
+ *       {@code successorRadius} R &gt; 0, clusters within R steps on a ring of the cluster indices
+ *       (a hidden one-dimensional geometry, as places have, which low-rank codes can capture).
  *   <li>A user starts in a cluster drawn by mass; before each later interaction the user stays
  *       (probability {@code stayProbability}), jumps to a cluster drawn by mass ({@code
  *       jumpProbability}) or moves to a successor (the rest). The item is then drawn from the
@@ -37,6 +39,8 @@ import org.recjpq.RecjpqException;
  * @param zipfExponent exponent s of the Zipf weights (default 1.0), in [0, 10]
  * @param minLength minimum interactions per user (default 5), at least 1
  * @param lengthSpread sigma of the log-normal user-length weights (default 1.0), in [0, 4]
+ * @param successorRadius 0 (default): successors anywhere; R &gt; 0: successors among the 2R clusters
+ *     within R ring steps (needs {@code 2R >= fanOut})
  */
 public record SynthConfig(
     int users,
@@ -50,7 +54,8 @@ public record SynthConfig(
     double jumpProbability,
     double zipfExponent,
     int minLength,
-    double lengthSpread) {
+    double lengthSpread,
+    int successorRadius) {
 
   public static final int DEFAULT_CLUSTER_SIZE = 50;
   public static final int DEFAULT_FAN_OUT = 4;
@@ -64,6 +69,14 @@ public record SynthConfig(
 
   /** The hidden structure keeps about 12 bytes per item in one Java array. */
   public static final int MAX_ITEMS = 500_000_000;
+
+  /** A configuration with successors anywhere (radius 0). */
+  public SynthConfig(int users, int items, long interactions, long seed, int clusterSize, int fanOut,
+      double successorDecay, double stayProbability, double jumpProbability, double zipfExponent, int minLength,
+      double lengthSpread) {
+    this(users, items, interactions, seed, clusterSize, fanOut, successorDecay, stayProbability, jumpProbability,
+        zipfExponent, minLength, lengthSpread, 0);
+  }
 
   /** Validates every field; messages say what was expected and what was found. */
   public SynthConfig {
@@ -132,6 +145,15 @@ public record SynthConfig(
       throw new RecjpqException(
           "The Zipf exponent must be in [0, 10], but it is " + zipfExponent + ".");
     }
+    if (successorRadius < 0) {
+      throw new RecjpqException("The locality radius must be 0 (successors anywhere) or positive, but it is "
+          + successorRadius + ".");
+    }
+    if (successorRadius > 0 && 2L * successorRadius < Math.min(fanOut, Math.max(1, items / clusterSize) - 1)) {
+      throw new RecjpqException("The locality radius " + successorRadius + " offers " + 2L * successorRadius
+          + " successor clusters, fewer than the fan-out " + fanOut + ": raise the radius to at least "
+          + (fanOut + 1) / 2 + ".");
+    }
     if (!(lengthSpread >= 0 && lengthSpread <= 4)) {
       throw new RecjpqException(
           "The user-length spread (log-normal sigma) must be in [0, 4], but it is "
@@ -162,6 +184,12 @@ public record SynthConfig(
     return Math.max(1, items / clusterSize);
   }
 
+  /** This configuration with another locality radius (0: successors anywhere). */
+  public SynthConfig withRadius(int radius) {
+    return new SynthConfig(users, items, interactions, seed, clusterSize, fanOut, successorDecay, stayProbability,
+        jumpProbability, zipfExponent, minLength, lengthSpread, radius);
+  }
+
   /** This configuration with another seed. */
   public SynthConfig withSeed(long newSeed) {
     return new SynthConfig(
@@ -176,6 +204,7 @@ public record SynthConfig(
         jumpProbability,
         zipfExponent,
         minLength,
-        lengthSpread);
+        lengthSpread,
+        successorRadius);
   }
 }

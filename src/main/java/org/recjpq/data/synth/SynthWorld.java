@@ -114,7 +114,7 @@ final class SynthWorld {
     }
     buildAlias(clusterMass, clusters, total, clusterThreshold, clusterAlias, 0, small, large);
 
-    pickSuccessors(config.seed());
+    pickSuccessors(config.seed(), config.successorRadius());
     stayBound = toBound(config.stayProbability());
     jumpBound = toBound(config.stayProbability() + config.jumpProbability());
     successorBound = successorBounds(config.successorDecay(), fanOut, jumpBound);
@@ -165,8 +165,11 @@ final class SynthWorld {
     return slotRank;
   }
 
-  /** Gives each cluster {@code fanOut} distinct other clusters, uniformly at random. */
-  private void pickSuccessors(long seed) {
+  /**
+   * Gives each cluster {@code fanOut} distinct other clusters: uniformly at random, or with a radius
+   * R &gt; 0 uniformly among the clusters within R steps on the ring of cluster indices.
+   */
+  private void pickSuccessors(long seed, int radius) {
     SplitMix64 rng = SplitMix64.keyed(seed, STREAM_CHAIN, 0);
     for (int c = 0; c < clusters; c++) {
       int at = c * blockSize + SUCCESSORS;
@@ -174,7 +177,12 @@ final class SynthWorld {
         int candidate;
         boolean fresh;
         do {
-          candidate = rng.nextInt(clusters);
+          if (radius > 0) { // an offset in [-R, -1] or [1, R], around the ring
+            int off = 1 + rng.nextInt(2 * radius);
+            candidate = (int) Math.floorMod((long) c + (off <= radius ? off : radius - off), (long) clusters);
+          } else {
+            candidate = rng.nextInt(clusters);
+          }
           fresh = candidate != c;
           for (int q = 0; q < k && fresh; q++) {
             fresh = table[at + q] != candidate;

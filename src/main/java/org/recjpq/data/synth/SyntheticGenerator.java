@@ -28,7 +28,8 @@ import org.recjpq.util.SplitMix64;
  *       item to every cluster (random matching), so each cluster has one head item from the top C
  *       ranks and a long tail. Within a cluster, items are emitted by weight (alias tables).
  *   <li><b>Chain.</b> Every cluster has fanOut distinct random successors with probabilities
- *       proportional to successorDecay^k. A user starts in a cluster drawn by mass; before each
+ *       proportional to successorDecay^k; with a successor radius R &gt; 0 they are drawn among the
+ *       clusters within R steps on a ring of the clusters. A user starts in a cluster drawn by mass; before each
  *       later item the user stays, jumps to a cluster drawn by mass, or moves to a successor. The
  *       emitted item is never the user's previous item.
  *   <li><b>Lengths.</b> {@code minLength} plus a log-normal share of the rest; exact total.

@@ -161,6 +161,34 @@ class SynthInternalsTest {
   }
 
   @Test
+  void successorsStayWithinTheLocalityRadiusOnTheRing() {
+    // 2,000 clusters, radius 3: every successor is 1..3 ring steps away, both ways, across the wrap
+    SynthConfig local = new SynthConfig(10, 100_000, 100, 2, 50, 4, 0.5, 0.6, 0.02, 1.0, 5, 1.0, 3);
+    SynthWorld world = new SynthWorld(local);
+    int c0 = world.clusters;
+    assertEquals(2000, c0);
+    boolean before = false;
+    boolean after = false;
+    for (int c = 0; c < c0; c++) {
+      int cluster = c;
+      int[] next = world.successors(cluster);
+      assertEquals(4, Arrays.stream(next).distinct().count());
+      for (int x : next) {
+        int step = Math.floorMod(x - cluster, c0);
+        int dist = Math.min(step, c0 - step);
+        assertTrue(dist >= 1 && dist <= 3, "cluster " + cluster + " successor " + x);
+        before |= step > c0 / 2;
+        after |= step <= c0 / 2;
+      }
+    }
+    assertTrue(before && after, "successors on both sides");
+    // radius 0 keeps the unconstrained draw: successors far away too
+    SynthWorld anywhere = new SynthWorld(local.withSeed(2).withRadius(0));
+    assertTrue(java.util.stream.IntStream.range(0, c0).anyMatch(c -> Arrays.stream(anywhere.successors(c))
+        .anyMatch(x -> Math.min(Math.floorMod(x - c, c0), Math.floorMod(c - x, c0)) > 3)));
+  }
+
+  @Test
   void everyItemBelongsToExactlyOneCluster() {
     SynthWorld world = new SynthWorld(SynthConfig.defaults(10, 1037, 100, 4));
     boolean[] seen = new boolean[1038];
