@@ -57,6 +57,7 @@ final class TrainOptions {
     Double maxMinutes = 0.0;
     Double maskProb = 0.2;
     Double maskLast = 0.0;
+    Boolean lengthBuckets = false;
 
     /** The preset's values. */
     static Settings preset(String name) {
@@ -212,7 +213,7 @@ final class TrainOptions {
       };
       return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
           lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
-          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb, maskLast);
+          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb, maskLast, lengthBuckets);
     }
   }
 
@@ -320,6 +321,10 @@ final class TrainOptions {
   @Option(names = "--mask-last", paramLabel = "P", description = "bert4rec: chance a training sequence's last item is"
       + " masked too, the position inference reads (default 0: plain masking).")
   Double maskLast;
+
+  @Option(names = "--length-buckets", description = "Batch examples of similar length together and run each batch"
+      + " on the slots its longest example uses (much less work on short histories).")
+  Boolean lengthBuckets;
 
   /** The resolved settings: preset, then config file, then flags. */
   Settings resolve() {

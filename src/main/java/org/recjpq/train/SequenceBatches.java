@@ -68,6 +68,66 @@ public final class SequenceBatches {
     return order;
   }
 
+  /** Batches per chunk of the shuffled order sorted by length ({@link #epochOrder(long, int, int, boolean)}). */
+  public static final int BUCKET_BATCHES = 8;
+
+  /**
+   * The examples of {@code epoch} in batches of {@code batch}. Without {@code buckets}, {@link
+   * #epochOrder(long, int)}. With it, that order is cut into chunks of {@link #BUCKET_BATCHES}
+   * batches, each chunk sorted by example length (the slots an example fills; ties keep the
+   * shuffled order), and the full batches are then shuffled (a short last batch stays last), so a
+   * batch holds examples of similar length while every epoch still sees new batch mixes. Seeded.
+   */
+  public int[] epochOrder(long seed, int epoch, int batch, boolean buckets) {
+    int[] order = epochOrder(seed, epoch);
+    if (!buckets) {
+      return order;
+    }
+    int n = order.length;
+    int chunk = BUCKET_BATCHES * batch;
+    long[] keys = new long[Math.min(n, chunk)];
+    int[] copy = new int[Math.min(n, chunk)];
+    for (int from = 0; from < n; from += chunk) {
+      int to = Math.min(n, from + chunk);
+      System.arraycopy(order, from, copy, 0, to - from);
+      for (int i = 0; i < to - from; i++) { // length, then position in the shuffled order
+        keys[i] = ((long) Math.min(len, exampleEnd[copy[i]]) << 32) | i;
+      }
+      Arrays.sort(keys, 0, to - from);
+      for (int i = 0; i < to - from; i++) {
+        order[from + i] = copy[(int) keys[i]];
+      }
+    }
+    int full = n / batch;
+    int[] batchOrder = new int[full];
+    for (int i = 0; i < full; i++) {
+      batchOrder[i] = i;
+    }
+    SplitMix64.keyed(seed, 0xB0C4E7L, epoch).shuffle(batchOrder, 0, full);
+    int[] out = new int[n];
+    for (int i = 0; i < full; i++) {
+      System.arraycopy(order, batchOrder[i] * batch, out, i * batch, batch);
+    }
+    System.arraycopy(order, full * batch, out, full * batch, n - full * batch);
+    return out;
+  }
+
+  /**
+   * The slots of a filled batch ({@code ids}: batch × len, left-padded with -1) that its longest row
+   * uses: at least 1.
+   */
+  public static int usedLength(int[] ids, int batch, int len) {
+    int used = 1;
+    for (int b = 0; b < batch; b++) {
+      int t = 0;
+      while (t < len - used && ids[b * len + t] < 0) {
+        t++;
+      }
+      used = Math.max(used, len - t);
+    }
+    return used;
+  }
+
   /**
    * Masked-item examples (BERT4Rec): each example's most recent {@code len} training items
    * (left-padded), every item masked with probability {@code p} (at least one per sequence: the

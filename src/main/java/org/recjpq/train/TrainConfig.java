@@ -28,12 +28,16 @@ import org.recjpq.model.LossKind;
  * @param maskLastProbability masked-item training: the chance that a sequence's last item is masked
  *     too, whatever the draws gave it (the inference task: the position after the history). 0, the
  *     default, is BERT4Rec's plain masking.
+ * @param lengthBuckets batch training examples of similar length together (sorted within chunks of
+ *     {@link SequenceBatches#BUCKET_BATCHES} shuffled batches, then the batches shuffled) and run
+ *     each batch on the slots its longest example uses: the same model and loss per example, far
+ *     less work on short histories (PAD slots change nothing at the other positions)
  */
 public record TrainConfig(
     LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
     float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
     int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
-    double maskLastProbability) {
+    double maskLastProbability, boolean lengthBuckets) {
 
   /** Learning-rate schedule after warm-up. */
   public enum Schedule {
@@ -69,6 +73,16 @@ public record TrainConfig(
     if (schedule == null) {
       schedule = Schedule.CONSTANT;
     }
+  }
+
+  /** As the canonical constructor with batches in plain shuffled order at full length. */
+  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
+      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
+      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
+      double maskLastProbability) {
+    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
+        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, maskLastProbability,
+        false);
   }
 
   /** As the canonical constructor with plain masking (mask-last probability 0). */

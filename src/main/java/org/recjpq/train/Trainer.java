@@ -1,6 +1,7 @@
 package org.recjpq.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -62,6 +63,8 @@ public final class Trainer {
   private final Buf dScores;
   private final Buf logQ;
   private final float beta;
+  private int[] order; // the current epoch's example order
+  private int orderEpoch = -1;
 
   /** The resumable state of a run. */
   public static final class State {
@@ -147,31 +150,57 @@ public final class Trainer {
    * epoch position (and the epoch when it is used up, without validating).
    */
   public double step() {
-    int[] order = batches.epochOrder(tc.seed(), state.epoch);
+    if (orderEpoch != state.epoch || order == null) {
+      order = batches.epochOrder(tc.seed(), state.epoch, tc.batchSize(), tc.lengthBuckets());
+      orderEpoch = state.epoch;
+    }
+    int batch = tc.batchSize();
     if (model.maskToken() >= 0) { // masked items (BERT4Rec)
-      batches.fillMasked(order, state.position, tc.batchSize(), hostIds, hostTargets, tc.maskProbability(), tc.seed(),
+      batches.fillMasked(order, state.position, batch, hostIds, hostTargets, tc.maskProbability(), tc.seed(),
           state.step, model.maskToken(), tc.maskLastProbability());
     } else {
-      batches.fill(order, state.position, tc.batchSize(), hostIds, hostTargets);
+      batches.fill(order, state.position, batch, hostIds, hostTargets);
     }
-    ops.upload(ids, hostIds);
-    ops.upload(targets, hostTargets);
+    // With length buckets the batch runs on the last L slots its longest example uses (the fills and
+    // their random draws are those of the full window; PAD slots change nothing elsewhere).
+    int L = tc.lengthBuckets() ? SequenceBatches.usedLength(hostIds, batch, len) : len;
+    int r = batch * L;
+    int[] upIds = hostIds;
+    int[] upTargets = hostTargets;
+    if (L < len) {
+      for (int b = 0; b < batch; b++) { // rows move down: the copy never overtakes its source
+        System.arraycopy(hostIds, b * len + len - L, hostIds, b * L, L);
+        System.arraycopy(hostTargets, b * len + len - L, hostTargets, b * L, L);
+      }
+      upIds = Arrays.copyOf(hostIds, r);
+      upTargets = Arrays.copyOf(hostTargets, r);
+    }
+    IntBuf stepIds = r == rows ? ids : ids.slice(0, r);
+    IntBuf stepTargets = r == rows ? targets : targets.slice(0, r);
+    Buf stepDH = r == rows ? dH : dH.slice(0, (long) r * model.config().dim());
+    ops.upload(stepIds, upIds);
+    ops.upload(stepTargets, upTargets);
     model.zeroGrad();
-    Buf h = model.forward(ids, tc.batchSize(), len, true, tc.seed(), state.step);
+    Buf h = model.forward(stepIds, batch, L, len - L, true, tc.seed(), state.step);
     double loss;
     if (tc.loss() == LossKind.CE) {
-      loss = head.fullCrossEntropy(h, targets, rows, dH);
+      loss = head.fullCrossEntropy(h, stepTargets, r, stepDH);
     } else {
-      sampleNegatives();
-      ops.upload(items, hostItems);
-      loss = head.sampled(tc.loss(), h, targets, items, rows, tc.negatives(), beta, logQ, scores, dScores, dH);
+      int cols = 1 + tc.negatives();
+      sampleNegatives(r);
+      long cells = (long) r * cols;
+      boolean whole = r == rows;
+      ops.upload(whole ? items : items.slice(0, cells), whole ? hostItems : Arrays.copyOf(hostItems, (int) cells));
+      loss = head.sampled(tc.loss(), h, stepTargets, whole ? items : items.slice(0, cells), r, tc.negatives(), beta,
+          logQ == null || whole ? logQ : logQ.slice(0, cells), whole ? scores : scores.slice(0, cells),
+          whole ? dScores : dScores.slice(0, cells), stepDH);
     }
     if (!Double.isFinite(loss)) {
       throw new RecjpqException(String.format(Locale.ROOT,
           "The training loss became %s at step %d (epoch %d). Lower the learning rate (--lr) or enable gradient"
               + " clipping (--clip-norm); the last good checkpoint is kept.", loss, state.step, state.epoch + 1));
     }
-    model.backward(dH);
+    model.backward(stepDH);
     if (tc.clipNorm() > 0) {
       double norm = Math.sqrt(ops.sumOfSquares(model.grads()));
       if (norm > tc.clipNorm()) {
@@ -191,12 +220,12 @@ public final class Trainer {
     return loss;
   }
 
-  private void sampleNegatives() {
+  private void sampleNegatives(int stepRows) {
     int n = tc.negatives();
     int cols = 1 + n;
     int numItems = model.config().numItems();
     long key = CounterRng.key(tc.seed() ^ STREAM_NEGATIVES, state.step);
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < stepRows; r++) {
       hostItems[r * cols] = Math.max(0, hostTargets[r]);
       for (int j = 0; j < n; j++) {
         hostItems[r * cols + 1 + j] = CounterRng.belowAt(key, (long) r * n + j, numItems);
@@ -254,6 +283,7 @@ public final class Trainer {
 
   /** Continues from a resumable checkpoint of the same model and configuration. */
   public void restore(Checkpoint ck) {
+    order = null; // recomputed for the restored epoch
     if (!ck.resumable()) {
       throw new RecjpqException("The checkpoint holds no optimizer state, so training cannot resume from it;"
           + " save with --save-optimizer to make resumable checkpoints.");
