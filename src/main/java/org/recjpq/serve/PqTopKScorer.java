@@ -41,19 +41,14 @@ public final class PqTopKScorer implements TopKScorer {
     int n = head.n;
     float thr = out.threshold();
     long[] packed = head.packed;
-    if (packed != null && n >= pairMinItems) {
-      float[] pairs = pairTables.get();
-      JpqHead.pairTables(t, pairs);
-      for (int i = 0; i < n; i++) {
-        float s = JpqHead.scorePairs(pairs, packed[i]);
-        if (s >= thr && out.accepts(i, s) && !filter.excluded(i)) {
-          out.offer(i, s);
-          thr = out.threshold();
-        }
+    if (packed != null) {
+      boolean pairs = n >= pairMinItems;
+      float[] pt = pairs ? pairTables.get() : null;
+      if (pairs) {
+        JpqHead.pairTables(t, pt);
       }
-    } else if (packed != null) {
       for (int i = 0; i < n; i++) {
-        float s = JpqHead.score8(t, packed[i]);
+        float s = pairs ? JpqHead.scorePairs(pt, packed[i]) : JpqHead.score8(t, packed[i]);
         if (s >= thr && out.accepts(i, s) && !filter.excluded(i)) {
           out.offer(i, s);
           thr = out.threshold();

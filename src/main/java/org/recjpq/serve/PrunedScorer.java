@@ -27,10 +27,9 @@ import org.recjpq.codes.ItemCodes;
  * list is read forward group by group, passing over every group whose bound (σ with two known
  * terms) is below the K-th best: a second, finer pruning rule inside the list (its effect on a
  * trained model: benchmarks/serving.md). An item's id is read only when its score can enter the
- * top-K. Over large catalogues the working
- * table is also widened into split-pair sums ({@link JpqHead#pairTables}: 4 look-ups an item, the
- * same scores bit for bit), and finishing a list sets the 256 pair sums that contain its sub-id to
- * {@code -inf}.
+ * top-K. Over large catalogues the working table is also widened into split-pair sums ({@link
+ * JpqHead#pairTables}: 4 look-ups an item, the same scores bit for bit), and finishing a list sets
+ * the 256 pair sums that contain its sub-id to {@code -inf}.
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;

@@ -175,9 +175,9 @@ public final class Trainer {
       upIds = Arrays.copyOf(hostIds, r);
       upTargets = Arrays.copyOf(hostTargets, r);
     }
-    IntBuf stepIds = r == rows ? ids : ids.slice(0, r);
-    IntBuf stepTargets = r == rows ? targets : targets.slice(0, r);
-    Buf stepDH = r == rows ? dH : dH.slice(0, (long) r * model.config().dim());
+    IntBuf stepIds = ids.slice(0, r);
+    IntBuf stepTargets = targets.slice(0, r);
+    Buf stepDH = dH.slice(0, (long) r * model.config().dim());
     ops.upload(stepIds, upIds);
     ops.upload(stepTargets, upTargets);
     model.zeroGrad();
@@ -186,14 +186,12 @@ public final class Trainer {
     if (tc.loss() == LossKind.CE) {
       loss = head.fullCrossEntropy(h, stepTargets, r, stepDH);
     } else {
-      int cols = 1 + tc.negatives();
+      long cells = (long) r * (1 + tc.negatives());
       sampleNegatives(r);
-      long cells = (long) r * cols;
-      boolean whole = r == rows;
-      ops.upload(whole ? items : items.slice(0, cells), whole ? hostItems : Arrays.copyOf(hostItems, (int) cells));
-      loss = head.sampled(tc.loss(), h, stepTargets, whole ? items : items.slice(0, cells), r, tc.negatives(), beta,
-          logQ == null || whole ? logQ : logQ.slice(0, cells), whole ? scores : scores.slice(0, cells),
-          whole ? dScores : dScores.slice(0, cells), stepDH);
+      IntBuf stepItems = items.slice(0, cells);
+      ops.upload(stepItems, r == rows ? hostItems : Arrays.copyOf(hostItems, (int) cells));
+      loss = head.sampled(tc.loss(), h, stepTargets, stepItems, r, tc.negatives(), beta,
+          logQ == null ? null : logQ.slice(0, cells), scores.slice(0, cells), dScores.slice(0, cells), stepDH);
     }
     if (!Double.isFinite(loss)) {
       throw new RecjpqException(String.format(Locale.ROOT,
