@@ -163,6 +163,7 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
     o.put("tiedOutput", c.tiedOutput());
     o.put("blockStyle", c.blockStyle().name());
     o.put("layerNormEps", c.layerNormEps());
+    o.put("headTransform", c.headTransform());
     return o;
   }
 
@@ -172,7 +173,7 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
         o.path("ffnDim").asInt(), Activation.valueOf(o.path("activation").asText("RELU")),
         ModelConfig.EmbeddingKind.valueOf(o.path("embedding").asText("DENSE")), o.path("splits").asInt(),
         o.path("tiedOutput").asBoolean(true), ModelConfig.BlockStyle.valueOf(o.path("blockStyle").asText("PRE_LN")),
-        (float) o.path("layerNormEps").asDouble(1e-8));
+        (float) o.path("layerNormEps").asDouble(1e-8), o.path("headTransform").asBoolean(false));
   }
 
   /** Checks the checkpoint's item vocabulary is the dataset's. */

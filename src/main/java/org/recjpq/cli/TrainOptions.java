@@ -39,6 +39,7 @@ final class TrainOptions {
     String activation = "relu";
     String block = "pre-ln";
     Boolean untied = false;
+    Boolean headTransform = false;
     String loss = "ce";
     Integer negatives;
     Double gbceT = 0.75;
@@ -192,7 +193,7 @@ final class TrainOptions {
         default -> throw new RecjpqException("--activation must be relu or gelu, found '" + activation + "'.");
       };
       return new ModelConfig(backbone(), numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
-          !untied, style, 1e-8f);
+          !untied, style, 1e-8f, headTransform);
     }
 
     ModelConfig.Backbone backbone() {
@@ -266,6 +267,10 @@ final class TrainOptions {
   @Option(names = "--untied", description = "Score items with their own weights: a separate output table (dense)"
       + " or separate output codebooks over the same codes (RecJPQ).")
   Boolean untied;
+
+  @Option(names = "--head-transform", description = "bert4rec: BERT's output transform LN(act(h W + b)) between the"
+      + " last block and the item scores, as in the original BERT4Rec.")
+  Boolean headTransform;
 
   @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
   String loss;

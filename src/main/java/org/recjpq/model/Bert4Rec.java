@@ -17,7 +17,7 @@ import org.recjpq.codes.ItemCodes;
  *             m = LN1(s1)
  *             s2 = m + dropout(dropout(act(m W1)) W2)           act: GELU in the presets
  *             x = LN2(s2) · notPad
- * h = x
+ * h = x, or with the output transform: h = LN_o(act(x Wo' + bo')) · notPad
  * </pre>
  *
  * The MASK token is id N (one past the items): attention sees it as a real position, the item
@@ -34,7 +34,10 @@ public final class Bert4Rec extends SequenceModel {
   private record Block(Buf wq, Buf bq, Buf wk, Buf bk, Buf wv, Buf bv, Buf wo, Buf bo, Buf ln1g, Buf ln1b, Buf w1,
       Buf b1, Buf w2, Buf b2, Buf ln2g, Buf ln2b) {}
 
-  private record Weights(Buf positions, Buf mask, Buf embGamma, Buf embBeta, Block[] blocks) {}
+  /** BERT's prediction-head transform; null when the configuration has none. */
+  private record Transform(Buf w, Buf b, Buf gamma, Buf beta) {}
+
+  private record Weights(Buf positions, Buf mask, Buf embGamma, Buf embBeta, Block[] blocks, Transform transform) {}
 
   private static final class Saved extends Pass {
     IntBuf embIds;
@@ -57,6 +60,11 @@ public final class Bert4Rec extends SequenceModel {
     Buf[] s2;
     Buf[] mean2;
     Buf[] rstd2;
+    Buf oPre; // output transform: pre-activation, activation, result and its LN statistics
+    Buf oAct;
+    Buf oOut;
+    Buf meanO;
+    Buf rstdO;
     Buf t1;
     Buf t2;
     Buf dx;
@@ -89,6 +97,12 @@ public final class Bert4Rec extends SequenceModel {
       layout.add(p + "ln2.gamma", d);
       layout.add(p + "ln2.beta", d);
     }
+    if (cfg.headTransform()) {
+      layout.add("transform.w", d, d);
+      layout.add("transform.b", d);
+      layout.add("transform.gamma", d);
+      layout.add("transform.beta", d);
+    }
     allocate();
     w = views(params);
     g = views(grads);
@@ -120,7 +134,9 @@ public final class Bert4Rec extends SequenceModel {
           v(flat, p + "ffn.b1"), v(flat, p + "ffn.w2"), v(flat, p + "ffn.b2"), v(flat, p + "ln2.gamma"),
           v(flat, p + "ln2.beta"));
     }
-    return new Weights(v(flat, "positions"), v(flat, "mask"), v(flat, "emb.gamma"), v(flat, "emb.beta"), blocks);
+    Transform t = cfg.headTransform() ? new Transform(v(flat, "transform.w"), v(flat, "transform.b"),
+        v(flat, "transform.gamma"), v(flat, "transform.beta")) : null;
+    return new Weights(v(flat, "positions"), v(flat, "mask"), v(flat, "emb.gamma"), v(flat, "emb.beta"), blocks, t);
   }
 
   private Buf v(Buf flat, String name) {
@@ -133,7 +149,8 @@ public final class Bert4Rec extends SequenceModel {
     long d = cfg.dim();
     long f = cfg.ffnDim();
     long perBlock = 8 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
-    return 2 * r * d + 2 * r + (cfg.blocks() + 1) * r * d + cfg.blocks() * perBlock + 6 * r * d + r * f;
+    long transform = cfg.headTransform() ? 3 * r * d + 2 * r : 0;
+    return 2 * r * d + 2 * r + (cfg.blocks() + 1) * r * d + cfg.blocks() * perBlock + transform + 6 * r * d + r * f;
   }
 
   private Saved activations(int batch, int len) {
@@ -188,6 +205,13 @@ public final class Bert4Rec extends SequenceModel {
       s.mean2[l] = take(rows);
       s.rstd2[l] = take(rows);
     }
+    if (cfg.headTransform()) {
+      s.oPre = take(rd);
+      s.oAct = take(rd);
+      s.oOut = take(rd);
+      s.meanO = take(rows);
+      s.rstdO = take(rows);
+    }
     s.t1 = take(rd);
     s.t2 = take(rd);
     s.dx = take(rd);
@@ -237,7 +261,15 @@ public final class Bert4Rec extends SequenceModel {
       ops.layerNormForward(s.xIn[l + 1], s.mean2[l], s.rstd2[l], s.s2[l], p.ln2g(), p.ln2b(), rows, d, eps);
       ops.maskPadRows(s.xIn[l + 1], ids, rows, d);
     }
-    return s.xIn[cfg.blocks()];
+    Transform t = w.transform();
+    if (t == null) {
+      return s.xIn[cfg.blocks()];
+    }
+    ops.linearForward(s.oPre, s.xIn[cfg.blocks()], t.w(), t.b(), rows, d, d);
+    ops.activationForward(s.oAct, s.oPre, cfg.activation());
+    ops.layerNormForward(s.oOut, s.meanO, s.rstdO, s.oAct, t.gamma(), t.beta(), rows, d, eps);
+    ops.maskPadRows(s.oOut, ids, rows, d);
+    return s.oOut;
   }
 
   @Override
@@ -249,7 +281,18 @@ public final class Bert4Rec extends SequenceModel {
     int rows = s.batch * s.len;
     int d = cfg.dim();
     int f = cfg.ffnDim();
-    ops.copy(s.dx, dH);
+    Transform t = w.transform();
+    if (t == null) {
+      ops.copy(s.dx, dH);
+    } else {
+      Transform gt = g.transform();
+      ops.copy(s.t1, dH);
+      ops.maskPadRows(s.t1, s.ids, rows, d);
+      ops.fill(s.t2, 0f); // d oAct
+      ops.layerNormBackward(s.t2, gt.gamma(), gt.beta(), s.t1, s.oAct, s.meanO, s.rstdO, t.gamma(), rows, d);
+      ops.activationBackward(s.t2, s.t2, s.oPre, cfg.activation());
+      ops.linearBackward(s.dx, gt.w(), gt.b(), s.t2, s.xIn[cfg.blocks()], t.w(), rows, d, d);
+    }
     for (int l = cfg.blocks() - 1; l >= 0; l--) {
       Block p = w.blocks()[l];
       Block gp = g.blocks()[l];

@@ -21,10 +21,21 @@ import org.recjpq.backend.Activation;
  *     separate output table (dense) or separate output codebooks over the same codes (RecJPQ)
  * @param blockStyle PRE_LN (default) or the original SASRec block
  * @param layerNormEps epsilon inside the layer norms' square root (SASRec: 1e-8)
+ * @param headTransform BERT4Rec only: BERT's output transform {@code h = LN(act(x W + b))} between
+ *     the last block and the item scores (the original BERT4Rec code's prediction head); off by default
  */
 public record ModelConfig(
     Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim, Activation activation,
-    EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle, float layerNormEps) {
+    EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle, float layerNormEps,
+    boolean headTransform) {
+
+  /** A configuration without the output transform. */
+  public ModelConfig(Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim,
+      Activation activation, EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle,
+      float layerNormEps) {
+    this(backbone, numItems, dim, blocks, heads, maxLen, dropout, ffnDim, activation, embedding, splits, tiedOutput,
+        blockStyle, layerNormEps, false);
+  }
 
   /** The sequence encoder. */
   public enum Backbone {
@@ -76,6 +87,9 @@ public record ModelConfig(
     }
     if (embedding == EmbeddingKind.JPQ) {
       org.recjpq.codes.ItemCodes.checkDivides(splits, dim);
+    }
+    if (headTransform && backbone != Backbone.BERT4REC) {
+      throw new RecjpqException("The output transform (--head-transform) is part of BERT4Rec only, not " + backbone + ".");
     }
     if (activation == null) {
       activation = Activation.RELU;

@@ -21,9 +21,9 @@ import org.recjpq.model.ModelConfig.EmbeddingKind;
  */
 class Bert4RecGradientTest {
 
-  @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({"JPQ, GELU", "DENSE, RELU"})
-  void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind, Activation act) {
+  @ParameterizedTest(name = "{0} {1} transform {2}")
+  @CsvSource({"JPQ, GELU, false", "DENSE, RELU, false", "JPQ, GELU, true", "DENSE, RELU, true"})
+  void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind, Activation act, boolean transform) {
     int n = 13;
     int d = 8;
     int batch = 2;
@@ -31,7 +31,7 @@ class Bert4RecGradientTest {
     int maxLen = 7;
     int first = maxLen - len;
     ModelConfig c = new ModelConfig(ModelConfig.Backbone.BERT4REC, n, d, 2, 2, maxLen, 0f, 12, act, kind, 2, true,
-        ModelConfig.BlockStyle.PRE_LN, 1e-5f);
+        ModelConfig.BlockStyle.PRE_LN, 1e-5f, transform);
     Random rnd = new Random(8);
     byte[] codes = new byte[n * 2];
     for (int i = 0; i < codes.length; i++) {
@@ -41,6 +41,7 @@ class Bert4RecGradientTest {
     SequenceModel model = SequenceModel.create(c, ops, kind == EmbeddingKind.JPQ ? new ItemCodes(n, 2, codes) : null);
     assertEquals(Bert4Rec.class, model.getClass());
     assertEquals(n, model.maskToken());
+    assertEquals(transform ? 4 : 0, model.layout().entries().stream().filter(e -> e.name().startsWith("transform.")).count());
     model.initialize(13);
     float[] p0 = ((CpuBuf) model.params()).toArray();
     for (ParameterLayout.Entry e : model.layout().entries()) {

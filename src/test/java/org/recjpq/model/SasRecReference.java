@@ -167,16 +167,24 @@ final class SasRecReference {
       double[][] v = linear(x, p, b + "attn.wv", b + "attn.bv", d, d);
       double[][] att = linear(attention(q, k, v, ids, batch, len, false), p, b + "attn.wo", b + "attn.bo", d, d);
       double[][] m = layerNorm(add(x, att), p, b + "ln1.gamma", b + "ln1.beta");
-      double[][] pre = linear(m, p, b + "ffn.w1", b + "ffn.b1", d, c.ffnDim());
-      for (double[] row : pre) {
-        for (int j = 0; j < row.length; j++) {
-          row[j] = c.activation() == org.recjpq.backend.Activation.GELU
-              ? 0.5 * row[j] * (1 + org.recjpq.backend.cpu.CpuTestAccess.erf(row[j] / Math.sqrt(2)))
-              : Math.max(row[j], 0);
-        }
-      }
+      double[][] pre = activate(linear(m, p, b + "ffn.w1", b + "ffn.b1", d, c.ffnDim()));
       double[][] ff = linear(pre, p, b + "ffn.w2", b + "ffn.b2", c.ffnDim(), d);
       x = maskRows(layerNorm(add(m, ff), p, b + "ln2.gamma", b + "ln2.beta"), ids);
+    }
+    if (c.headTransform()) {
+      x = maskRows(layerNorm(activate(linear(x, p, "transform.w", "transform.b", d, d)), p, "transform.gamma",
+          "transform.beta"), ids);
+    }
+    return x;
+  }
+
+  private double[][] activate(double[][] x) {
+    for (double[] row : x) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = c.activation() == org.recjpq.backend.Activation.GELU
+            ? 0.5 * row[j] * (1 + org.recjpq.backend.cpu.CpuTestAccess.erf(row[j] / Math.sqrt(2)))
+            : Math.max(row[j], 0);
+      }
     }
     return x;
   }

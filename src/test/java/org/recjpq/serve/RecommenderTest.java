@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.recjpq.RecjpqException;
@@ -42,6 +44,11 @@ class RecommenderTest {
     ModelConfig c = new ModelConfig(backbone, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
         jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
         ModelConfig.BlockStyle.PRE_LN, 1e-8f);
+    return checkpoint(c, seed);
+  }
+
+  static Checkpoint checkpoint(ModelConfig c, long seed) {
+    boolean jpq = c.isJpq();
     Random rnd = new Random(seed);
     ItemCodes codes = null;
     if (jpq) {
@@ -73,6 +80,25 @@ class RecommenderTest {
       h.add(ext(rnd.nextInt(N)));
     }
     return h;
+  }
+
+  @Test
+  void bert4RecWithTheOutputTransformSurvivesTheCheckpointFile(@TempDir Path dir) {
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.BERT4REC, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
+        ModelConfig.EmbeddingKind.JPQ, 4, true, ModelConfig.BlockStyle.PRE_LN, 1e-8f, true);
+    Checkpoint ck = checkpoint(c, 3);
+    Path file = dir.resolve("bert.ckpt");
+    ck.write(file, SequenceModel.create(c, new CpuOps(1), ck.codes()).layout());
+    Checkpoint back = Checkpoint.read(file);
+    assertEquals(c, back.config());
+    assertTrue(back.config().headTransform());
+    List<String> h = history(new Random(4), 7);
+    RecommendOptions all = RecommendOptions.defaults().withFilterSeen(false);
+    Recommendations a = Recommender.of(ck, Recommender.Scoring.DENSE, 1).recommend(h, 10, all);
+    assertEquals(a, same(a, Recommender.of(back, Recommender.Scoring.AUTO, 1).recommend(h, 10, all)));
+    // the transform is BERT4Rec's only
+    assertThrows(RecjpqException.class, () -> new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32,
+        Activation.GELU, ModelConfig.EmbeddingKind.JPQ, 4, true, ModelConfig.BlockStyle.PRE_LN, 1e-8f, true));
   }
 
   @ParameterizedTest
