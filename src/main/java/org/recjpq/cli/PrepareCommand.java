@@ -87,6 +87,11 @@ final class PrepareCommand implements Callable<Integer> {
 
   /** "all" → -1, otherwise a positive count. */
   static int parseValidationUsers(String v) {
+    return parseUserCount(v, "--validation-users");
+  }
+
+  /** A user count option: a positive number, or 'all' (-1). */
+  static int parseUserCount(String v, String option) {
     if (v.equalsIgnoreCase("all")) {
       return -1;
     }
@@ -98,7 +103,7 @@ final class PrepareCommand implements Callable<Integer> {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new RecjpqException("--validation-users must be a positive number or 'all', found '" + v + "'.");
+    throw new RecjpqException(option + " must be a positive number or 'all', found '" + v + "'.");
   }
 
   static String fmt(long v) {

@@ -74,6 +74,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
   Integer threads;
 
+  @Option(names = "--test-users", paramLabel = "N|all", defaultValue = "all",
+      description = "Test the final model on a seeded sample of N users instead of all of them (large catalogues;"
+          + " MostPop beside it on the same users; default: ${DEFAULT-VALUE}).")
+  String testUsers;
+
   @Option(names = "--json", description = "Print the final test metrics as one JSON object.")
   boolean json;
 
@@ -84,6 +89,7 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PeakHeap.start();
     TrainOptions.Settings s = options.resolve();
+    parseTestUsers(testUsers); // a bad value fails before any training
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
@@ -132,8 +138,10 @@ final class TrainCommand implements Callable<Integer> {
     // the best weights are restored; the final checkpoint carries them and the final state
     trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
-    EvaluationResult test = trainer.test(EvalOptions.defaults());
-    EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, EvalOptions.defaults());
+    int[] testSet = LeaveOneOut.sampleUsers(ds, Phase.TEST, parseTestUsers(testUsers), ds.info().splitSeed());
+    EvaluationResult test = trainer.test(EvalOptions.defaults(), testSet);
+    EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, testSet,
+        EvalOptions.defaults());
     String name = s.model.toLowerCase(Locale.ROOT) + "-" + s.embedding;
     TextTable table = new TextTable("model", "ndcg@10", "recall@10", "mrr", "parameters", "users")
         .row(name, test.ndcg(10), test.recall(10), test.mrr(), String.format("%,d", model.layout().size()),
@@ -163,5 +171,9 @@ final class TrainCommand implements Callable<Integer> {
       out.println("checkpoint: " + output + "; report: " + reportDir);
     }
     return 0;
+  }
+
+  private static int parseTestUsers(String v) {
+    return PrepareCommand.parseUserCount(v, "--test-users");
   }
 }

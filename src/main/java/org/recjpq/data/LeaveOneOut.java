@@ -67,13 +67,23 @@ public final class LeaveOneOut {
    * least their number), ascending. The same seed always gives the same users.
    */
   public static int[] validationUsers(SequenceDataset ds, int count, long seed) {
+    return sampleUsers(ds, Phase.VALIDATION, count, seed);
+  }
+
+  /**
+   * A seeded sample of {@code count} users with a target in {@code phase} (all of them when
+   * {@code count} is -1 or at least their number), ascending. The same seed always gives the same
+   * users.
+   */
+  public static int[] sampleUsers(SequenceDataset ds, Phase phase, int count, long seed) {
+    String which = phase == Phase.VALIDATION ? "validation" : "test";
     if (count == 0 || count < -1) {
-      throw new RecjpqException("The number of validation users must be positive or 'all', found " + count + ".");
+      throw new RecjpqException("The number of " + which + " users must be positive or 'all', found " + count + ".");
     }
-    int[] candidates = evaluableUsers(ds, Phase.VALIDATION);
+    int[] candidates = evaluableUsers(ds, phase);
     if (candidates.length == 0) {
-      throw new RecjpqException(
-          "No user has the 3 interactions a validation target needs (" + ds + ").");
+      throw new RecjpqException("No user has the " + (phase == Phase.VALIDATION ? 3 : 2) + " interactions a " + which
+          + " target needs (" + ds + ").");
     }
     if (count == -1 || count >= candidates.length) {
       return candidates;

@@ -310,8 +310,12 @@ public final class Trainer {
 
   /** Test metrics of the current parameters on every test user. */
   public EvaluationResult test(EvalOptions options) {
-    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.TEST, LeaveOneOut.testUsers(ds),
-        options.withThreads(1));
+    return test(options, LeaveOneOut.testUsers(ds));
+  }
+
+  /** {@link #test(EvalOptions)} on the given test users only (ascending internal ids). */
+  public EvaluationResult test(EvalOptions options, int[] users) {
+    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.TEST, users, options.withThreads(1));
   }
 
   /**

@@ -328,6 +328,27 @@ class CliTest {
     assertTrue(bsj.has("backbone_ms") && bsj.has("batch_gemm_users_per_s"), bs.out());
   }
 
+  @Test
+  void theFinalTestCanUseASampleOfUsersAndBert4RecCanHaveItsOutputTransform() throws IOException {
+    Path in = goodPairs();
+    Path ckpt = dir.resolve("s.ckpt");
+    Run t = run(trainArgs(in, ckpt, "--model", "bert4rec", "--head-transform", "--epochs", "1", "--test-users", "7",
+        "--json"));
+    assertEquals(0, t.code(), t.err());
+    JsonNode j = new ObjectMapper().readTree(t.out().lines().reduce((a, b) -> b).orElseThrow());
+    assertEquals(7, j.get("users").asInt());
+    assertTrue(Files.readString(dir.resolve("s.ckpt.report").resolve("summary.md")).contains("\"headTransform\" : true"));
+    Run e = run("evaluate", "--checkpoint", ckpt.toString(), "-i", in.toString(), "-f", "sasrec-pairs", "--json");
+    assertEquals(0, e.code(), e.err());
+    assertEquals(30, new ObjectMapper().readTree(e.out()).get("users").asInt());
+    Path none = dir.resolve("none.ckpt");
+    assertOneLineError(run(trainArgs(in, none, "--test-users", "0")), 1,
+        "recjpq train: error: --test-users must be a positive number or 'all', found '0'.");
+    assertOneLineError(run(trainArgs(in, none, "--model", "sasrec", "--head-transform")), 1,
+        "recjpq train: error: The output transform (--head-transform) is part of BERT4Rec only");
+    assertFalse(Files.exists(none));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"gru4rec", "bert4rec"})
   void otherBackbonesTrainEvaluateAndServe(String backbone) throws IOException {
