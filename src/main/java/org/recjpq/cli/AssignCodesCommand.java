@@ -40,7 +40,8 @@ final class AssignCodesCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
   @Option(names = "--strategy", paramLabel = "S", defaultValue = "svd",
-      description = "svd, bpr or random (default: ${DEFAULT-VALUE}).")
+      description = "svd, bpr, random or svd-pq (k-means product quantisation of a rank-8m SVD; default:"
+          + " ${DEFAULT-VALUE}).")
   String strategy;
 
   @Option(names = {"-m", "--splits"}, paramLabel = "M", defaultValue = "8",

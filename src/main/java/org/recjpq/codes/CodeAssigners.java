@@ -10,7 +10,8 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * Assigns RecJPQ codes to every item of a dataset with the strategy of the options: SVD (default),
- * BPR or random (METHOD §3), timing each phase (matrix build, factorisation, bucketing).
+ * BPR or random (METHOD §3), or product quantisation of a wider SVD (svd-pq), timing each phase
+ * (matrix build, factorisation, bucketing or clustering).
  */
 public final class CodeAssigners {
   /** RNG stream of random codes. */
@@ -51,14 +52,31 @@ public final class CodeAssigners {
       long t1 = System.nanoTime();
       double[] factors;
       int cols;
-      if (o.strategy() == CodeStrategy.SVD) {
+      if (o.strategy() == CodeStrategy.SVD || o.strategy() == CodeStrategy.SVD_PQ) {
+        boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
+        int rank = pq ? Math.min(CodeStrategy.PQ_DIMS_PER_SPLIT * m, Math.min(n, a.numUsers)) : m;
         RandomizedSvd.Result svd;
         try (Progress p = Progress.bar("svd", o.powerIterations() + 2L, "steps")) {
-          svd = RandomizedSvd.compute(a, m, o.oversampling(), o.powerIterations(), o.seed(), o.threads(), p);
+          svd = RandomizedSvd.compute(a, rank, o.oversampling(), o.powerIterations(), o.seed(), o.threads(), p);
         }
         factors = svd.vectors();
         cols = svd.rank();
         singular = svd.values();
+        if (pq) { // item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), each scaled to unit length
+          for (int i = 0; i < n; i++) {
+            double norm = 0;
+            for (int j = 0; j < cols; j++) {
+              factors[i * cols + j] *= Math.sqrt(Math.max(singular[j], 0));
+              norm += factors[i * cols + j] * factors[i * cols + j];
+            }
+            if (norm > 0) {
+              double inv = 1 / Math.sqrt(norm);
+              for (int j = 0; j < cols; j++) {
+                factors[i * cols + j] *= inv;
+              }
+            }
+          }
+        }
         seconds.put("svd", (System.nanoTime() - t1) / 1e9);
       } else {
         try (Progress p = Progress.bar("bpr", o.epochs(), "epochs")) {
@@ -69,13 +87,18 @@ public final class CodeAssigners {
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
       long t2 = System.nanoTime();
-      try (Progress p = Progress.bar("bucketing", m, "splits")) {
+      boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
+      try (Progress p = Progress.bar(pq ? "k-means" : "bucketing", m, "splits")) {
         for (int k = 0; k < m; k++) {
-          Bucketing.bucket(factors, cols, k, n, k, m, o.seed(), raw);
+          if (pq) {
+            SubspaceKMeans.assign(factors, cols, n, k, m, o.seed(), o.threads(), raw);
+          } else {
+            Bucketing.bucket(factors, cols, k, n, k, m, o.seed(), raw);
+          }
           p.step(1);
         }
       }
-      seconds.put("bucketing", (System.nanoTime() - t2) / 1e9);
+      seconds.put(pq ? "k-means" : "bucketing", (System.nanoTime() - t2) / 1e9);
     }
     ItemCodes codes = new ItemCodes(n, m, raw);
     CodeDiagnostics d = CodeDiagnostics.of(o.strategy().cliName(), codes, interactions, nonZeros,

@@ -12,11 +12,20 @@ public enum CodeStrategy {
   /** Buckets of the m item factors of a BPR matrix factorisation. */
   BPR,
   /** Uniform random sub-ids. */
-  RANDOM;
+  RANDOM,
+  /**
+   * Product quantisation of a rank-8m SVD: the item factors (right singular vectors scaled by the
+   * square roots of the singular values) are dealt round-robin to the m splits and each split's
+   * sub-vectors are clustered into 256 groups by k-means ({@link SubspaceKMeans}).
+   */
+  SVD_PQ;
 
-  /** The command-line name: svd, bpr, random. */
+  /** Factor columns per split that {@link #SVD_PQ} clusters. */
+  public static final int PQ_DIMS_PER_SPLIT = 8;
+
+  /** The command-line name: svd, bpr, random, svd-pq. */
   public String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   public static CodeStrategy fromCliName(String name) {

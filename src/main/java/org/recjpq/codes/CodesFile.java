@@ -55,7 +55,7 @@ public final class CodesFile {
     }
     ObjectNode opts = h.putObject("options");
     switch (options.strategy()) {
-      case SVD -> {
+      case SVD, SVD_PQ -> {
         opts.put("oversampling", options.oversampling());
         opts.put("powerIterations", options.powerIterations());
       }

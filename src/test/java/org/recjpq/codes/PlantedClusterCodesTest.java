@@ -29,6 +29,10 @@ import org.recjpq.data.synth.SyntheticGenerator;
  * direction, because an item's factor scales with its interaction count; with Zipf popularity
  * inside each cluster, the items of one cluster spread over many buckets of each split. With flat
  * popularity, a cluster's items have nearly equal factors and land in the same buckets.
+ *
+ * <p>Product-quantised codes of a rank-64 SVD ({@code svd-pq}: k-means over 8-dimensional
+ * subspaces of unit-length item vectors) group a cluster's items far better at the defaults: 1.21
+ * of 8 splits agree per pair, against 0.066 for per-coordinate buckets (18x).
  */
 class PlantedClusterCodesTest {
 
@@ -56,14 +60,33 @@ class PlantedClusterCodesTest {
     return (double) agree / pairs;
   }
 
-  static double ratio(double zipf, double stay) {
+  static SequenceDataset planted(double zipf, double stay, int[][] clusterOf) {
     SynthConfig d = SynthConfig.defaults(10_000, 5_000, 1_000_000, 7);
     SynthConfig config = new SynthConfig(d.users(), d.items(), d.interactions(), d.seed(), 20, d.fanOut(),
         d.successorDecay(), stay, d.jumpProbability(), zipf, d.minLength(), d.lengthSpread());
     InteractionLog.Builder b = new InteractionLog.Builder(Path.of("(synth)"), Format.SASREC_PAIRS, true, true, false);
     SyntheticGenerator.generate(config, (u, i) -> b.add(b.userCode(u), b.itemCode(i), 0));
-    SequenceDataset ds = DatasetBuilder.build(b.build(), FilterOptions.DEFAULT);
-    int[] clusterOf = SyntheticGenerator.plantedClusters(config);
+    clusterOf[0] = SyntheticGenerator.plantedClusters(config);
+    return DatasetBuilder.build(b.build(), FilterOptions.DEFAULT);
+  }
+
+  @Test
+  void productQuantisedSvdCodesGroupAClustersItemsFarMoreThanPerCoordinateBuckets() {
+    int[][] clusterOf = new int[1][];
+    SequenceDataset ds = planted(1.0, 0.6, clusterOf);
+    double svd = sameClusterAgreement(ds,
+        CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 8, 42)).codes(), clusterOf[0]);
+    double pq = sameClusterAgreement(ds,
+        CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD_PQ, 8, 42)).codes(), clusterOf[0]);
+    System.out.printf("zipf 1.0 stay 0.6: same-cluster sub-id agreement per pair (of 8 splits): svd %.4f, svd-pq %.4f%n",
+        svd, pq);
+    assertTrue(pq >= 10 * svd, "svd-pq " + pq + " against svd " + svd + " (measured 1.21 against 0.066)");
+  }
+
+  static double ratio(double zipf, double stay) {
+    int[][] planted = new int[1][];
+    SequenceDataset ds = planted(zipf, stay, planted);
+    int[] clusterOf = planted[0];
     double svd = sameClusterAgreement(ds,
         CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 8, 42)).codes(), clusterOf);
     double random = sameClusterAgreement(ds,
