@@ -252,6 +252,13 @@ class CliTest {
     assertEquals("svd", j.get("strategy").asText());
     assertEquals(4, j.get("splits").asInt());
     assertTrue(Files.size(codes) > 0);
+    Path pq = dir.resolve("pq.codes");
+    Run pqRun = run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "2", "--strategy", "svd-pq",
+        "--output", pq.toString(), "--json");
+    assertEquals(0, pqRun.code(), pqRun.err());
+    assertEquals("svd-pq", new ObjectMapper().readTree(pqRun.out()).get("strategy").asText());
+    Run trained = run(trainArgs(in, dir.resolve("pq.ckpt"), "--codes", pq.toString(), "--epochs", "1", "--json"));
+    assertEquals(0, trained.code(), trained.err());
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "0",
         "--output", dir.resolve("x.codes").toString()), 1,
         "recjpq assign-codes: error: The number of splits m must be between 1 and 256, found 0.");
