@@ -89,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PeakHeap.start();
     TrainOptions.Settings s = options.resolve();
-    parseTestUsers(testUsers); // a bad value fails before any training
+    int nTest = PrepareCommand.parseUserCount(testUsers, "--test-users"); // a bad value fails before training
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
@@ -138,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
     // the best weights are restored; the final checkpoint carries them and the final state
     trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
-    int[] testSet = LeaveOneOut.sampleUsers(ds, Phase.TEST, parseTestUsers(testUsers), ds.info().splitSeed());
+    int[] testSet = LeaveOneOut.sampleUsers(ds, Phase.TEST, nTest, ds.info().splitSeed());
     EvaluationResult test = trainer.test(EvalOptions.defaults(), testSet);
     EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, testSet,
         EvalOptions.defaults());
@@ -171,9 +171,5 @@ final class TrainCommand implements Callable<Integer> {
       out.println("checkpoint: " + output + "; report: " + reportDir);
     }
     return 0;
-  }
-
-  private static int parseTestUsers(String v) {
-    return PrepareCommand.parseUserCount(v, "--test-users");
   }
 }

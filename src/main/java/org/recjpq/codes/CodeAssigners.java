@@ -52,8 +52,8 @@ public final class CodeAssigners {
       long t1 = System.nanoTime();
       double[] factors;
       int cols;
-      if (o.strategy() == CodeStrategy.SVD || o.strategy() == CodeStrategy.SVD_PQ) {
-        boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
+      boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
+      if (o.strategy() == CodeStrategy.SVD || pq) {
         int rank = pq ? Math.min(CodeStrategy.PQ_DIMS_PER_SPLIT * m, Math.min(n, a.numUsers)) : m;
         RandomizedSvd.Result svd;
         try (Progress p = Progress.bar("svd", o.powerIterations() + 2L, "steps")) {
@@ -62,20 +62,8 @@ public final class CodeAssigners {
         factors = svd.vectors();
         cols = svd.rank();
         singular = svd.values();
-        if (pq) { // item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), each scaled to unit length
-          for (int i = 0; i < n; i++) {
-            double norm = 0;
-            for (int j = 0; j < cols; j++) {
-              factors[i * cols + j] *= Math.sqrt(Math.max(singular[j], 0));
-              norm += factors[i * cols + j] * factors[i * cols + j];
-            }
-            if (norm > 0) {
-              double inv = 1 / Math.sqrt(norm);
-              for (int j = 0; j < cols; j++) {
-                factors[i * cols + j] *= inv;
-              }
-            }
-          }
+        if (pq) {
+          unitEmbeddings(factors, singular, n, cols);
         }
         seconds.put("svd", (System.nanoTime() - t1) / 1e9);
       } else {
@@ -87,7 +75,6 @@ public final class CodeAssigners {
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
       long t2 = System.nanoTime();
-      boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
       try (Progress p = Progress.bar(pq ? "k-means" : "bucketing", m, "splits")) {
         for (int k = 0; k < m; k++) {
           if (pq) {
@@ -104,5 +91,22 @@ public final class CodeAssigners {
     CodeDiagnostics d = CodeDiagnostics.of(o.strategy().cliName(), codes, interactions, nonZeros,
         singular, seconds, PeakHeap.peakBytes());
     return new Assignment(codes, d);
+  }
+
+  /** Item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), in place, each row scaled to unit length. */
+  private static void unitEmbeddings(double[] factors, double[] singular, int n, int cols) {
+    for (int i = 0; i < n; i++) {
+      double norm = 0;
+      for (int j = 0; j < cols; j++) {
+        factors[i * cols + j] *= Math.sqrt(Math.max(singular[j], 0));
+        norm += factors[i * cols + j] * factors[i * cols + j];
+      }
+      if (norm > 0) {
+        double inv = 1 / Math.sqrt(norm);
+        for (int j = 0; j < cols; j++) {
+          factors[i * cols + j] *= inv;
+        }
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ package org.recjpq.codes;
 
 import java.util.Arrays;
 import org.recjpq.util.Parallel;
+import org.recjpq.util.Sampling;
 import org.recjpq.util.SplitMix64;
 
 /**
@@ -76,9 +77,9 @@ final class SubspaceKMeans {
       return;
     }
     int k = Math.min(ItemCodes.SUB_IDS, warm);
-    int[] fit = sample(warmItems, FIT_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, split));
-    float[] centroids = seedPlusPlus(x, dim, sample(fit, SEED_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE,
-        1000 + split)), k, SplitMix64.keyed(seed, STREAM_SEEDING, split));
+    int[] fit = Sampling.sortedSample(warmItems, FIT_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, split)::nextInt);
+    int[] seeds = Sampling.sortedSample(fit, SEED_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, 1000 + split)::nextInt);
+    float[] centroids = seedPlusPlus(x, dim, seeds, k, SplitMix64.keyed(seed, STREAM_SEEDING, split));
     int[] label = new int[fit.length];
     Arrays.fill(label, -1);
     SplitMix64 reseed = SplitMix64.keyed(seed, STREAM_RESEED, split);
@@ -115,23 +116,6 @@ final class SubspaceKMeans {
     for (int w = 0; w < warm; w++) {
       codes[warmItems[w] * splits + split] = (byte) all[w];
     }
-  }
-
-  /** A seeded sample of at most {@code max} of {@code items}, in ascending order (all when fewer). */
-  private static int[] sample(int[] items, int max, SplitMix64 rng) {
-    if (items.length <= max) {
-      return items;
-    }
-    int[] copy = items.clone();
-    for (int i = 0; i < max; i++) { // partial Fisher-Yates
-      int j = i + rng.nextInt(copy.length - i);
-      int t = copy[i];
-      copy[i] = copy[j];
-      copy[j] = t;
-    }
-    int[] chosen = Arrays.copyOf(copy, max);
-    Arrays.sort(chosen);
-    return chosen;
   }
 
   /** k-means++ seeding (Arthur and Vassilvitskii 2007) over {@code items}: k distinct-by-draw centroids. */

@@ -3,6 +3,7 @@ package org.recjpq.data;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.recjpq.RecjpqException;
+import org.recjpq.util.Sampling;
 
 /**
  * The leave-one-out split (METHOD §7): a user's last item is the test target, the one before it the
@@ -82,21 +83,12 @@ public final class LeaveOneOut {
     }
     int[] candidates = evaluableUsers(ds, phase);
     if (candidates.length == 0) {
-      throw new RecjpqException("No user has the " + (phase == Phase.VALIDATION ? 3 : 2) + " interactions a " + which
+      throw new RecjpqException("No user has the " + (phase.fromEnd + 1) + " interactions a " + which
           + " target needs (" + ds + ").");
     }
-    if (count == -1 || count >= candidates.length) {
+    if (count == -1) {
       return candidates;
     }
-    SplittableRandom rng = new SplittableRandom(seed);
-    for (int i = 0; i < count; i++) { // partial Fisher-Yates
-      int j = i + rng.nextInt(candidates.length - i);
-      int t = candidates[i];
-      candidates[i] = candidates[j];
-      candidates[j] = t;
-    }
-    int[] chosen = Arrays.copyOf(candidates, count);
-    Arrays.sort(chosen);
-    return chosen;
+    return Sampling.sortedSample(candidates, count, new SplittableRandom(seed)::nextInt);
   }
 }
