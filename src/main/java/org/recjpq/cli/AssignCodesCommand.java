@@ -2,13 +2,19 @@ package org.recjpq.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import org.recjpq.RecjpqException;
+import org.recjpq.backend.cpu.CpuOps;
+import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.CodeAssigners;
 import org.recjpq.codes.CodeDiagnostics;
 import org.recjpq.codes.CodeOptions;
 import org.recjpq.codes.CodeStrategy;
 import org.recjpq.codes.CodesFile;
 import org.recjpq.data.SequenceDataset;
+import org.recjpq.model.ParameterLayout;
+import org.recjpq.model.SequenceModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +32,12 @@ import picocli.CommandLine.Spec;
       "          (randomized SVD; the default)",
       "  bpr     buckets of the m item factors of a BPR matrix factorisation",
       "  random  uniform random sub-ids",
-      "Each factor's items are ranked and cut into 256 equal buckets. The codes file records the",
+      "  svd-pq  k-means product quantisation of a rank-8m SVD of the user x item matrix",
+      "  cooc-pq k-means product quantisation of a rank-16m SVD of the item x item co-occurrence",
+      "          matrix of the training sequences (pairs up to 5 steps apart, weight 1 / distance)",
+      "  model-pq k-means product quantisation of a trained dense model's item embeddings",
+      "          (--checkpoint): train a dense model briefly, then RecJPQ with these codes",
+      "svd and bpr rank each factor's items and cut them into 256 equal buckets. The codes file records the",
       "item vocabulary, so it cannot be used with another dataset by mistake."
     },
     footerHeading = "%nExamples:%n",
@@ -34,15 +45,21 @@ import picocli.CommandLine.Spec;
       "  ./recjpq assign-codes --input ml-1m.rjd --strategy svd --splits 8 --seed 42 --output ml-1m.codes",
       "  ./recjpq assign-codes --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs \\",
       "      --strategy bpr --splits 8 --threads 1 --output ml-1m-bpr.codes",
-      "  ./recjpq assign-codes --input ml-1m.rjd --strategy random --splits 16 --dim 512 --output r.codes"
+      "  ./recjpq assign-codes --input ml-1m.rjd --strategy random --splits 16 --dim 512 --output r.codes",
+      "  ./recjpq assign-codes --input ml-1m.rjd --strategy model-pq --checkpoint dense.ckpt --output m.codes"
     })
 final class AssignCodesCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
   @Option(names = "--strategy", paramLabel = "S", defaultValue = "svd",
-      description = "svd, bpr, random or svd-pq (k-means product quantisation of a rank-8m SVD; default:"
-          + " ${DEFAULT-VALUE}).")
+      description = "svd, bpr, random, svd-pq, cooc-pq or model-pq (k-means product quantisation of a rank-8m"
+          + " SVD, of a rank-16m SVD of the sequences' item co-occurrences, or of a trained model's item"
+          + " embeddings; default: ${DEFAULT-VALUE}).")
   String strategy;
+
+  @Option(names = "--checkpoint", paramLabel = "CKPT",
+      description = "model-pq: a dense model trained on this dataset, whose item embeddings are quantised.")
+  Path checkpoint;
 
   @Option(names = {"-m", "--splits"}, paramLabel = "M", defaultValue = "8",
       description = "Code bytes per item, 1..256 (default: ${DEFAULT-VALUE}).")
@@ -98,7 +115,18 @@ final class AssignCodesCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     SequenceDataset ds = input.load();
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
-    CodeAssigners.Assignment a = CodeAssigners.assign(ds, options);
+    CodeAssigners.Assignment a;
+    if (options.strategy() == CodeStrategy.MODEL_PQ) {
+      if (checkpoint == null) {
+        throw new RecjpqException("--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
+      }
+      a = CodeAssigners.fromItemTable(ds, itemTable(checkpoint, ds), modelDim, options);
+    } else {
+      if (checkpoint != null) {
+        throw new RecjpqException("--checkpoint is for --strategy model-pq, not " + strategy + ".");
+      }
+      a = CodeAssigners.assign(ds, options);
+    }
     CodesFile.write(output, a.codes(), ds, options, a.diagnostics(),
         "recjpq assign-codes " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     CodeDiagnostics d = a.diagnostics();
@@ -118,12 +146,29 @@ final class AssignCodesCommand implements Callable<Integer> {
     out.printf("distinct codes %,d of %,d items; largest group sharing one code %,d%n",
         d.distinctCodes(), d.items(), d.largestGroup());
     if (d.trainingInteractions() > 0) {
-      out.printf("training interactions %,d (%,d distinct user-item pairs)%n", d.trainingInteractions(), d.nonZeros());
+      out.printf("training interactions %,d (%,d distinct %s pairs)%n", d.trainingInteractions(), d.nonZeros(),
+          "cooc-pq".equals(d.strategy()) ? "co-occurring item" : "user-item");
     }
     StringBuilder phases = new StringBuilder();
     d.seconds().forEach((k, v) -> phases.append(String.format("%s %.2f s, ", k, v)));
     out.printf("time: %stotal %.2f s; peak heap %,d MiB%n", phases, d.totalSeconds(), d.peakHeapBytes() >> 20);
     out.printf("wrote %s (%,d bytes)%n", output, PrepareCommand.size(output));
     return 0;
+  }
+
+  private int modelDim;
+
+  /** The dense item table (N × d) of a checkpoint trained on {@code ds}'s items. */
+  private float[] itemTable(Path ckpt, SequenceDataset ds) {
+    Checkpoint ck = Checkpoint.read(ckpt);
+    ck.checkItems(ckpt, ds.items());
+    if (ck.config().isJpq()) {
+      throw new RecjpqException(ckpt + " is a RecJPQ model; model-pq needs a dense item table (train with"
+          + " --embedding dense).");
+    }
+    SequenceModel model = ModelSetup.load(ck, new CpuOps(1));
+    ParameterLayout.Entry e = model.layout().entry("item.table");
+    modelDim = ck.config().dim();
+    return Arrays.copyOfRange(ck.params(), Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
   }
 }

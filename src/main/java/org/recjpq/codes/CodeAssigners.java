@@ -2,6 +2,7 @@ package org.recjpq.codes;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.recjpq.RecjpqException;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.util.Parallel;
 import org.recjpq.util.PeakHeap;
@@ -10,7 +11,8 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * Assigns RecJPQ codes to every item of a dataset with the strategy of the options: SVD (default),
- * BPR or random (METHOD §3), or product quantisation of a wider SVD (svd-pq), timing each phase
+ * BPR or random (METHOD §3), or product quantisation of a wider SVD of the user × item matrix (svd-pq) or of the
+ * item co-occurrence matrix of the training sequences (cooc-pq), timing each phase
  * (matrix build, factorisation, bucketing or clustering).
  */
 public final class CodeAssigners {
@@ -24,6 +26,11 @@ public final class CodeAssigners {
 
   /** Assigns codes; progress bars are shown when the application enabled them. */
   public static Assignment assign(SequenceDataset ds, CodeOptions o) {
+    if (o.strategy() == CodeStrategy.MODEL_PQ) {
+      throw new RecjpqException("model-pq codes come from a trained model's item embeddings: train a dense model"
+          + " first, then ./recjpq assign-codes --strategy model-pq --checkpoint DENSE.ckpt --output F, and train"
+          + " with --codes F.");
+    }
     PeakHeap.start();
     Map<String, Double> seconds = new LinkedHashMap<>();
     int n = ds.numItems();
@@ -45,16 +52,18 @@ public final class CodeAssigners {
       seconds.put("random", (System.nanoTime() - t0) / 1e9);
     } else {
       long t0 = System.nanoTime();
-      TrainingMatrix a = TrainingMatrix.of(ds, o.threads());
+      boolean cooc = o.strategy() == CodeStrategy.COOC_PQ;
+      boolean pq = o.strategy() == CodeStrategy.SVD_PQ || cooc;
+      TrainingMatrix a = cooc ? Cooccurrence.of(ds, Cooccurrence.WINDOW, o.threads()) : TrainingMatrix.of(ds, o.threads());
       interactions = a.interactions();
       nonZeros = a.nonZeros();
-      seconds.put("matrix", (System.nanoTime() - t0) / 1e9);
+      seconds.put(cooc ? "co-occurrence" : "matrix", (System.nanoTime() - t0) / 1e9);
       long t1 = System.nanoTime();
       double[] factors;
       int cols;
-      boolean pq = o.strategy() == CodeStrategy.SVD_PQ;
       if (o.strategy() == CodeStrategy.SVD || pq) {
-        int rank = pq ? Math.min(CodeStrategy.PQ_DIMS_PER_SPLIT * m, Math.min(n, a.numUsers)) : m;
+        int perSplit = cooc ? CodeStrategy.COOC_DIMS_PER_SPLIT : CodeStrategy.PQ_DIMS_PER_SPLIT;
+        int rank = pq ? Math.min(perSplit * m, Math.min(n, a.numUsers)) : m;
         RandomizedSvd.Result svd;
         try (Progress p = Progress.bar("svd", o.powerIterations() + 2L, "steps")) {
           svd = RandomizedSvd.compute(a, rank, o.oversampling(), o.powerIterations(), o.seed(), o.threads(), p);
@@ -62,7 +71,9 @@ public final class CodeAssigners {
         factors = svd.vectors();
         cols = svd.rank();
         singular = svd.values();
-        if (pq) {
+        if (cooc) {
+          scaledUnitRows(factors, singular, n, cols);
+        } else if (pq) {
           unitEmbeddings(factors, singular, n, cols);
         }
         seconds.put("svd", (System.nanoTime() - t1) / 1e9);
@@ -75,10 +86,11 @@ public final class CodeAssigners {
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
       long t2 = System.nanoTime();
+      float[][] centroids = new float[m][];
       try (Progress p = Progress.bar(pq ? "k-means" : "bucketing", m, "splits")) {
         for (int k = 0; k < m; k++) {
           if (pq) {
-            SubspaceKMeans.assign(factors, cols, n, k, m, o.seed(), o.threads(), raw);
+            centroids[k] = SubspaceKMeans.assign(factors, cols, n, k, m, o.seed(), o.threads(), raw);
           } else {
             Bucketing.bucket(factors, cols, k, n, k, m, o.seed(), raw);
           }
@@ -86,11 +98,78 @@ public final class CodeAssigners {
         }
       }
       seconds.put(pq ? "k-means" : "bucketing", (System.nanoTime() - t2) / 1e9);
+      if (cooc) { // popular items have alike neighbourhoods and would otherwise often share whole codes
+        long t3 = System.nanoTime();
+        SubspaceKMeans.deduplicate(factors, cols, n, m, centroids, raw);
+        seconds.put("deduplication", (System.nanoTime() - t3) / 1e9);
+      }
     }
     ItemCodes codes = new ItemCodes(n, m, raw);
     CodeDiagnostics d = CodeDiagnostics.of(o.strategy().cliName(), codes, interactions, nonZeros,
         singular, seconds, PeakHeap.peakBytes());
     return new Assignment(codes, d);
+  }
+
+  /**
+   * {@code model-pq} codes: k-means product quantisation of a trained item table ({@code dim}
+   * columns, row-major, one row per item of {@code ds}), its columns dealt round-robin to the
+   * splits as for svd-pq, then made unique ({@link SubspaceKMeans#deduplicate}).
+   */
+  public static Assignment fromItemTable(SequenceDataset ds, float[] table, int dim, CodeOptions o) {
+    if (o.strategy() != CodeStrategy.MODEL_PQ) {
+      throw new IllegalArgumentException("item-table codes are model-pq codes, not " + o.strategy().cliName());
+    }
+    int n = ds.numItems();
+    int m = o.splits();
+    if (table.length != (long) n * dim) {
+      throw new IllegalArgumentException("item table of " + table.length + " values, expected " + n + " x " + dim);
+    }
+    if (dim < m) {
+      throw new RecjpqException("The item embeddings have " + dim + " dimensions, fewer than the " + m
+          + " splits asked for.");
+    }
+    PeakHeap.start();
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    double[] factors = new double[table.length];
+    for (int i = 0; i < table.length; i++) {
+      factors[i] = table[i];
+    }
+    byte[] raw = new byte[Math.multiplyExact(n, m)];
+    float[][] centroids = new float[m][];
+    long t0 = System.nanoTime();
+    try (Progress p = Progress.bar("k-means", m, "splits")) {
+      for (int k = 0; k < m; k++) {
+        centroids[k] = SubspaceKMeans.assign(factors, dim, n, k, m, o.seed(), o.threads(), raw);
+        p.step(1);
+      }
+    }
+    seconds.put("k-means", (System.nanoTime() - t0) / 1e9);
+    long t1 = System.nanoTime();
+    SubspaceKMeans.deduplicate(factors, dim, n, m, centroids, raw);
+    seconds.put("deduplication", (System.nanoTime() - t1) / 1e9);
+    ItemCodes codes = new ItemCodes(n, m, raw);
+    return new Assignment(codes, CodeDiagnostics.of(o.strategy().cliName(), codes, 0, 0, null, seconds,
+        PeakHeap.peakBytes()));
+  }
+
+  /**
+   * Item vectors V Σ of the co-occurrence SVD, in place, each row divided by its length (rows of
+   * items without neighbours stay zero).
+   */
+  private static void scaledUnitRows(double[] factors, double[] singular, int n, int cols) {
+    for (int i = 0; i < n; i++) {
+      double norm = 0;
+      for (int j = 0; j < cols; j++) {
+        factors[i * cols + j] *= Math.max(singular[j], 0);
+        norm += factors[i * cols + j] * factors[i * cols + j];
+      }
+      if (norm > 0) {
+        double length = Math.sqrt(norm);
+        for (int j = 0; j < cols; j++) {
+          factors[i * cols + j] /= length;
+        }
+      }
+    }
   }
 
   /** Item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), in place, each row scaled to unit length. */

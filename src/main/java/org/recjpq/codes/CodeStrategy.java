@@ -18,12 +18,27 @@ public enum CodeStrategy {
    * square roots of the singular values) are dealt round-robin to the m splits and each split's
    * sub-vectors are clustered into 256 groups by k-means ({@link SubspaceKMeans}).
    */
-  SVD_PQ;
+  SVD_PQ,
+  /**
+   * Product quantisation, as {@link #SVD_PQ}, of a rank-16m SVD of the item × item co-occurrence
+   * matrix of the training sequences ({@link Cooccurrence}: pairs up to 5 steps apart, weighted by
+   * 1 / distance), the item vectors being the singular vectors scaled by the singular values: items
+   * that share sub-ids appear among the same sequential neighbours.
+   */
+  COOC_PQ,
+  /**
+   * Product quantisation, as {@link #SVD_PQ}, of a trained model's dense item embeddings (its item
+   * table, read from a checkpoint; {@code assign-codes --checkpoint}), codes made unique as for
+   * {@link #COOC_PQ}: a short dense training run shows which items the model wants alike.
+   */
+  MODEL_PQ;
 
   /** Factor columns per split that {@link #SVD_PQ} clusters. */
   public static final int PQ_DIMS_PER_SPLIT = 8;
+  /** Factor columns per split that {@link #COOC_PQ} clusters. */
+  public static final int COOC_DIMS_PER_SPLIT = 16;
 
-  /** The command-line name: svd, bpr, random, svd-pq. */
+  /** The command-line name: svd, bpr, random, svd-pq, cooc-pq, model-pq. */
   public String cliName() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }

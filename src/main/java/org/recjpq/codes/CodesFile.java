@@ -55,7 +55,7 @@ public final class CodesFile {
     }
     ObjectNode opts = h.putObject("options");
     switch (options.strategy()) {
-      case SVD, SVD_PQ -> {
+      case SVD, SVD_PQ, COOC_PQ -> {
         opts.put("oversampling", options.oversampling());
         opts.put("powerIterations", options.powerIterations());
       }
@@ -65,7 +65,7 @@ public final class CodesFile {
         opts.put("regularization", options.regularization());
         opts.put("threads", options.threads());
       }
-      case RANDOM -> { }
+      case RANDOM, MODEL_PQ -> { }
     }
     h.set("diagnostics", diagnostics.toJson());
     h.put("dataset", ds.info().source());

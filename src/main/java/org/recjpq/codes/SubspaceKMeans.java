@@ -35,10 +35,11 @@ final class SubspaceKMeans {
 
   /**
    * Writes split {@code split} of {@code codes} (item-major, {@code splits} bytes an item) from the
-   * columns {@code split, split + splits, ...} of {@code factors} (N × cols, row-major). A split
-   * without columns gets random sub-ids.
+   * columns {@code split, split + splits, ...} of {@code factors} (N × cols, row-major) and returns
+   * its centroids (row-major, one row of the split's width per sub-id), or null when the split has
+   * no columns or no item with factors, whose items get random sub-ids.
    */
-  static void assign(double[] factors, int cols, int numItems, int split, int splits, long seed, int threads,
+  static float[] assign(double[] factors, int cols, int numItems, int split, int splits, long seed, int threads,
       byte[] codes) {
     int n = numItems;
     int dim = 0;
@@ -74,7 +75,7 @@ final class SubspaceKMeans {
       }
     }
     if (warm == 0) { // no factors at all (or no columns for this split): random sub-ids only
-      return;
+      return null;
     }
     int k = Math.min(ItemCodes.SUB_IDS, warm);
     int[] fit = Sampling.sortedSample(warmItems, FIT_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, split)::nextInt);
@@ -116,6 +117,91 @@ final class SubspaceKMeans {
     for (int w = 0; w < warm; w++) {
       codes[warmItems[w] * splits + split] = (byte) all[w];
     }
+    return centroids;
+  }
+
+  /**
+   * Gives items that share a whole code with another item codes of their own where one sub-id
+   * change allows it. Items with factors claim their codes in order of quantisation error (the
+   * best-fitting first, then by id); an item whose code is taken moves to the cheapest free code
+   * that differs in one split, the cost being how much farther the new centroid is. Items without
+   * factors keep their random codes. Sequential, so deterministic. Returns the items moved.
+   */
+  static int deduplicate(double[] factors, int cols, int numItems, int splits, float[][] centroids, byte[] codes) {
+    int n = numItems;
+    double[] error = new double[n];
+    boolean[] warm = new boolean[n];
+    float[][] sub = new float[splits][];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < cols && !warm[i]; j++) {
+        warm[i] = factors[i * cols + j] != 0;
+      }
+      if (!warm[i]) {
+        continue;
+      }
+      for (int k = 0; k < splits; k++) {
+        if (centroids[k] != null) {
+          sub[k] = subVector(factors, cols, i, k, splits, sub[k]);
+          error[i] += distance(sub[k], 0, centroids[k], (codes[i * splits + k] & 0xff) * sub[k].length, sub[k].length);
+        }
+      }
+    }
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> warm[a] != warm[b] ? (warm[a] ? -1 : 1)
+        : error[a] != error[b] ? Double.compare(error[a], error[b]) : Integer.compare(a, b));
+    java.util.Set<java.nio.ByteBuffer> taken = new java.util.HashSet<>();
+    int moved = 0;
+    for (int i : order) {
+      byte[] code = java.util.Arrays.copyOfRange(codes, i * splits, (i + 1) * splits);
+      if (taken.add(java.nio.ByteBuffer.wrap(code)) || !warm[i]) {
+        continue;
+      }
+      // Candidates: (extra distance, split, sub-id) for every one-split change, cheapest first.
+      java.util.List<double[]> moves = new java.util.ArrayList<>();
+      for (int k = 0; k < splits; k++) {
+        if (centroids[k] == null) {
+          continue;
+        }
+        float[] x = subVector(factors, cols, i, k, splits, sub[k]);
+        int dim = x.length;
+        int cur = code[k] & 0xff;
+        double base = distance(x, 0, centroids[k], cur * dim, dim);
+        for (int c = 0; c < centroids[k].length / dim; c++) {
+          if (c != cur) {
+            moves.add(new double[] {distance(x, 0, centroids[k], c * dim, dim) - base, k, c});
+          }
+        }
+      }
+      moves.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0])
+          : a[1] != b[1] ? Double.compare(a[1], b[1]) : Double.compare(a[2], b[2]));
+      for (double[] mv : moves) {
+        byte[] next = code.clone();
+        next[(int) mv[1]] = (byte) (int) mv[2];
+        if (taken.add(java.nio.ByteBuffer.wrap(next))) {
+          System.arraycopy(next, 0, codes, i * splits, splits);
+          moved++;
+          break;
+        }
+      }
+    }
+    return moved;
+  }
+
+  /** Item {@code i}'s sub-vector of split {@code split} (columns split, split + splits, ...), as assign() sees it. */
+  private static float[] subVector(double[] factors, int cols, int i, int split, int splits, float[] reuse) {
+    int dim = 0;
+    for (int j = split; j < cols; j += splits) {
+      dim++;
+    }
+    float[] x = reuse != null && reuse.length == dim ? reuse : new float[dim];
+    int t = 0;
+    for (int j = split; j < cols; j += splits) {
+      x[t++] = (float) factors[i * cols + j];
+    }
+    return x;
   }
 
   /** k-means++ seeding (Arthur and Vassilvitskii 2007) over {@code items}: k distinct-by-draw centroids. */

@@ -102,13 +102,22 @@ public final class TrainingMatrix {
     return new TrainingMatrix(users, ds.numItems(), total[0], distinct, cols, vals);
   }
 
-  /** A matrix from explicit CSR arrays (tests). */
+  /** A matrix from explicit CSR arrays (tests), its interactions the sum of its counts. */
   static TrainingMatrix ofCsr(int numUsers, int numItems, int[] rowPtr, int[] cols, float[] vals) {
     long total = 0;
     for (float v : vals) {
       total += (long) v;
     }
     return new TrainingMatrix(numUsers, numItems, total, rowPtr, cols, vals);
+  }
+
+  /**
+   * Any sparse matrix from CSR arrays (columns ascending within a row), for the SVD: rows need not
+   * be users ({@link Cooccurrence} has items on both sides); {@code interactions} is what the
+   * diagnostics report.
+   */
+  static TrainingMatrix ofCsr(int rows, int columns, long interactions, int[] rowPtr, int[] cols, float[] vals) {
+    return new TrainingMatrix(rows, columns, interactions, rowPtr, cols, vals);
   }
 
   public int numUsers() {

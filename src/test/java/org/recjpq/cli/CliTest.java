@@ -259,6 +259,30 @@ class CliTest {
     assertEquals("svd-pq", new ObjectMapper().readTree(pqRun.out()).get("strategy").asText());
     Run trained = run(trainArgs(in, dir.resolve("pq.ckpt"), "--codes", pq.toString(), "--epochs", "1", "--json"));
     assertEquals(0, trained.code(), trained.err());
+    // model-pq: a dense model's item table, quantised; then RecJPQ trains with those codes.
+    Path dense = dir.resolve("dense.ckpt");
+    Run denseRun = run(trainArgs(in, dense, "--embedding", "dense", "--epochs", "1"));
+    assertEquals(0, denseRun.code(), denseRun.err());
+    Path mpq = dir.resolve("mpq.codes");
+    Run mpqRun = run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "2", "--strategy",
+        "model-pq", "--checkpoint", dense.toString(), "--output", mpq.toString(), "--json");
+    assertEquals(0, mpqRun.code(), mpqRun.err());
+    JsonNode mj = new ObjectMapper().readTree(mpqRun.out());
+    assertEquals("model-pq", mj.get("strategy").asText());
+    Run fromModel = run(trainArgs(in, dir.resolve("mpq.ckpt"), "--codes", mpq.toString(), "--epochs", "1", "--json"));
+    assertEquals(0, fromModel.code(), fromModel.err());
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "model-pq",
+        "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: --strategy model-pq needs --checkpoint");
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "model-pq",
+        "--checkpoint", dir.resolve("pq.ckpt").toString(), "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: " + dir.resolve("pq.ckpt") + " is a RecJPQ model; model-pq needs a dense item table");
+    assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "svd",
+        "--checkpoint", dense.toString(), "--output", dir.resolve("x.codes").toString()), 1,
+        "recjpq assign-codes: error: --checkpoint is for --strategy model-pq, not svd.");
+    assertOneLineError(run("train", "-i", in.toString(), "-f", "sasrec-pairs", "--codes", "model-pq", "--epochs", "1",
+        "--output", dir.resolve("x.ckpt").toString()), 1,
+        "recjpq train: error: model-pq codes come from a trained model's item embeddings");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "0",
         "--output", dir.resolve("x.codes").toString()), 1,
         "recjpq assign-codes: error: The number of splits m must be between 1 and 256, found 0.");
@@ -269,6 +293,7 @@ class CliTest {
         "--output", dir.resolve("x.codes").toString()), 1,
         "recjpq assign-codes: error: Unknown code strategy 'pca'");
     assertTrue(Files.notExists(dir.resolve("x.codes")));
+    assertTrue(Files.notExists(dir.resolve("x.ckpt")));
   }
 
   private static final String[] TINY = {"--preset", "cpu", "--dim", "8", "--splits", "2", "--max-len", "6",

@@ -39,7 +39,7 @@ class CodeAssignersTest {
   private final SequenceDataset ds = synthetic(800, 3000, 40_000, 3);
 
   @ParameterizedTest
-  @EnumSource(CodeStrategy.class)
+  @EnumSource(value = CodeStrategy.class, names = "MODEL_PQ", mode = EnumSource.Mode.EXCLUDE)
   void bucketsAreBalancedPerSplitForSvdAndBpr(CodeStrategy s) {
     CodeAssigners.Assignment a = CodeAssigners.assign(ds, options(s, 8, 42, 2));
     ItemCodes c = a.codes();
@@ -60,7 +60,7 @@ class CodeAssignersTest {
   }
 
   @ParameterizedTest
-  @EnumSource(CodeStrategy.class)
+  @EnumSource(value = CodeStrategy.class, names = "MODEL_PQ", mode = EnumSource.Mode.EXCLUDE)
   void sameSeedSameBytesDifferentSeedDifferentCodes(CodeStrategy s) {
     byte[] a = CodeAssigners.assign(ds, options(s, 8, 42, 1)).codes().raw();
     byte[] b = CodeAssigners.assign(ds, options(s, 8, 42, 1)).codes().raw();
@@ -74,7 +74,7 @@ class CodeAssignersTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = CodeStrategy.class, names = {"SVD", "SVD_PQ"})
+  @EnumSource(value = CodeStrategy.class, names = {"SVD", "SVD_PQ", "COOC_PQ"})
   void itemsUnseenInTrainingSpreadOverBuckets(CodeStrategy strategy) {
     // 300 users: three items from a pool of 100, then two items of their own, which are the
     // validation and test targets and so never occur in training.
@@ -98,7 +98,7 @@ class CodeAssignersTest {
       }
       assertEquals(600, unseen);
       // 600 of 700 items share the value 0: under SVD their ranks fill 600/700 of the 256 buckets;
-      // under SVD-PQ they get random sub-ids (about 232 of 256 buckets expected).
+      // under SVD-PQ and COOC-PQ they get random sub-ids (about 232 of 256 buckets expected).
       assertTrue(buckets.size() >= 600 * 256 / n - 1, "split " + k + ": unseen items in " + buckets.size() + " buckets");
     }
     for (int i = 0; i < n; i++) {
@@ -117,7 +117,48 @@ class CodeAssignersTest {
     assertTrue(e.getMessage().startsWith("The training set is empty"), e.getMessage());
     assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.BPR, 2, 1, 1)));
     assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.SVD_PQ, 2, 1, 1)));
+    assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.COOC_PQ, 2, 1, 1)));
     assertEquals(4, CodeAssigners.assign(d, options(CodeStrategy.RANDOM, 2, 1, 1)).codes().numItems());
+  }
+
+  @Test
+  void modelPqCodesQuantiseAnItemTableAndAreUnique() {
+    // 300 groups of items with near-identical embeddings (d = 16): a group's items share most sub-ids.
+    int n = ds.numItems();
+    int d = 16;
+    float[] table = new float[n * d];
+    Random rnd = new Random(5);
+    float[][] centre = new float[300][d];
+    for (float[] c : centre) {
+      for (int j = 0; j < d; j++) {
+        c[j] = (float) rnd.nextGaussian();
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < d; j++) {
+        table[i * d + j] = centre[i % 300][j] + 0.01f * (float) rnd.nextGaussian();
+      }
+    }
+    CodeAssigners.Assignment a = CodeAssigners.fromItemTable(ds, table, d, options(CodeStrategy.MODEL_PQ, 8, 42, 2));
+    assertEquals(n, a.diagnostics().distinctCodes(), "every item gets a code of its own");
+    long agree = 0;
+    long pairs = 0;
+    for (int i = 0; i < 1200; i++) {
+      for (int j = i + 300; j < 1200; j += 300) {
+        pairs++;
+        for (int k = 0; k < 8; k++) {
+          agree += a.codes().code(i, k) == a.codes().code(j, k) ? 1 : 0;
+        }
+      }
+    }
+    assertTrue(agree > 6.0 * pairs, "same-group items agree on " + (double) agree / pairs + " of 8 splits");
+    assertArrayEquals(a.codes().raw(),
+        CodeAssigners.fromItemTable(ds, table, d, options(CodeStrategy.MODEL_PQ, 8, 42, 1)).codes().raw());
+    RecjpqException e = assertThrows(RecjpqException.class,
+        () -> CodeAssigners.assign(ds, options(CodeStrategy.MODEL_PQ, 8, 42, 1)));
+    assertTrue(e.getMessage().contains("assign-codes --strategy model-pq --checkpoint"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> CodeAssigners.fromItemTable(ds, new float[3], d, options(CodeStrategy.MODEL_PQ, 8, 42, 1)));
   }
 
   @Test
