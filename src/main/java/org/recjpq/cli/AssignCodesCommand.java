@@ -120,7 +120,8 @@ final class AssignCodesCommand implements Callable<Integer> {
       if (checkpoint == null) {
         throw new RecjpqException("--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
       }
-      a = CodeAssigners.fromItemTable(ds, itemTable(checkpoint, ds), modelDim, options);
+      Checkpoint ck = Checkpoint.read(checkpoint);
+      a = CodeAssigners.fromItemTable(ds, itemTable(ck, ds), ck.config().dim(), options);
     } else {
       if (checkpoint != null) {
         throw new RecjpqException("--checkpoint is for --strategy model-pq, not " + strategy + ".");
@@ -156,19 +157,15 @@ final class AssignCodesCommand implements Callable<Integer> {
     return 0;
   }
 
-  private int modelDim;
-
-  /** The dense item table (N × d) of a checkpoint trained on {@code ds}'s items. */
-  private float[] itemTable(Path ckpt, SequenceDataset ds) {
-    Checkpoint ck = Checkpoint.read(ckpt);
-    ck.checkItems(ckpt, ds.items());
+  /** The dense item table (N × d) of checkpoint {@code ck}, which must be trained on {@code ds}'s items. */
+  private float[] itemTable(Checkpoint ck, SequenceDataset ds) {
+    ck.checkItems(checkpoint, ds.items());
     if (ck.config().isJpq()) {
-      throw new RecjpqException(ckpt + " is a RecJPQ model; model-pq needs a dense item table (train with"
+      throw new RecjpqException(checkpoint + " is a RecJPQ model; model-pq needs a dense item table (train with"
           + " --embedding dense).");
     }
     SequenceModel model = ModelSetup.load(ck, new CpuOps(1));
     ParameterLayout.Entry e = model.layout().entry("item.table");
-    modelDim = ck.config().dim();
     return Arrays.copyOfRange(ck.params(), Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
   }
 }

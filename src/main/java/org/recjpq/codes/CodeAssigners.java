@@ -85,23 +85,17 @@ public final class CodeAssigners {
         cols = m;
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
-      long t2 = System.nanoTime();
-      float[][] centroids = new float[m][];
-      try (Progress p = Progress.bar(pq ? "k-means" : "bucketing", m, "splits")) {
-        for (int k = 0; k < m; k++) {
-          if (pq) {
-            centroids[k] = SubspaceKMeans.assign(factors, cols, n, k, m, o.seed(), o.threads(), raw);
-          } else {
+      if (pq) { // cooc-pq: popular items have alike neighbourhoods and would otherwise often share whole codes
+        quantise(factors, cols, n, o, cooc, raw, seconds);
+      } else {
+        long t2 = System.nanoTime();
+        try (Progress p = Progress.bar("bucketing", m, "splits")) {
+          for (int k = 0; k < m; k++) {
             Bucketing.bucket(factors, cols, k, n, k, m, o.seed(), raw);
+            p.step(1);
           }
-          p.step(1);
         }
-      }
-      seconds.put(pq ? "k-means" : "bucketing", (System.nanoTime() - t2) / 1e9);
-      if (cooc) { // popular items have alike neighbourhoods and would otherwise often share whole codes
-        long t3 = System.nanoTime();
-        SubspaceKMeans.deduplicate(factors, cols, n, m, centroids, raw);
-        seconds.put("deduplication", (System.nanoTime() - t3) / 1e9);
+        seconds.put("bucketing", (System.nanoTime() - t2) / 1e9);
       }
     }
     ItemCodes codes = new ItemCodes(n, m, raw);
@@ -135,21 +129,33 @@ public final class CodeAssigners {
       factors[i] = table[i];
     }
     byte[] raw = new byte[Math.multiplyExact(n, m)];
+    quantise(factors, dim, n, o, true, raw, seconds);
+    ItemCodes codes = new ItemCodes(n, m, raw);
+    return new Assignment(codes, CodeDiagnostics.of(o.strategy().cliName(), codes, 0, 0, null, seconds,
+        PeakHeap.peakBytes()));
+  }
+
+  /**
+   * k-means per split of the item vectors ({@link SubspaceKMeans}), optionally followed by making
+   * whole codes unique; records each phase's seconds.
+   */
+  private static void quantise(double[] factors, int cols, int n, CodeOptions o, boolean unique, byte[] raw,
+      Map<String, Double> seconds) {
+    int m = o.splits();
     float[][] centroids = new float[m][];
     long t0 = System.nanoTime();
     try (Progress p = Progress.bar("k-means", m, "splits")) {
       for (int k = 0; k < m; k++) {
-        centroids[k] = SubspaceKMeans.assign(factors, dim, n, k, m, o.seed(), o.threads(), raw);
+        centroids[k] = SubspaceKMeans.assign(factors, cols, n, k, m, o.seed(), o.threads(), raw);
         p.step(1);
       }
     }
     seconds.put("k-means", (System.nanoTime() - t0) / 1e9);
-    long t1 = System.nanoTime();
-    SubspaceKMeans.deduplicate(factors, dim, n, m, centroids, raw);
-    seconds.put("deduplication", (System.nanoTime() - t1) / 1e9);
-    ItemCodes codes = new ItemCodes(n, m, raw);
-    return new Assignment(codes, CodeDiagnostics.of(o.strategy().cliName(), codes, 0, 0, null, seconds,
-        PeakHeap.peakBytes()));
+    if (unique) {
+      long t1 = System.nanoTime();
+      SubspaceKMeans.deduplicate(factors, cols, n, m, centroids, raw);
+      seconds.put("deduplication", (System.nanoTime() - t1) / 1e9);
+    }
   }
 
   /**

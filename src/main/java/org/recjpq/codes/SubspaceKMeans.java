@@ -1,6 +1,11 @@
 package org.recjpq.codes;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.recjpq.util.Parallel;
 import org.recjpq.util.Sampling;
 import org.recjpq.util.SplitMix64;
@@ -150,17 +155,17 @@ final class SubspaceKMeans {
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    java.util.Arrays.sort(order, (a, b) -> warm[a] != warm[b] ? (warm[a] ? -1 : 1)
+    Arrays.sort(order, (a, b) -> warm[a] != warm[b] ? (warm[a] ? -1 : 1)
         : error[a] != error[b] ? Double.compare(error[a], error[b]) : Integer.compare(a, b));
-    java.util.Set<java.nio.ByteBuffer> taken = new java.util.HashSet<>();
+    Set<ByteBuffer> taken = new HashSet<>();
     int moved = 0;
     for (int i : order) {
-      byte[] code = java.util.Arrays.copyOfRange(codes, i * splits, (i + 1) * splits);
-      if (taken.add(java.nio.ByteBuffer.wrap(code)) || !warm[i]) {
+      byte[] code = Arrays.copyOfRange(codes, i * splits, (i + 1) * splits);
+      if (taken.add(ByteBuffer.wrap(code)) || !warm[i]) {
         continue;
       }
       // Candidates: (extra distance, split, sub-id) for every one-split change, cheapest first.
-      java.util.List<double[]> moves = new java.util.ArrayList<>();
+      List<double[]> moves = new ArrayList<>();
       for (int k = 0; k < splits; k++) {
         if (centroids[k] == null) {
           continue;
@@ -180,7 +185,7 @@ final class SubspaceKMeans {
       for (double[] mv : moves) {
         byte[] next = code.clone();
         next[(int) mv[1]] = (byte) (int) mv[2];
-        if (taken.add(java.nio.ByteBuffer.wrap(next))) {
+        if (taken.add(ByteBuffer.wrap(next))) {
           System.arraycopy(next, 0, codes, i * splits, splits);
           moved++;
           break;

@@ -3,6 +3,7 @@ package org.recjpq.codes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.HashSet;
@@ -47,7 +48,7 @@ class SubspaceKMeansTest {
     int moved = SubspaceKMeans.deduplicate(f, COLS, N, SPLITS, centroids, codes);
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < N - 1; i++) {
-      assertEquals(true, seen.add(code(codes, i)), "item " + i + " still shares code " + code(codes, i));
+      assertTrue(seen.add(code(codes, i)), "item " + i + " still shares code " + code(codes, i));
     }
     int changed = 0;
     for (int i = 0; i < N; i++) {
@@ -55,11 +56,11 @@ class SubspaceKMeansTest {
       for (int k = 0; k < SPLITS; k++) {
         diff += codes[i * SPLITS + k] != before[i * SPLITS + k] ? 1 : 0;
       }
-      assertEquals(true, diff <= 1, "item " + i + " changed " + diff + " sub-ids");
+      assertTrue(diff <= 1, "item " + i + " changed " + diff + " sub-ids");
       changed += diff;
     }
     assertEquals(moved, changed);
-    assertEquals(true, moved >= 2, "two of the three identical items must move, moved " + moved);
+    assertTrue(moved >= 2, "two of the three identical items must move, moved " + moved);
     // Equal errors: the lowest id keeps the code; the item without factors keeps its random code.
     assertEquals(code(before, 300), code(codes, 300));
     assertEquals(code(before, N - 1), code(codes, N - 1));
@@ -72,7 +73,7 @@ class SubspaceKMeansTest {
   void coocPqCodesAreDistinctOnASyntheticCatalogue() {
     var ds = CodeAssignersTest.synthetic(800, 3000, 40_000, 3);
     CodeAssigners.Assignment a = CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.COOC_PQ, 8, 42));
-    assertEquals(true, a.diagnostics().seconds().containsKey("deduplication"));
+    assertTrue(a.diagnostics().seconds().containsKey("deduplication"));
     Set<String> warm = new HashSet<>();
     int warmItems = 0;
     TrainingMatrix c = Cooccurrence.of(ds, Cooccurrence.WINDOW, 1);
