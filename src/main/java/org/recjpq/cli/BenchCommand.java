@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
     subcommands = {BenchTrainCommand.class, BenchScoringCommand.class, BenchHttpCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq bench train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --preset cpu \\",
-      "      --embedding jpq --loss bce --seconds 60 --json"
+      "  ./recjpq bench train --input ../shared/data/ml-1m/ml-1m.txt \\",
+      "      --format sasrec-pairs --preset cpu --embedding jpq --loss bce \\",
+      "      --seconds 60 --json"
     })
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -27,17 +27,19 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Load a running 'recjpq serve' for a fixed time and report latency percentiles, throughput and",
-      "errors. --rate R sends R requests a second on a fixed schedule, latency counted from each",
-      "request's scheduled time (so a slow server cannot hide its queue); --rate 0 saturates it",
-      "with --concurrency closed-loop clients. Every --bad-every-th request is malformed and must be",
-      "answered 400 without disturbing the others. Histories are random example items from GET /info."
+      "Load a running 'recjpq serve' and report latency, throughput and errors.",
+      "--rate R sends R requests a second on a fixed schedule, latency counted",
+      "from each request's scheduled time (so a slow server cannot hide its",
+      "queue); --rate 0 saturates it with --concurrency closed-loop clients.",
+      "Every --bad-every-th request is malformed and must be answered 400 without",
+      "disturbing the others. Histories are random example items from GET /info."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  ./recjpq serve --checkpoint ml-1m.ckpt --port 8080 &",
       "  ./recjpq bench http --url http://127.0.0.1:8080 --rate 200 --seconds 30 --json",
-      "  ./recjpq bench http --url http://127.0.0.1:8080 --rate 0 --concurrency 8 --seconds 30"
+      "  ./recjpq bench http --url http://127.0.0.1:8080 --rate 0 --concurrency 8 \\",
+      "      --seconds 30"
     })
 final class BenchHttpCommand implements Callable<Integer> {
   @Option(names = "--url", paramLabel = "URL", defaultValue = "http://127.0.0.1:8080", description = "Server (default: ${DEFAULT-VALUE}).")

@@ -32,16 +32,20 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Time exact top-K scoring per user, single thread: dense (BLAS over the decoded N x d table),",
-      "PQTopK (sub-id tables + m look-ups per item) and pruned (posting lists, safe early stop), on a",
-      "random RecJPQ head or a trained checkpoint's; checks that all return the same top-K. Medians",
-      "over the queries after warm-up queries of other users. --batch B also times batches of B users on all threads with",
-      "both batch strategies (GEMM over decoded tiles; per-user look-ups)."
+      "Time exact top-K scoring per user, single thread, with each scorer.",
+      "  dense   BLAS over the decoded N x d table",
+      "  PQTopK  sub-id tables + m look-ups per item",
+      "  pruned  posting lists, safe early stop",
+      "on a random RecJPQ head or a trained checkpoint's; checks that all return",
+      "the same top-K. Medians over the queries after warm-up queries of other",
+      "users. --batch B also times batches of B users on all threads with both",
+      "batch strategies (GEMM over decoded tiles; per-user look-ups)."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  ./recjpq bench scoring --items 1000000 --dim 64 --splits 8 --k 10 --json",
-      "  RECJPQ_JAVA_OPTS=-Xmx8g ./recjpq bench scoring --items 10000000 --dim 64 --splits 8 --k 10",
+      "  RECJPQ_JAVA_OPTS=-Xmx8g ./recjpq bench scoring --items 10000000 \\",
+      "      --dim 64 --splits 8 --k 10",
       "  ./recjpq bench scoring --checkpoint synth-1m.ckpt --k 10 --batch 64 --json"
     })
 final class BenchScoringCommand implements Callable<Integer> {

@@ -24,14 +24,17 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Run training steps for a fixed time and report sequences and tokens (batch × length positions)",
-      "per second: the median step time over the timed window, after warm-up steps."
+      "Run training steps for a fixed time and report sequences and tokens a second.",
+      "Tokens are batch × length positions; the figures are the median step time",
+      "over the timed window, after warm-up steps."
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq bench train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --preset cpu \\",
-      "      --embedding jpq --loss bce --seconds 60 --json",
-      "  ./recjpq bench train --input ml-1m.rjd --preset cpu --embedding dense --loss ce --seconds 30"
+      "  ./recjpq bench train --input ../shared/data/ml-1m/ml-1m.txt \\",
+      "      --format sasrec-pairs --preset cpu --embedding jpq --loss bce \\",
+      "      --seconds 60 --json",
+      "  ./recjpq bench train --input ml-1m.rjd --preset cpu --embedding dense \\",
+      "      --loss ce --seconds 30"
     })
 final class BenchTrainCommand implements Callable<Integer> {
   @Mixin InputOptions input;

@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
     name = "compare",
     sortOptions = false,
     description = {
-      "Compare two runs evaluated on the same users (files from 'recjpq evaluate --per-user'):",
-      "mean of each, paired t-test and Wilcoxon signed-rank test (two-sided) on one metric."
+      "Compare two runs evaluated on the same users, with significance tests.",
+      "Reads files from 'recjpq evaluate --per-user' and prints the mean of each,",
+      "and a paired t-test and Wilcoxon signed-rank test (two-sided) on one metric."
     },
     footerHeading = "%nExamples:%n",
     footer = {

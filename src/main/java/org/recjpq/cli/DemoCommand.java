@@ -33,15 +33,17 @@ import picocli.CommandLine.Spec;
     name = "demo",
     sortOptions = false,
     description = {
-      "Run the pipeline end to end on a built-in synthetic data set (no download, no GPU):",
-      "generate it, read and split it (leave-one-out), train a small SASRec with RecJPQ item",
-      "embeddings (SVD codes, exact full-softmax CE) on the CPU for a couple of minutes, rank the",
-      "full catalogue for every user with it and with the MostPop and Markov baselines, and print",
-      "the table of NDCG@10, Recall@10 and MRR."
+      "Run the whole pipeline on built-in synthetic data (no download, no GPU).",
+      "Generates the data, reads and splits it (leave-one-out), trains a small",
+      "SASRec with RecJPQ item embeddings (SVD codes, exact full-softmax CE) on the",
+      "CPU for a couple of minutes, ranks the full catalogue for every user with it",
+      "and with the MostPop and Markov baselines, and prints the table of NDCG@10,",
+      "Recall@10 and MRR."
     },
     footerHeading = "%nExamples:%n",
     footer = {"  ./recjpq demo", "  ./recjpq demo --train-minutes 0     # baselines only",
-        "  ./recjpq demo --users 20000 --items 50000 --interactions 1000000 --train-minutes 5"})
+        "  ./recjpq demo --users 20000 --items 50000 --interactions 1000000 \\",
+        "      --train-minutes 5"})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--users", paramLabel = "U", defaultValue = "6000", description = "Users (default: ${DEFAULT-VALUE}).")
   int users;

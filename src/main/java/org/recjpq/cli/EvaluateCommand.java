@@ -26,18 +26,24 @@ import picocli.CommandLine.Spec;
     name = "evaluate",
     sortOptions = false,
     description = {
-      "Rank the full catalogue for every test user and report NDCG@K, Recall@K and MRR of the",
-      "held-out item (leave-one-out: the last item is the test target, the one before it the",
-      "validation target). Ties are broken by lower item id; items already in the history are",
-      "excluded unless --no-filter-seen."
+      "Rank the full catalogue for every test user and report NDCG, Recall, MRR.",
+      "The held-out item is scored leave-one-out: the last item is the test",
+      "target, the one before it the validation target. Ties are broken by lower",
+      "item id; items already in the history are excluded unless",
+      "--no-filter-seen."
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq evaluate --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --model mostpop --json",
-      "  ./recjpq evaluate --input ml-1m.rjd --model markov --k 1,5,10,20 --per-user markov.csv",
-      "  ./recjpq evaluate --input ../shared/data/beauty/Beauty.txt --format user-lines --no-filter-seen",
-      "  ./recjpq evaluate --input ml-1m.rjd --phase validation --validation-users all",
-      "  ./recjpq evaluate --checkpoint ml-1m-jpq.ckpt --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --json"
+      "  ./recjpq evaluate --input ../shared/data/ml-1m/ml-1m.txt \\",
+      "      --format sasrec-pairs --model mostpop --json",
+      "  ./recjpq evaluate --input ml-1m.rjd --model markov --k 1,5,10,20 \\",
+      "      --per-user markov.csv",
+      "  ./recjpq evaluate --input ../shared/data/beauty/Beauty.txt \\",
+      "      --format user-lines --no-filter-seen",
+      "  ./recjpq evaluate --input ml-1m.rjd --phase validation \\",
+      "      --validation-users all",
+      "  ./recjpq evaluate --checkpoint ml-1m-jpq.ckpt \\",
+      "      --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --json"
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin InputOptions input;

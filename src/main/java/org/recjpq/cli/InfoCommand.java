@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "info",
     description = {
-      "Show the version, the CPU and threads, the Java runtime, whether OpenBLAS loads, and whether",
-      "a CUDA GPU can be used (or the exact reason it cannot)."
+      "Show the version, CPU, threads, Java runtime, OpenBLAS and GPU status.",
+      "Says whether OpenBLAS loads and whether a CUDA GPU can be used, or the",
+      "exact reason it cannot."
     },
     footerHeading = "%nExamples:%n",
     footer = {"  ./recjpq info", "  ./recjpq info --dataset ml-1m.rjd"})

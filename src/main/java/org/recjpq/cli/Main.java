@@ -18,7 +18,9 @@ import picocli.CommandLine.ScopeType;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
-      "Sequential recommenders over million-item catalogues with RecJPQ sub-item embeddings.",
+      "Sequential recommenders over million-item catalogues, with RecJPQ.",
+      "SASRec, BERT4Rec and GRU4Rec with dense or RecJPQ sub-item embeddings:",
+      "training, exact full-catalogue evaluation and fast exact top-K serving.",
       ""
     },
     subcommands = {
@@ -38,9 +40,12 @@ import picocli.CommandLine.ScopeType;
     footerHeading = "%nExamples:%n",
     footer = {
       "  ./recjpq demo",
-      "  ./recjpq synth --users 6000 --items 10000 --interactions 300000 --seed 42 --output synth.txt",
-      "  ./recjpq prepare --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --output ml-1m.rjd",
-      "  ./recjpq assign-codes --input ml-1m.rjd --strategy svd --splits 8 --output ml-1m.codes",
+      "  ./recjpq synth --users 6000 --items 10000 --interactions 300000 --seed 42 \\",
+      "      --output synth.txt",
+      "  ./recjpq prepare --input ../shared/data/ml-1m/ml-1m.txt \\",
+      "      --format sasrec-pairs --output ml-1m.rjd",
+      "  ./recjpq assign-codes --input ml-1m.rjd --strategy svd --splits 8 \\",
+      "      --output ml-1m.codes",
       "  ./recjpq evaluate --input ml-1m.rjd --model mostpop --json",
       "  ./recjpq info",
       "",

@@ -23,17 +23,22 @@ import picocli.CommandLine.Spec;
     name = "prepare",
     sortOptions = false,
     description = {
-      "Read a raw interaction log, filter it, order each user's interactions by time, give users and",
-      "items contiguous ids, and save it as a checksummed binary dataset file that every other",
+      "Turn a raw interaction log into a dataset file the other commands read fast.",
+      "Filters the log, orders each user's interactions by time, gives users and",
+      "items contiguous ids, and saves a checksummed binary file that every other",
       "command reads in a fraction of a second."
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq prepare --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --output ml-1m.rjd",
-      "  ./recjpq prepare --input ../shared/data/beauty/Beauty.txt --format user-lines --output beauty.rjd",
-      "  ./recjpq prepare --input ../shared/data/ml-100k/u.data --format movielens --output ml-100k.rjd",
-      "  ./recjpq prepare --input log.csv --format csv --user-column uid --item-column sku \\",
-      "      --time-column ts --min-item-interactions 5 --output log.rjd"
+      "  ./recjpq prepare --input ../shared/data/ml-1m/ml-1m.txt \\",
+      "      --format sasrec-pairs --output ml-1m.rjd",
+      "  ./recjpq prepare --input ../shared/data/beauty/Beauty.txt \\",
+      "      --format user-lines --output beauty.rjd",
+      "  ./recjpq prepare --input ../shared/data/ml-100k/u.data --format movielens \\",
+      "      --output ml-100k.rjd",
+      "  ./recjpq prepare --input log.csv --format csv --user-column uid \\",
+      "      --item-column sku --time-column ts --min-item-interactions 5 \\",
+      "      --output log.rjd"
     })
 final class PrepareCommand implements Callable<Integer> {
   @Mixin InputOptions input;

@@ -23,15 +23,18 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Recommend the top K items for one history (external item ids, oldest first) with a trained",
-      "checkpoint: exact ranking of the full catalogue, seen items left out unless asked otherwise.",
-      "Unknown ids are skipped and listed; a history with no known item gets popular items."
+      "Recommend the top K items for one history with a trained checkpoint.",
+      "The history is external item ids, oldest first. The ranking is exact over",
+      "the full catalogue, seen items left out unless asked otherwise. Unknown ids",
+      "are skipped and listed; a history with no known item gets popular items."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  ./recjpq recommend --checkpoint ml-1m.ckpt --history 1193,661,914 --k 10",
-      "  ./recjpq recommend --checkpoint ml-1m.ckpt --history 1193,661 --k 5 --exclude 2355 --json",
-      "  ./recjpq recommend --checkpoint ml-1m.ckpt --history 1193 --scoring pqtopk --no-filter-seen"
+      "  ./recjpq recommend --checkpoint ml-1m.ckpt --history 1193,661 --k 5 \\",
+      "      --exclude 2355 --json",
+      "  ./recjpq recommend --checkpoint ml-1m.ckpt --history 1193 \\",
+      "      --scoring pqtopk --no-filter-seen"
     })
 final class RecommendCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", required = true, paramLabel = "CKPT", description = "A checkpoint from 'recjpq train'.")

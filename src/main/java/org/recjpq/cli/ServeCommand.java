@@ -18,10 +18,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Serve a checkpoint over HTTP/JSON until interrupted (Ctrl-C or SIGTERM: requests in flight",
-      "finish, then it stops). POST /recommend {\"history\": [\"1193\", \"661\"], \"k\": 10,",
-      "\"filter_seen\": true, \"exclude\": [], \"allow\": null}, or {\"histories\": [[...], ...]} for a",
-      "batch; GET /health; GET /info. Bad requests get 400 with {\"error\": \"...\"}."
+      "Serve a checkpoint over HTTP/JSON until interrupted.",
+      "On Ctrl-C or SIGTERM, requests in flight finish, then it stops.",
+      "  POST /recommend  {\"history\": [\"1193\", \"661\"], \"k\": 10,",
+      "                   \"filter_seen\": true, \"exclude\": [], \"allow\": null}",
+      "                   or {\"histories\": [[...], ...]} for a batch",
+      "  GET /health",
+      "  GET /info",
+      "Bad requests get 400 with {\"error\": \"...\"}."
     },
     footerHeading = "%nExamples:%n",
     footer = {

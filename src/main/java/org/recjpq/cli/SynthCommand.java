@@ -17,18 +17,23 @@ import picocli.CommandLine.Spec;
     name = "synth",
     sortOptions = false,
     description = {
-      "Write a synthetic interaction log with planted sequential structure as 'user item' lines",
-      "(format sasrec-pairs, ids from 1, each user's lines together and in time order).",
-      "Items have Zipf popularity and belong to clusters; users move between clusters along a",
-      "sparse hidden Markov chain (stay, move to a successor cluster, or jump), emitting an item of",
-      "the current cluster at each step. The same arguments always give the same bytes, and memory",
-      "stays proportional to items + users, never to interactions."
+      "Write a synthetic interaction log with planted sequential structure.",
+      "Lines are 'user item' (format sasrec-pairs, ids from 1, each user's lines",
+      "together and in time order). Items have Zipf popularity and belong to",
+      "clusters; users move between clusters along a sparse hidden Markov chain",
+      "(stay, move to a successor cluster, or jump), emitting an item of the",
+      "current cluster at each step. The same arguments always give the same",
+      "bytes, and memory stays proportional to items + users, never to",
+      "interactions."
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq synth --users 6000 --items 10000 --interactions 300000 --seed 42 --output synth.txt",
-      "  ./recjpq synth --users 86168 --items 1271638 --interactions 6400000 --seed 1 --output gowalla-like.txt",
-      "  ./recjpq synth --users 1000000 --items 10000000 --interactions 100000000 --seed 42 --output big.txt"
+      "  ./recjpq synth --users 6000 --items 10000 --interactions 300000 --seed 42 \\",
+      "      --output synth.txt",
+      "  ./recjpq synth --users 86168 --items 1271638 --interactions 6400000 \\",
+      "      --seed 1 --output gowalla-like.txt",
+      "  ./recjpq synth --users 1000000 --items 10000000 \\",
+      "      --interactions 100000000 --seed 42 --output big.txt"
     })
 final class SynthCommand implements Callable<Integer> {
   @Option(names = "--users", required = true, paramLabel = "U", description = "Number of users.")

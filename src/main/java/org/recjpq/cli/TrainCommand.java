@@ -31,20 +31,26 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train SASRec with dense or RecJPQ item embeddings on the training part of a dataset (each",
-      "user's items before the validation target), validating NDCG@10 on the validation users after",
-      "every epoch, stopping early when it stops improving, and keeping the best weights. Then rank",
-      "the full catalogue for every test user and print the metrics next to MostPop's. Writes the",
-      "checkpoint (whenever validation improves, so a failed run keeps the last good one) and a report",
-      "folder: curves.csv, loss.png, validation_ndcg10.png, summary.md."
+      "Train SASRec, BERT4Rec or GRU4Rec with dense or RecJPQ item embeddings.",
+      "Trains on the training part of a dataset (each user's items before the",
+      "validation target), validates NDCG@10 on the validation users after every",
+      "epoch, stops early when it stops improving and keeps the best weights; then",
+      "ranks the full catalogue for every test user and prints the metrics next",
+      "to MostPop's. Writes the checkpoint (whenever validation improves, so a",
+      "failed run keeps the last good one) and a report folder: curves.csv,",
+      "loss.png, validation_ndcg10.png, summary.md."
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  ./recjpq train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs --model sasrec \\",
-      "      --embedding jpq --codes svd --loss ce --preset cpu --output ml-1m-jpq.ckpt",
-      "  ./recjpq train --input ml-1m.rjd --embedding dense --loss bce --preset cpu --epochs 20 --output d.ckpt",
-      "  ./recjpq train --input ml-1m.rjd --config my-settings.json --output m.ckpt --save-optimizer",
-      "  ./recjpq train --input ml-1m.rjd --resume m.ckpt --output m.ckpt --save-optimizer"
+      "  ./recjpq train --input ../shared/data/ml-1m/ml-1m.txt --format sasrec-pairs \\",
+      "      --model sasrec --embedding jpq --codes svd --loss ce --preset cpu \\",
+      "      --output ml-1m-jpq.ckpt",
+      "  ./recjpq train --input ml-1m.rjd --embedding dense --loss bce --preset cpu \\",
+      "      --epochs 20 --output d.ckpt",
+      "  ./recjpq train --input ml-1m.rjd --config my-settings.json --output m.ckpt \\",
+      "      --save-optimizer",
+      "  ./recjpq train --input ml-1m.rjd --resume m.ckpt --output m.ckpt \\",
+      "      --save-optimizer"
     })
 final class TrainCommand implements Callable<Integer> {
   @Mixin InputOptions input;

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.UsageMessageSpec;
 
 class CliTest {
   @TempDir Path dir;
@@ -73,6 +75,41 @@ class CliTest {
     assertEquals(0, r.code());
     assertTrue(r.out().contains("Examples:"), r.out());
     assertTrue(r.out().contains("./recjpq " + command), r.out());
+  }
+
+  /**
+   * Every command's help reads cleanly on an 80-column terminal: its first description line, which
+   * the parent lists as its summary, is a whole sentence, and no hand-broken description or example
+   * line is long enough for the help renderer to wrap it again.
+   */
+  @Test
+  void everyHelpFitsEightyColumnsAndSummarisesInOneSentence() {
+    List<String> problems = new ArrayList<>();
+    List<CommandLine> todo = new ArrayList<>(List.of(new CommandLine(new Main())));
+    int seen = 0;
+    while (!todo.isEmpty()) {
+      CommandLine c = todo.remove(todo.size() - 1);
+      seen++;
+      String name = c.getCommandSpec().qualifiedName();
+      UsageMessageSpec usage = c.getCommandSpec().usageMessage();
+      String[] description = usage.description();
+      if (description.length == 0 || !description[0].endsWith(".")) {
+        problems.add(name + ": the first description line is not a sentence: "
+            + (description.length == 0 ? "(none)" : description[0]));
+      }
+      for (String[] lines : List.of(description, usage.footer())) {
+        for (String line : lines) {
+          if (line.length() > 80) {
+            problems.add(name + ": " + line.length() + " characters: " + line);
+          }
+        }
+      }
+      c.getSubcommands().values().stream()
+          .filter(s -> !(s.getCommand() instanceof CommandLine.HelpCommand))
+          .forEach(todo::add);
+    }
+    assertTrue(seen >= 15, "walked " + seen + " commands");
+    assertTrue(problems.isEmpty(), String.join("\n", problems));
   }
 
   @Test
