@@ -2,9 +2,9 @@ package org.recjpq.serve;
 
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.Ops;
 import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.backend.cuda.CudaOps;
-import org.recjpq.backend.cuda.CudaTopK;
 
 /**
  * Exact top-K for batches of queries on a GPU: the GEMM strategy of {@link BatchScorer} with the
@@ -13,7 +13,7 @@ import org.recjpq.backend.cuda.CudaTopK;
  * <p>The item embeddings (RecJPQ decoded once, or the dense table) are kept on the device when
  * they fit {@link #CATALOGUE_FLOATS}; otherwise each batch uploads them tile by tile. Per batch of
  * up to {@link #MAX_ROWS} queries and per tile of {@link #TILE} items: cuBLAS forms the scores in
- * FP32 (TF32 off), then {@link CudaTopK} keeps, per query, a running lower bound of the k'-th
+ * FP32 (TF32 off), then the kernels of {@code cuda/topk.cu} ({@link TileSelector}) keep, per query, a running lower bound of the k'-th
  * largest BLAS score (k' = K + the items the query excludes, so at least K of the k' best are
  * allowed) and collects the items within {@link ServingHead#roundingWindow} of it. Every item of
  * the true top-K is among them: its BLAS score is at least its canonical score minus half the
@@ -24,6 +24,10 @@ import org.recjpq.backend.cuda.CudaTopK;
  * <p>A query whose k' exceeds {@link #MAX_KPRIME} (a long exclusion or allow list) or whose
  * candidate list overflows goes to the CPU scorer given at construction. Not thread-safe: calls are
  * serialised.
+ *
+ * <p>Everything but the GEMM and the selection runs on the host, and both go through interfaces
+ * ({@link Ops}, {@link TileSelector}), so the algorithm also runs, and is tested, on the CPU engine
+ * with the selection's host specification.
  */
 public final class GpuBatchScorer {
   /** Items per tile. */
@@ -36,7 +40,9 @@ public final class GpuBatchScorer {
   static final long CATALOGUE_FLOATS = Long.getLong("recjpq.gpu.catalogueFloats", 1L << 30);
 
   private final ServingHead head;
-  private final CudaOps ops;
+  private final Ops ops;
+  private final TileSelector selector;
+  private final int tile;
   private final TopKScorer fallback;
   private final Buf catalogue; // (N, d) on the device, or null (tiles uploaded per batch)
   private long fallbackRows;
@@ -59,18 +65,32 @@ public final class GpuBatchScorer {
    * @param fallback the CPU scorer for queries the device path leaves out
    */
   public GpuBatchScorer(ServingHead head, CudaOps ops, TopKScorer fallback) {
+    this(head, ops, TileSelector.cuda(ops), fallback, TILE, CATALOGUE_FLOATS);
+    ops.setTf32(false);
+  }
+
+  /**
+   * The scorer on any engine and selection: {@code tile} items per tile; the item table is kept on
+   * the engine when it has at most {@code catalogueFloats} floats.
+   */
+  GpuBatchScorer(ServingHead head, Ops ops, TileSelector selector, TopKScorer fallback, int tile,
+      long catalogueFloats) {
+    if (tile < 1) {
+      throw new IllegalArgumentException("tile of " + tile + " items");
+    }
     this.head = head;
     this.ops = ops;
+    this.selector = selector;
+    this.tile = tile;
     this.fallback = fallback;
-    ops.setTf32(false);
     int n = head.numItems();
     int d = head.dim();
-    if ((long) n * d <= CATALOGUE_FLOATS) {
+    if ((long) n * d <= catalogueFloats) {
       catalogue = ops.alloc((long) n * d);
-      CpuBuf scratch = CpuBuf.allocate((long) Math.min(n, TILE) * d);
-      float[] host = new float[Math.min(n, TILE) * d];
-      for (int from = 0; from < n; from += TILE) {
-        int nt = Math.min(TILE, n - from);
+      CpuBuf scratch = CpuBuf.allocate((long) Math.min(n, tile) * d);
+      float[] host = new float[Math.min(n, tile) * d];
+      for (int from = 0; from < n; from += tile) {
+        int nt = Math.min(tile, n - from);
         uploadTile(catalogue.slice((long) from * d, (long) nt * d), from, nt, scratch, host);
       }
     } else {
@@ -136,7 +156,7 @@ public final class GpuBatchScorer {
   private void chunk(float[] hs, int r0, int rows, ItemFilter[] filters, TopK[] outs) {
     int d = head.dim();
     int n = head.numItems();
-    int tiles = (n + TILE - 1) / TILE;
+    int tiles = (n + tile - 1) / tile;
     int[] kprime = new int[rows];
     float[] window = new float[rows];
     boolean[] onDevice = new boolean[rows];
@@ -159,7 +179,7 @@ public final class GpuBatchScorer {
       }
     }
     int cap = (int) Math.min((long) n, (long) (tiles + 4) * maxKprime + 256);
-    int tileItems = Math.min(n, TILE);
+    int tileItems = Math.min(n, tile);
     ensure(rows, cap, tileItems);
     Buf hBuf = hAll.slice(0, (long) rows * d);
     float[] hChunk = new float[rows * d];
@@ -176,8 +196,8 @@ public final class GpuBatchScorer {
     IntBuf ids = idAll.slice(0, (long) rows * cap);
     CpuBuf scratch = catalogue == null ? CpuBuf.allocate((long) tileItems * d) : null;
     float[] host = catalogue == null ? new float[tileItems * d] : null;
-    for (int from = 0; from < n; from += TILE) {
-      int nt = Math.min(TILE, n - from);
+    for (int from = 0; from < n; from += tile) {
+      int nt = Math.min(tile, n - from);
       Buf e;
       if (catalogue != null) {
         e = catalogue.slice((long) from * d, (long) nt * d);
@@ -187,7 +207,7 @@ public final class GpuBatchScorer {
       }
       Buf s = scoreAll.slice(0, (long) rows * nt);
       ops.matmulTransposed(s, hBuf, e, rows, nt, d);
-      CudaTopK.selectAndCollect(ops, s, rows, nt, from, kpBuf, running, winBuf, counts, ids, cap);
+      selector.selectAndCollect(s, rows, nt, from, kpBuf, running, winBuf, counts, ids, cap);
     }
     int[] count = new int[rows];
     ops.download(count, counts);

@@ -1,15 +1,19 @@
 package org.recjpq.serve;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.recjpq.serve.ScorersAgreeTest.bruteForce;
 import static org.recjpq.serve.ScorersAgreeTest.check;
 import static org.recjpq.serve.ScorersAgreeTest.randomH;
 import static org.recjpq.serve.ScorersAgreeTest.randomHead;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.recjpq.backend.Buf;
+import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.cuda.CudaOps;
 import org.recjpq.backend.cuda.CudaTestEngines;
 
@@ -38,11 +42,22 @@ class GpuBatchScorerTest {
     }
   }
 
+  /** The CPU scorer a batch scorer of {@code head} falls back to. */
+  static TopKScorer fallbackOf(ServingHead head) {
+    return head instanceof JpqHead j ? new PqTopKScorer(j) : new DenseScorer(head, (DenseHead) head);
+  }
+
   private static void compare(ServingHead head, Random rnd, boolean coarse, int[] ks, String what) {
+    compare(new GpuBatchScorer(head, ops(), fallbackOf(head)), head, rnd, coarse, ks, what);
+  }
+
+  /**
+   * {@code gpu}'s answers for 7 random queries (half with an exclusion filter, half with an
+   * exclusion list) at each K of {@code ks}, against the brute-force canonical top-K, bit for bit.
+   */
+  static void compare(GpuBatchScorer gpu, ServingHead head, Random rnd, boolean coarse, int[] ks, String what) {
     int n = head.numItems();
     int d = head.dim();
-    GpuBatchScorer gpu = new GpuBatchScorer(head, ops(), head instanceof JpqHead j ? new PqTopKScorer(j)
-        : new DenseScorer(head, (DenseHead) head));
     int queries = 7;
     for (int k : ks) {
       float[] hs = new float[queries * d];
@@ -64,14 +79,22 @@ class GpuBatchScorerTest {
         }
         outs[b] = new TopK(k);
       }
-      gpu.topK(hs, queries, filters, outs);
-      for (int b = 0; b < queries; b++) {
-        float[] h = new float[d];
-        System.arraycopy(hs, b * d, h, 0, d);
-        float[] want = new float[k];
-        int[] ids = bruteForce(head, h, filters[b], k, want);
-        check(what + " k " + k + " query " + b, ids, want, outs[b]);
-      }
+      answerAndCheck(gpu, head, hs, filters, outs, what + " k " + k);
+    }
+  }
+
+  /** Runs {@code gpu} over the queries and checks each answer against the brute-force canonical top-K. */
+  static void answerAndCheck(GpuBatchScorer gpu, ServingHead head, float[] hs, ItemFilter[] filters, TopK[] outs,
+      String what) {
+    gpu.topK(hs, outs.length, filters, outs);
+    int d = head.dim();
+    for (int b = 0; b < outs.length; b++) {
+      float[] h = new float[d];
+      System.arraycopy(hs, b * d, h, 0, d);
+      int k = outs[b].capacity();
+      float[] want = new float[k];
+      int[] ids = bruteForce(head, h, filters[b], k, want);
+      check(what + " query " + b, ids, want, outs[b]);
     }
   }
 
@@ -104,30 +127,97 @@ class GpuBatchScorerTest {
   @Test
   void longExclusionListsGoToTheCpuFallbackWithTheSameAnswers() {
     Random rnd = new Random(23);
-    int n = 20_000;
-    JpqHead head = randomHead(rnd, n, 8, 2, false);
-    GpuBatchScorer gpu = new GpuBatchScorer(head, ops(), new PqTopKScorer(head));
+    JpqHead head = randomHead(rnd, 20_000, 8, 2, false);
+    longExclusionLists(new GpuBatchScorer(head, ops(), new PqTopKScorer(head)), head, rnd);
+  }
+
+  /**
+   * Of 4 queries, the two that exclude more items than the device's k' allows, and only they, go to
+   * {@code gpu}'s CPU fallback; all answers are checked.
+   */
+  static void longExclusionLists(GpuBatchScorer gpu, JpqHead head, Random rnd) {
     int queries = 4;
-    float[] hs = new float[queries * head.dim()];
+    int d = head.dim();
+    float[] hs = new float[queries * d];
     ItemFilter[] filters = new ItemFilter[queries];
     TopK[] outs = new TopK[queries];
     for (int b = 0; b < queries; b++) {
-      System.arraycopy(randomH(rnd, head.dim(), false), 0, hs, b * head.dim(), head.dim());
-      filters[b] = new ItemFilter(n);
-      int excluded = b < 2 ? GpuBatchScorer.MAX_KPRIME + 1 : 10; // two rows past the device's k'
+      System.arraycopy(randomH(rnd, d, false), 0, hs, b * d, d);
+      filters[b] = new ItemFilter(head.numItems());
+      int excluded = b < 2 ? GpuBatchScorer.MAX_KPRIME + 1 : 10;
       for (int x = 0; x < excluded; x++) {
         filters[b].exclude(x);
       }
       outs[b] = new TopK(10);
     }
-    gpu.topK(hs, queries, filters, outs);
+    answerAndCheck(gpu, head, hs, filters, outs, "long exclusion lists");
     assertEquals(2, gpu.fallbackRows());
-    for (int b = 0; b < queries; b++) {
-      float[] h = new float[head.dim()];
-      System.arraycopy(hs, b * head.dim(), h, 0, head.dim());
-      float[] want = new float[10];
-      int[] ids = bruteForce(head, h, filters[b], 10, want);
-      check("fallback query " + b, ids, want, outs[b]);
+  }
+
+  /**
+   * The kernels of {@code cuda/topk.cu} against their host specification ({@link
+   * TileSelector#host}) on the same tile: rows with k' of 0, 1, 10, the tile size and past it;
+   * running bounds and counts carried in from earlier tiles; Gaussian scores and coarse ones with
+   * many ties and both signed zeros. Bounds and counts must match exactly, and each row's list
+   * that did not overflow (device order is unspecified) as a sorted set.
+   */
+  @Test
+  void selectionKernelsMatchTheirHostSpecification() {
+    CudaOps ops = ops();
+    Random rnd = new Random(29);
+    int rows = 6;
+    int nt = 3000;
+    int cap = 400;
+    int i0 = 70_000;
+    for (boolean coarse : new boolean[] {false, true}) {
+      float[] s = new float[rows * nt];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = coarse ? (rnd.nextInt(9) == 0 ? -0f : rnd.nextInt(7) - 3) : (float) rnd.nextGaussian();
+      }
+      int[] kp = {0, 1, 10, nt, nt + 1, 37};
+      float[] run = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0.5f, Float.NEGATIVE_INFINITY, 2f, 9f};
+      float[] win = {0.1f, 0f, 0.01f, 1f, 0.2f, 0f};
+      int[] counts = {0, 3, 0, 0, 0, 1};
+      int[] ids = new int[rows * cap];
+      ids[cap] = 5;
+      ids[cap + 1] = 6;
+      ids[cap + 2] = 7;
+      ids[5 * cap] = 11;
+      float[][] runOut = new float[2][rows];
+      int[][] countOut = new int[2][rows];
+      int[][] idOut = new int[2][rows * cap];
+      for (int v = 0; v < 2; v++) {
+        Buf sb = ops.alloc(s.length);
+        ops.upload(sb, s);
+        IntBuf kb = ops.allocInts(rows);
+        ops.upload(kb, kp);
+        Buf rb = ops.alloc(rows);
+        ops.upload(rb, run);
+        Buf wb = ops.alloc(rows);
+        ops.upload(wb, win);
+        IntBuf cb = ops.allocInts(rows);
+        ops.upload(cb, counts);
+        IntBuf ib = ops.allocInts(rows * cap);
+        ops.upload(ib, ids);
+        TileSelector selector = v == 0 ? TileSelector.cuda(ops) : TileSelector.host(ops);
+        selector.selectAndCollect(sb, rows, nt, i0, kb, rb, wb, cb, ib, cap);
+        ops.download(runOut[v], rb);
+        ops.download(countOut[v], cb);
+        ops.download(idOut[v], ib);
+      }
+      for (int r = 0; r < rows; r++) {
+        String what = (coarse ? "coarse" : "gaussian") + " row " + r;
+        assertEquals(Float.floatToRawIntBits(runOut[1][r]), Float.floatToRawIntBits(runOut[0][r]),
+            what + ": running bound " + runOut[0][r] + ", specification " + runOut[1][r]);
+        assertEquals(countOut[1][r], countOut[0][r], what + ": count");
+        if (countOut[1][r] <= cap) { // an overflowing list holds whichever items came first
+          int[] got = Arrays.copyOfRange(idOut[0], r * cap, r * cap + countOut[1][r]);
+          int[] want = Arrays.copyOfRange(idOut[1], r * cap, r * cap + countOut[1][r]);
+          Arrays.sort(got);
+          Arrays.sort(want);
+          assertArrayEquals(want, got, what + ": candidate list");
+        }
+      }
     }
   }
 }
