@@ -3,7 +3,9 @@
 #   bash benchmarks/serving.sh random     scorers side by side on random RecJPQ heads: 1M items at
 #                                         d = 64 and 512, 10M items at d = 64 (m = 8, K = 10)
 #   bash benchmarks/serving.sh trained    train a SASRec-RecJPQ on a synthetic catalogue of 1.1M
-#                                         items (gBCE, 10 minutes), then time the scorers on it
+#                                         items (gBCE, 10 minutes), then time the scorers on it;
+#                                         DIM=512 for d = 512, MINUTES=M to train longer, WORK=DIR
+#                                         to keep the files (the data set is reused when there)
 #   bash benchmarks/serving.sh http CKPT  serve CKPT and load it from a second process
 # Each prints the commands it runs and their JSON; /usr/bin/time's peak RSS where relevant.
 set -euo pipefail
@@ -28,18 +30,22 @@ case "$what" in
   trained)
     # 1,101,826 of the 1.5M items occur (a dataset holds only the items that occur); clusters of
     # 50 items whose successors lie within 2 steps on a hidden ring
-    run 2g synth --users 100000 --items 1500000 --interactions 10000000 --locality 2 --seed 7 --output "$work/s1m.txt"
-    run 6g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
-    for m in mostpop markov; do
-      run 6g evaluate --input "$work/s1m.rjd" --model $m --phase validation --validation-users 2048 --json
-    done
+    dim="${DIM:-64}"
+    ckpt="$work/s1m-d$dim.ckpt"
+    if [ ! -f "$work/s1m.rjd" ]; then
+      run 2g synth --users 100000 --items 1500000 --interactions 10000000 --locality 2 --seed 7 --output "$work/s1m.txt"
+      run 6g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
+      for m in mostpop markov; do
+        run 6g evaluate --input "$work/s1m.rjd" --model $m --phase validation --validation-users 2048 --json
+      done
+    fi
     # the final test over all 100,000 users x 1.1M items would take 10+ minutes: test 2,048
-    run 6g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes svd --loss gbce --preset cpu --lr 0.003 --warmup 100 \
-      --max-len 50 --validation-users 1024 --max-minutes 10 --test-users 2048 --output "$work/s1m.ckpt" --json
-    run 6g evaluate --checkpoint "$work/s1m.ckpt" --input "$work/s1m.rjd" --phase validation --validation-users 2048 --json
-    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --dataset "$work/s1m.rjd" --k 10 --queries 50 --batch 64 --json
-    run 4g bench scoring --checkpoint "$work/s1m.ckpt" --k 10 --queries 50 --json
-    echo "checkpoint kept at $work/s1m.ckpt"
+    run 8g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes svd --loss gbce --preset cpu --lr 0.003 --warmup 100 \
+      --dim "$dim" --ffn-dim "$dim" --max-len 50 --validation-users 1024 --max-minutes "${MINUTES:-10}" --test-users 2048 --output "$ckpt" --json
+    run 6g evaluate --checkpoint "$ckpt" --input "$work/s1m.rjd" --phase validation --validation-users 2048 --json
+    run 4g bench scoring --checkpoint "$ckpt" --dataset "$work/s1m.rjd" --k 10 --queries 50 --batch 64 --json
+    run 4g bench scoring --checkpoint "$ckpt" --k 10 --queries 50 --json
+    echo "checkpoint kept at $ckpt"
     ;;
   http)
     ckpt="${2:?usage: serving.sh http CKPT}"
