@@ -4,7 +4,8 @@
 #                                         d = 64 and 512, 10M items at d = 64 (m = 8, K = 10)
 #   bash benchmarks/serving.sh trained    train a SASRec-RecJPQ on a synthetic catalogue of 1.1M
 #                                         items (gBCE, 10 minutes), then time the scorers on it;
-#                                         DIM=512 for d = 512, MINUTES=M to train longer, WORK=DIR
+#                                         DIM=512 for d = 512, MINUTES=M to train longer, CODES=C
+#                                         for other codes (default svd), WORK=DIR
 #                                         to keep the files (the data set is reused when there)
 #   bash benchmarks/serving.sh http CKPT  serve CKPT and load it from a second process
 # Each prints the commands it runs and their JSON; /usr/bin/time's peak RSS where relevant.
@@ -31,7 +32,8 @@ case "$what" in
     # 1,101,826 of the 1.5M items occur (a dataset holds only the items that occur); clusters of
     # 50 items whose successors lie within 2 steps on a hidden ring
     dim="${DIM:-64}"
-    ckpt="$work/s1m-d$dim.ckpt"
+    codes="${CODES:-svd}"
+    ckpt="$work/s1m-d$dim-$codes.ckpt"
     if [ ! -f "$work/s1m.rjd" ]; then
       run 2g synth --users 100000 --items 1500000 --interactions 10000000 --locality 2 --seed 7 --output "$work/s1m.txt"
       run 6g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
@@ -40,7 +42,7 @@ case "$what" in
       done
     fi
     # the final test over all 100,000 users x 1.1M items would take 10+ minutes: test 2,048
-    run 8g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes svd --loss gbce --preset cpu --lr 0.003 --warmup 100 \
+    run 8g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes "$codes" --loss gbce --preset cpu --lr 0.003 --warmup 100 \
       --dim "$dim" --ffn-dim "$dim" --max-len 50 --validation-users 1024 --max-minutes "${MINUTES:-10}" --test-users 2048 --output "$ckpt" --json
     run 6g evaluate --checkpoint "$ckpt" --input "$work/s1m.rjd" --phase validation --validation-users 2048 --json
     run 4g bench scoring --checkpoint "$ckpt" --dataset "$work/s1m.rjd" --k 10 --queries 50 --batch 64 --json
