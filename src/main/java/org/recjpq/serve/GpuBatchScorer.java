@@ -13,9 +13,10 @@ import org.recjpq.backend.cuda.CudaOps;
  * <p>The item embeddings (RecJPQ decoded once, or the dense table) are kept on the device when
  * they fit {@link #CATALOGUE_FLOATS}; otherwise each batch uploads them tile by tile. Per batch of
  * up to {@link #MAX_ROWS} queries and per tile of {@link #TILE} items: cuBLAS forms the scores in
- * FP32 (TF32 off), then the kernels of {@code cuda/topk.cu} ({@link TileSelector}) keep, per query, a running lower bound of the k'-th
- * largest BLAS score (k' = K + the items the query excludes, so at least K of the k' best are
- * allowed) and collects the items within {@link ServingHead#roundingWindow} of it. Every item of
+ * FP32 (TF32 off), then the kernels of {@code cuda/topk.cu} ({@link TileSelector}) keep, per query,
+ * a running lower bound of the k'-th largest BLAS score (k' = K + the items the query excludes, so
+ * at least K of the k' best are allowed) and collect the items within {@link
+ * ServingHead#roundingWindow} of it. Every item of
  * the true top-K is among them: its BLAS score is at least its canonical score minus half the
  * window, which is at least the K-th best allowed BLAS score minus the window, which is at least
  * the bound minus the window. The host then re-scores the candidates canonically (a few times K
