@@ -4,9 +4,9 @@
 #                                         d = 64 and 512, 10M items at d = 64 (m = 8, K = 10)
 #   bash benchmarks/serving.sh trained    train a SASRec-RecJPQ on a synthetic catalogue of 1.1M
 #                                         items (gBCE, 10 minutes), then time the scorers on it;
-#                                         DIM=512 for d = 512, MINUTES=M to train longer, CODES=C
-#                                         for other codes (default svd), WORK=DIR
-#                                         to keep the files (the data set is reused when there)
+#                                         DIM=512 for d = 512, MINUTES=M to train longer,
+#                                         CODES=C for other codes (default svd), WORK=DIR to
+#                                         keep the files (a data set already there is reused)
 #   bash benchmarks/serving.sh http CKPT  serve CKPT and load it from a second process
 # Each prints the commands it runs and their JSON; /usr/bin/time's peak RSS where relevant.
 set -euo pipefail
