@@ -38,6 +38,8 @@ import picocli.CommandLine.Spec;
       "  cooc-pq  k-means product quantisation of a rank-16m SVD of the item x item",
       "           co-occurrence matrix of the training sequences (pairs up to 5",
       "           steps apart, weight 1 / distance)",
+      "  nsvd-pq  k-means product quantisation of a rank-8m SVD of the user x item",
+      "           matrix normalised by user and item degrees (D_u^-1/2 A D_i^-1/2)",
       "  model-pq k-means product quantisation of a trained dense model's item",
       "           embeddings (--checkpoint): train a dense model (to near its",
       "           best: codes of a model trained briefly help little), then",
@@ -62,9 +64,10 @@ final class AssignCodesCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
   @Option(names = "--strategy", paramLabel = "S", defaultValue = "svd",
-      description = "svd, bpr, random, svd-pq, cooc-pq or model-pq (k-means product quantisation of a rank-8m"
-          + " SVD, of a rank-16m SVD of the sequences' item co-occurrences, or of a trained model's item"
-          + " embeddings; default: ${DEFAULT-VALUE}).")
+      description = "svd, bpr, random, svd-pq, cooc-pq, nsvd-pq or model-pq (k-means product quantisation of a"
+          + " rank-8m SVD, of a rank-16m SVD of the sequences' item co-occurrences, of a rank-8m SVD of the"
+          + " degree-normalised user x item matrix, or of a trained model's item embeddings; default:"
+          + " ${DEFAULT-VALUE}).")
   String strategy;
 
   @Option(names = "--checkpoint", paramLabel = "CKPT",

@@ -234,7 +234,7 @@ final class TrainOptions {
   @Option(names = "--embedding", paramLabel = "E", description = "jpq (RecJPQ codes + codebooks) or dense.")
   String embedding;
 
-  @Option(names = "--codes", paramLabel = "C", description = "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), or a codes FILE.")
+  @Option(names = "--codes", paramLabel = "C", description = "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), or a codes FILE.")
   String codes;
 
   @Option(names = {"-m", "--splits"}, paramLabel = "M", description = "RecJPQ code bytes per item.")

@@ -53,8 +53,12 @@ public final class CodeAssigners {
     } else {
       long t0 = System.nanoTime();
       boolean cooc = o.strategy() == CodeStrategy.COOC_PQ;
-      boolean pq = o.strategy() == CodeStrategy.SVD_PQ || cooc;
+      boolean normalised = o.strategy() == CodeStrategy.NSVD_PQ;
+      boolean pq = o.strategy() == CodeStrategy.SVD_PQ || cooc || normalised;
       TrainingMatrix a = cooc ? Cooccurrence.of(ds, Cooccurrence.WINDOW, o.threads()) : TrainingMatrix.of(ds, o.threads());
+      if (normalised) {
+        a = a.degreeNormalised();
+      }
       interactions = a.interactions();
       nonZeros = a.nonZeros();
       seconds.put(cooc ? "co-occurrence" : "matrix", (System.nanoTime() - t0) / 1e9);
@@ -73,6 +77,8 @@ public final class CodeAssigners {
         singular = svd.values();
         if (cooc) {
           scaledUnitRows(factors, singular, n, cols);
+        } else if (normalised) {
+          scaleColumns(factors, singular, n, cols);
         } else if (pq) {
           unitEmbeddings(factors, singular, n, cols);
         }
@@ -86,7 +92,7 @@ public final class CodeAssigners {
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
       if (pq) { // cooc-pq: popular items have alike neighbourhoods and would otherwise often share whole codes
-        quantise(factors, cols, n, o, cooc, raw, seconds);
+        quantise(factors, cols, n, o, cooc || normalised, raw, seconds);
       } else {
         long t2 = System.nanoTime();
         try (Progress p = Progress.bar("bucketing", m, "splits")) {
@@ -174,6 +180,15 @@ public final class CodeAssigners {
         for (int j = 0; j < cols; j++) {
           factors[i * cols + j] /= length;
         }
+      }
+    }
+  }
+
+  /** Item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), in place, rows left at their lengths. */
+  private static void scaleColumns(double[] factors, double[] singular, int n, int cols) {
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < cols; j++) {
+        factors[i * cols + j] *= Math.sqrt(Math.max(singular[j], 0));
       }
     }
   }

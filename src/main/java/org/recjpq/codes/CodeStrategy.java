@@ -27,6 +27,14 @@ public enum CodeStrategy {
    */
   COOC_PQ,
   /**
+   * Product quantisation, as {@link #SVD_PQ}, of a rank-8m SVD of the degree-normalised user × item
+   * matrix {@code D_u^-½ A D_i^-½} (each count divided by the square roots of its user's and its
+   * item's totals, as in spectral co-clustering), the item vectors being the right singular vectors
+   * scaled by the square roots of the singular values, codes made unique as for {@link #COOC_PQ}:
+   * without the normalisation the leading factors mostly measure popularity.
+   */
+  NSVD_PQ,
+  /**
    * Product quantisation, as {@link #SVD_PQ}, of a trained model's dense item embeddings (its item
    * table, read from a checkpoint; {@code assign-codes --checkpoint}), codes made unique as for
    * {@link #COOC_PQ}: a short dense training run shows which items the model wants alike.
@@ -38,7 +46,7 @@ public enum CodeStrategy {
   /** Factor columns per split that {@link #COOC_PQ} clusters. */
   public static final int COOC_DIMS_PER_SPLIT = 16;
 
-  /** The command-line name: svd, bpr, random, svd-pq, cooc-pq, model-pq. */
+  /** The command-line name: svd, bpr, random, svd-pq, cooc-pq, nsvd-pq, model-pq. */
   public String cliName() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }

@@ -55,7 +55,7 @@ public final class CodesFile {
     }
     ObjectNode opts = h.putObject("options");
     switch (options.strategy()) {
-      case SVD, SVD_PQ, COOC_PQ -> {
+      case SVD, SVD_PQ, COOC_PQ, NSVD_PQ -> {
         opts.put("oversampling", options.oversampling());
         opts.put("powerIterations", options.powerIterations());
       }

@@ -120,6 +120,28 @@ public final class TrainingMatrix {
     return new TrainingMatrix(rows, columns, interactions, rowPtr, cols, vals);
   }
 
+  /**
+   * The degree-normalised matrix {@code D_u^-½ A D_i^-½}: each entry divided by the square roots of
+   * its row's and its column's sums (rows or columns summing to zero have no entries to scale).
+   */
+  TrainingMatrix degreeNormalised() {
+    double[] rowSum = new double[numUsers];
+    double[] colSum = new double[numItems];
+    for (int u = 0; u < numUsers; u++) {
+      for (int p = rowPtr[u]; p < rowPtr[u + 1]; p++) {
+        rowSum[u] += vals[p];
+        colSum[cols[p]] += vals[p];
+      }
+    }
+    float[] scaled = new float[vals.length];
+    for (int u = 0; u < numUsers; u++) {
+      for (int p = rowPtr[u]; p < rowPtr[u + 1]; p++) {
+        scaled[p] = (float) (vals[p] / Math.sqrt(rowSum[u] * colSum[cols[p]]));
+      }
+    }
+    return new TrainingMatrix(numUsers, numItems, interactions, rowPtr, cols, scaled);
+  }
+
   public int numUsers() {
     return numUsers;
   }

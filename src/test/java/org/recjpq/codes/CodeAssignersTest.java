@@ -74,7 +74,7 @@ class CodeAssignersTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = CodeStrategy.class, names = {"SVD", "SVD_PQ", "COOC_PQ"})
+  @EnumSource(value = CodeStrategy.class, names = {"SVD", "SVD_PQ", "COOC_PQ", "NSVD_PQ"})
   void itemsUnseenInTrainingSpreadOverBuckets(CodeStrategy strategy) {
     // 300 users: three items from a pool of 100, then two items of their own, which are the
     // validation and test targets and so never occur in training.
@@ -98,7 +98,7 @@ class CodeAssignersTest {
       }
       assertEquals(600, unseen);
       // 600 of 700 items share the value 0: under SVD their ranks fill 600/700 of the 256 buckets;
-      // under SVD-PQ and COOC-PQ they get random sub-ids (about 232 of 256 buckets expected).
+      // under SVD-PQ, COOC-PQ and NSVD-PQ they get random sub-ids (about 232 of 256 buckets expected).
       assertTrue(buckets.size() >= 600 * 256 / n - 1, "split " + k + ": unseen items in " + buckets.size() + " buckets");
     }
     for (int i = 0; i < n; i++) {
@@ -118,6 +118,7 @@ class CodeAssignersTest {
     assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.BPR, 2, 1, 1)));
     assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.SVD_PQ, 2, 1, 1)));
     assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.COOC_PQ, 2, 1, 1)));
+    assertThrows(RecjpqException.class, () -> CodeAssigners.assign(d, options(CodeStrategy.NSVD_PQ, 2, 1, 1)));
     assertEquals(4, CodeAssigners.assign(d, options(CodeStrategy.RANDOM, 2, 1, 1)).codes().numItems());
   }
 
