@@ -3,29 +3,37 @@ package org.recjpq.serve;
 import org.recjpq.backend.cpu.CpuBuf;
 
 /**
- * A dense item table on the host (N × d, off-heap, in chunks of at most {@link #CHUNK} items so
- * that tables beyond one buffer's 2 GB fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in order,
+ * A dense item table on the host (N × d, off-heap, in chunks of a power-of-two number of items, at
+ * most {@link #CHUNK} and fewer when d is so wide that {@link #CHUNK} rows would pass one buffer's
+ * 2 GB, so that tables beyond one buffer fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in order,
  * in float.
  */
 public final class DenseHead extends ServingHead {
   static final int CHUNK = 1 << 20;
+  private final int chunk; // items a chunk, a power of two
   private final CpuBuf[] chunks;
   private double maxNorm = -1;
 
   /** Copies rows {@code [0, n)} of a row-major (n, d) table that {@code row} reads item by item. */
   public DenseHead(int n, int d, RowSource rows) {
     super(n, d);
-    chunks = new CpuBuf[(n + CHUNK - 1) / CHUNK];
+    chunk = chunkItems(d);
+    chunks = new CpuBuf[(int) (((long) n + chunk - 1) / chunk)];
     float[] row = new float[d];
     for (int c = 0; c < chunks.length; c++) {
-      int from = c * CHUNK;
-      int count = Math.min(CHUNK, n - from);
+      int from = c * chunk;
+      int count = Math.min(chunk, n - from);
       chunks[c] = CpuBuf.allocate((long) count * d);
       for (int i = 0; i < count; i++) {
         rows.read(from + i, row);
         chunks[c].write(i * d, row, 0, d);
       }
     }
+  }
+
+  /** Items a chunk holds at width {@code d}: the largest power of two ≤ {@link #CHUNK} whose rows fit one buffer. */
+  static int chunkItems(int d) {
+    return Integer.highestOneBit((int) Math.max(1, Math.min(CHUNK, CpuBuf.MAX_FLOATS / Math.max(1, d))));
   }
 
   /** Supplies one item's embedding. */
@@ -51,8 +59,8 @@ public final class DenseHead extends ServingHead {
 
   @Override
   float score(float[] h, int item) {
-    CpuBuf c = chunks[item / CHUNK];
-    int base = (item % CHUNK) * d;
+    CpuBuf c = chunks[item / chunk];
+    int base = (item % chunk) * d;
     float acc = 0f;
     for (int j = 0; j < d; j++) {
       acc += h[j] * c.get(base + j);
@@ -79,19 +87,19 @@ public final class DenseHead extends ServingHead {
     return maxNorm;
   }
 
-  /** A view of the table (a range never crosses a chunk when it starts at a multiple of its length ≤ CHUNK). */
+  /** A view of the table (a range never crosses a chunk when it starts at a multiple of its power-of-two length ≤ the chunk's). */
   @Override
   CpuBuf embeddings(int from, int count, CpuBuf scratch) {
-    CpuBuf c = chunks[from / CHUNK];
-    int at = from % CHUNK;
+    CpuBuf c = chunks[from / chunk];
+    int at = from % chunk;
     if (at + count <= c.size() / d) {
       return c.slice((long) at * d, (long) count * d);
     }
     float[] row = new float[d];
     CpuBuf out = scratch.slice(0, (long) count * d);
     for (int i = 0; i < count; i++) {
-      CpuBuf src = chunks[(from + i) / CHUNK];
-      src.read(((from + i) % CHUNK) * d, row, 0, d);
+      CpuBuf src = chunks[(from + i) / chunk];
+      src.read(((from + i) % chunk) * d, row, 0, d);
       out.write(i * d, row, 0, d);
     }
     return out;
