@@ -195,10 +195,10 @@ public final class CodeAssigners {
 
   /** Item embeddings V Σ^½ (as A ≈ (U Σ^½)(V Σ^½)ᵀ), in place, each row scaled to unit length. */
   private static void unitEmbeddings(double[] factors, double[] singular, int n, int cols) {
+    scaleColumns(factors, singular, n, cols);
     for (int i = 0; i < n; i++) {
       double norm = 0;
       for (int j = 0; j < cols; j++) {
-        factors[i * cols + j] *= Math.sqrt(Math.max(singular[j], 0));
         norm += factors[i * cols + j] * factors[i * cols + j];
       }
       if (norm > 0) {

@@ -16,8 +16,16 @@ public final class DenseHead extends ServingHead {
 
   /** Copies rows {@code [0, n)} of a row-major (n, d) table that {@code row} reads item by item. */
   public DenseHead(int n, int d, RowSource rows) {
+    this(n, d, chunkItems(d), rows);
+  }
+
+  /** As above with {@code chunk} items a chunk (a power of two; tests use small ones). */
+  DenseHead(int n, int d, int chunk, RowSource rows) {
     super(n, d);
-    chunk = chunkItems(d);
+    if (Integer.bitCount(chunk) != 1 || (long) chunk * d > CpuBuf.MAX_FLOATS) {
+      throw new IllegalArgumentException("chunk of " + chunk + " items at d = " + d);
+    }
+    this.chunk = chunk;
     chunks = new CpuBuf[(int) (((long) n + chunk - 1) / chunk)];
     float[] row = new float[d];
     for (int c = 0; c < chunks.length; c++) {

@@ -22,18 +22,29 @@ class DenseHeadChunkTest {
   }
 
   @Test
-  void rowsAcrossTheTableReadBack() {
+  void rowsAndRangesReadBackAcrossChunkBoundaries() {
     int n = 3000;
     int d = 16;
+    int chunk = 512; // six chunks, the last one short
     float[] table = new float[n * d];
     for (int i = 0; i < table.length; i++) {
       table[i] = (i % 977) * 0.25f - 100f;
     }
-    DenseHead head = DenseHead.of(table, n, d);
+    DenseHead head = new DenseHead(n, d, chunk, (i, out) -> System.arraycopy(table, i * d, out, 0, d));
     float[] h = new float[d];
     h[3] = 1f;
-    for (int item : new int[] {0, 1, 1499, 2999}) {
-      assertEquals(table[item * d + 3], head.score(h, item), 0f);
+    for (int item : new int[] {0, 1, 511, 512, 1499, 2559, 2560, 2999}) {
+      assertEquals(table[item * d + 3], head.score(h, item), 0f, "item " + item);
+    }
+    CpuBuf scratch = CpuBuf.allocate(64L * d);
+    // {from, count}: inside one chunk (a view), across a boundary (copied), and the short last chunk.
+    for (int[] r : new int[][] {{512, 64}, {500, 24}, {2550, 20}, {2944, 56}}) {
+      CpuBuf e = head.embeddings(r[0], r[1], scratch);
+      float[] got = new float[r[1] * d];
+      e.read(0, got, 0, got.length);
+      for (int k = 0; k < got.length; k++) {
+        assertEquals(table[r[0] * d + k], got[k], 0f, "range " + r[0] + "+" + r[1] + " at " + k);
+      }
     }
   }
 }
