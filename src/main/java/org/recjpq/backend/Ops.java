@@ -227,11 +227,29 @@ public interface Ops extends AutoCloseable {
    * Exact softmax cross-entropy over all N items of a dense table, streamed in tiles (never rows ×
    * N logits): returns the mean loss, {@code dH} overwritten, {@code dTable +=}.
    */
-  double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems, int dim);
+  default double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems,
+      int dim) {
+    return fullCrossEntropyDense(dH, dTable, null, h, targets, table, null, rows, numItems, dim);
+  }
+
+  /**
+   * As above with per-item score offsets (N): {@code score(r, i) = h[r] · e_i + bias[i]}, {@code dBias +=}
+   * the column sums of the logits' gradient. {@code bias} and {@code dBias} are both null (no offsets)
+   * or both given.
+   */
+  double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias, int rows,
+      int numItems, int dim);
 
   /** The same over RecJPQ items; {@code dCodebooks +=}. The engine picks the tile strategy. */
-  double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks, int rows,
-      int numItems, int splits, int subDim);
+  default double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
+      int rows, int numItems, int splits, int subDim) {
+    return fullCrossEntropyJpq(dH, dCodebooks, null, h, targets, codes, codebooks, null, rows, numItems, splits,
+        subDim);
+  }
+
+  /** {@link #fullCrossEntropyJpq} with per-item score offsets, as {@link #fullCrossEntropyDense} has them. */
+  double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
+      Buf bias, int rows, int numItems, int splits, int subDim);
 
   // ---- optimizer ---------------------------------------------------------------------------
 

@@ -164,6 +164,7 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
     o.put("blockStyle", c.blockStyle().name());
     o.put("layerNormEps", c.layerNormEps());
     o.put("headTransform", c.headTransform());
+    o.put("itemBias", c.itemBias());
     return o;
   }
 
@@ -173,7 +174,8 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
         o.path("ffnDim").asInt(), Activation.valueOf(o.path("activation").asText("RELU")),
         ModelConfig.EmbeddingKind.valueOf(o.path("embedding").asText("DENSE")), o.path("splits").asInt(),
         o.path("tiedOutput").asBoolean(true), ModelConfig.BlockStyle.valueOf(o.path("blockStyle").asText("PRE_LN")),
-        (float) o.path("layerNormEps").asDouble(1e-8), o.path("headTransform").asBoolean(false));
+        (float) o.path("layerNormEps").asDouble(1e-8), o.path("headTransform").asBoolean(false),
+        o.path("itemBias").asBoolean(false));
   }
 
   /** Checks the checkpoint's item vocabulary is the dataset's. */

@@ -40,6 +40,7 @@ final class TrainOptions {
     String block = "pre-ln";
     Boolean untied = false;
     Boolean headTransform = false;
+    Boolean itemBias = false;
     String loss = "ce";
     Integer negatives;
     Double gbceT = 0.75;
@@ -193,7 +194,7 @@ final class TrainOptions {
         default -> throw new RecjpqException("--activation must be relu or gelu, found '" + activation + "'.");
       };
       return new ModelConfig(backbone(), numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
-          !untied, style, 1e-8f, headTransform);
+          !untied, style, 1e-8f, headTransform, itemBias);
     }
 
     ModelConfig.Backbone backbone() {
@@ -271,6 +272,10 @@ final class TrainOptions {
   @Option(names = "--head-transform", description = "bert4rec: BERT's output transform LN(act(h W + b)) between the"
       + " last block and the item scores, as in the original BERT4Rec.")
   Boolean headTransform;
+
+  @Option(names = "--item-bias", description = "A learned score offset per item (N floats): each item's own"
+      + " popularity, which RecJPQ's shared sub-item embeddings cannot hold.")
+  Boolean itemBias;
 
   @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
   String loss;

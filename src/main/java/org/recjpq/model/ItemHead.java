@@ -9,10 +9,12 @@ import org.recjpq.backend.Ops;
  * gradient: exact full softmax CE over the catalogue, or a sampled loss over (positive,
  * negatives) columns. Item embeddings are the model's output items (tied input table, separate
  * output table, or RecJPQ codebooks); their gradients accumulate into the model's gradient buffer.
+ * With item biases ({@link ModelConfig#itemBias}) every score is {@code h · e_i + b_i}.
  */
 public final class ItemHead {
   private final SequenceModel model;
   private final Ops ops;
+  private Buf gathered; // (rows, 1 + negatives) item biases of a sampled loss's columns
 
   public ItemHead(SequenceModel model) {
     this.model = model;
@@ -25,12 +27,14 @@ public final class ItemHead {
    */
   public double fullCrossEntropy(Buf h, IntBuf targets, int rows, Buf dH) {
     ModelConfig c = model.config();
+    Buf bias = model.itemBias(false);
+    Buf dBias = model.itemBias(true);
     if (c.isJpq()) {
-      return ops.fullCrossEntropyJpq(dH, model.outputItems(true), h, targets, model.codes(), model.outputItems(false),
-          rows, c.numItems(), c.splits(), c.subDim());
+      return ops.fullCrossEntropyJpq(dH, model.outputItems(true), dBias, h, targets, model.codes(),
+          model.outputItems(false), bias, rows, c.numItems(), c.splits(), c.subDim());
     }
-    return ops.fullCrossEntropyDense(dH, model.outputItems(true), h, targets, model.outputItems(false), rows,
-        c.numItems(), c.dim());
+    return ops.fullCrossEntropyDense(dH, model.outputItems(true), dBias, h, targets, model.outputItems(false), bias,
+        rows, c.numItems(), c.dim());
   }
 
   /**
@@ -48,6 +52,16 @@ public final class ItemHead {
     } else {
       ops.sampledScoresDense(scores, h, items, targets, model.outputItems(false), rows, cols, c.dim());
     }
+    Buf bias = model.itemBias(false);
+    long cells = (long) rows * cols;
+    if (bias != null) { // scores += bias[items]: a one-column embedding look-up
+      if (gathered == null || gathered.size() < cells) {
+        gathered = ops.alloc(cells);
+      }
+      Buf g = gathered.slice(0, cells);
+      ops.embeddingForward(g, items, bias, (int) cells, 1);
+      ops.addInPlace(scores.slice(0, cells), g);
+    }
     double loss = switch (kind) {
       case BCE, GBCE -> ops.bceLoss(dScores, scores, targets, rows, negatives, beta);
       case SAMPLED_SOFTMAX -> ops.sampledSoftmaxLoss(dScores, scores, logQ, targets, rows, negatives);
@@ -59,6 +73,9 @@ public final class ItemHead {
     } else {
       ops.sampledScoresDenseBackward(dH, model.outputItems(true), dScores, h, items, targets, model.outputItems(false),
           rows, cols, c.dim());
+    }
+    if (bias != null) { // dBias[items] += dScores (ignored rows have dScores 0)
+      ops.embeddingBackward(model.itemBias(true), dScores.slice(0, cells), items, (int) cells, 1);
     }
     return loss;
   }

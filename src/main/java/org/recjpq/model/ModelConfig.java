@@ -23,18 +23,29 @@ import org.recjpq.backend.Activation;
  * @param layerNormEps epsilon inside the layer norms' square root (SASRec: 1e-8)
  * @param headTransform BERT4Rec only: BERT's output transform {@code h = LN(act(x W + b))} between
  *     the last block and the item scores (the original BERT4Rec code's prediction head); off by default
+ * @param itemBias a learned score offset per item, {@code score(h, i) = h · e_i + b_i} (N floats, no
+ *     N × d tensor): lets each item of a RecJPQ catalogue carry its own popularity, which its shared
+ *     sub-item embeddings cannot; off by default
  */
 public record ModelConfig(
     Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim, Activation activation,
     EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle, float layerNormEps,
-    boolean headTransform) {
+    boolean headTransform, boolean itemBias) {
+
+  /** A configuration without item biases. */
+  public ModelConfig(Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim,
+      Activation activation, EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle,
+      float layerNormEps, boolean headTransform) {
+    this(backbone, numItems, dim, blocks, heads, maxLen, dropout, ffnDim, activation, embedding, splits, tiedOutput,
+        blockStyle, layerNormEps, headTransform, false);
+  }
 
   /** A configuration without the output transform. */
   public ModelConfig(Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim,
       Activation activation, EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle,
       float layerNormEps) {
     this(backbone, numItems, dim, blocks, heads, maxLen, dropout, ffnDim, activation, embedding, splits, tiedOutput,
-        blockStyle, layerNormEps, false);
+        blockStyle, layerNormEps, false, false);
   }
 
   /** The sequence encoder. */

@@ -32,6 +32,8 @@ public abstract class SequenceModel {
   private Buf output; // the scoring table (tied: = items)
   private Buf itemsGrad;
   private Buf outputGrad;
+  private Buf bias; // (N) per-item score offsets, or null
+  private Buf biasGrad;
   private Arena arena; // activations of the last forward; each model (or inference view) has its own
 
   /** Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}. */
@@ -60,6 +62,9 @@ public abstract class SequenceModel {
         layout.add("output.table", cfg.numItems(), d);
       }
     }
+    if (cfg.itemBias()) {
+      layout.add("item.bias", 1, cfg.numItems()); // initialised to 0 (a ".b" name)
+    }
   }
 
   /** An inference view: {@code shared}'s parameters and codes, no gradients, on {@code engine}. */
@@ -72,6 +77,7 @@ public abstract class SequenceModel {
     this.params = shared.params;
     this.items = shared.items;
     this.output = shared.output;
+    this.bias = shared.bias;
     this.grads = null;
   }
 
@@ -84,6 +90,10 @@ public abstract class SequenceModel {
     String out = cfg.tiedOutput() ? null : cfg.isJpq() ? "output.codebooks" : "output.table";
     output = out != null ? layout.view(params, out) : items;
     outputGrad = out != null ? layout.view(grads, out) : itemsGrad;
+    if (cfg.itemBias()) {
+      bias = layout.view(params, "item.bias");
+      biasGrad = layout.view(grads, "item.bias");
+    }
   }
 
   /** A model of {@code cfg}'s backbone; parameters start at zero: call {@link #initialize}. */
@@ -148,6 +158,16 @@ public abstract class SequenceModel {
   /** The layout name of the codebooks that score items (RecJPQ): the input ones when tied. */
   public String outputCodebooksName() {
     return cfg.tiedOutput() ? "item.codebooks" : "output.codebooks";
+  }
+
+  /** The per-item score offsets (N) added to {@code h · e_i}, or null when the model has none. */
+  public Buf itemBias() {
+    return bias;
+  }
+
+  /** {@link #itemBias()} or its gradient. */
+  Buf itemBias(boolean gradient) {
+    return gradient ? biasGrad : bias;
   }
 
   /** Item embeddings used to score (the input table or codebooks when tied). */

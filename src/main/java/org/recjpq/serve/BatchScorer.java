@@ -149,9 +149,9 @@ public final class BatchScorer {
             double lim = ap.threshold() - windows[b];
             boolean prepared = false;
             for (int i = 0; i < nt; i++) {
-              float a = row[i];
+              int item = from + i;
+              float a = head.biased(row[i], item);
               if (a >= lim) {
-                int item = from + i;
                 if (filters[b].excluded(item)) {
                   continue;
                 }

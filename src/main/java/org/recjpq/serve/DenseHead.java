@@ -6,7 +6,7 @@ import org.recjpq.backend.cpu.CpuBuf;
  * A dense item table on the host (N × d, off-heap, in chunks of a power-of-two number of items, at
  * most {@link #CHUNK} and fewer when d is so wide that {@link #CHUNK} rows would pass one buffer's
  * 2 GB, so that tables beyond one buffer fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in order,
- * in float.
+ * in float, plus the item's offset when there are offsets.
  */
 public final class DenseHead extends ServingHead {
   static final int CHUNK = 1 << 20;
@@ -16,12 +16,21 @@ public final class DenseHead extends ServingHead {
 
   /** Copies rows {@code [0, n)} of a row-major (n, d) table that {@code row} reads item by item. */
   public DenseHead(int n, int d, RowSource rows) {
-    this(n, d, chunkItems(d), rows);
+    this(n, d, chunkItems(d), rows, null);
+  }
+
+  /** As above with per-item score offsets (N floats, or null), added to each dot product. */
+  public DenseHead(int n, int d, RowSource rows, float[] bias) {
+    this(n, d, chunkItems(d), rows, bias);
   }
 
   /** As above with {@code chunk} items a chunk (a power of two; tests use small ones). */
   DenseHead(int n, int d, int chunk, RowSource rows) {
-    super(n, d);
+    this(n, d, chunk, rows, null);
+  }
+
+  private DenseHead(int n, int d, int chunk, RowSource rows, float[] bias) {
+    super(n, d, bias);
     if (Integer.bitCount(chunk) != 1 || (long) chunk * d > CpuBuf.MAX_FLOATS) {
       throw new IllegalArgumentException("chunk of " + chunk + " items at d = " + d);
     }
@@ -73,7 +82,7 @@ public final class DenseHead extends ServingHead {
     for (int j = 0; j < d; j++) {
       acc += h[j] * c.get(base + j);
     }
-    return acc;
+    return biased(acc, item);
   }
 
   @Override

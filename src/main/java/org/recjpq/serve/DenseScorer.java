@@ -86,9 +86,9 @@ public final class DenseScorer implements TopKScorer {
       w.scores.read(0, w.s, 0, nt);
       double lim = approx.threshold() - window;
       for (int i = 0; i < nt; i++) {
-        float a = w.s[i];
+        int item = from + i;
+        float a = canonical.biased(w.s[i], item);
         if (a >= lim) {
-          int item = from + i;
           if (filter.excluded(item)) {
             continue;
           }

@@ -45,7 +45,8 @@ public final class GpuBatchScorer {
   private final TileSelector selector;
   private final int tile;
   private final TopKScorer fallback;
-  private final Buf catalogue; // (N, d) on the device, or null (tiles uploaded per batch)
+  private final Buf catalogue; // (N, w) on the device, or null (tiles uploaded per batch)
+  private final int w; // columns of the device rows: d, or d + 1 with item offsets (a 1 in h, b_i in e_i)
   private long fallbackRows;
   // device scratch, grown on demand and kept: queries, k', windows, bounds, counts, candidates,
   // one tile's scores, one tile's embeddings (when the catalogue is not kept)
@@ -86,13 +87,14 @@ public final class GpuBatchScorer {
     this.fallback = fallback;
     int n = head.numItems();
     int d = head.dim();
-    if ((long) n * d <= catalogueFloats) {
-      catalogue = ops.alloc((long) n * d);
+    this.w = head.hasItemBias() ? d + 1 : d;
+    if ((long) n * w <= catalogueFloats) {
+      catalogue = ops.alloc((long) n * w);
       CpuBuf scratch = CpuBuf.allocate((long) Math.min(n, tile) * d);
-      float[] host = new float[Math.min(n, tile) * d];
+      float[] host = new float[Math.min(n, tile) * w];
       for (int from = 0; from < n; from += tile) {
         int nt = Math.min(tile, n - from);
-        uploadTile(catalogue.slice((long) from * d, (long) nt * d), from, nt, scratch, host);
+        uploadTile(catalogue.slice((long) from * w, (long) nt * w), from, nt, scratch, host);
       }
     } else {
       catalogue = null;
@@ -111,18 +113,26 @@ public final class GpuBatchScorer {
     return new GpuBatchScorer(head, CudaOps.open(0, false), fallback);
   }
 
+  /** Uploads items [from, from + nt) as (nt, w) rows: their embeddings, then their offsets when there are any. */
   private void uploadTile(Buf dst, int from, int nt, CpuBuf scratch, float[] host) {
     int d = head.dim();
-    float[] buf = host.length == nt * d ? host : new float[nt * d]; // the last tile may be shorter
-    head.embeddings(from, nt, scratch).read(0, buf, 0, nt * d);
+    float[] buf = host.length == nt * w ? host : new float[nt * w]; // the last tile may be shorter
+    CpuBuf e = head.embeddings(from, nt, scratch);
+    if (w == d) {
+      e.read(0, buf, 0, nt * d);
+    } else {
+      for (int i = 0; i < nt; i++) {
+        e.read(i * d, buf, i * w, d);
+        buf[i * w + d] = head.bias[from + i];
+      }
+    }
     ops.upload(dst, buf);
   }
 
   private void ensure(int rows, int cap, int tileItems) {
-    int d = head.dim();
     if (rows > rowsCap) {
       rowsCap = Math.max(rows, Math.min(MAX_ROWS, 2 * rowsCap));
-      hAll = ops.alloc((long) rowsCap * d);
+      hAll = ops.alloc((long) rowsCap * w);
       kpAll = ops.allocInts(rowsCap);
       winAll = ops.alloc(rowsCap);
       runAll = ops.alloc(rowsCap);
@@ -135,7 +145,7 @@ public final class GpuBatchScorer {
       idAll = ops.allocInts(idsCap);
     }
     if (catalogue == null && tileAll == null) {
-      tileAll = ops.alloc((long) tileItems * d);
+      tileAll = ops.alloc((long) tileItems * w);
     }
   }
 
@@ -182,9 +192,14 @@ public final class GpuBatchScorer {
     int cap = (int) Math.min((long) n, (long) (tiles + 4) * maxKprime + 256);
     int tileItems = Math.min(n, tile);
     ensure(rows, cap, tileItems);
-    Buf hBuf = hAll.slice(0, (long) rows * d);
-    float[] hChunk = new float[rows * d];
-    System.arraycopy(hs, r0 * d, hChunk, 0, rows * d);
+    Buf hBuf = hAll.slice(0, (long) rows * w);
+    float[] hChunk = new float[rows * w];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(hs, (r0 + r) * d, hChunk, r * w, d);
+      if (w > d) {
+        hChunk[r * w + d] = 1f; // times the item's offset in its last column
+      }
+    }
     ops.upload(hBuf, hChunk);
     IntBuf kpBuf = kpAll.slice(0, rows);
     ops.upload(kpBuf, kprime);
@@ -196,18 +211,18 @@ public final class GpuBatchScorer {
     ops.upload(counts, new int[rows]);
     IntBuf ids = idAll.slice(0, (long) rows * cap);
     CpuBuf scratch = catalogue == null ? CpuBuf.allocate((long) tileItems * d) : null;
-    float[] host = catalogue == null ? new float[tileItems * d] : null;
+    float[] host = catalogue == null ? new float[tileItems * w] : null;
     for (int from = 0; from < n; from += tile) {
       int nt = Math.min(tile, n - from);
       Buf e;
       if (catalogue != null) {
-        e = catalogue.slice((long) from * d, (long) nt * d);
+        e = catalogue.slice((long) from * w, (long) nt * w);
       } else {
-        e = tileAll.slice(0, (long) nt * d);
+        e = tileAll.slice(0, (long) nt * w);
         uploadTile(e, from, nt, scratch, host);
       }
       Buf s = scoreAll.slice(0, (long) rows * nt);
-      ops.matmulTransposed(s, hBuf, e, rows, nt, d);
+      ops.matmulTransposed(s, hBuf, e, rows, nt, w);
       selector.selectAndCollect(s, rows, nt, from, kpBuf, running, winBuf, counts, ids, cap);
     }
     int[] count = new int[rows];

@@ -10,8 +10,8 @@ import org.recjpq.codes.ItemCodes;
  * (s in order, float), then {@code score(i) = combine(t[0][codes[i][0]], ..., t[m-1][codes[i][m-1]])}
  * where {@link #combine} adds the m terms pairwise for m = 8 ({@code ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))},
  * a chain of 3 dependent additions instead of 7, so the scan runs at the speed of its loads) and in
- * split order otherwise. With m = 8 the codes are also packed one long per item, so a score is one
- * 8-byte load and 8 look-ups.
+ * split order otherwise; an item's score offset, when the model has them, is added to that sum. With
+ * m = 8 the codes are also packed one long per item, so a score is one 8-byte load and 8 look-ups.
  */
 public final class JpqHead extends ServingHead {
   final int m;
@@ -24,7 +24,12 @@ public final class JpqHead extends ServingHead {
 
   /** Wraps codes and codebooks (m × 256 × S floats; not copied, and not to be changed afterwards). */
   public JpqHead(ItemCodes codes, float[] codebooks, int subDim) {
-    super(codes.numItems(), codes.splits() * subDim);
+    this(codes, codebooks, subDim, null);
+  }
+
+  /** As above with per-item score offsets (N floats, or null), added to each item's combined score. */
+  public JpqHead(ItemCodes codes, float[] codebooks, int subDim, float[] bias) {
+    super(codes.numItems(), codes.splits() * subDim, bias);
     this.m = codes.splits();
     this.sub = subDim;
     this.codes = codes.raw();
@@ -84,14 +89,14 @@ public final class JpqHead extends ServingHead {
   @Override
   float score(float[] t, int item) {
     if (packed != null) {
-      return score8(t, packed[item]);
+      return biased(score8(t, packed[item]), item);
     }
     float acc = 0f;
     int base = item * m;
     for (int k = 0; k < m; k++) {
       acc += t[k * ItemCodes.SUB_IDS + (codes[base + k] & 0xff)];
     }
-    return acc;
+    return biased(acc, item);
   }
 
   /**

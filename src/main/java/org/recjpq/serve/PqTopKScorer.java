@@ -5,7 +5,7 @@ package org.recjpq.serve;
  * then every item's score from m look-ups, items in order, kept by a heap of K. With m = 8 an
  * item's codes are one packed long, and over large catalogues the table is widened once more into
  * sums of split pairs ({@link JpqHead#pairTables}, 4 look-ups an item, the same scores bit for
- * bit). Cost ∝ N·m look-ups; nothing proportional to N·d.
+ * bit), plus the item's offset when the model has them. Cost ∝ N·m look-ups; nothing proportional to N·d.
  */
 public final class PqTopKScorer implements TopKScorer {
   private final JpqHead head;
@@ -48,7 +48,7 @@ public final class PqTopKScorer implements TopKScorer {
         JpqHead.pairTables(t, pt);
       }
       for (int i = 0; i < n; i++) {
-        float s = pairs ? JpqHead.scorePairs(pt, packed[i]) : JpqHead.score8(t, packed[i]);
+        float s = head.biased(pairs ? JpqHead.scorePairs(pt, packed[i]) : JpqHead.score8(t, packed[i]), i);
         if (s >= thr && out.accepts(i, s) && !filter.excluded(i)) {
           out.offer(i, s);
           thr = out.threshold();

@@ -30,6 +30,10 @@ import org.recjpq.codes.ItemCodes;
  * top-K. Over large catalogues the working table is also widened into split-pair sums ({@link
  * JpqHead#pairTables}: 4 look-ups an item, the same scores bit for bit), and finishing a list sets
  * the 256 pair sums that contain its sub-id to {@code -inf}.
+ *
+ * <p>With item offsets (a model trained with item biases) a score is the combined terms plus the
+ * item's offset, so every bound above adds the largest offset: exact still, pruning less the more the
+ * offsets spread.
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;
@@ -242,7 +246,7 @@ public final class PrunedScorer implements TopKScorer {
       for (int k = 0; k < m; k++) {
         s.parts[k] = t[k * B + s.orderAt(k, s.ptr[k])];
       }
-      float sigma = head.combine(s.parts);
+      float sigma = bound(head.combine(s.parts));
       if (out.full() && sigma < out.threshold()) {
         break;
       }
@@ -281,7 +285,7 @@ public final class PrunedScorer implements TopKScorer {
           float thr = out.threshold();
           if (out.full()) {
             parts[k2] = t[k2 * B + c2];
-            if (head.combine(parts) < thr) {
+            if (bound(head.combine(parts)) < thr) {
               continue;
             }
           }
@@ -289,9 +293,10 @@ public final class PrunedScorer implements TopKScorer {
             float sc = pairs ? JpqHead.scorePairs(pr, pc[q]) : JpqHead.score8(work, pc[q]);
             if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
               visited++;
-              if (sc >= thr) {
+              if (bound(sc) >= thr) {
                 int item = post[q];
-                if (out.accepts(item, sc) && !filter.excluded(item)) {
+                sc = head.biased(sc, item);
+                if (sc >= thr && out.accepts(item, sc) && !filter.excluded(item)) {
                   out.offer(item, sc);
                   thr = out.threshold();
                 }
@@ -329,6 +334,14 @@ public final class PrunedScorer implements TopKScorer {
       }
     }
     s.visited = visited;
+  }
+
+  /**
+   * The largest canonical score of an item whose combined sub-id terms are at most {@code s}: s plus
+   * the largest item offset (float addition is monotone), or s itself without offsets.
+   */
+  private float bound(float s) {
+    return head.bias == null ? s : s + head.maxBias;
   }
 
   /**

@@ -88,9 +88,10 @@ public final class Recommender implements AutoCloseable {
     single.upload(model.params(), ck.params());
     int d = config.dim();
     int n = config.numItems();
+    float[] bias = model.itemBias() != null ? ((CpuBuf) model.itemBias()).toArray() : null;
     if (config.isJpq()) {
       float[] cb = ((CpuBuf) model.layout().view(model.params(), model.outputCodebooksName())).toArray();
-      JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim());
+      JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim(), bias);
       head = jpq;
       scorer = switch (scoring) {
         case AUTO, PRUNED -> new PrunedScorer(jpq);
@@ -105,7 +106,7 @@ public final class Recommender implements AutoCloseable {
             + "' needs RecJPQ item embeddings; use auto or dense.");
       }
       CpuBuf table = (CpuBuf) model.outputTable();
-      DenseHead dense = new DenseHead(n, d, (i, out) -> table.read(i * d, out, 0, d));
+      DenseHead dense = new DenseHead(n, d, (i, out) -> table.read(i * d, out, 0, d), bias);
       head = dense;
       scorer = new DenseScorer(dense, dense);
       batchScorer = new BatchScorer(dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);

@@ -13,8 +13,9 @@ import org.recjpq.model.ModelConfig;
  * on the last {@code maxLen} items of every history and keeps the representation at the last
  * position; each tile of items is then scored with one GEMM against the tile's item embeddings
  * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: DESIGN §5
- * strategy (b), the fast one for batches). The model's activation memory is shared, so batches run
- * one at a time (evaluate with one thread; the engine's ops are themselves parallel).
+ * strategy (b), the fast one for batches), plus each item's score offset when the model has item
+ * biases (added on the host to the downloaded tile). The model's activation memory is shared, so
+ * batches run one at a time (evaluate with one thread; the engine's ops are themselves parallel).
  *
  * <p>RecJPQ items are decoded once per scorer when the whole catalogue fits {@link
  * #DECODE_CACHE_FLOATS} floats (256 MiB: a million items at d = 64), instead of once per tile per
@@ -33,6 +34,7 @@ public final class ModelScorer implements Scorer {
   private Buf scores;
   private float[] host; // the last tile's scores when the caller's array is larger (the catalogue's last tile)
   private IntBuf idBuf;
+  private float[] bias; // the items' score offsets on the host (added to each downloaded tile), or null
 
   public ModelScorer(SequenceModel model, int tile) {
     this.model = model;
@@ -45,6 +47,10 @@ public final class ModelScorer implements Scorer {
     }
     this.allItems = ops.allocInts(ids.length);
     ops.upload(allItems, ids);
+    if (model.itemBias() != null) {
+      bias = new float[c.numItems()];
+      ops.download(bias, model.itemBias());
+    }
   }
 
   @Override
@@ -115,6 +121,13 @@ public final class ModelScorer implements Scorer {
           }
           ops.download(host, s);
           System.arraycopy(host, 0, out, 0, host.length);
+        }
+        if (bias != null) {
+          for (int r = 0; r < rows; r++) {
+            for (int i = 0, o = r * n; i < n; i++) {
+              out[o + i] += bias[from + i];
+            }
+          }
         }
       }
     };

@@ -303,6 +303,62 @@ public abstract class LossContract extends OpsContract {
     }
   }
 
+  @Test
+  void fullCrossEntropyWithItemBiases() {
+    // dense and RecJPQ; many rows (GEMMs) and few rows over a larger catalogue (where the engine
+    // would otherwise take look-ups)
+    checkFullCeBiased(engine(), fullCeProblem(71, false, 13, 301, 4, 6, new int[] {0, 6}));
+    checkFullCeBiased(engine(), fullCeProblem(72, true, 13, 301, 4, 6, new int[] {1, 12}));
+    checkFullCeBiased(engine(), fullCeProblem(73, true, 3, 5000, 8, 8, new int[] {1}));
+  }
+
+  /**
+   * A full cross-entropy with per-item score offsets in [-2, 2) on the reference and on {@code
+   * under}, through {@link Ops}: loss (REDUCTION), dH (GRADIENT, NaN beforehand), the accumulated
+   * table and offset gradients (GRADIENT, from small random values).
+   */
+  protected void checkFullCeBiased(Ops under, FullCeProblem p) {
+    int d = p.dim();
+    SplittableRandom rnd = new SplittableRandom(p.n());
+    float[] bias = values(rnd, p.n(), false, 2);
+    float[] dBias = values(rnd, p.n(), false, 0.01);
+    double[] loss = new double[2];
+    float[][] dh = new float[2][];
+    float[][] dw = new float[2][];
+    float[][] db = new float[2][];
+    Ops[] engines = {ref, under};
+    for (int e = 0; e < 2; e++) {
+      Ops ops = engines[e];
+      Buf hb = up(ops, p.h());
+      Buf wb = up(ops, p.weights());
+      IntBuf tb = up(ops, p.targets());
+      ByteBuf cb = up(ops, p.codes());
+      Buf bb = up(ops, bias);
+      Buf dhb = filled(ops, p.rows() * d, Float.NaN);
+      Buf dwb = up(ops, p.dWeights());
+      Buf dbb = up(ops, dBias);
+      loss[e] = p.jpq()
+          ? ops.fullCrossEntropyJpq(dhb, dwb, dbb, hb, tb, cb, wb, bb, p.rows(), p.n(), p.m(), p.s())
+          : ops.fullCrossEntropyDense(dhb, dwb, dbb, hb, tb, wb, bb, p.rows(), p.n(), d);
+      dh[e] = host(ops, dhb);
+      dw[e] = host(ops, dwb);
+      db[e] = host(ops, dbb);
+    }
+    String what = (p.jpq() ? "RecJPQ" : "dense") + " full CE with item biases, N = " + p.n() + ", rows " + p.rows();
+    assertAgree(what + " loss", loss[0], loss[1], Tolerance.REDUCTION);
+    assertAgree(what + " dH", dh[0], dh[1], Tolerance.GRADIENT);
+    assertAgree(what + (p.jpq() ? " dCodebooks" : " dTable"), dw[0], dw[1], Tolerance.GRADIENT);
+    assertAgree(what + " dBias", db[0], db[1], Tolerance.GRADIENT);
+    // and the offsets are in the loss: without them it differs
+    Buf dhb = filled(ref, p.rows() * d, 0f);
+    double plain = p.jpq()
+        ? ref.fullCrossEntropyJpq(dhb, up(ref, p.dWeights()), up(ref, p.h()), up(ref, p.targets()), up(ref, p.codes()),
+            up(ref, p.weights()), p.rows(), p.n(), p.m(), p.s())
+        : ref.fullCrossEntropyDense(dhb, up(ref, p.dWeights()), up(ref, p.h()), up(ref, p.targets()),
+            up(ref, p.weights()), p.rows(), p.n(), d);
+    assertTrue(Math.abs(plain - loss[0]) > 1e-3, what + ": the offsets change the loss");
+  }
+
   /** A full cross-entropy problem on the host; codes in [0, codeRange) so that items share sub-ids. */
   protected record FullCeProblem(boolean jpq, int rows, int n, int m, int s, float[] h, float[] weights,
       float[] dWeights, byte[] codes, int[] targets) {

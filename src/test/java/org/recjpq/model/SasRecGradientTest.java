@@ -20,23 +20,28 @@ import org.recjpq.model.ModelConfig.EmbeddingKind;
  */
 class SasRecGradientTest {
 
-  @ParameterizedTest(name = "{0} {1} tied={2} {3}")
+  @ParameterizedTest(name = "{0} {1} tied={2} {3} itemBias={4}")
   @CsvSource({
-    "JPQ, PRE_LN, true, CE",
-    "JPQ, SASREC, true, CE",
-    "DENSE, PRE_LN, false, CE",
-    "DENSE, SASREC, true, BCE",
-    "JPQ, PRE_LN, true, GBCE",
-    "JPQ, PRE_LN, false, CE"
+    "JPQ, PRE_LN, true, CE, false",
+    "JPQ, SASREC, true, CE, false",
+    "DENSE, PRE_LN, false, CE, false",
+    "DENSE, SASREC, true, BCE, false",
+    "JPQ, PRE_LN, true, GBCE, false",
+    "JPQ, PRE_LN, false, CE, false",
+    "JPQ, PRE_LN, true, CE, true",
+    "JPQ, PRE_LN, true, GBCE, true",
+    "DENSE, PRE_LN, true, CE, true",
+    "DENSE, PRE_LN, false, BCE, true"
   })
   void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind, BlockStyle style, boolean tied,
-      LossKind loss) {
+      LossKind loss, boolean itemBias) {
     int n = 13;
     int d = 8;
     int batch = 2;
     int len = 5;
     int negatives = 2;
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, n, d, 2, 2, len, 0f, 6, Activation.RELU, kind, 2, tied, style, 1e-5f);
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, n, d, 2, 2, len, 0f, 6, Activation.RELU, kind, 2, tied,
+        style, 1e-5f, false, itemBias);
     Random rnd = new Random(3);
     byte[] codes = new byte[n * 2];
     for (int i = 0; i < codes.length; i++) {

@@ -42,6 +42,12 @@ final class SasRecReference {
     return e;
   }
 
+  /** The score of item i for a representation: {@code h · e_i}, plus b_i when the model has item biases. */
+  double score(double[] p, double[] h, int i) {
+    double s = dot(h, item(p, i, true));
+    return c.itemBias() ? s + p[off("item.bias") + i] : s;
+  }
+
   /** h (batch·len, d) for the given parameters. */
   double[][] forward(double[] p, int[] ids, int batch, int len) {
     int d = c.dim();
@@ -103,7 +109,7 @@ final class SasRecReference {
       double max = Double.NEGATIVE_INFINITY;
       double[] s = new double[n];
       for (int i = 0; i < n; i++) {
-        s[i] = dot(h[r], e[i]);
+        s[i] = dot(h[r], e[i]) + (c.itemBias() ? p[off("item.bias") + i] : 0);
         max = Math.max(max, s[i]);
       }
       double z = 0;
@@ -125,9 +131,9 @@ final class SasRecReference {
       if (targets[r] < 0) {
         continue;
       }
-      double row = beta * softplus(-dot(h[r], item(p, items[r * cols], true)));
+      double row = beta * softplus(-score(p, h[r], items[r * cols]));
       for (int j = 1; j < cols; j++) {
-        row += softplus(dot(h[r], item(p, items[r * cols + j], true)));
+        row += softplus(score(p, h[r], items[r * cols + j]));
       }
       sum += row / cols;
       valid++;

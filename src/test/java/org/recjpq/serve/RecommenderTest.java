@@ -120,20 +120,72 @@ class RecommenderTest {
       assertEquals(a, same(a, pq.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
       assertEquals(a, same(a, pruned.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
       assertEquals("model", a.source());
-      int[] internal = h.stream().mapToInt(id -> (Integer.parseInt(id) - 1000) / 3).toArray();
-      float[] s = new float[N];
-      var batch = eval.batch(new HistoryBatch(internal, new int[] {0}, new int[] {internal.length}));
-      for (int from = 0; from < N; from += 128) {
-        int to = Math.min(N, from + 128);
-        float[] part = new float[to - from];
-        batch.score(from, to, part);
-        System.arraycopy(part, 0, s, from, part.length);
-      }
-      List<String> want = IntStream.range(0, N).boxed()
-          .sorted(Comparator.comparingDouble((Integer i) -> -s[i]).thenComparing(i -> i)).limit(10)
-          .map(RecommenderTest::ext).toList();
-      assertEquals(want, a.items(), "history length " + len);
+      assertEquals(evaluationTop10(eval, h), a.items(), "history length " + len);
     }
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void itemBiasesSurviveTheFileEveryScoringAddsThemAndMatchesTheEvaluationScorer(boolean jpq, @TempDir Path dir) {
+    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
+        jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
+        ModelConfig.BlockStyle.PRE_LN, 1e-8f, false, true);
+    Checkpoint plain = checkpoint(c, 8);
+    SequenceModel shape = SequenceModel.create(c, new CpuOps(1), plain.codes());
+    var entry = shape.layout().entry("item.bias");
+    assertEquals(N, entry.size());
+    float[] p = plain.params().clone();
+    Random rnd = new Random(9);
+    for (int i = 0; i < N; i++) {
+      assertEquals(0f, p[(int) entry.offset() + i]); // biases start at 0
+      p[(int) entry.offset() + i] = (float) (3 * rnd.nextGaussian());
+    }
+    Checkpoint ck = new Checkpoint(c, plain.items(), plain.codes(), p, null, null, null, plain.state(),
+        plain.itemCounts());
+    Path file = dir.resolve("bias.ckpt");
+    ck.write(file, shape.layout());
+    Checkpoint back = Checkpoint.read(file);
+    assertTrue(back.config().itemBias());
+    SequenceModel model = SequenceModel.create(back.config(), new CpuOps(1), back.codes());
+    model.ops().upload(model.params(), back.params());
+    ModelScorer eval = new ModelScorer(model, 128);
+    List<Recommender> recs = new ArrayList<>();
+    recs.add(Recommender.of(back, Recommender.Scoring.DENSE, 2));
+    if (jpq) {
+      recs.add(Recommender.of(back, Recommender.Scoring.PQTOPK, 2));
+      recs.add(Recommender.of(back, Recommender.Scoring.AUTO, 2));
+    }
+    Recommender withoutBiases = Recommender.of(plain, Recommender.Scoring.DENSE, 2);
+    RecommendOptions all = RecommendOptions.defaults().withFilterSeen(false);
+    int differ = 0;
+    for (int len : new int[] {1, 6, 12}) {
+      List<String> h = history(rnd, len);
+      Recommendations a = recs.get(0).recommend(h, 10, all);
+      for (Recommender r : recs) {
+        assertEquals(a, same(a, r.recommend(h, 10, all)));
+      }
+      assertEquals(evaluationTop10(eval, h), a.items(), "history length " + len);
+      if (!a.items().equals(withoutBiases.recommend(h, 10, all).items())) {
+        differ++;
+      }
+    }
+    assertTrue(differ > 0, "the biases change the recommendations");
+  }
+
+  /** The top 10 of the evaluation scorer (batched backbone, GEMM scores) for a history, ties to the lower id. */
+  private static List<String> evaluationTop10(ModelScorer eval, List<String> h) {
+    int[] internal = h.stream().mapToInt(id -> (Integer.parseInt(id) - 1000) / 3).toArray();
+    float[] s = new float[N];
+    var batch = eval.batch(new HistoryBatch(internal, new int[] {0}, new int[] {internal.length}));
+    for (int from = 0; from < N; from += 128) {
+      int to = Math.min(N, from + 128);
+      float[] part = new float[to - from];
+      batch.score(from, to, part);
+      System.arraycopy(part, 0, s, from, part.length);
+    }
+    return IntStream.range(0, N).boxed()
+        .sorted(Comparator.comparingDouble((Integer i) -> -s[i]).thenComparing(i -> i)).limit(10)
+        .map(RecommenderTest::ext).toList();
   }
 
   /** Records hold float[] scores, which equals() compares by identity: compare fields, return a. */

@@ -69,49 +69,71 @@ class ScorersAgreeTest {
         for (int sub : new int[] {1, 4}) {
           for (boolean coarse : new boolean[] {false, true}) {
             JpqHead head = randomHead(rnd, n, m, sub, coarse);
-            DenseHead decoded = DenseScorer.predecode(head);
-            // the pruned scorer twice: codes inline in its posting lists (m = 8) and item stamps
-            // and both with split-pair tables (m = 8; over large catalogues only, forced on here)
-            List<TopKScorer> scorers = List.of(new PqTopKScorer(head), new PrunedScorer(head),
-                new PrunedScorer(head, 0), new DenseScorer(head, decoded), new PqTopKScorer(head, 0),
-                new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
-            BatchScorer batch = new BatchScorer(head, new PrunedScorer(head), 3);
-            int queries = 4;
-            for (int k : new int[] {1, 10, n + 3}) {
-              float[] hs = new float[queries * head.dim()];
-              ItemFilter[] filters = new ItemFilter[queries];
-              TopK[] gemmOut = new TopK[queries];
-              TopK[] lookupOut = new TopK[queries];
-              for (int b = 0; b < queries; b++) {
-                System.arraycopy(randomH(rnd, head.dim(), coarse), 0, hs, b * head.dim(), head.dim());
-                filters[b] = new ItemFilter(n);
-                for (int x = 0; x < n / 10; x++) {
-                  filters[b].exclude(rnd.nextInt(n));
-                }
-                gemmOut[b] = new TopK(k);
-                lookupOut[b] = new TopK(k);
-              }
-              batch.topK(hs, queries, filters, gemmOut, BatchScorer.Strategy.GEMM);
-              batch.topK(hs, queries, filters, lookupOut, BatchScorer.Strategy.LOOKUP);
-              for (int b = 0; b < queries; b++) {
-                float[] h = new float[head.dim()];
-                System.arraycopy(hs, b * head.dim(), h, 0, head.dim());
-                float[] want = new float[k];
-                int[] ids = bruteForce(head, h, filters[b], k, want);
-                String what = "n " + n + " m " + m + " s " + sub + (coarse ? " coarse" : "") + " k " + k;
-                for (TopKScorer sc : scorers) {
-                  check(what + " " + sc.name(), ids, want, run(sc, h, filters[b], k));
-                }
-                check(what + " batch gemm", ids, want, gemmOut[b]);
-                check(what + " batch lookup", ids, want, lookupOut[b]);
-                cases++;
-              }
-            }
+            cases += checkEveryScorer(rnd, head, coarse, new int[] {1, 10, n + 3}, 4, null,
+                "n " + n + " m " + m + " s " + sub + (coarse ? " coarse" : ""));
           }
         }
       }
     }
     assertEquals(4 * 3 * 2 * 2 * 3 * 4, cases);
+  }
+
+  /**
+   * Every RecJPQ scorer (PQTopK with and without pair tables, the pruned scorer on both paths and
+   * with pair tables, dense scoring, both batch strategies, and {@code gpu} when given) against the
+   * brute force on {@code queries} random queries with random exclusions, for each K; returns the
+   * number of (query, K) cases checked.
+   */
+  static int checkEveryScorer(Random rnd, JpqHead head, boolean coarse, int[] ks, int queries, GpuBatchScorer gpu,
+      String what) {
+    int n = head.numItems();
+    DenseHead decoded = DenseScorer.predecode(head);
+    // the pruned scorer twice: codes inline in its posting lists (m = 8) and item stamps, and both
+    // with split-pair tables (m = 8; over large catalogues only, forced on here)
+    List<TopKScorer> scorers = List.of(new PqTopKScorer(head), new PrunedScorer(head), new PrunedScorer(head, 0),
+        new DenseScorer(head, decoded), new PqTopKScorer(head, 0),
+        new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
+    BatchScorer batch = new BatchScorer(head, new PrunedScorer(head), 3);
+    int cases = 0;
+    for (int k : ks) {
+      float[] hs = new float[queries * head.dim()];
+      ItemFilter[] filters = new ItemFilter[queries];
+      TopK[] gemmOut = new TopK[queries];
+      TopK[] lookupOut = new TopK[queries];
+      TopK[] gpuOut = new TopK[queries];
+      for (int b = 0; b < queries; b++) {
+        System.arraycopy(randomH(rnd, head.dim(), coarse), 0, hs, b * head.dim(), head.dim());
+        filters[b] = new ItemFilter(n);
+        for (int x = 0; x < n / 10; x++) {
+          filters[b].exclude(rnd.nextInt(n));
+        }
+        gemmOut[b] = new TopK(k);
+        lookupOut[b] = new TopK(k);
+        gpuOut[b] = new TopK(k);
+      }
+      batch.topK(hs, queries, filters, gemmOut, BatchScorer.Strategy.GEMM);
+      batch.topK(hs, queries, filters, lookupOut, BatchScorer.Strategy.LOOKUP);
+      if (gpu != null) {
+        gpu.topK(hs, queries, filters, gpuOut);
+      }
+      for (int b = 0; b < queries; b++) {
+        float[] h = new float[head.dim()];
+        System.arraycopy(hs, b * head.dim(), h, 0, head.dim());
+        float[] want = new float[k];
+        int[] ids = bruteForce(head, h, filters[b], k, want);
+        String at = what + " k " + k;
+        for (TopKScorer sc : scorers) {
+          check(at + " " + sc.name(), ids, want, run(sc, h, filters[b], k));
+        }
+        check(at + " batch gemm", ids, want, gemmOut[b]);
+        check(at + " batch lookup", ids, want, lookupOut[b]);
+        if (gpu != null) {
+          check(at + " gpu algorithm", ids, want, gpuOut[b]);
+        }
+        cases++;
+      }
+    }
+    return cases;
   }
 
   @Test
@@ -150,14 +172,11 @@ class ScorersAgreeTest {
     }
   }
 
-  @Test
-  void pruningVisitsFewItemsWhenScoresArePeaked() {
-    // Sub-ids 0..3 of every split score high for h, the rest low: the top items are those with those
-    // codes, and the bound falls below the K-th best after a few lists.
-    Random rnd = new Random(3);
-    int n = 100_000;
-    int m = 8;
-    int sub = 4;
+  /**
+   * Random codes, and codebooks whose sub-ids 0..3 of every split score about 3 per dimension for an
+   * all-ones query and the rest about 0: peaked scores, as a trained model's are. {@code bias} may be null.
+   */
+  static JpqHead peakedHead(Random rnd, int n, int m, int sub, float[] bias) {
     byte[] codes = new byte[n * m];
     rnd.nextBytes(codes);
     float[] cb = new float[m * 256 * sub];
@@ -168,7 +187,18 @@ class ScorersAgreeTest {
         }
       }
     }
-    JpqHead head = new JpqHead(new ItemCodes(n, m, codes), cb, sub);
+    return new JpqHead(new ItemCodes(n, m, codes), cb, sub, bias);
+  }
+
+  @Test
+  void pruningVisitsFewItemsWhenScoresArePeaked() {
+    // Sub-ids 0..3 of every split score high for h, the rest low: the top items are those with those
+    // codes, and the bound falls below the K-th best after a few lists.
+    Random rnd = new Random(3);
+    int n = 100_000;
+    int m = 8;
+    int sub = 4;
+    JpqHead head = peakedHead(rnd, n, m, sub, null);
     float[] h = new float[m * sub];
     java.util.Arrays.fill(h, 1f);
     ItemFilter none = new ItemFilter(n);

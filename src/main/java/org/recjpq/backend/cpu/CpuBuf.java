@@ -107,4 +107,9 @@ public final class CpuBuf implements Buf {
     }
     throw new IllegalArgumentException("not a CPU buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
+
+  /** {@link #of} of an optional buffer: null stays null. */
+  static CpuBuf ofNullable(Buf b) {
+    return b == null ? null : of(b);
+  }
 }

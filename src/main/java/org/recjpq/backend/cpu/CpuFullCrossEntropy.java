@@ -14,6 +14,10 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
  *           dh_r = Σ_i g[r][i] e_i,  dE_i += Σ_r g[r][i] h_r
  * </pre>
  *
+ * <p>With item biases, {@code score(r, i) = h_r · e_i + b_i} and {@code db_i += Σ_r g[r][i]} (the
+ * GEMM strategy sums each tile's gradient columns per item task; the look-up strategy, whose tasks
+ * are rows, adds an item-major pass over each row block). Both keep a fixed summation order.
+ *
  * <p>Shapes: R = rows, V = rows with a target (the others are dropped up front and get dH = 0),
  * D = dim, M = splits, S = subDim, N = items, T = tile, B = row block.
  *
@@ -209,7 +213,23 @@ final class CpuFullCrossEntropy {
   /** As above, also forcing the row block ({@code rowBlockOverride <= 0}: the plan's), for tests. */
   static Result run(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf h, CpuIntBuf targets, ItemTable t, int rows,
       int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
+    return run(ops, dH, dTable, null, h, targets, t, null, rows, numItems, force, tileOverride, rowBlockOverride);
+  }
+
+  /**
+   * As above with per-item score offsets: {@code score(r, i) = h_r · e_i + bias[i]} and {@code dBias[i] +=
+   * Σ_r g[r][i]} (both null: no offsets).
+   */
+  static Result run(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf dBias, CpuBuf h, CpuIntBuf targets, ItemTable t,
+      CpuBuf bias, int rows, int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
     int d = t.dim();
+    if ((bias == null) != (dBias == null)) {
+      throw new IllegalArgumentException("item biases and their gradient come together (one of them is null).");
+    }
+    if (bias != null) {
+      CpuLosses.need("bias", bias, numItems);
+      CpuLosses.need("dBias", dBias, numItems);
+    }
     if (rows < 0 || numItems <= 0) {
       throw new IllegalArgumentException(
           "full cross-entropy needs rows >= 0 and at least one item, got " + rows + " and " + numItems + ".");
@@ -241,6 +261,11 @@ final class CpuFullCrossEntropy {
     scratch.heap(4L * v);
     Pass pass = new Pass(ops, t, h, compact ? valid : null, hBlock, dH.slice(0, (long) v * d), dTable, tgt, v,
         numItems, plan, arena.slice(at[0], arena.size - at[0]), scratch);
+    if (bias != null) {
+      pass.bias = bias.slice(0, numItems).toArray();
+      pass.dBias = dBias;
+      scratch.heap(4L * numItems);
+    }
     if (plan.strategy() == Strategy.LOOKUP) {
       CpuLookupCrossEntropy.run(pass);
     } else {
@@ -277,6 +302,8 @@ final class CpuFullCrossEntropy {
     final double[] lse;
     final double[] targetScore;
     final double invV;
+    float[] bias; // per-item score offsets (a heap copy), or null
+    CpuBuf dBias; // their gradient (+=), or null
     private int gathered = -1; // the first valid row that hBlock holds
 
     Pass(CpuOps ops, ItemTable t, CpuBuf h, int[] valid, CpuBuf hBlock, CpuBuf dhv, CpuBuf dTable, int[] target,
@@ -347,6 +374,7 @@ final class CpuFullCrossEntropy {
    */
   static void logSumExpStep(Pass p, float[] row, double[] exps, int nt, int r, int i0, double[] max,
       double[] sum, int slot) {
+    addBias(p, row, i0, nt);
     float tileMax = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < nt; i++) {
       tileMax = Math.max(tileMax, row[i]);
@@ -373,6 +401,7 @@ final class CpuFullCrossEntropy {
    * target_r]) / V}, from one exponential per item ({@code exps}: work space of n doubles).
    */
   static void softmaxRowGradient(Pass p, float[] row, double[] exps, int n, int r) {
+    addBias(p, row, 0, n);
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) {
       max = Math.max(max, row[i]);
@@ -395,6 +424,7 @@ final class CpuFullCrossEntropy {
    * the softmax gradient before the 1/V of the mean.
    */
   static void softmaxMinusOneHot(Pass p, float[] row, double[] exps, int nt, int r, int i0) {
+    addBias(p, row, i0, nt);
     for (int i = 0; i < nt; i++) {
       exps[i] = row[i];
     }
@@ -402,6 +432,16 @@ final class CpuFullCrossEntropy {
     int ti = p.target[r] - i0;
     if (ti >= 0 && ti < nt) {
       exps[ti] -= 1;
+    }
+  }
+
+  /** {@code row[i] += bias[i0 + i]} for a tile's nt scores, when the items have score offsets. */
+  static void addBias(Pass p, float[] row, int i0, int nt) {
+    float[] b = p.bias;
+    if (b != null) {
+      for (int i = 0; i < nt; i++) {
+        row[i] += b[i0 + i];
+      }
     }
   }
 

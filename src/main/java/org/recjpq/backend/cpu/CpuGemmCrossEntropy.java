@@ -117,7 +117,7 @@ final class CpuGemmCrossEntropy {
           Blas.sgemm(false, false, nr, d, n, 1f, sr, n, e, d, 0f, dhb.slice((long) a * d, (long) nr * d), d);
         }
       });
-      tileGradient(p, sb, hb, de, n, rb, jpq && r0 == 0 ? 0f : 1f); // a decoded table: the first block overwrites
+      tileGradient(p, sb, hb, de, 0, n, rb, jpq && r0 == 0 ? 0f : 1f); // a decoded table: the first block overwrites
     }
     if (jpq) {
       de.data.get(de.offset, g.deHeap, 0, n * d);
@@ -202,7 +202,7 @@ final class CpuGemmCrossEntropy {
         });
         // dE_t (+)= Gᵀ·H_b, each task its own ITEM_TASK items over all rb rows (a decoded tile's
         // first block overwrites, the dense table accumulates).
-        tileGradient(p, sb, hb, de, nt, rb, jpq && r0 == 0 ? 0f : 1f);
+        tileGradient(p, sb, hb, de, i0, nt, rb, jpq && r0 == 0 ? 0f : 1f);
       }
       if (jpq) {
         de.data.get(de.offset, g.deHeap, 0, nt * d);
@@ -214,9 +214,10 @@ final class CpuGemmCrossEntropy {
   /**
    * {@code dE_t = Gᵀ·H_b + beta·dE_t} for a tile of nt items and a block of rb rows, G being the
    * block's (rb, nt) gradients: each task its own {@link CpuFullCrossEntropy#ITEM_TASK} items over
-   * all rows (a sum over rows, so split by items).
+   * all rows (a sum over rows, so split by items). With item biases, the same task also adds its
+   * items' column sums of G to dBias (rows in order), the tile starting at item i0.
    */
-  private static void tileGradient(Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int nt, int rb, float beta) {
+  private static void tileGradient(Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int i0, int nt, int rb, float beta) {
     int d = p.t.dim();
     Parallel.forRange(ceilDiv(nt, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
       for (int task = from; task < to; task++) {
@@ -224,6 +225,16 @@ final class CpuGemmCrossEntropy {
         int ni = Math.min(ITEM_TASK, nt - a);
         Blas.sgemm(true, false, ni, d, rb, 1f, g.slice(a, (long) rb * nt - a), nt, hb, d, beta,
             de.slice((long) a * d, (long) ni * d), d);
+        if (p.dBias != null) {
+          for (int i = a; i < a + ni; i++) {
+            float sum = 0;
+            for (int r = 0; r < rb; r++) {
+              sum += g.data.get(g.offset + r * nt + i);
+            }
+            int at = p.dBias.offset + i0 + i;
+            p.dBias.data.put(at, p.dBias.data.get(at) + sum);
+          }
+        }
       }
     });
   }

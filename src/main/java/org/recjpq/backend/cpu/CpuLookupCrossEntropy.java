@@ -64,6 +64,9 @@ final class CpuLookupCrossEntropy {
       if (chunks > 1) {
         mergeGradients(p, dsub, unitDs, rb, chunks, width);
       }
+      if (p.dBias != null) {
+        biasGradient(p, sub, base, rb);
+      }
       subGradients(p, hb, dhb, dsub, rb);
     }
   }
@@ -226,6 +229,41 @@ final class CpuLookupCrossEntropy {
         System.arraycopy(ds, 0, unitDs, u * width, width);
       }
     }
+  }
+
+  /**
+   * {@code dBias[i] += Σ_r g[r][i]} over a block's rb rows: item-major (one tile a task, the block's
+   * rows in order), since the passes above are split by rows. Scores the block's rows once more.
+   */
+  private static void biasGradient(Pass p, CpuBuf sub, int base, int rb) {
+    ItemTable t = p.t;
+    int m = t.splits();
+    int width = m * 256;
+    int tile = p.plan.tile();
+    byte[] code = t.codes().data;
+    Parallel.forRange(p.tiles(), p.ops.threads, 1, (from, to) -> {
+      Work work = Work.get(p.scratch, tile, width);
+      float[] tab = work.table;
+      float[] buf = work.scores;
+      double[] acc = new double[tile];
+      for (int k = from; k < to; k++) {
+        int i0 = k * tile;
+        int nt = Math.min(tile, p.n - i0);
+        Arrays.fill(acc, 0, nt, 0);
+        for (int r = 0; r < rb; r++) {
+          sub.data.get(sub.offset + r * width, tab, 0, width);
+          scores(tab, code, m, i0, nt, buf);
+          CpuFullCrossEntropy.softmaxMinusOneHot(p, buf, work.exps, nt, base + r, i0);
+          for (int i = 0; i < nt; i++) {
+            acc[i] += work.exps[i];
+          }
+        }
+        for (int i = 0; i < nt; i++) {
+          int at = p.dBias.offset + i0 + i;
+          p.dBias.data.put(at, p.dBias.data.get(at) + (float) (acc[i] * p.invV));
+        }
+      }
+    });
   }
 
   /** {@code out[i] = Σ_k tab[k][codes[i0 + i][k]]} for the tile's nt items (k in order, float). */

@@ -322,9 +322,9 @@ final class CpuLosses {
 
   // ---- full cross-entropy ------------------------------------------------------------------
 
-  static double fullCrossEntropy(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf h, CpuIntBuf targets, ItemTable t,
-      int rows, int numItems) {
-    return CpuFullCrossEntropy.run(ops, dH, dTable, h, targets, t, rows, numItems, null, 0).loss();
+  static double fullCrossEntropy(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf dBias, CpuBuf h, CpuIntBuf targets,
+      ItemTable t, CpuBuf bias, int rows, int numItems) {
+    return CpuFullCrossEntropy.run(ops, dH, dTable, dBias, h, targets, t, bias, rows, numItems, null, 0, 0).loss();
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package org.recjpq.backend.cpu;
 
 import static org.recjpq.backend.cpu.CpuBuf.of;
+import static org.recjpq.backend.cpu.CpuBuf.ofNullable;
 
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.Buf;
@@ -565,17 +566,18 @@ public final class CpuOps implements Ops {
   }
 
   @Override
-  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems,
-      int dim) {
-    return CpuLosses.fullCrossEntropy(this, of(dH), of(dTable), of(h), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim), rows, numItems);
+  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias,
+      int rows, int numItems, int dim) {
+    return CpuLosses.fullCrossEntropy(this, of(dH), of(dTable), ofNullable(dBias), of(h), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim), ofNullable(bias), rows, numItems);
   }
 
   @Override
-  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
-      int rows, int numItems, int splits, int subDim) {
-    return CpuLosses.fullCrossEntropy(this, of(dH), of(dCodebooks), of(h), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows, numItems);
+  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes,
+      Buf codebooks, Buf bias, int rows, int numItems, int splits, int subDim) {
+    return CpuLosses.fullCrossEntropy(this, of(dH), of(dCodebooks), ofNullable(dBias), of(h), CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), ofNullable(bias), rows,
+        numItems);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------

@@ -220,7 +220,29 @@ final class CudaFullCrossEntropy {
    */
   static Result run(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf h, CudaIntBuf targets, Items t, int rows,
       int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
+    return run(ops, dH, dTable, null, h, targets, t, null, rows, numItems, force, tileOverride, rowBlockOverride);
+  }
+
+  /**
+   * As above with per-item score offsets ({@code bias}, {@code dBias +=}; both null or both given).
+   * Offsets take the GEMM strategy whatever the cost model says: each tile's scores get {@code 1 ·
+   * biasᵀ} added by a rank-1 GEMM, and {@code dBias += Gᵀ · 1} by another (the look-up kernels
+   * have no offsets).
+   */
+  static Result run(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dBias, CudaBuf h, CudaIntBuf targets, Items t,
+      CudaBuf bias, int rows, int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
     int d = t.dim();
+    if ((bias == null) != (dBias == null)) {
+      throw new IllegalArgumentException("item biases and their gradient come together (one of them is null).");
+    }
+    if (bias != null) {
+      CudaLosses.need("bias", bias, numItems);
+      CudaLosses.need("dBias", dBias, numItems);
+      if (force == Strategy.LOOKUP) {
+        throw new IllegalArgumentException("item biases need the GEMM strategy.");
+      }
+      force = Strategy.GEMM;
+    }
     if (rows < 0 || numItems <= 0) {
       throw new IllegalArgumentException(
           "full cross-entropy needs rows >= 0 and at least one item, got " + rows + " and " + numItems + ".");
@@ -242,6 +264,12 @@ final class CudaFullCrossEntropy {
       return new Result(0, plan);
     }
     Pass p = new Pass(ops, t, h, dH, dTable, host, valid, rows, numItems, plan);
+    if (bias != null) {
+      p.bias = bias;
+      p.dBias = dBias;
+      p.ones = ops.workspace("loss.fce.ones", plan.rowBlock());
+      ops.fill(p.ones, 1f);
+    }
     if (plan.strategy() == Strategy.LOOKUP) {
       CudaFullCrossEntropyLookup.run(p);
     } else {
@@ -279,6 +307,23 @@ final class CudaFullCrossEntropy {
     final CudaBuf targetScore; // (V)
     final CudaBuf lse; // (V)
     final CudaBuf rowLoss; // (V) doubles
+    CudaBuf bias; // (N) per-item score offsets, or null
+    CudaBuf dBias; // their gradient (+=), or null
+    CudaBuf ones; // (B) ones for the rank-1 GEMMs of the offsets
+
+    /** {@code s += 1 · bias[i0, i0 + nt)ᵀ} on a (rb, nt) tile of scores (nothing without offsets). */
+    void addBias(CudaBuf s, int rb, int i0, int nt) {
+      if (bias != null) {
+        ops.gemm(false, false, rb, nt, 1, 1f, ones.slice(0, rb), 1, bias.slice(i0, nt), nt, 1f, s, nt);
+      }
+    }
+
+    /** {@code dBias[i0, i0 + nt) += Gᵀ · 1} from a (rb, nt) tile of gradients (nothing without offsets). */
+    void addBiasGradient(CudaBuf g, int rb, int i0, int nt) {
+      if (bias != null) {
+        ops.gemm(true, false, nt, 1, rb, 1f, g, nt, ones.slice(0, rb), 1, 1f, dBias.slice(i0, nt), 1);
+      }
+    }
 
     Pass(CudaOps ops, Items t, CudaBuf h, CudaBuf dH, CudaBuf dTable, int[] targets, int[] valid, int rows, int n,
         Plan plan) {

@@ -22,6 +22,9 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  *           dCodebooks[k][codes[i][k]] += dE_t[i][k-block]     full_ce_scatter_{atomic,ordered}_kernel
  * </pre>
  *
+ * <p>With item offsets each score tile gets {@code 1 · b_tileᵀ} added right after its GEMM, and each
+ * tile of G adds {@code Gᵀ · 1} into dBias (rank-1 GEMMs, see {@link CudaFullCrossEntropy.Pass#addBias}).
+ *
  * <p>When the whole catalogue is one tile, a single pass does it: S, then full_ce_row_softmax_kernel
  * (lse and G from the same scores), then the two gradient GEMMs: three GEMMs instead of four.
  */
@@ -58,10 +61,12 @@ final class CudaFullCrossEntropyGemm {
       CudaBuf s = scores.slice(0, (long) rb * n);
       CudaBuf hb = p.hRows(r0, rb);
       ops.gemm(false, true, rb, n, d, 1f, hb, d, e, d, 0f, s, n);
+      p.addBias(s, rb, 0, n);
       ops.module().launch("full_ce_row_softmax_kernel", Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, n,
           p.invV, s.address, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
           Pass.at(p.targetScore, r0));
       p.finish(r0, rb, 1, r0);
+      p.addBiasGradient(s, rb, 0, n);
       ops.gemm(false, false, rb, d, n, 1f, s, n, e, d, 0f, p.dhRows(r0, rb), d);
       ops.gemm(true, false, n, d, rb, 1f, s, n, hb, d, jpq && r0 == 0 ? 0f : 1f, de, d);
     }
@@ -85,6 +90,7 @@ final class CudaFullCrossEntropyGemm {
         int rb = Math.min(block, p.v - r0);
         CudaBuf s = scores.slice(0, (long) rb * nt);
         ops.gemm(false, true, rb, nt, d, 1f, p.hRows(r0, rb), d, e, d, 0f, s, nt);
+        p.addBias(s, rb, i0, nt);
         ops.module().launch("full_ce_tile_lse_kernel", Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, nt,
             i0, s.address, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
             Pass.at(p.targetScore, r0));
@@ -109,8 +115,10 @@ final class CudaFullCrossEntropyGemm {
         CudaBuf s = scores.slice(0, (long) rb * nt);
         CudaBuf hb = p.hRows(r0, rb);
         ops.gemm(false, true, rb, nt, d, 1f, hb, d, e, d, 0f, s, nt);
+        p.addBias(s, rb, i0, nt);
         ops.launchFlat("full_ce_tile_grad_kernel", (long) rb * nt, rb, nt, i0, p.invV, s.address, p.tgtAt(r0),
             Pass.at(p.lse, r0));
+        p.addBiasGradient(s, rb, i0, nt);
         ops.gemm(false, false, rb, d, nt, 1f, s, nt, e, d, i0 == 0 ? 0f : 1f, p.dhRows(r0, rb), d);
         ops.gemm(true, false, nt, d, rb, 1f, s, nt, hb, d, jpq && r0 == 0 ? 0f : 1f, de, d);
       }

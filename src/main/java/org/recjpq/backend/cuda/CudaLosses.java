@@ -194,9 +194,10 @@ final class CudaLosses {
 
   // ---- full cross-entropy ------------------------------------------------------------------
 
-  static double fullCrossEntropy(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf h, CudaIntBuf targets, Items table,
-      int rows, int numItems) {
-    return CudaFullCrossEntropy.run(ops, dH, dTable, h, targets, table, rows, numItems, null, 0, 0).loss();
+  static double fullCrossEntropy(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dBias, CudaBuf h,
+      CudaIntBuf targets, Items table, CudaBuf bias, int rows, int numItems) {
+    return CudaFullCrossEntropy.run(ops, dH, dTable, dBias, h, targets, table, bias, rows, numItems, null, 0, 0)
+        .loss();
   }
 
   // ---- helpers -----------------------------------------------------------------------------
