@@ -32,8 +32,13 @@ import org.recjpq.codes.ItemCodes;
  * the 256 pair sums that contain its sub-id to {@code -inf}.
  *
  * <p>With item offsets (a model trained with item biases) a score is the combined terms plus the
- * item's offset, so every bound above adds the largest offset: exact still, pruning less the more the
- * offsets spread.
+ * item's offset, and the offsets are one more list: the items by offset, largest first, visited a
+ * block of {@link #BIAS_BLOCK} at a time. An item not scored yet is not in a visited block, so its
+ * offset is at most the next block's first (the frontier), and every bound above adds the frontier.
+ * The offset list competes with the splits for the next visit by the same rule (its drop: the
+ * frontier's fall over one block). An item scored from the offset list and met again in a posting
+ * list is recognised by its place in the list before it is offered (the benchmarks' count of items
+ * scored includes such second meetings).
  */
 public final class PrunedScorer implements TopKScorer {
   private static final int B = ItemCodes.SUB_IDS;
@@ -43,6 +48,11 @@ public final class PrunedScorer implements TopKScorer {
   private final long[][] postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
   private final int[][] groupStarts; // [k][256·256 + 1]: with postingCodes, list j of split k in groups by split k+1
   private final boolean pairs; // streaming path with split-pair tables
+  private final int[] biasOrder; // with item offsets: the items by offset, largest first (ties: lower id)
+  private final int[] biasRank; // an item's place in biasOrder
+
+  /** Items the offset list scores in one visit. */
+  static final int BIAS_BLOCK = 64;
   private final ThreadLocal<Scratch> scratch;
 
   /** Packed codes inline in the posting lists while they take at most this many bytes (512 MiB). */
@@ -106,6 +116,19 @@ public final class PrunedScorer implements TopKScorer {
       groupStarts = null;
     }
     pairs = postingCodes != null && n >= pairMinItems;
+    if (head.bias != null) {
+      float[] b = head.bias;
+      biasOrder = java.util.stream.IntStream.range(0, n).boxed()
+          .sorted((x, y) -> b[x] != b[y] ? Float.compare(b[y], b[x]) : Integer.compare(x, y))
+          .mapToInt(Integer::intValue).toArray();
+      biasRank = new int[n];
+      for (int r = 0; r < n; r++) {
+        biasRank[biasOrder[r]] = r;
+      }
+    } else {
+      biasOrder = null;
+      biasRank = null;
+    }
     scratch = ThreadLocal.withInitial(() -> new Scratch(head));
   }
 
@@ -138,6 +161,8 @@ public final class PrunedScorer implements TopKScorer {
     final int[] ptr;
     final float[] parts;
     long visited; // items scored by the last query (for the benchmarks)
+    int biasPtr; // with item offsets: items of the offset list visited (all of them scored)
+    float frontier; // the offset of the offset list's next item: no item not scored yet has a larger one
 
     /**
      * Split k's i-th best sub-id (i < len[k]). A query visits a few lists per split, so the sub-ids
@@ -242,11 +267,13 @@ public final class PrunedScorer implements TopKScorer {
       s.orderSplit(k, t, starts[k]);
     }
     long visited = 0;
+    s.biasPtr = 0;
+    s.frontier = biasOrder != null ? head.bias[biasOrder[0]] : 0f;
     while (true) {
       for (int k = 0; k < m; k++) {
         s.parts[k] = t[k * B + s.orderAt(k, s.ptr[k])];
       }
-      float sigma = bound(head.combine(s.parts));
+      float sigma = bound(head.combine(s.parts), s);
       if (out.full() && sigma < out.threshold()) {
         break;
       }
@@ -259,6 +286,17 @@ public final class PrunedScorer implements TopKScorer {
         if (drop > bestDrop) {
           bestDrop = drop;
           best = k;
+        }
+      }
+      if (biasOrder != null) {
+        int next = s.biasPtr + BIAS_BLOCK;
+        float drop = next < head.n ? s.frontier - head.bias[biasOrder[next]] : Float.POSITIVE_INFINITY;
+        if (drop > bestDrop) { // the offset list falls fastest: score its next block of items
+          visited += visitBiasBlock(s, t, streaming, filter, out);
+          if (s.biasPtr >= head.n) {
+            break; // every item is in the offset list: all scored
+          }
+          continue;
         }
       }
       int j = s.orderAt(best, s.ptr[best]);
@@ -285,7 +323,7 @@ public final class PrunedScorer implements TopKScorer {
           float thr = out.threshold();
           if (out.full()) {
             parts[k2] = t[k2 * B + c2];
-            if (bound(head.combine(parts)) < thr) {
+            if (bound(head.combine(parts), s) < thr) {
               continue;
             }
           }
@@ -293,8 +331,11 @@ public final class PrunedScorer implements TopKScorer {
             float sc = pairs ? JpqHead.scorePairs(pr, pc[q]) : JpqHead.score8(work, pc[q]);
             if (sc != Float.NEGATIVE_INFINITY) { // not in a finished list: first visit, exact score
               visited++;
-              if (bound(sc) >= thr) {
+              if (bound(sc, s) >= thr) {
                 int item = post[q];
+                if (biasRank != null && biasRank[item] < s.biasPtr) {
+                  continue; // scored already, from the offset list
+                }
                 sc = head.biased(sc, item);
                 if (sc >= thr && out.accepts(item, sc) && !filter.excluded(item)) {
                   out.offer(item, sc);
@@ -337,11 +378,43 @@ public final class PrunedScorer implements TopKScorer {
   }
 
   /**
-   * The largest canonical score of an item whose combined sub-id terms are at most {@code s}: s plus
-   * the largest item offset (float addition is monotone), or s itself without offsets.
+   * The largest canonical score of an item not scored yet whose combined sub-id terms are at most
+   * {@code s}: s plus the offset frontier (float addition is monotone), or s itself without offsets.
    */
-  private float bound(float s) {
-    return head.bias == null ? s : s + head.maxBias;
+  private float bound(float s, Scratch w) {
+    return biasOrder == null ? s : s + w.frontier;
+  }
+
+  /**
+   * Scores the next {@link #BIAS_BLOCK} items of the offset list that are not scored yet (on the
+   * streaming path: whose score in the working table is finite, i.e. no list of theirs is finished;
+   * else by stamp), then moves the frontier to the next item's offset; returns the items scored.
+   */
+  private long visitBiasBlock(Scratch s, float[] t, boolean streaming, ItemFilter filter, TopK out) {
+    int n = head.n;
+    int end = Math.min(n, s.biasPtr + BIAS_BLOCK);
+    long scored = 0;
+    for (int r = s.biasPtr; r < end; r++) {
+      int item = biasOrder[r];
+      if (streaming) {
+        if (JpqHead.score8(s.work, head.packed[item]) == Float.NEGATIVE_INFINITY) {
+          continue; // in a finished list: scored already
+        }
+      } else {
+        if (s.stamp[item] == s.gen) {
+          continue;
+        }
+        s.stamp[item] = s.gen;
+      }
+      scored++;
+      float sc = head.score(t, item);
+      if (out.accepts(item, sc) && !filter.excluded(item)) {
+        out.offer(item, sc);
+      }
+    }
+    s.biasPtr = end;
+    s.frontier = end < n ? head.bias[biasOrder[end]] : Float.NEGATIVE_INFINITY;
+    return scored;
   }
 
   /**

@@ -8,6 +8,7 @@ import static org.recjpq.serve.ScorersAgreeTest.check;
 import static org.recjpq.serve.ScorersAgreeTest.randomH;
 import static org.recjpq.serve.ScorersAgreeTest.run;
 
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.recjpq.backend.cpu.CpuOps;
@@ -109,6 +110,37 @@ class ItemBiasScorersTest {
       check("dense " + r, ids, want, run(scorer, h, none, 10));
       check("dense batch " + r, ids, want, gemm[r]);
       check("dense gpu algorithm " + r, ids, want, gpu[r]);
+    }
+  }
+
+  @Test
+  void offsetsThatDominateTheScoresArePrunedByTheirOwnList() {
+    // Offsets ten times the spread of the sub-id terms (a popularity-heavy model): the offset list
+    // decides most of the top-K, items it scores turn up again in posting lists and must not be
+    // offered twice, and the offset frontier ends the search early.
+    Random rnd = new Random(29);
+    int n = 20_000;
+    for (boolean coarse : new boolean[] {false, true}) {
+      JpqHead head = withOffsets(ScorersAgreeTest.randomHead(rnd, n, 8, 2, coarse), offsets(rnd, n, coarse, 10));
+      List<PrunedScorer> pruned = List.of(new PrunedScorer(head), new PrunedScorer(head, 0),
+          new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
+      for (int q = 0; q < 4; q++) {
+        float[] h = randomH(rnd, head.dim(), coarse);
+        ItemFilter f = new ItemFilter(n);
+        for (int x = 0; x < 300; x++) {
+          f.exclude(rnd.nextInt(n));
+        }
+        for (int k : new int[] {1, 10, 100}) {
+          float[] want = new float[k];
+          int[] ids = bruteForce(head, h, f, k, want);
+          for (PrunedScorer p : pruned) {
+            check("dominant offsets q " + q + " k " + k + (coarse ? " coarse" : ""), ids, want, run(p, h, f, k));
+            if (!coarse) {
+              assertTrue(p.lastVisited() < n / 2, "visited " + p.lastVisited() + " of " + n);
+            }
+          }
+        }
+      }
     }
   }
 

@@ -225,14 +225,18 @@ final class CpuGemmCrossEntropy {
         int ni = Math.min(ITEM_TASK, nt - a);
         Blas.sgemm(true, false, ni, d, rb, 1f, g.slice(a, (long) rb * nt - a), nt, hb, d, beta,
             de.slice((long) a * d, (long) ni * d), d);
-        if (p.dBias != null) {
-          for (int i = a; i < a + ni; i++) {
-            float sum = 0;
-            for (int r = 0; r < rb; r++) {
-              sum += g.data.get(g.offset + r * nt + i);
+        if (p.dBias != null) { // each item's column summed over the rows in order, read row by row
+          float[] sum = new float[ni];
+          float[] row = new float[ni];
+          for (int r = 0; r < rb; r++) {
+            g.data.get(g.offset + r * nt + a, row, 0, ni);
+            for (int i = 0; i < ni; i++) {
+              sum[i] += row[i];
             }
-            int at = p.dBias.offset + i0 + i;
-            p.dBias.data.put(at, p.dBias.data.get(at) + sum);
+          }
+          for (int i = 0; i < ni; i++) {
+            int at = p.dBias.offset + i0 + a + i;
+            p.dBias.data.put(at, p.dBias.data.get(at) + sum[i]);
           }
         }
       }
