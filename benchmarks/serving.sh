@@ -6,7 +6,8 @@
 #                                         items (gBCE, 10 minutes), then time the scorers on it;
 #                                         DIM=512 for d = 512, MINUTES=M to train longer,
 #                                         CODES=C for other codes (default svd), WORK=DIR to
-#                                         keep the files (a data set already there is reused)
+#                                         keep the files (a data set already there is reused),
+#                                         EXTRA="--item-bias ..." for more training flags
 #   bash benchmarks/serving.sh http CKPT  serve CKPT and load it from a second process
 # Each prints the commands it runs and their JSON; /usr/bin/time's peak RSS where relevant.
 set -euo pipefail
@@ -33,7 +34,9 @@ case "$what" in
     # 50 items whose successors lie within 2 steps on a hidden ring
     dim="${DIM:-64}"
     codes="${CODES:-svd}"
-    ckpt="$work/s1m-d$dim-$codes.ckpt"
+    extra=(${EXTRA:-})
+    tag="$(echo "${EXTRA:-}" | tr -d ' -')"
+    ckpt="$work/s1m-d$dim-$codes${tag:+-$tag}.ckpt"
     if [ ! -f "$work/s1m.rjd" ]; then
       run 2g synth --users 100000 --items 1500000 --interactions 10000000 --locality 2 --seed 7 --output "$work/s1m.txt"
       run 6g prepare --input "$work/s1m.txt" --format sasrec-pairs --output "$work/s1m.rjd"
@@ -43,7 +46,7 @@ case "$what" in
     fi
     # the final test over all 100,000 users x 1.1M items would take 10+ minutes: test 2,048
     run 8g train --input "$work/s1m.rjd" --model sasrec --embedding jpq --codes "$codes" --loss gbce --preset cpu --lr 0.003 --warmup 100 \
-      --dim "$dim" --ffn-dim "$dim" --max-len 50 --validation-users 1024 --max-minutes "${MINUTES:-10}" --test-users 2048 --output "$ckpt" --json
+      --dim "$dim" --ffn-dim "$dim" --max-len 50 --validation-users 1024 --max-minutes "${MINUTES:-10}" --test-users 2048 ${extra[@]+"${extra[@]}"} --output "$ckpt" --json
     run 6g evaluate --checkpoint "$ckpt" --input "$work/s1m.rjd" --phase validation --validation-users 2048 --json
     run 4g bench scoring --checkpoint "$ckpt" --dataset "$work/s1m.rjd" --k 10 --queries 50 --batch 64 --json
     run 4g bench scoring --checkpoint "$ckpt" --k 10 --queries 50 --json
