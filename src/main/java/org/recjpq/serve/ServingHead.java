@@ -12,8 +12,7 @@ public abstract sealed class ServingHead permits JpqHead, DenseHead {
   final int n;
   final int d;
   final float[] bias; // per-item score offsets (N), or null
-  final float maxBias; // their largest value (bounds of the pruned scorer); 0 without
-  final double maxAbsBias;
+  final double maxAbsBias; // the largest |b_i| (rounding windows); 0 without offsets
 
   ServingHead(int n, int d, float[] bias) {
     this.n = n;
@@ -22,15 +21,12 @@ public abstract sealed class ServingHead permits JpqHead, DenseHead {
       throw new IllegalArgumentException("item biases hold " + bias.length + " floats for " + n + " items");
     }
     this.bias = bias;
-    float max = bias == null ? 0f : Float.NEGATIVE_INFINITY;
     double abs = 0;
     if (bias != null) {
       for (float b : bias) {
-        max = Math.max(max, b);
         abs = Math.max(abs, Math.abs(b));
       }
     }
-    this.maxBias = max;
     this.maxAbsBias = abs;
   }
 

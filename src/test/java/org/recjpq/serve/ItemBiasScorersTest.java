@@ -147,7 +147,7 @@ class ItemBiasScorersTest {
   @Test
   void pruningStaysExactAndStillBitesWithOffsets() {
     // Peaked sub-id scores (sub-ids 0..3 of every split strong) and offsets of about a tenth of the
-    // scores' spread: the bound carries the largest offset, and few lists are still visited.
+    // scores' spread: the bounds carry the offset frontier, and few lists are still visited.
     Random rnd = new Random(3);
     int n = 100_000;
     int m = 8;

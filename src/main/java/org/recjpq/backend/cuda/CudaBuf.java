@@ -55,4 +55,9 @@ public final class CudaBuf implements Buf {
     }
     throw new IllegalArgumentException("not a CUDA buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
+
+  /** {@link #of} of an optional buffer: null stays null. */
+  static CudaBuf ofNullable(Buf b) {
+    return b == null ? null : of(b);
+  }
 }

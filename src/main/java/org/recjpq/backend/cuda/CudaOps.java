@@ -645,21 +645,17 @@ public final class CudaOps implements Ops {
   @Override
   public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias,
       int rows, int numItems, int dim) {
-    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dTable), ofNullable(dBias), CudaBuf.of(h),
-        CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), ofNullable(bias), rows, numItems);
+    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dTable), CudaBuf.ofNullable(dBias), CudaBuf.of(h),
+        CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), CudaBuf.ofNullable(bias), rows, numItems);
   }
 
   @Override
   public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes,
       Buf codebooks, Buf bias, int rows, int numItems, int splits, int subDim) {
-    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), ofNullable(dBias),
+    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), CudaBuf.ofNullable(dBias),
         CudaBuf.of(h), CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), ofNullable(bias), rows,
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), CudaBuf.ofNullable(bias), rows,
         numItems);
-  }
-
-  private static CudaBuf ofNullable(Buf b) {
-    return b == null ? null : CudaBuf.of(b);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------
