@@ -21,17 +21,18 @@ timed() { # label, heap, command...
   echo '```'
 }
 
-if [ "$what" = gowalla ] || [ "$what" = all ]; then
-  # --items 1450000 --zipf 0.3: 1,287,091 items occur, at least Gowalla's 1,271,638.
+gowalla_set() { # g.rjd: --items 1450000 --zipf 0.3 makes 1,287,091 items occur, at least Gowalla's 1,271,638.
   timed "synth, Gowalla-sized" 2g synth --users 86168 --items 1450000 --interactions 6400000 --seed 1 --zipf 0.3 --output "$work/g.txt"
   timed "prepare" 2g prepare --input "$work/g.txt" --format sasrec-pairs --output "$work/g.rjd"
   rm -f "$work/g.txt"
+}
+
+if [ "$what" = gowalla ] || [ "$what" = all ]; then
+  gowalla_set
   timed "assign-codes svd, m = 8" 2g assign-codes --input "$work/g.rjd" --strategy svd --splits 8 --seed 42 --output "$work/g.codes"
 fi
 if [ "$what" = pq ]; then
-  timed "synth, Gowalla-sized" 2g synth --users 86168 --items 1450000 --interactions 6400000 --seed 1 --zipf 0.3 --output "$work/g.txt"
-  timed "prepare" 2g prepare --input "$work/g.txt" --format sasrec-pairs --output "$work/g.rjd"
-  rm -f "$work/g.txt"
+  gowalla_set
   for s in svd-pq nsvd-pq cooc-pq; do
     timed "assign-codes $s, m = 8" 8g assign-codes --input "$work/g.rjd" --strategy "$s" --splits 8 --seed 42 --output "$work/g-$s.codes"
   done
