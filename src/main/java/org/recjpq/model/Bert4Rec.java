@@ -316,7 +316,9 @@ public final class Bert4Rec extends SequenceModel {
           cfg.heads(), false);
       ops.linearBackward(s.t1, gp.wq(), gp.bq(), s.dq, x, p.wq(), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
-      ops.linearBackward(s.t1, gp.wk(), gp.bk(), s.dk, x, p.wk(), rows, d, d);
+      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the softmax
+      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into ±lr steps)
+      ops.linearBackward(s.t1, gp.wk(), null, s.dk, x, p.wk(), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
       ops.linearBackward(s.t1, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
       ops.addInPlace(s.dx, s.t1);

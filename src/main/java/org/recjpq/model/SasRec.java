@@ -255,7 +255,9 @@ public final class SasRec extends SequenceModel {
     Buf tmp = s.t2;
     ops.linearBackward(dAin, gp.wq(), gp.bq(), s.dq, s.aIn[l], p.wq(), rows, d, d);
     if (preLn) {
-      ops.linearBackward(tmp, gp.wk(), gp.bk(), s.dk, s.aIn[l], p.wk(), rows, d, d);
+      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the softmax
+      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into ±lr steps)
+      ops.linearBackward(tmp, gp.wk(), null, s.dk, s.aIn[l], p.wk(), rows, d, d);
       ops.addInPlace(dAin, tmp);
       ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, s.aIn[l], p.wv(), rows, d, d);
       ops.addInPlace(dAin, tmp);
@@ -264,7 +266,7 @@ public final class SasRec extends SequenceModel {
     } else {
       ops.addInPlace(dAin, dx); // xMid = aIn + attention
       Buf x = s.xIn[l];
-      ops.linearBackward(dx, gp.wk(), gp.bk(), s.dk, x, p.wk(), rows, d, d);
+      ops.linearBackward(dx, gp.wk(), null, s.dk, x, p.wk(), rows, d, d); // no key-bias gradient (above)
       ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
       ops.addInPlace(dx, tmp);
       ops.layerNormBackward(dx, gp.ln1g(), gp.ln1b(), dAin, x, s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);

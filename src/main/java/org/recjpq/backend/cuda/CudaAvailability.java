@@ -53,8 +53,20 @@ public final class CudaAvailability {
       int ccMinor,
       long totalMemoryBytes,
       int multiprocessors) {
-    /** "#0 NVIDIA H100 80GB HBM3 (compute capability 9.0, 79.2 GiB, 132 SMs)". */
+    /** Whether this is the CUDA emulator (on the CPU), not a GPU. */
+    public boolean emulated() {
+      return name.startsWith(CudaEmulator.LABEL);
+    }
+
+    /**
+     * "#0 NVIDIA H100 80GB HBM3 (compute capability 9.0, 79.2 GiB, 132 SMs)", or for the emulator
+     * "#0 CUDA emulator (CPU), not a GPU (it enforces compute capability 9.0 limits)".
+     */
     public String describe() {
+      if (emulated()) {
+        return String.format(Locale.ROOT, "#%d %s, not a GPU (it enforces compute capability %d.%d limits)", ordinal,
+            name, ccMajor, ccMinor);
+      }
       return String.format(
           Locale.ROOT,
           "#%d %s (compute capability %d.%d, %.1f GiB, %d SMs)",
@@ -77,9 +89,14 @@ public final class CudaAvailability {
    */
   public record Report(
       Availability availability, int driverVersion, List<Device> devices, long fatbinBytes) {
-    /** Whether at least one GPU answered, whatever the kernels' state. */
+    /** Whether at least one device answered (a GPU, or the emulator), whatever the kernels' state. */
     public boolean hasDevice() {
       return !devices.isEmpty();
+    }
+
+    /** Whether the device is the CUDA emulator (selected with {@code recjpq.cuda=emulator}), not a GPU. */
+    public boolean emulated() {
+      return !devices.isEmpty() && devices.get(0).emulated();
     }
   }
 
@@ -98,12 +115,16 @@ public final class CudaAvailability {
   }
 
   /**
-   * The kernels' fatbin from the classpath.
+   * The kernels' fatbin from the classpath. Under the CUDA emulator without a fatbin (nvcc was
+   * missing at build time), the emulator's image of the same kernels, which it compiled itself.
    *
    * @throws IllegalStateException when the kernels were not built or cannot be read
    */
   public static byte[] readFatbin() {
     try (InputStream in = CudaAvailability.class.getResourceAsStream(FATBIN_RESOURCE)) {
+      if (in == null && CudaEmulator.selected()) {
+        return CudaEmulator.image("project");
+      }
       if (in == null) {
         throw new IllegalStateException(kernelsMissingReason());
       }
@@ -184,6 +205,15 @@ public final class CudaAvailability {
   }
 
   private static Report probe(long fatbinBytes) {
+    // 0. The CUDA emulator, when selected, is loaded before JCuda so that JCuda links against it.
+    boolean emulated = CudaEmulator.selected();
+    if (emulated) {
+      try {
+        CudaEmulator.install();
+      } catch (RuntimeException e) {
+        return unavailable(e.getMessage(), fatbinBytes);
+      }
+    }
     // 1. JCuda's JNI library (libJCudaDriver), which links libcuda.so.1 (the NVIDIA driver).
     try {
       int result = cuInit(0);
@@ -224,6 +254,16 @@ public final class CudaAvailability {
       devices.add(describeDevice(ordinal));
     }
     StringBuilder text = new StringBuilder();
+    if (devices.get(0).emulated()) {
+      text.append(CudaEmulator.LABEL)
+          .append(": the kernels of cuda/*.cu and the cuBLAS calls run on this machine's CPU to check their logic "
+              + "(thread and block order: ")
+          .append(CudaEmulator.order())
+          .append("); not a GPU, and its speed means nothing. JCuda ")
+          .append(jcudaVersion())
+          .append('.');
+      return new Report(Availability.yes(text.toString()), driverVersion, List.copyOf(devices), fatbinBytes);
+    }
     text.append("CUDA driver ")
         .append(versionString(driverVersion))
         .append(", ")
