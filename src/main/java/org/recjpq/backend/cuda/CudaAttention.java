@@ -75,8 +75,8 @@ final class CudaAttention {
           seq, 0f, from(probs, h * square), len, probsSeq, batch);
     }
     long rows = (long) batch * heads * len;
-    ops.module().launch("attention_softmax_kernel", warpBlocks(rows), THREADS, 0, rows, len, heads, causal ? 1 : 0,
-        probs.address, ids.address);
+    ops.module().launch(Kernels.ATTENTION_SOFTMAX, warpBlocks(rows), THREADS, 0, rows, len, heads, causal ? 1 : 0,
+        probs, ids);
     for (int h = 0; h < heads; h++) {
       int col = h * dh;
       // out_h = P_h v_h, into out's columns of head h
@@ -110,8 +110,8 @@ final class CudaAttention {
       blas.sgemmStridedBatchedRowMajor(false, true, len, len, dh, 1f, from(dOut, col), dim, seq, from(v, col), dim,
           seq, 0f, ds.floats(), len, square, batch);
       // dS = P ⊙ (dP − rowsum(dP ⊙ P)), PAD query rows 0
-      ops.module().launch("attention_softmax_backward_kernel", warpBlocks(rows), THREADS, 0, rows, len, heads, h,
-          ds.address, probs.address, ids.address);
+      ops.module().launch(Kernels.ATTENTION_SOFTMAX_BACKWARD, warpBlocks(rows), THREADS, 0, rows, len, heads, h, ds,
+          probs, ids);
       // dq_h = scale · dS k_h
       blas.sgemmStridedBatchedRowMajor(false, false, len, dh, len, scale, ds.floats(), len, square, from(k, col),
           dim, seq, 0f, from(dq, col), dim, seq, batch);

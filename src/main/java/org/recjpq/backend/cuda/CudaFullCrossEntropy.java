@@ -352,7 +352,7 @@ final class CudaFullCrossEntropy {
         ops.upload(validDev, valid);
         hv = ops.workspace("loss.fce.h", (long) v * d);
         dhv = ops.workspace("loss.fce.dh", (long) v * d);
-        ops.launchFlat("full_ce_gather_rows_kernel", (long) v * d, v, d, hv.address, h.address, validDev.address);
+        ops.launchFlat(Kernels.FULL_CE_GATHER_ROWS, (long) v * d, v, d, hv, h, validDev);
         int[] sl = new int[rows];
         java.util.Arrays.fill(sl, -1);
         for (int i = 0; i < v; i++) {
@@ -381,24 +381,24 @@ final class CudaFullCrossEntropy {
       return dhv.slice((long) r0 * d, (long) rb * d);
     }
 
-    /** The device address of valid row r0's target. */
-    long tgtAt(int r0) {
-      return tgt.address + 4L * r0;
+    /** The targets from valid row r0 on. */
+    CudaIntBuf tgtAt(int r0) {
+      return tgt.slice(r0, tgt.size - r0);
     }
 
-    /** The device address of float {@code i} of a per-row buffer. */
-    static long at(CudaBuf b, long i) {
-      return b.address + 4L * i;
+    /** A per-row float buffer from element {@code i} on. */
+    static CudaBuf at(CudaBuf b, long i) {
+      return b.slice(i, b.size - i);
     }
 
-    /** The device address of double {@code i} of a per-row double buffer. */
-    static long atDouble(CudaBuf b, long i) {
-      return b.address + 8L * i;
+    /** A per-row double buffer (two floats a double) from double {@code i} on. */
+    static DevicePointer atDouble(CudaBuf b, long i) {
+      return DevicePointer.doubles(b, i);
     }
 
     /** lse and loss of valid rows [r0, r0 + rb) from their units' max and sum (units per row: chunks). */
     void finish(int r0, int rb, int chunks, long unitBase) {
-      ops.launchFlat("full_ce_finish_kernel", rb, rb, chunks, at(rowMax, unitBase), atDouble(rowSum, unitBase),
+      ops.launchFlat(Kernels.FULL_CE_FINISH, rb, rb, chunks, at(rowMax, unitBase), atDouble(rowSum, unitBase),
           at(targetScore, r0), at(lse, r0), atDouble(rowLoss, r0));
     }
 
@@ -406,8 +406,7 @@ final class CudaFullCrossEntropy {
     void finishRows() {
       if (slot != null) {
         int d = t.dim();
-        ops.launchFlat("full_ce_spread_rows_kernel", (long) rows * d, rows, d, dH.address, dhv.address,
-            slot.address);
+        ops.launchFlat(Kernels.FULL_CE_SPREAD_ROWS, (long) rows * d, rows, d, dH, dhv, slot);
       }
     }
   }

@@ -62,8 +62,8 @@ final class CudaFullCrossEntropyGemm {
       CudaBuf hb = p.hRows(r0, rb);
       ops.gemm(false, true, rb, n, d, 1f, hb, d, e, d, 0f, s, n);
       p.addBias(s, rb, 0, n);
-      ops.module().launch("full_ce_row_softmax_kernel", Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, n,
-          p.invV, s.address, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
+      ops.module().launch(Kernels.FULL_CE_ROW_SOFTMAX, Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, n,
+          p.invV, s, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
           Pass.at(p.targetScore, r0));
       p.finish(r0, rb, 1, r0);
       p.addBiasGradient(s, rb, 0, n);
@@ -91,8 +91,8 @@ final class CudaFullCrossEntropyGemm {
         CudaBuf s = scores.slice(0, (long) rb * nt);
         ops.gemm(false, true, rb, nt, d, 1f, p.hRows(r0, rb), d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
-        ops.module().launch("full_ce_tile_lse_kernel", Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, nt,
-            i0, s.address, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
+        ops.module().launch(Kernels.FULL_CE_TILE_LSE, Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, nt,
+            i0, s, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
             Pass.at(p.targetScore, r0));
       }
     }
@@ -116,7 +116,7 @@ final class CudaFullCrossEntropyGemm {
         CudaBuf hb = p.hRows(r0, rb);
         ops.gemm(false, true, rb, nt, d, 1f, hb, d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
-        ops.launchFlat("full_ce_tile_grad_kernel", (long) rb * nt, rb, nt, i0, p.invV, s.address, p.tgtAt(r0),
+        ops.launchFlat(Kernels.FULL_CE_TILE_GRAD, (long) rb * nt, rb, nt, i0, p.invV, s, p.tgtAt(r0),
             Pass.at(p.lse, r0));
         p.addBiasGradient(s, rb, i0, nt);
         ops.gemm(false, false, rb, d, nt, 1f, s, nt, e, d, i0 == 0 ? 0f : 1f, p.dhRows(r0, rb), d);
@@ -135,8 +135,8 @@ final class CudaFullCrossEntropyGemm {
     if (!t.isJpq()) {
       return t.table().slice((long) i0 * d, (long) nt * d);
     }
-    p.ops.launchFlat("full_ce_decode_kernel", (long) nt * d, nt, i0, t.splits(), t.subDim(), et.address,
-        t.codes().address, t.codebooks().address);
+    p.ops.launchFlat(Kernels.FULL_CE_DECODE, (long) nt * d, nt, i0, t.splits(), t.subDim(), et, t.codes(),
+        t.codebooks());
     return et.slice(0, (long) nt * d);
   }
 
@@ -147,11 +147,11 @@ final class CudaFullCrossEntropyGemm {
     if (p.ops.deterministic()) {
       int groups = (d + 31) / 32;
       int parts = CudaLosses.orderedParts(groups, 256);
-      p.ops.module().launch("full_ce_scatter_ordered_kernel", CudaLosses.warpBlocks((long) groups * parts),
-          CudaOps.THREADS, 0, nt, i0, t.splits(), t.subDim(), parts, p.dTable.address, de.address, t.codes().address);
+      p.ops.module().launch(Kernels.FULL_CE_SCATTER_ORDERED, CudaLosses.warpBlocks((long) groups * parts),
+          CudaOps.THREADS, 0, nt, i0, t.splits(), t.subDim(), parts, p.dTable, de, t.codes());
     } else {
-      p.ops.launchFlat("full_ce_scatter_atomic_kernel", (long) nt * d, nt, i0, t.splits(), t.subDim(),
-          p.dTable.address, de.address, t.codes().address);
+      p.ops.launchFlat(Kernels.FULL_CE_SCATTER_ATOMIC, (long) nt * d, nt, i0, t.splits(), t.subDim(), p.dTable, de,
+          t.codes());
     }
   }
 }

@@ -1,7 +1,9 @@
 package org.recjpq.backend.cuda;
 
+import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 
+import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
@@ -31,7 +33,7 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
 final class CudaFullCrossEntropyLookup {
   private CudaFullCrossEntropyLookup() {}
 
-  /** Default dynamic shared memory limit per block without opting in. */
+  /** Shared memory (static + dynamic) a block may use without opting in. */
   private static final int DEFAULT_SHARED = 48 * 1024;
 
   /** Dynamic shared memory of the pass-2 kernel (the larger of the two passes). */
@@ -55,10 +57,10 @@ final class CudaFullCrossEntropyLookup {
     CudaBuf dsub = ops.workspace("loss.fce.dsub", (long) block * width); // (B, M, 256)
     CudaBuf part = chunks > 1 ? ops.workspace("loss.fce.part", (long) block * chunks * width) : null;
     CudaBuf cb = t.codebooks();
-    long codes = t.codes().address;
-    int words = m % 4 == 0 && (codes & 3) == 0 ? 1 : 0; // read codes as 32-bit words
-    String lseKernel = "full_ce_lookup_lse_kernel";
-    String gradKernel = deterministic ? "full_ce_lookup_grad_fixed_kernel" : "full_ce_lookup_grad_atomic_kernel";
+    CudaByteBuf codes = t.codes();
+    int words = m % 4 == 0 && (codes.address & 3) == 0 ? 1 : 0; // read codes as 32-bit words
+    Kernel lseKernel = Kernels.FULL_CE_LOOKUP_LSE;
+    Kernel gradKernel = deterministic ? Kernels.FULL_CE_LOOKUP_GRAD_FIXED : Kernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
     int lseShared = width * Float.BYTES;
     int gradShared = (int) sharedBytes(m, deterministic);
     allowShared(ops, lseKernel, lseShared);
@@ -72,15 +74,14 @@ final class CudaFullCrossEntropyLookup {
       ops.cublas().sgemmStridedBatchedRowMajor(false, true, rb, 256, s, 1f, hb.floats(), d, s, cb.floats(), s,
           256L * s, 0f, sub.floats(), width, 256, m);
       ops.module().launch(lseKernel, units, CudaOps.THREADS, lseShared, p.n, m, chunkLen, chunks, words,
-          sub.address, codes, p.tgtAt(r0), p.rowMax.address, p.rowSum.address, Pass.at(p.targetScore, r0));
+          sub, codes, p.tgtAt(r0), p.rowMax, Pass.atDouble(p.rowSum, 0), Pass.at(p.targetScore, r0));
       p.finish(r0, rb, chunks, 0);
       CudaBuf out = chunks > 1 ? part : dsub;
       double scale = chunks > 1 ? 1.0 : p.invV;
       ops.module().launch(gradKernel, units, CudaOps.THREADS, gradShared, p.n, m, chunkLen, chunks, words, scale,
-          sub.address, codes, p.tgtAt(r0), Pass.at(p.lse, r0), out.address);
+          sub, codes, p.tgtAt(r0), Pass.at(p.lse, r0), out);
       if (chunks > 1) {
-        ops.launchFlat("full_ce_lookup_merge_kernel", (long) rb * width, rb, chunks, width, p.invV, part.address,
-            dsub.address);
+        ops.launchFlat(Kernels.FULL_CE_LOOKUP_MERGE, (long) rb * width, rb, chunks, width, p.invV, part, dsub);
       }
       // dh_b[:, k-block] = dSub[:, k, :] · codebooks[k] (overwrite)
       ops.cublas().sgemmStridedBatchedRowMajor(false, false, rb, s, 256, 1f, dsub.floats(), width, 256,
@@ -91,12 +92,20 @@ final class CudaFullCrossEntropyLookup {
     }
   }
 
-  /** Opts {@code kernel} in to {@code bytes} of dynamic shared memory when above the default. */
-  private static void allowShared(CudaOps ops, String kernel, int bytes) {
-    if (bytes > DEFAULT_SHARED) {
-      CudaException.check(cuFuncSetAttribute(ops.module().function(kernel),
+  /**
+   * Opts {@code kernel} in to {@code bytes} of dynamic shared memory when that and the kernel's
+   * static shared memory together exceed the 48 KiB every kernel may use without asking (the look-up
+   * log-sum-exp kernel at M = 48: 48 KiB of table plus 384 static bytes).
+   */
+  private static void allowShared(CudaOps ops, Kernel kernel, int bytes) {
+    CUfunction function = ops.module().function(kernel.name());
+    int[] staticBytes = new int[1];
+    CudaException.check(cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+        function), "cuFuncGetAttribute(" + kernel.name() + ", SHARED_SIZE_BYTES)");
+    if ((long) staticBytes[0] + bytes > DEFAULT_SHARED) {
+      CudaException.check(cuFuncSetAttribute(function,
           CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
-          "cuFuncSetAttribute(" + kernel + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
+          "cuFuncSetAttribute(" + kernel.name() + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
     }
   }
 }

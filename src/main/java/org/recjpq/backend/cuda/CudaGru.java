@@ -51,15 +51,14 @@ final class CudaGru {
     CudaBuf gi = work.slice(0, giSize);
     CudaBuf gh = work.slice(giSize, (long) batch * h3);
     ops.gemm(false, true, rows, h3, in, 1f, x, in, wIh, in, 0f, gi, h3);
-    long idsAddress = ids == null ? 0L : ids.address();
     long strideY = (long) len * hidden;
     for (int t = 0; t < len; t++) {
       if (t > 0) {
         CudaBuf hPrev = y.slice((long) (t - 1) * hidden, (long) (batch - 1) * strideY + hidden);
         ops.gemm(false, true, batch, h3, hidden, 1f, hPrev, len * hidden, wHh, hidden, 0f, gh, h3);
       }
-      ops.launchFlat("gru_forward_step_kernel", (long) batch * hidden, batch, len, hidden, t, gi.address(),
-          gh.address(), bIh.address(), bHh.address(), idsAddress, y.address(), gates.address());
+      ops.launchFlat(Kernels.GRU_FORWARD_STEP, (long) batch * hidden, batch, len, hidden, t, gi, gh, bIh, bHh, ids, y,
+          gates);
     }
   }
 
@@ -95,12 +94,10 @@ final class CudaGru {
     CudaBuf hPrev = work.slice(2 * gSize, hSize);
     CudaBuf carry = work.slice(2 * gSize + hSize, carrySize);
     ops.fill(carry, 0f);
-    long idsAddress = ids == null ? 0L : ids.address();
     long strideG = (long) len * h3;
     for (int t = len - 1; t >= 0; t--) {
-      ops.launchFlat("gru_backward_step_kernel", (long) batch * hidden, batch, len, hidden, t, dy.address(),
-          y.address(), gates.address(), idsAddress, carry.address(), dGi.address(), dGh.address(),
-          hPrev.address());
+      ops.launchFlat(Kernels.GRU_BACKWARD_STEP, (long) batch * hidden, batch, len, hidden, t, dy, y, gates, ids, carry,
+          dGi, dGh, hPrev);
       if (t > 0) {
         // carry (B, H) += dGh[:, t] (B, 3H; rows b·T + t) · W_hh (3H, H)
         CudaBuf dGhStep = dGh.slice((long) t * h3, (long) (batch - 1) * strideG + h3);

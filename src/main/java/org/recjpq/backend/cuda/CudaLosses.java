@@ -72,9 +72,9 @@ final class CudaLosses {
       return isJpq() ? codebooks : table;
     }
 
-    /** The codes' device address, or 0 (a null pointer: "dense") for a dense table. */
-    long codesAddress() {
-      return isJpq() ? codes.address : 0L;
+    /** The codes, or null (a null pointer: "dense") for a dense table. */
+    CudaByteBuf codesOrNull() {
+      return isJpq() ? codes : null;
     }
 
     /** Checks the shapes, and the sizes of the table and of its gradient (when not null) for {@code items} items. */
@@ -122,9 +122,8 @@ final class CudaLosses {
     if (entries == 0) {
       return;
     }
-    ops.module().launch("loss_sampled_scores_kernel", warpBlocks(entries), CudaOps.THREADS, 0, rows, cols,
-        table.dim(), table.splits(), table.subDim(), scores.address, h.address, items.address, targets.address,
-        table.weights().address, table.codesAddress());
+    ops.module().launch(Kernels.LOSS_SAMPLED_SCORES, warpBlocks(entries), CudaOps.THREADS, 0, rows, cols, table.dim(),
+        table.splits(), table.subDim(), scores, h, items, targets, table.weights(), table.codesOrNull());
   }
 
   static void sampledScoresBackward(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dScores, CudaBuf h,
@@ -137,8 +136,8 @@ final class CudaLosses {
     }
     int m = table.splits();
     int s = table.subDim();
-    ops.launchFlat("loss_sampled_scores_dh_kernel", (long) rows * d, rows, cols, d, m, s, dH.address,
-        dScores.address, items.address, targets.address, table.weights().address, table.codesAddress());
+    ops.launchFlat(Kernels.LOSS_SAMPLED_SCORES_DH, (long) rows * d, rows, cols, d, m, s, dH, dScores, items, targets,
+        table.weights(), table.codesOrNull());
     if (cols == 0) {
       return;
     }
@@ -146,12 +145,11 @@ final class CudaLosses {
       int groups = (d + 31) / 32;
       int parts = orderedParts(groups, table.isJpq() ? 256 : table.capacity());
       long warps = (long) groups * parts;
-      ops.module().launch("loss_sampled_scores_dtable_ordered_kernel", warpBlocks(warps), CudaOps.THREADS, 0, rows,
-          cols, d, m, s, parts, dTable.address, dScores.address, h.address, items.address, targets.address,
-          table.codesAddress());
+      ops.module().launch(Kernels.LOSS_SAMPLED_SCORES_DTABLE_ORDERED, warpBlocks(warps), CudaOps.THREADS, 0, rows,
+          cols, d, m, s, parts, dTable, dScores, h, items, targets, table.codesOrNull());
     } else {
-      ops.launchFlat("loss_sampled_scores_dtable_atomic_kernel", (long) rows * cols * d, rows, cols, d, m, s,
-          dTable.address, dScores.address, h.address, items.address, targets.address, table.codesAddress());
+      ops.launchFlat(Kernels.LOSS_SAMPLED_SCORES_DTABLE_ATOMIC, (long) rows * cols * d, rows, cols, d, m, s, dTable,
+          dScores, h, items, targets, table.codesOrNull());
     }
   }
 
@@ -172,8 +170,8 @@ final class CudaLosses {
     // d row_loss / d s, with the 1/(n+1) of the row and the 1/valid of the mean folded in
     double norm = valid == 0 ? 0 : 1.0 / ((double) valid * cols);
     CudaBuf rowLoss = ops.workspace("loss.sampled.rowloss", 2L * rows); // (R) doubles
-    ops.module().launch("loss_bce_kernel", warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, beta, norm,
-        dScores.address, rowLoss.address, scores.address, targets.address);
+    ops.module().launch(Kernels.LOSS_BCE, warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, beta, norm, dScores,
+        DevicePointer.doubles(rowLoss, 0), scores, targets);
     return meanOfDoubles(ops, rowLoss, rows, valid);
   }
 
@@ -187,8 +185,8 @@ final class CudaLosses {
     }
     double inv = valid == 0 ? 0 : 1.0 / valid;
     CudaBuf rowLoss = ops.workspace("loss.sampled.rowloss", 2L * rows); // (R) doubles
-    ops.module().launch("loss_sampled_softmax_kernel", warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, inv,
-        dScores.address, rowLoss.address, scores.address, logQ.address, targets.address);
+    ops.module().launch(Kernels.LOSS_SAMPLED_SOFTMAX, warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, inv, dScores,
+        DevicePointer.doubles(rowLoss, 0), scores, logQ, targets);
     return meanOfDoubles(ops, rowLoss, rows, valid);
   }
 

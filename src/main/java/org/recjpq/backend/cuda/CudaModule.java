@@ -16,11 +16,11 @@ import jcuda.driver.CUresult;
 
 /**
  * A loaded CUDA module (the kernels' fatbin, via {@code cuModuleLoadData}), owned once and unloaded
- * by {@link #close()}, with kernels launched by name on the legacy default stream.
+ * by {@link #close()}, with kernels launched on the legacy default stream.
  *
- * <p>Kernel arguments are passed in order as Java values: {@code Integer} (C {@code int}), {@code
- * Long} ({@code long long} / {@code size_t}), {@code Float}, {@code Double}, a {@link DeviceBuffer}
- * or JCuda device pointer ({@code T*}). If the system property {@code recjpq.cuda.sync} is {@code
+ * <p>Every launch names a {@link Kernel} signature (see {@link Kernels}), and its Java arguments are
+ * checked against it before the launch (see {@link Kernel#arguments}). If the system property
+ * {@code recjpq.cuda.sync} is {@code
  * true} or the environment variable {@code RECJPQ_CUDA_SYNC} is {@code 1}, every launch is followed
  * by a synchronisation, so a kernel fault is reported by the launch that caused it, with the
  * kernel's name and launch shape.
@@ -73,15 +73,20 @@ public final class CudaModule implements AutoCloseable {
   }
 
   /** Launches a 1-D grid of {@code blocks} blocks of {@code threads} threads. */
-  public void launch(String kernel, int blocks, int threads, int sharedBytes, Object... args) {
+  public void launch(Kernel kernel, int blocks, int threads, int sharedBytes, Object... args) {
     launch(kernel, new int[] {blocks, 1, 1}, new int[] {threads, 1, 1}, sharedBytes, args);
   }
 
-  /** Launches a grid of {@code grid} blocks (x, y, z) of {@code block} threads (x, y, z). */
-  public void launch(String kernel, int[] grid, int[] block, int sharedBytes, Object... args) {
-    CUfunction function = function(kernel);
+  /**
+   * Launches a grid of {@code grid} blocks (x, y, z) of {@code block} threads (x, y, z).
+   *
+   * @throws IllegalArgumentException when the arguments do not fit the kernel's signature
+   */
+  public void launch(Kernel kernel, int[] grid, int[] block, int sharedBytes, Object... args) {
+    Object[] packed = kernel.arguments(args);
+    CUfunction function = function(kernel.name());
     String shape =
-        kernel
+        kernel.name()
             + "<<<("
             + grid[0]
             + ","
@@ -108,7 +113,7 @@ public final class CudaModule implements AutoCloseable {
             block[2],
             sharedBytes,
             null,
-            kernelParams(args),
+            kernelParams(packed),
             null),
         "cuLaunchKernel(" + shape + ")");
     if (SYNC_AFTER_LAUNCH) {
@@ -116,7 +121,10 @@ public final class CudaModule implements AutoCloseable {
     }
   }
 
-  /** Packs Java kernel arguments into JCuda's pointer-to-pointers form. */
+  /**
+   * Packs checked kernel arguments ({@link Kernel#arguments}: Integer, Long, Float, Double; pointers
+   * as Long addresses) into JCuda's pointer-to-pointers form.
+   */
   static Pointer kernelParams(Object... args) {
     NativePointerObject[] pointers = new NativePointerObject[args.length];
     for (int i = 0; i < args.length; i++) {
@@ -129,17 +137,13 @@ public final class CudaModule implements AutoCloseable {
         pointers[i] = Pointer.to(new float[] {value});
       } else if (arg instanceof Double value) {
         pointers[i] = Pointer.to(new double[] {value});
-      } else if (arg instanceof DeviceBuffer buffer) {
-        pointers[i] = Pointer.to(buffer.pointer());
-      } else if (arg instanceof Pointer pointer) {
-        pointers[i] = Pointer.to(pointer);
       } else {
         throw new IllegalArgumentException(
             "Kernel argument "
                 + i
                 + " has the unsupported type "
                 + (arg == null ? "null" : arg.getClass().getName())
-                + "; use Integer, Long, Float, Double, DeviceBuffer or a JCuda device pointer.");
+                + "; use Integer, Long, Float or Double (pointers as Long addresses).");
       }
     }
     return Pointer.to(pointers);

@@ -293,7 +293,7 @@ public final class CudaOps implements Ops {
   @Override
   public void scale(Buf x, float alpha) {
     CudaBuf b = CudaBuf.of(x);
-    launchFlat("scale_kernel", b.size, b.size, alpha, b.address);
+    launchFlat(Kernels.SCALE, b.size, b.size, alpha, b);
   }
 
   @Override
@@ -305,8 +305,8 @@ public final class CudaOps implements Ops {
     int chunk = 1 << 16; // as the CPU: one double partial per 65,536 elements, added in order
     int chunks = (int) ((b.size + chunk - 1) / chunk);
     CudaBuf part = workspace("core.sumsq", 2L * chunks); // doubles
-    module.launch("sum_squares_kernel", chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b.address,
-        part.address);
+    module.launch(Kernels.SUM_SQUARES, chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b,
+        DevicePointer.doubles(part, 0));
     float[] raw = new float[2 * chunks];
     download(raw, part);
     double sum = 0;
@@ -326,7 +326,7 @@ public final class CudaOps implements Ops {
     }
     CudaIntBuf flag = workspaceInts("core.flag", 1);
     fillInts(flag, 0);
-    launchFlat("non_finite_kernel", b.size, b.size, b.address, flag.address);
+    launchFlat(Kernels.NON_FINITE, b.size, b.size, b, flag);
     int[] f = new int[1];
     download(f, flag);
     return f[0] != 0;
@@ -336,42 +336,41 @@ public final class CudaOps implements Ops {
 
   @Override
   public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
-    launchFlat("embedding_forward_kernel", (long) rows * dim, rows, dim, CudaBuf.of(out).address,
-        CudaIntBuf.of(ids).address, CudaBuf.of(table).address);
+    launchFlat(Kernels.EMBEDDING_FORWARD, (long) rows * dim, rows, dim, CudaBuf.of(out), CudaIntBuf.of(ids),
+        CudaBuf.of(table));
   }
 
   @Override
   public void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim) {
-    long dt = CudaBuf.of(dTable).address;
-    long d = CudaBuf.of(dOut).address;
-    long id = CudaIntBuf.of(ids).address;
+    CudaBuf dt = CudaBuf.of(dTable);
+    CudaBuf d = CudaBuf.of(dOut);
+    CudaIntBuf id = CudaIntBuf.of(ids);
     if (deterministic) {
-      launchFlat("embedding_backward_ordered_kernel", dim, rows, dim, dt, d, id);
+      launchFlat(Kernels.EMBEDDING_BACKWARD_ORDERED, dim, rows, dim, dt, d, id);
     } else {
-      launchFlat("embedding_backward_atomic_kernel", (long) rows * dim, rows, dim, dt, d, id);
+      launchFlat(Kernels.EMBEDDING_BACKWARD_ATOMIC, (long) rows * dim, rows, dim, dt, d, id);
     }
   }
 
   @Override
   public void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits,
       int subDim) {
-    launchFlat("jpq_embedding_forward_kernel", (long) rows * splits * subDim, rows, splits, subDim,
-        CudaBuf.of(out).address, CudaIntBuf.of(ids).address, CudaByteBuf.of(codes).address,
-        CudaBuf.of(codebooks).address);
+    launchFlat(Kernels.JPQ_EMBEDDING_FORWARD, (long) rows * splits * subDim, rows, splits, subDim, CudaBuf.of(out),
+        CudaIntBuf.of(ids), CudaByteBuf.of(codes), CudaBuf.of(codebooks));
   }
 
   @Override
   public void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits,
       int subDim) {
-    long dc = CudaBuf.of(dCodebooks).address;
-    long d = CudaBuf.of(dOut).address;
-    long id = CudaIntBuf.of(ids).address;
-    long code = CudaByteBuf.of(codes).address;
+    CudaBuf dc = CudaBuf.of(dCodebooks);
+    CudaBuf d = CudaBuf.of(dOut);
+    CudaIntBuf id = CudaIntBuf.of(ids);
+    CudaByteBuf code = CudaByteBuf.of(codes);
     if (deterministic) {
-      launchFlat("jpq_embedding_backward_ordered_kernel", (long) splits * subDim, rows, splits, subDim, dc, d, id,
+      launchFlat(Kernels.JPQ_EMBEDDING_BACKWARD_ORDERED, (long) splits * subDim, rows, splits, subDim, dc, d, id,
           code);
     } else {
-      launchFlat("jpq_embedding_backward_atomic_kernel", (long) rows * splits * subDim, rows, splits, subDim, dc, d,
+      launchFlat(Kernels.JPQ_EMBEDDING_BACKWARD_ATOMIC, (long) rows * splits * subDim, rows, splits, subDim, dc, d,
           id, code);
     }
   }
@@ -379,42 +378,40 @@ public final class CudaOps implements Ops {
   @Override
   public void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len,
       int dim) {
-    launchFlat("positions_forward_kernel", (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(out).address,
-        CudaBuf.of(in).address, CudaIntBuf.of(ids).address, CudaBuf.of(positions).address);
+    launchFlat(Kernels.POSITIONS_FORWARD, (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(out),
+        CudaBuf.of(in), CudaIntBuf.of(ids), CudaBuf.of(positions));
   }
 
   @Override
   public void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len,
       int dim) {
-    long id = CudaIntBuf.of(ids).address;
-    long d = CudaBuf.of(dOut).address;
-    launchFlat("positions_backward_input_kernel", (long) batch * len * dim, batch, len, dim, inScale,
-        CudaBuf.of(dIn).address, d, id);
-    launchFlat("positions_backward_table_kernel", (long) len * dim, batch, len, dim, CudaBuf.of(dPositions).address,
+    CudaIntBuf id = CudaIntBuf.of(ids);
+    CudaBuf d = CudaBuf.of(dOut);
+    launchFlat(Kernels.POSITIONS_BACKWARD_INPUT, (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(dIn),
         d, id);
+    launchFlat(Kernels.POSITIONS_BACKWARD_TABLE, (long) len * dim, batch, len, dim, CudaBuf.of(dPositions), d, id);
   }
 
   @Override
   public void mapIds(IntBuf out, IntBuf in, int rows, int from, int to) {
-    launchFlat("map_ids_kernel", rows, rows, from, to, CudaIntBuf.of(out).address, CudaIntBuf.of(in).address);
+    launchFlat(Kernels.MAP_IDS, rows, rows, from, to, CudaIntBuf.of(out), CudaIntBuf.of(in));
   }
 
   @Override
   public void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim) {
-    launchFlat("add_token_vector_kernel", (long) rows * dim, rows, dim, token, CudaBuf.of(x).address,
-        CudaIntBuf.of(ids).address, CudaBuf.of(vector).address);
+    launchFlat(Kernels.ADD_TOKEN_VECTOR, (long) rows * dim, rows, dim, token, CudaBuf.of(x), CudaIntBuf.of(ids),
+        CudaBuf.of(vector));
   }
 
   @Override
   public void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
-    launchFlat("add_token_vector_backward_kernel", dim, rows, dim, token, CudaBuf.of(dVector).address,
-        CudaBuf.of(dx).address, CudaIntBuf.of(ids).address);
+    launchFlat(Kernels.ADD_TOKEN_VECTOR_BACKWARD, dim, rows, dim, token, CudaBuf.of(dVector), CudaBuf.of(dx),
+        CudaIntBuf.of(ids));
   }
 
   @Override
   public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
-    launchFlat("mask_pad_rows_kernel", (long) rows * dim, rows, dim, CudaBuf.of(x).address,
-        CudaIntBuf.of(ids).address);
+    launchFlat(Kernels.MASK_PAD_ROWS, (long) rows * dim, rows, dim, CudaBuf.of(x), CudaIntBuf.of(ids));
   }
 
   // ---- normalisation, dense layers, activations --------------------------------------------
@@ -428,9 +425,8 @@ public final class CudaOps implements Ops {
     if (rows == 0) {
       return;
     }
-    module.launch("layer_norm_forward_kernel", blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out).address,
-        CudaBuf.of(mean).address, CudaBuf.of(rstd).address, CudaBuf.of(in).address, CudaBuf.of(gamma).address,
-        CudaBuf.of(beta).address);
+    module.launch(Kernels.LAYER_NORM_FORWARD, blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out), CudaBuf.of(mean),
+        CudaBuf.of(rstd), CudaBuf.of(in), CudaBuf.of(gamma), CudaBuf.of(beta));
   }
 
   @Override
@@ -440,27 +436,25 @@ public final class CudaOps implements Ops {
       return;
     }
     int blocks = (int) Math.min(MAX_BLOCKS, ((long) rows * 32 + THREADS - 1) / THREADS);
-    long d = CudaBuf.of(dOut).address;
-    long x = CudaBuf.of(in).address;
-    long mu = CudaBuf.of(mean).address;
-    long rs = CudaBuf.of(rstd).address;
-    long g = CudaBuf.of(gamma).address;
-    module.launch("layer_norm_backward_input_kernel", blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn).address, d, x,
-        mu, rs, g);
+    CudaBuf d = CudaBuf.of(dOut);
+    CudaBuf x = CudaBuf.of(in);
+    CudaBuf mu = CudaBuf.of(mean);
+    CudaBuf rs = CudaBuf.of(rstd);
+    CudaBuf g = CudaBuf.of(gamma);
+    module.launch(Kernels.LAYER_NORM_BACKWARD_INPUT, blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn), d, x, mu, rs, g);
     // gamma/beta: per block of 256 rows in row order, then the blocks in order (as the CPU)
     int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     CudaBuf part = workspace("core.layernorm", 2L * rowBlocks * dim);
-    launchFlat("layer_norm_backward_partials_kernel", (long) rowBlocks * dim, rows, dim, COLUMN_BLOCK, part.address,
-        d, x, mu, rs);
-    launchFlat("layer_norm_backward_finish_kernel", dim, rowBlocks, dim, CudaBuf.of(dGamma).address,
-        CudaBuf.of(dBeta).address, part.address);
+    launchFlat(Kernels.LAYER_NORM_BACKWARD_PARTIALS, (long) rowBlocks * dim, rows, dim, COLUMN_BLOCK, part, d, x, mu,
+        rs);
+    launchFlat(Kernels.LAYER_NORM_BACKWARD_FINISH, dim, rowBlocks, dim, CudaBuf.of(dGamma), CudaBuf.of(dBeta), part);
   }
 
   @Override
   public void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
     CudaBuf o = CudaBuf.of(out);
     if (bias != null) {
-      launchFlat("broadcast_rows_kernel", (long) rows * outDim, rows, outDim, o.address, CudaBuf.of(bias).address);
+      launchFlat(Kernels.BROADCAST_ROWS, (long) rows * outDim, rows, outDim, o, CudaBuf.of(bias));
     }
     gemm(false, false, rows, outDim, inDim, 1f, CudaBuf.of(in), inDim, CudaBuf.of(weight), outDim,
         bias != null ? 1f : 0f, o, outDim);
@@ -486,9 +480,8 @@ public final class CudaOps implements Ops {
     }
     int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     CudaBuf part = workspace("core.colsums", (long) rowBlocks * cols);
-    launchFlat("column_sums_partials_kernel", (long) rowBlocks * cols, rows, cols, COLUMN_BLOCK, part.address,
-        x.address);
-    launchFlat("column_sums_finish_kernel", cols, rowBlocks, cols, dst.address, part.address);
+    launchFlat(Kernels.COLUMN_SUMS_PARTIALS, (long) rowBlocks * cols, rows, cols, COLUMN_BLOCK, part, x);
+    launchFlat(Kernels.COLUMN_SUMS_FINISH, cols, rowBlocks, cols, dst, part);
   }
 
   @Override
@@ -518,7 +511,7 @@ public final class CudaOps implements Ops {
     CudaBuf o = CudaBuf.of(out);
     CudaBuf x = CudaBuf.of(in);
     sameSize(o, x);
-    launchFlat("activation_forward_kernel", o.size, o.size, act == Activation.RELU ? 0 : 1, o.address, x.address);
+    launchFlat(Kernels.ACTIVATION_FORWARD, o.size, o.size, act == Activation.RELU ? 0 : 1, o, x);
   }
 
   @Override
@@ -526,8 +519,7 @@ public final class CudaOps implements Ops {
     CudaBuf di = CudaBuf.of(dIn);
     CudaBuf x = CudaBuf.of(in);
     sameSize(di, x);
-    launchFlat("activation_backward_kernel", di.size, di.size, act == Activation.RELU ? 0 : 1, di.address,
-        CudaBuf.of(dOut).address, x.address);
+    launchFlat(Kernels.ACTIVATION_BACKWARD, di.size, di.size, act == Activation.RELU ? 0 : 1, di, CudaBuf.of(dOut), x);
   }
 
   @Override
@@ -537,7 +529,7 @@ public final class CudaOps implements Ops {
     CudaBuf y = CudaBuf.of(b);
     sameSize(o, x);
     sameSize(o, y);
-    launchFlat("add_kernel", o.size, o.size, o.address, x.address, y.address);
+    launchFlat(Kernels.ADD, o.size, o.size, o, x, y);
   }
 
   @Override
@@ -596,7 +588,7 @@ public final class CudaOps implements Ops {
     float keepScale = 1f / (1f - p);
     long key = CounterRng.key(seed, stream);
     long threshold = (long) Math.ceil(p * (double) (1 << 24)); // as the CPU: keep when (bits >>> 40) >= threshold
-    launchFlat("dropout_kernel", o.size, o.size, key, threshold, keepScale, o.address, x.address);
+    launchFlat(Kernels.DROPOUT, o.size, o.size, key, threshold, keepScale, o, x);
   }
 
   // ---- scoring heads and losses --------------------------------------------------------------
@@ -675,8 +667,7 @@ public final class CudaOps implements Ops {
     }
     double c1 = 1.0 - Math.pow(beta1, step);
     double c2 = 1.0 - Math.pow(beta2, step);
-    launchFlat("adam_kernel", p.size, p.size, lr, beta1, beta2, eps, weightDecay, c1, c2, p.address, g.address,
-        mm.address, vv.address);
+    launchFlat(Kernels.ADAM, p.size, p.size, lr, beta1, beta2, eps, weightDecay, c1, c2, p, g, mm, vv);
   }
 
   // ---- workspaces ----------------------------------------------------------------------------
@@ -711,7 +702,7 @@ public final class CudaOps implements Ops {
   // ---- helpers -----------------------------------------------------------------------------
 
   /** Launches a grid-stride kernel over {@code work} elements ({@code THREADS} per block, capped grid). */
-  void launchFlat(String kernel, long work, Object... args) {
+  void launchFlat(Kernel kernel, long work, Object... args) {
     if (work <= 0) {
       return;
     }

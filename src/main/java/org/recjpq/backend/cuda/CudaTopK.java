@@ -28,10 +28,10 @@ public final class CudaTopK {
       return;
     }
     CudaModule module = ops.module();
-    module.launch("topk_select_kernel", rows, THREADS, 0, rows, nt, CudaBuf.of(scores).address,
-        CudaIntBuf.of(kprime).address, CudaBuf.of(running).address);
-    module.launch("topk_collect_kernel", new int[] {(nt + THREADS - 1) / THREADS, rows, 1}, new int[] {THREADS, 1, 1},
-        0, rows, nt, i0, CudaBuf.of(scores).address, CudaIntBuf.of(kprime).address, CudaBuf.of(running).address,
-        CudaBuf.of(window).address, cap, CudaIntBuf.of(counts).address, CudaIntBuf.of(ids).address);
+    module.launch(Kernels.TOPK_SELECT, rows, THREADS, 0, rows, nt, CudaBuf.of(scores), CudaIntBuf.of(kprime),
+        CudaBuf.of(running));
+    module.launch(Kernels.TOPK_COLLECT, new int[] {(nt + THREADS - 1) / THREADS, rows, 1}, new int[] {THREADS, 1, 1},
+        0, rows, nt, i0, CudaBuf.of(scores), CudaIntBuf.of(kprime), CudaBuf.of(running), CudaBuf.of(window), cap,
+        CudaIntBuf.of(counts), CudaIntBuf.of(ids));
   }
 }
