@@ -18,14 +18,13 @@ namespace recjpq_emu {
 
 template <typename T>
 const char* type_name() {
-  static const std::string name = [] {
-    std::string s = __PRETTY_FUNCTION__;  // "... type_name() [with T = const float*]"
+  static const std::string name = [](std::string s) {  // "... type_name() [with T = const float*]"
     size_t from = s.find("T = ");
     if (from == std::string::npos) return std::string("?");
     from += 4;
     size_t to = s.find_first_of(";]", from);
     return s.substr(from, to - from);
-  }();
+  }(__PRETTY_FUNCTION__);
   return name.c_str();
 }
 

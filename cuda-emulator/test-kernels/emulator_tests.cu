@@ -5,15 +5,15 @@
 // A data race between the threads of a block and between blocks: every thread folds its index
 // into one word without atomics, and every block overwrites a second word. The result depends on
 // the order the threads and blocks run in.
-extern "C" __global__ void emu_test_racy_kernel(unsigned int* out) {
-  unsigned int old = out[0];
-  out[0] = old * 31u + threadIdx.x + 1u;
-  out[1] = blockIdx.x;
+extern "C" __global__ void emu_test_racy_kernel(int* out) {
+  unsigned int old = (unsigned int)out[0];
+  out[0] = (int)(old * 31u + threadIdx.x + 1u);
+  out[1] = (int)blockIdx.x;
 }
 
 // The same fold, made order-independent with an atomic (the control for the racy kernel).
-extern "C" __global__ void emu_test_atomic_kernel(unsigned int* out) {
-  atomicAdd(out, threadIdx.x + 1u);
+extern "C" __global__ void emu_test_atomic_kernel(int* out) {
+  atomicAdd(out, (int)threadIdx.x + 1);
 }
 
 // Writes x[i] for i in [0, n + past): `past` elements beyond the end of an n-element buffer.

@@ -70,6 +70,25 @@ class CudaLossContractTest extends LossContract {
     }
   }
 
+  /**
+   * Many splits: the look-up kernels' shared memory passes the 48 KiB a block may use without opting
+   * in (M = 48: the log-sum-exp kernel's 48 KiB table plus its 384 static bytes, which a real card
+   * refuses unless the kernel is opted in; M = 75: the largest deterministic table and fixed-point
+   * dSub, 225 KiB of the H100's 227).
+   */
+  @Test
+  void lookupKernelsWithManySplitsOptInToMoreSharedMemory() {
+    CudaOps ops = (CudaOps) engine();
+    for (int m : new int[] {48, 75}) {
+      FullCeProblem p = fullCeProblem(95 + m, true, 5, 301, m, 1, new int[] {3});
+      checkFullCe(ops, p, new Forced(Strategy.LOOKUP, 0, 0));
+      checkFullCe(ops, p, new Forced(Strategy.LOOKUP, 37, 2));
+    }
+    try (CudaOps atomic = CudaOps.open(0, false)) {
+      checkFullCe(atomic, fullCeProblem(97, true, 5, 301, 48, 1, new int[] {3}), new Forced(Strategy.LOOKUP, 0, 0));
+    }
+  }
+
   // ---- determinism -----------------------------------------------------------------------------
 
   /** The deterministic engine gives the same bits twice, for every strategy and tiling. */
