@@ -105,6 +105,9 @@ final class BenchScoringCommand implements Callable<Integer> {
     if (k < 1 || queries < 1 || batch < 0 || warmup < 0) {
       throw new RecjpqException("--k and --queries must be positive and --batch and --warmup not negative.");
     }
+    if (gpu) {
+      ModelSetup.refuseToTime("cuda", "recjpq bench scoring --gpu");
+    }
     int total = warmup + queries; // queries [0, warmup) warm up, [warmup, total) are timed
     Random rnd = new Random(seed);
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -278,6 +281,7 @@ final class BenchScoringCommand implements Callable<Integer> {
           o.put("batch_gpu_cpu_fallback_rows", gpuScorer.fallbackRows());
         }
       }
+      bs.close(); // frees the GPU scorer's device memory
     }
     if (json) {
       out.println(o);

@@ -69,6 +69,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
+    ModelSetup.refuseToTime(device, "recjpq bench train");
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
     Ops ops = engine.ops();
     SequenceModel model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());

@@ -9,6 +9,7 @@ import org.recjpq.RecjpqException;
 import org.recjpq.backend.Availability;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.backend.cuda.CudaAvailability;
+import org.recjpq.backend.cuda.CudaEmulator;
 import org.recjpq.backend.cuda.CudaOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.CodeAssigners;
@@ -34,7 +35,8 @@ final class ModelSetup {
   /**
    * The engine a {@code --device} asks for: {@code cpu}; {@code cuda} (an error with the reason when
    * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason in
-   * the note).
+   * the note). {@code auto} never picks the CUDA emulator: only {@code --device cuda} runs on it
+   * (when it is selected with {@code -Drecjpq.cuda=emulator}), and its note says so.
    */
   static Engine engine(String device, Integer threads, boolean tf32) {
     Engine e = engine(device, threads);
@@ -52,14 +54,20 @@ final class ModelSetup {
         return new Engine(engine(threads), "cpu");
       case "cuda":
       case "auto":
-        Availability a = CudaAvailability.check();
+        CudaAvailability.Report report = CudaAvailability.report();
+        Availability a = report.availability();
         String reason;
-        if (a.available()) {
+        if (a.available() && report.emulated() && d.equals("auto")) {
+          reason = "auto does not choose the " + CudaEmulator.LABEL + "; use --device cuda to run on it.";
+        } else if (a.available()) {
           try {
             Ops ops = CudaOps.open();
-            return new Engine(ops, "cuda (" + firstSentence(a.description()) + ")");
-          } catch (RuntimeException e) {
-            reason = "the CUDA engine failed to start: " + e.getMessage();
+            String note = report.emulated()
+                ? "cuda on the " + CudaEmulator.LABEL + ": correctness only, not a GPU"
+                : "cuda (" + firstSentence(a.description()) + ")";
+            return new Engine(ops, note);
+          } catch (RuntimeException | LinkageError e) { // a missing or mismatched CUDA library is a LinkageError
+            reason = "the CUDA engine failed to start: " + CudaAvailability.describe(e);
           }
         } else {
           reason = a.description();
@@ -70,6 +78,22 @@ final class ModelSetup {
         return new Engine(engine(threads), "cpu (no GPU: " + firstSentence(reason) + ")");
       default:
         throw new RecjpqException("Unknown --device '" + device + "'. Known devices: cpu, cuda, auto.");
+    }
+  }
+
+  /**
+   * Refuses {@code --device cuda} on the CUDA emulator in a benchmark command, before any engine is
+   * opened: the emulator's speed says nothing about a GPU.
+   *
+   * @throws RecjpqException when the device is cuda and the emulator is what answers as CUDA
+   */
+  static void refuseToTime(String device, String command) {
+    if ("cuda".equalsIgnoreCase(device) && CudaEmulator.selected()) {
+      try {
+        CudaEmulator.refuseToTime(command);
+      } catch (IllegalStateException x) {
+        throw new RecjpqException(x.getMessage());
+      }
     }
   }
 

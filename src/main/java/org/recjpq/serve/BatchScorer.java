@@ -20,7 +20,7 @@ import org.recjpq.util.Parallel;
  *
  * Both give exactly the single-query scorers' results.
  */
-public final class BatchScorer {
+public final class BatchScorer implements AutoCloseable {
   static final int TILE = 2048;
   private final ServingHead head;
   private final TopKScorer single;
@@ -49,6 +49,14 @@ public final class BatchScorer {
     this.single = single;
     this.threads = Math.max(1, threads);
     this.gpu = gpu;
+  }
+
+  /** Closes the attached GPU batch scorer (freeing the device memory of an engine it opened). */
+  @Override
+  public void close() {
+    if (gpu != null) {
+      gpu.close();
+    }
   }
 
   /**

@@ -23,14 +23,15 @@ import org.recjpq.backend.cuda.CudaOps;
  * per tile), which decides the ranking and the ties, exactly as the CPU scorers do.
  *
  * <p>A query whose k' exceeds {@link #MAX_KPRIME} (a long exclusion or allow list) or whose
- * candidate list overflows goes to the CPU scorer given at construction. Not thread-safe: calls are
- * serialised.
+ * candidate list overflows goes to the CPU scorer given at construction. Calls from any number of
+ * threads are serialised (the engine makes its context current on each calling thread). {@link
+ * #close()} frees the device memory of a scorer made by {@link #open}, which owns its engine.
  *
  * <p>Everything but the GEMM and the selection runs on the host, and both go through interfaces
  * ({@link Ops}, {@link TileSelector}), so the algorithm also runs, and is tested, on the CPU engine
  * with the selection's host specification.
  */
-public final class GpuBatchScorer {
+public final class GpuBatchScorer implements AutoCloseable {
   /** Items per tile. */
   static final int TILE = 1 << 16;
   /** Queries per device pass. */
@@ -45,6 +46,8 @@ public final class GpuBatchScorer {
   private final TileSelector selector;
   private final int tile;
   private final TopKScorer fallback;
+  private CudaOps owned; // the engine this scorer opened itself (closed with it), or null
+  private boolean closed;
   private final Buf catalogue; // (N, w) on the device, or null (tiles uploaded per batch)
   private final int w; // columns of the device rows: d, or d + 1 with item offsets (a 1 in h, b_i in e_i)
   private long fallbackRows;
@@ -110,7 +113,27 @@ public final class GpuBatchScorer {
     if (!a.available()) {
       throw new org.recjpq.RecjpqException(what + ", but there is no usable GPU: " + a.description());
     }
-    return new GpuBatchScorer(head, CudaOps.open(0, false), fallback);
+    CudaOps ops = CudaOps.open(0, false);
+    try {
+      GpuBatchScorer scorer = new GpuBatchScorer(head, ops, fallback);
+      scorer.owned = ops;
+      return scorer;
+    } catch (RuntimeException | Error e) {
+      ops.close();
+      throw e;
+    }
+  }
+
+  /** Frees the device memory of the engine this scorer opened ({@link #open}); later calls throw. */
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      if (owned != null) {
+        owned.close();
+        owned = null;
+      }
+    }
   }
 
   /** Uploads items [from, from + nt) as (nt, w) rows: their embeddings, then their offsets when there are any. */
@@ -159,6 +182,9 @@ public final class GpuBatchScorer {
    * leaving out what each {@code filters[b]} excludes.
    */
   public synchronized void topK(float[] hs, int batch, ItemFilter[] filters, TopK[] outs) {
+    if (closed) {
+      throw new IllegalStateException("This GPU batch scorer was closed.");
+    }
     for (int r0 = 0; r0 < batch; r0 += MAX_ROWS) {
       chunk(hs, r0, Math.min(MAX_ROWS, batch - r0), filters, outs);
     }

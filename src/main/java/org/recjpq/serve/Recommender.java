@@ -434,8 +434,12 @@ public final class Recommender implements AutoCloseable {
     return head;
   }
 
+  /**
+   * Releases the GPU batch scorer's device memory when there is one (CPU buffers are
+   * garbage-collected direct memory: nothing else to release).
+   */
   @Override
   public void close() {
-    // buffers are garbage-collected direct memory; nothing to release eagerly on the CPU
+    batchScorer.close();
   }
 }

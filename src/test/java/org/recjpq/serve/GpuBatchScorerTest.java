@@ -2,13 +2,19 @@ package org.recjpq.serve;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.recjpq.serve.ScorersAgreeTest.bruteForce;
 import static org.recjpq.serve.ScorersAgreeTest.check;
 import static org.recjpq.serve.ScorersAgreeTest.randomH;
 import static org.recjpq.serve.ScorersAgreeTest.randomHead;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -122,6 +128,69 @@ class GpuBatchScorerTest {
       }
       compare(DenseHead.of(table, n, d), rnd, false, new int[] {1, 10, 100}, "dense n " + n);
     }
+  }
+
+  /**
+   * From 8 threads at once, none of them the one that opened the engine (a CUDA context is current
+   * only where it was made current), the CPU scorer's top-10, bit for bit; and closing the scorer
+   * gives its device memory back.
+   */
+  @Test
+  void eightThreadsAtOnceGetTheCpuScorersTopTen() throws Exception {
+    long[] before = ops().memoryInfo();
+    Random rnd = new Random(31);
+    JpqHead head = randomHead(rnd, 20_000, 8, 4, false);
+    TopKScorer cpu = new PqTopKScorer(head);
+    GpuBatchScorer gpu = GpuBatchScorer.open(head, cpu, "the test");
+    long[] open = ops().memoryInfo();
+    assertTrue(before[0] - open[0] >= 20_000L * head.dim() * Float.BYTES, "the catalogue is on the device");
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        long seed = 100 + t;
+        answers.add(pool.submit(() -> {
+          Random r = new Random(seed);
+          int queries = 5;
+          int d = head.dim();
+          int checked = 0;
+          for (int round = 0; round < 3; round++) {
+            float[] hs = new float[queries * d];
+            ItemFilter[] filters = new ItemFilter[queries];
+            TopK[] outs = new TopK[queries];
+            for (int b = 0; b < queries; b++) {
+              System.arraycopy(randomH(r, d, false), 0, hs, b * d, d);
+              filters[b] = ItemFilter.of(new int[] {r.nextInt(20_000), r.nextInt(20_000)});
+              outs[b] = new TopK(10);
+            }
+            gpu.topK(hs, queries, filters, outs);
+            for (int b = 0; b < queries; b++) {
+              TopK want = new TopK(10);
+              cpu.topK(Arrays.copyOfRange(hs, b * d, (b + 1) * d), filters[b], want);
+              float[] ws = new float[10];
+              float[] gs = new float[10];
+              assertArrayEquals(want.sorted(ws), outs[b].sorted(gs), "thread " + seed + " query " + b);
+              assertArrayEquals(ws, gs, "thread " + seed + " query " + b + " scores");
+              checked++;
+            }
+          }
+          return checked;
+        }));
+      }
+      int total = 0;
+      for (Future<Integer> f : answers) {
+        total += f.get();
+      }
+      assertEquals(8 * 3 * 5, total);
+    } finally {
+      pool.shutdown();
+      gpu.close();
+    }
+    long[] closed = ops().memoryInfo();
+    assertTrue(closed[0] >= before[0] - (1L << 20), "closing the scorer frees its device memory: free " + before[0]
+        + " before, " + open[0] + " open, " + closed[0] + " after close");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> gpu.topK(new float[head.dim()], 1, new ItemFilter[] {ItemFilter.of(new int[0])}, new TopK[] {new TopK(1)}));
   }
 
   @Test

@@ -206,8 +206,7 @@ public final class CudaAvailability {
 
   private static Report probe(long fatbinBytes) {
     // 0. The CUDA emulator, when selected, is loaded before JCuda so that JCuda links against it.
-    boolean emulated = CudaEmulator.selected();
-    if (emulated) {
+    if (CudaEmulator.selected()) {
       try {
         CudaEmulator.install();
       } catch (RuntimeException e) {
@@ -253,6 +252,13 @@ public final class CudaAvailability {
     for (int ordinal = 0; ordinal < count; ordinal++) {
       devices.add(describeDevice(ordinal));
     }
+    // 3. cuBLAS (Bytedeco's binding and the machine's libcublas), which every model needs: a missing
+    // or mismatched library is a LinkageError at the first call, so it is loaded here, where it can
+    // still be reported as "not available" instead of failing a run.
+    String cublas = cublasProblem();
+    if (cublas != null) {
+      return new Report(Availability.no(cublas), driverVersion, List.copyOf(devices), fatbinBytes);
+    }
     StringBuilder text = new StringBuilder();
     if (devices.get(0).emulated()) {
       text.append(CudaEmulator.LABEL)
@@ -285,6 +291,18 @@ public final class CudaAvailability {
         .append(" bytes).");
     return new Report(
         Availability.yes(text.toString()), driverVersion, List.copyOf(devices), fatbinBytes);
+  }
+
+  /** Null when Bytedeco's cuBLAS binding and the libraries it links load; otherwise why not. */
+  static String cublasProblem() {
+    try {
+      Class.forName("org.bytedeco.cuda.global.cublas", true, CudaAvailability.class.getClassLoader());
+      return null;
+    } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+      Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
+      return "cuBLAS could not be loaded (" + loaderMessage(cause) + "), so the CUDA engine cannot run: install the "
+          + "CUDA 13 cuBLAS libraries (libcublas.so.13, libcublasLt.so.13) where the loader finds them.";
+    }
   }
 
   private static Device describeDevice(int ordinal) {
@@ -371,7 +389,7 @@ public final class CudaAvailability {
   }
 
   /** The error's class and message, and its causes', ending with a full stop. */
-  static String describe(Throwable error) {
+  public static String describe(Throwable error) {
     StringBuilder text = new StringBuilder();
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (text.length() > 0) {

@@ -31,7 +31,9 @@ import java.util.Locale;
  * of a grid run in; a kernel whose result depends on it has a race), {@code
  * recjpq.cuda.emulator.seed} (for shuffle), {@code recjpq.cuda.emulator.launchLog} (a file that
  * receives the number of launches of each kernel when the process ends), {@code
- * recjpq.cuda.emulator.quiet=true} (no error details on standard error).
+ * recjpq.cuda.emulator.quiet=true} (no error details on standard error), {@code
+ * recjpq.cuda.emulator.omit} (a comma-separated list of library file names, e.g. {@code
+ * libcublas.so.13}, left out: a machine that lacks that CUDA library, for tests of the error paths).
  */
 public final class CudaEmulator {
   /** How the emulator is named wherever an engine or device is reported. */
@@ -113,7 +115,10 @@ public final class CudaEmulator {
       throw new IllegalStateException("recjpq.cuda.emulator.order must be forward, reverse or shuffle, not '"
           + order + "'.");
     }
-    List<String> files = manifest();
+    List<String> files = new ArrayList<>(manifest());
+    for (String omitted : System.getProperty("recjpq.cuda.emulator.omit", "").split(",")) {
+      files.remove(omitted.strip());
+    }
     Path dir = Files.createTempDirectory("recjpq-cuda-emulator-");
     dir.toFile().deleteOnExit();
     for (String name : files) {

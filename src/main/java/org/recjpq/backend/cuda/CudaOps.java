@@ -30,8 +30,10 @@ import org.recjpq.backend.Ops;
  *
  * <h2>Threads and memory</h2>
  *
- * One engine is used by one thread at a time; {@link #open} makes the device's primary context
- * current on the calling thread, and every call that allocates makes it current again. Buffers
+ * One engine is used by one thread at a time, but that thread may change: a CUDA context is current
+ * only on the threads that made it current, so the engine makes the device's primary context
+ * current on each thread the first time the thread calls it (a serving pool's threads take turns
+ * on one engine). Buffers
  * from {@link #alloc} are device allocations that stay alive while any view of them is reachable;
  * allocations whose views were all collected are freed at the next {@code alloc} (on the owning
  * thread, where the context is current), and {@link #close} frees everything. All work runs on the
@@ -61,6 +63,8 @@ public final class CudaOps implements Ops {
   private final CublasHandle cublas;
   private final boolean deterministic;
   private final ReferenceQueue<Root> collected = new ReferenceQueue<>();
+  /** Whether the calling thread has made this engine's context current (CUDA contexts are per thread). */
+  private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> Boolean.FALSE);
   private final Set<Allocation> live = new HashSet<>();
   private boolean closed;
 
@@ -111,7 +115,7 @@ public final class CudaOps implements Ops {
       module = context.loadKernels();
       CublasHandle cublas = CublasHandle.create(context);
       return new CudaOps(context, module, cublas, deterministic);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) { // a missing or mismatched cuBLAS is a LinkageError
       if (module != null) {
         module.close();
       }
@@ -135,34 +139,52 @@ public final class CudaOps implements Ops {
     return deterministic;
   }
 
+  /**
+   * Makes the engine's context current on the calling thread, once per thread: every entry point
+   * that reaches the device calls this first, so the engine works from any thread.
+   */
+  void bind() {
+    ensureOpen();
+    if (!bound.get()) {
+      context.makeCurrent();
+      bound.set(Boolean.TRUE);
+    }
+  }
+
   /** Switches cuBLAS between plain FP32 and TF32 tensor cores (DESIGN §6). */
   public void setTf32(boolean on) {
+    bind();
     cublas.setMathMode(on ? CublasHandle.MathMode.TF32 : CublasHandle.MathMode.PEDANTIC);
   }
 
   /** Waits for all queued work; reports asynchronous errors. */
   public void synchronize() {
+    bind();
     context.synchronize();
   }
 
   /** {free, total} device memory in bytes. */
   public long[] memoryInfo() {
+    bind();
     return context.memoryInfo();
   }
 
+  /** The kernels (the calling thread's context made current). */
   CudaModule module() {
+    bind();
     return module;
   }
 
+  /** The cuBLAS handle (the calling thread's context made current). */
   CublasHandle cublas() {
+    bind();
     return cublas;
   }
 
   // ---- memory ----------------------------------------------------------------------------
 
   private Root allocate(long bytes) {
-    ensureOpen();
-    context.makeCurrent();
+    bind();
     freeCollected();
     DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(bytes, 4));
     buffer.fill32(0);
@@ -222,42 +244,49 @@ public final class CudaOps implements Ops {
 
   @Override
   public void upload(Buf dst, float[] src) {
+    bind();
     CudaBuf d = CudaBuf.of(dst);
     toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, Float.BYTES, "floats");
   }
 
   @Override
   public void download(float[] dst, Buf src) {
+    bind();
     CudaBuf s = CudaBuf.of(src);
     toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, Float.BYTES, "floats");
   }
 
   @Override
   public void upload(IntBuf dst, int[] src) {
+    bind();
     CudaIntBuf d = CudaIntBuf.of(dst);
     toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, Integer.BYTES, "ints");
   }
 
   @Override
   public void download(int[] dst, IntBuf src) {
+    bind();
     CudaIntBuf s = CudaIntBuf.of(src);
     toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, Integer.BYTES, "ints");
   }
 
   @Override
   public void upload(ByteBuf dst, byte[] src) {
+    bind();
     CudaByteBuf d = CudaByteBuf.of(dst);
     toDevice(d.root, d.address, d.size, Pointer.to(src), src.length, 1, "bytes");
   }
 
   /** Downloads bytes (tests). */
   public void download(byte[] dst, ByteBuf src) {
+    bind();
     CudaByteBuf s = CudaByteBuf.of(src);
     toHost(s.root, s.address, s.size, Pointer.to(dst), dst.length, 1, "bytes");
   }
 
   @Override
   public void fill(Buf x, float value) {
+    bind();
     CudaBuf b = CudaBuf.of(x);
     if (b.size > 0) {
       CudaException.check(cuMemsetD32(at(b.root, b.address), Float.floatToRawIntBits(value), b.size),
@@ -267,6 +296,7 @@ public final class CudaOps implements Ops {
 
   /** Sets {@code n} bytes at {@code x} to zero (helpers' scratch). */
   void zeroBytes(CudaByteBuf x) {
+    bind();
     if (x.size > 0) {
       CudaException.check(cuMemsetD8(at(x.root, x.address), (byte) 0, x.size), "cuMemsetD8(" + x.size + " bytes)");
     }
@@ -274,6 +304,7 @@ public final class CudaOps implements Ops {
 
   /** Sets every int of {@code x} to {@code value}. */
   void fillInts(CudaIntBuf x, int value) {
+    bind();
     if (x.size > 0) {
       CudaException.check(cuMemsetD32(at(x.root, x.address), value, x.size), "cuMemsetD32(" + x.size + " ints)");
     }
@@ -281,6 +312,7 @@ public final class CudaOps implements Ops {
 
   @Override
   public void copy(Buf dst, Buf src) {
+    bind();
     CudaBuf d = CudaBuf.of(dst);
     CudaBuf s = CudaBuf.of(src);
     sameSize(d, s);
@@ -305,7 +337,7 @@ public final class CudaOps implements Ops {
     int chunk = 1 << 16; // as the CPU: one double partial per 65,536 elements, added in order
     int chunks = (int) ((b.size + chunk - 1) / chunk);
     CudaBuf part = workspace("core.sumsq", 2L * chunks); // doubles
-    module.launch(Kernels.SUM_SQUARES, chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b,
+    module().launch(Kernels.SUM_SQUARES, chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b,
         DevicePointer.doubles(part, 0));
     float[] raw = new float[2 * chunks];
     download(raw, part);
@@ -425,7 +457,7 @@ public final class CudaOps implements Ops {
     if (rows == 0) {
       return;
     }
-    module.launch(Kernels.LAYER_NORM_FORWARD, blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out), CudaBuf.of(mean),
+    module().launch(Kernels.LAYER_NORM_FORWARD, blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out), CudaBuf.of(mean),
         CudaBuf.of(rstd), CudaBuf.of(in), CudaBuf.of(gamma), CudaBuf.of(beta));
   }
 
@@ -441,7 +473,7 @@ public final class CudaOps implements Ops {
     CudaBuf mu = CudaBuf.of(mean);
     CudaBuf rs = CudaBuf.of(rstd);
     CudaBuf g = CudaBuf.of(gamma);
-    module.launch(Kernels.LAYER_NORM_BACKWARD_INPUT, blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn), d, x, mu, rs, g);
+    module().launch(Kernels.LAYER_NORM_BACKWARD_INPUT, blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn), d, x, mu, rs, g);
     // gamma/beta: per block of 256 rows in row order, then the blocks in order (as the CPU)
     int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     CudaBuf part = workspace("core.layernorm", 2L * rowBlocks * dim);
@@ -492,6 +524,7 @@ public final class CudaOps implements Ops {
   /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} through cuBLAS (see {@link CublasHandle}). */
   void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CudaBuf a, int lda, CudaBuf b, int ldb,
       float beta, CudaBuf c, int ldc) {
+    bind();
     if (m == 0 || n == 0) {
       return;
     }
@@ -707,7 +740,7 @@ public final class CudaOps implements Ops {
       return;
     }
     int blocks = (int) Math.min(MAX_BLOCKS, (work + THREADS - 1) / THREADS);
-    module.launch(kernel, blocks, THREADS, 0, args);
+    module().launch(kernel, blocks, THREADS, 0, args);
   }
 
   private static void sameSize(CudaBuf a, CudaBuf b) {

@@ -228,7 +228,7 @@ public final class DeviceCheck {
                   + ToolchainProbe.sgemm(handle, 31, 17, 9, true, false, 1, 8));
       runner.run(
           "cublas-throughput",
-          runner.blocker(noGpu, "cublas-sgemm"),
+          report.emulated() ? "not timed on the " + CudaEmulator.LABEL : runner.blocker(noGpu, "cublas-sgemm"),
           () -> {
             double fp32 =
                 ToolchainProbe.sgemmTflops(ctx, handle, 4096, CublasHandle.MathMode.PEDANTIC, 10);

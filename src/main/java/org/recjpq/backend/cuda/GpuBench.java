@@ -26,7 +26,20 @@ public final class GpuBench {
     this.ops = ops;
   }
 
+  private static String refusal() {
+    try {
+      CudaEmulator.refuseToTime("GpuBench");
+      return "";
+    } catch (IllegalStateException e) {
+      return e.getMessage();
+    }
+  }
+
   public static void main(String[] args) {
+    if (CudaEmulator.selected()) {
+      System.err.println("GpuBench: " + refusal());
+      System.exit(2);
+    }
     int items = 1_271_638;
     int rows = 128 * 200;
     int dim = 64;
@@ -42,6 +55,9 @@ public final class GpuBench {
       }
     }
     try (CudaOps ops = CudaOps.open(0, false)) {
+      if (CudaAvailability.report().emulated()) {
+        throw new IllegalStateException(refusal());
+      }
       GpuBench b = new GpuBench(ops);
       System.out.println("| benchmark | time per call | rate | vs peak |");
       System.out.println("|---|---|---|---|");
