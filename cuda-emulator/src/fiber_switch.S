@@ -2,13 +2,14 @@
 //
 //   void recjpq_emu_switch(void** save_sp, void* load_sp)
 //
-// Saves the callee-saved registers, MXCSR and the x87 control word on the current stack, stores the
-// stack pointer in *save_sp, loads load_sp and restores the same from there, then returns into the
-// other context. A new fiber's stack is prepared by fiber_prepare() in runtime.cpp with the same
-// frame layout and recjpq_emu_fiber_start as its return address.
+// Saves the callee-saved registers on the current stack, stores the stack pointer in *save_sp,
+// loads load_sp and restores the same from there, then returns into the other context. A new
+// fiber's stack is prepared by fiber_prepare() in runtime.cpp with the same frame layout and
+// recjpq_emu_fiber_start as its return address. MXCSR and the x87 control word are not switched:
+// every fiber runs with the launching thread's, and kernels never change them (saving them made a
+// switch several times slower).
 //
-// Frame (growing down from the return address): rbp, rbx, r12, r13, r14, r15, then 8 bytes holding
-// MXCSR (low 4) and the x87 control word (next 2).
+// Frame (growing down from the return address): rbp, rbx, r12, r13, r14, r15.
         .text
         .globl  recjpq_emu_switch
         .hidden recjpq_emu_switch
@@ -21,14 +22,8 @@ recjpq_emu_switch:
         pushq   %r13
         pushq   %r14
         pushq   %r15
-        subq    $8, %rsp
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
-        ldmxcsr (%rsp)
-        fldcw   4(%rsp)
-        addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13

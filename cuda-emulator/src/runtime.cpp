@@ -464,7 +464,6 @@ struct Executor {
   Launch* launch = nullptr;
   char* altstack = nullptr;
   size_t altstack_len = 0;
-  uint64_t mxcsr_cw = 0;        // MXCSR (low 4 bytes) and x87 control word (next 2) for new fibers
   uint64_t launches = 0;
 };
 
@@ -545,7 +544,6 @@ void* fiber_prepare(int stack, Fiber* f) {
   *--sp = 0;                                                   // r13
   *--sp = 0;                                                   // r14
   *--sp = 0;                                                   // r15
-  *--sp = g_exec.mxcsr_cw;                                     // MXCSR | x87 control word << 32
   return sp;
 }
 
@@ -659,22 +657,26 @@ void set_error(int status, const char* format, ...) {
 }
 
 // Completes the warp collective that lane `f` just joined when every lane of its mask is there.
-void try_complete_warp(const Launch& l, int threads, Fiber* f) {
+// `arrived` counts the lanes of f's warp that wait at a collective (f included); the lanes are only
+// scanned when enough have arrived, so a full-warp collective costs one scan, not one per lane.
+void try_complete_warp(const Launch& l, int threads, Fiber* f, int* arrived) {
   int warp = f->linear / 32;
   int base = warp * 32;
   int lanes = std::min(32, threads - base);
   unsigned mask = f->mask;
   Fiber* fibers = g_exec.fibers.data();
+  if (lanes < 32 && (mask >> lanes) != 0) {
+    int lane = lanes + __builtin_ctz(mask >> lanes);
+    set_error(EMU_ERROR_LAUNCH_FAILED,
+              "%s: %s calls a warp collective (%s) with mask 0x%08x, which names lane %d of warp %d, but the block "
+              "has only %d threads (lane %d does not exist)",
+              launch_text(l).c_str(), where_text(l, f).c_str(), site_text(f->site).c_str(), mask, lane, warp, threads,
+              lane);
+    return;
+  }
+  if (*arrived < 32 && (mask == 0xffffffffu || *arrived < __builtin_popcount(mask))) return;  // not all there yet
   for (int lane = 0; lane < 32; lane++) {
     if (!(mask >> lane & 1u)) continue;
-    if (lane >= lanes) {
-      set_error(EMU_ERROR_LAUNCH_FAILED,
-                "%s: %s calls a warp collective (%s) with mask 0x%08x, which names lane %d of warp %d, but the block "
-                "has only %d threads (lane %d does not exist)",
-                launch_text(l).c_str(), where_text(l, f).c_str(), site_text(f->site).c_str(), mask, lane, warp, threads,
-                lane);
-      return;
-    }
     Fiber& o = fibers[base + lane];
     if (o.state == recjpq_emu::FIBER_DONE) {
       set_error(EMU_ERROR_LAUNCH_FAILED,
@@ -755,6 +757,26 @@ void try_complete_warp(const Launch& l, int threads, Fiber* f) {
   for (int lane = 0; lane < 32; lane++) {
     if (mask >> lane & 1u) fibers[base + lane].state = recjpq_emu::FIBER_RUNNABLE;
   }
+  *arrived -= mask == 0xffffffffu ? 32 : __builtin_popcount(mask);
+}
+
+// A lane of f's warp exits while others wait at a collective that names it: that collective can
+// never complete.
+void check_exit_in_warp(const Launch& l, int threads, const Fiber* f) {
+  int base = f->linear / 32 * 32;
+  int lane = f->linear - base;
+  int lanes = std::min(32, threads - base);
+  const Fiber* fibers = g_exec.fibers.data();
+  for (int o = 0; o < lanes; o++) {
+    const Fiber& w = fibers[base + o];
+    if (w.state == recjpq_emu::FIBER_WARP && (w.mask >> lane & 1u)) {
+      set_error(EMU_ERROR_LAUNCH_FAILED,
+                "%s: %s waits at a warp collective (%s) with mask 0x%08x, but lane %d of its warp has exited and will "
+                "never join it (divergent warp collective)",
+                launch_text(l).c_str(), where_text(l, &w).c_str(), site_text(w.site).c_str(), w.mask, lane);
+      return;
+    }
+  }
 }
 
 // Runs block `linear` of the launch; returns with g_error set on a failure.
@@ -791,9 +813,12 @@ void run_block(Launch& l, uint64_t linear) {
       std::swap(order[t], order[(int)(s % (uint64_t)(t + 1))]);
     }
   }
+  // every stack is free at a block's start: stacks are handed out from `next_stack` on, and the
+  // ones finished fibers give back are reused first
   std::vector<int>& free_stacks = g_exec.free_stacks;
   free_stacks.clear();
-  for (int s = kMaxThreadsPerBlock - 1; s >= 0; s--) free_stacks.push_back(s);
+  int next_stack = 0;
+  int arrived[kMaxThreadsPerBlock / 32] = {0};  // lanes waiting at a collective, per warp
   int live = threads;
   int at_barrier = 0;
   while (live > 0) {
@@ -801,8 +826,12 @@ void run_block(Launch& l, uint64_t linear) {
     for (int t : order) {
       Fiber& f = fibers[t];
       if (f.state == recjpq_emu::FIBER_NEW) {
-        f.stack = free_stacks.back();
-        free_stacks.pop_back();
+        if (free_stacks.empty()) {
+          f.stack = next_stack++;
+        } else {
+          f.stack = free_stacks.back();
+          free_stacks.pop_back();
+        }
         f.sp = fiber_prepare(f.stack, &f);
         f.state = recjpq_emu::FIBER_RUNNABLE;
       }
@@ -817,12 +846,17 @@ void run_block(Launch& l, uint64_t linear) {
           free_stacks.push_back(f.stack);
           f.stack = -1;
           live--;
+          if (arrived[f.linear / 32] > 0) {
+            check_exit_in_warp(l, threads, &f);
+            if (g_error != 0) return;
+          }
           break;
         case recjpq_emu::FIBER_BARRIER:
           at_barrier++;
           break;
         case recjpq_emu::FIBER_WARP:
-          try_complete_warp(l, threads, &f);
+          arrived[f.linear / 32]++;
+          try_complete_warp(l, threads, &f, &arrived[f.linear / 32]);
           if (g_error != 0) return;
           break;
         default:
@@ -929,11 +963,6 @@ int execute(Launch& l, void** params) {
   recjpq_emu_block_dim = l.block;
   l.number = g_exec.launches++;
   g_exec.launch = &l;
-  uint32_t mxcsr;
-  uint16_t cw;
-  __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
-  __asm__ volatile("fnstcw %0" : "=m"(cw));
-  g_exec.mxcsr_cw = (uint64_t)mxcsr | (uint64_t)cw << 32;  // the frame layout of fiber_switch.S
   install_fault_handlers();
   stack_t alt{}, old_alt{};
   alt.ss_sp = g_exec.altstack;

@@ -116,17 +116,23 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     Scorer scorer;
     String engineNote = null;
+    EvaluationResult result;
     if (checkpoint != null) {
       Checkpoint ck = Checkpoint.read(checkpoint);
       ck.checkItems(checkpoint, ds.items());
       ModelSetup.Engine engine = ModelSetup.engine(device, threads);
-      engineNote = engine.note();
-      scorer = new ModelScorer(ModelSetup.load(ck, engine.ops()), 4096);
-      options = options.withThreads(1); // the model's activation memory is shared; its ops are parallel
+      try {
+        engineNote = engine.note();
+        scorer = new ModelScorer(ModelSetup.load(ck, engine.ops()), 4096);
+        // the model's activation memory is shared; its ops are parallel
+        result = Evaluator.evaluate(ds, scorer, p, users, options.withThreads(1));
+      } finally {
+        engine.ops().close(); // a CUDA engine's device memory and context
+      }
     } else {
       scorer = Baseline.fromCliName(model).fit(ds, p);
+      result = Evaluator.evaluate(ds, scorer, p, users, options);
     }
-    EvaluationResult result = Evaluator.evaluate(ds, scorer, p, users, options);
     if (perUser != null) {
       result.writePerUser(perUser, ds);
     }

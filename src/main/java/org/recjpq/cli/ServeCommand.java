@@ -88,8 +88,9 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("recjpq serve: stopped.");
       stopped.countDown();
     }));
-    out.printf("Serving %s (%,d items, scorer %s) on http://%s:%d with %d threads; Ctrl-C stops.%n", checkpoint,
-        rec.numItems(), rec.scorerName(), host, http.port(), n);
+    String batches = rec.gpuBatchDevice() == null ? "" : ", batches of 3+ users on the " + rec.gpuBatchDevice();
+    out.printf("Serving %s (%,d items, scorer %s%s) on http://%s:%d with %d threads; Ctrl-C stops.%n", checkpoint,
+        rec.numItems(), rec.scorerName(), batches, host, http.port(), n);
     out.flush();
     stopped.await();
     return 0;

@@ -99,6 +99,15 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
+    try {
+      return train(engine, s, tc, ds, nTest, out);
+    } finally {
+      engine.ops().close(); // a CUDA engine's device memory and context
+    }
+  }
+
+  private int train(ModelSetup.Engine engine, TrainOptions.Settings s, TrainConfig tc, SequenceDataset ds, int nTest,
+      PrintWriter out) {
     Ops ops = engine.ops();
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
@@ -155,6 +164,7 @@ final class TrainCommand implements Callable<Integer> {
         .row("mostpop", pop.ndcg(10), pop.recall(10), pop.mrr(), "0", String.format("%,d", pop.users()));
     Path reportDir = report != null ? report : Path.of(output + ".report");
     String summary = "# Training report\n\n" + "Command: `" + provenance.get("command").asText() + "`\n\n"
+        + "Engine: " + engine.note() + "\n\n"
         + "Dataset: " + ds + " (" + ds.info().source() + ")\n\n" + "Best epoch: " + (trainer.state().bestEpoch + 1)
         + ", validation NDCG@10 " + String.format(Locale.ROOT, "%.4f", trainer.state().bestMetric)
         + String.format(Locale.ROOT, ", %.1f s of training, %d steps.%n%n", trainSeconds, trainer.state().step)

@@ -51,6 +51,11 @@ public final class BatchScorer implements AutoCloseable {
     this.gpu = gpu;
   }
 
+  /** The device of the attached GPU batch scorer ({@link GpuBatchScorer#device()}), or null without one. */
+  public String gpuDevice() {
+    return gpu == null ? null : gpu.device();
+  }
+
   /** Closes the attached GPU batch scorer (freeing the device memory of an engine it opened). */
   @Override
   public void close() {

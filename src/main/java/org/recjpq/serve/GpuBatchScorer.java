@@ -124,6 +124,15 @@ public final class GpuBatchScorer implements AutoCloseable {
     }
   }
 
+  /** The device the batches run on, as reported: a GPU's name, or "CUDA emulator (CPU)". */
+  public String device() {
+    org.recjpq.backend.cuda.CudaAvailability.Report r = org.recjpq.backend.cuda.CudaAvailability.report();
+    if (r.emulated()) {
+      return org.recjpq.backend.cuda.CudaEmulator.LABEL;
+    }
+    return r.devices().isEmpty() ? "cuda" : r.devices().get(0).name();
+  }
+
   /** Frees the device memory of the engine this scorer opened ({@link #open}); later calls throw. */
   @Override
   public synchronized void close() {

@@ -255,6 +255,7 @@ public final class HttpService implements AutoCloseable {
     o.put("splits", rec.config().isJpq() ? rec.config().splits() : 0);
     o.put("max_len", rec.config().maxLen());
     o.put("scorer", rec.scorerName());
+    o.put("gpu_batches", rec.gpuBatchDevice());
     o.put("popularity_fallback", rec.hasPopularity());
     o.put("checkpoint", rec.source() == null ? null : rec.source().toString());
     ObjectNode lim = o.putObject("limits");

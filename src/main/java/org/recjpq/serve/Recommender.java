@@ -171,6 +171,11 @@ public final class Recommender implements AutoCloseable {
     return scorer.name();
   }
 
+  /** The device batches of 3 or more users are scored on ("CUDA emulator (CPU)" or a GPU), or null: the CPU. */
+  public String gpuBatchDevice() {
+    return batchScorer.gpuDevice();
+  }
+
   /** Where the model came from (null when built from a checkpoint in memory). */
   public Path source() {
     return source;
