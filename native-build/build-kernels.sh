@@ -36,3 +36,9 @@ cmake -S "$root" -B "$build_dir" -DRECJPQ_NVCC="$nvcc_bin" -DRECJPQ_FATBIN_OUT="
 cmake --build "$build_dir" || { say "nvcc failed to build the CUDA kernels"; exit 1; }
 [ -s "$out" ] || { say "nvcc produced no fatbin at $out"; exit 1; }
 say "CUDA kernels built: $out ($(stat -c %s "$out") bytes, $("$nvcc_bin" --version | tail -1))"
+# ptxas's resource report for sm_90 (registers, static shared memory per kernel): the CUDA emulator's
+# shared-memory table is checked against it (CudaEmulatorSharedMemoryTest). Best effort: a failure
+# here only leaves that check without its reference.
+"$nvcc_bin" -cubin -arch=sm_90 -O3 -std=c++17 -Xptxas -v -I "$root/cuda" -o "$build_dir/recjpq_sm_90.cubin" \
+  "$build_dir/recjpq_all.cu" 2>"$build_dir/ptxas-sm_90.txt" >/dev/null \
+  || { say "ptxas resource report for sm_90 not produced (see $build_dir/ptxas-sm_90.txt)"; rm -f "$build_dir/ptxas-sm_90.txt"; }

@@ -76,6 +76,8 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // the CUDA emulator, when selected, must set up Bytedeco's native cache before anything loads it
+    org.recjpq.backend.cuda.CudaEmulator.prepare();
     System.exit(execute(args, System.out, System.err));
   }
 

@@ -24,7 +24,8 @@ import java.util.Locale;
  * presets load, {@link #install()} copies the emulator's libraries from the classpath (built by
  * {@code native-build/build-emulator.sh}) to a temporary folder and loads them, so that JCuda's
  * driver binding and Bytedeco's cuBLAS/cuDNN bindings link against them (a library already
- * loaded under a name satisfies every later library that needs that name).
+ * loaded under a name satisfies every later library that needs that name, before any search of
+ * the disk, so a CUDA toolkit's real libraries on the machine are never used).
  *
  * <p>Settings, as system properties: {@code recjpq.cuda.emulator.order} = {@code forward}
  * (default), {@code reverse} or {@code shuffle} (the order the threads of a block and the blocks
@@ -58,6 +59,7 @@ public final class CudaEmulator {
     "libcudnn.so.9"
   };
 
+  private static Path folder;
   private static Path installed;
   private static RuntimeException failure;
 
@@ -84,7 +86,31 @@ public final class CudaEmulator {
   }
 
   /**
-   * Copies the emulator's libraries to a temporary folder and loads them (once per JVM; later
+   * Prepares a process that selected the emulator, before anything loads Bytedeco's natives: makes
+   * the emulator's temporary folder and points Bytedeco's native cache there (system property
+   * {@code org.bytedeco.javacpp.cachedir}, unless already set), so that the links its loader makes
+   * to the libraries it finds (the fakes among them) stay in this process's own folder and never
+   * reach the shared {@code ~/.javacpp/cache}, where another process, even one on a real GPU, could
+   * pick up a fake. The command line calls this first thing; {@link #install()} calls it too.
+   */
+  public static synchronized void prepare() {
+    if (!selected() || folder != null) {
+      return;
+    }
+    try {
+      folder = Files.createTempDirectory("recjpq-cuda-emulator-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("The CUDA emulator's temporary folder could not be made: " + e.getMessage(), e);
+    }
+    deleteOnExit(folder);
+    if (System.getProperty("org.bytedeco.javacpp.cachedir") == null
+        && System.getProperty("org.bytedeco.javacpp.cacheDir") == null) {
+      System.setProperty("org.bytedeco.javacpp.cachedir", folder.resolve("javacpp-cache").toString());
+    }
+  }
+
+  /**
+   * Copies the emulator's libraries to its temporary folder and loads them (once per JVM; later
    * calls return the same folder).
    *
    * @return the folder
@@ -98,7 +124,8 @@ public final class CudaEmulator {
       throw failure;
     }
     try {
-      installed = copyAndLoad();
+      prepare();
+      installed = copyAndLoad(folder);
       return installed;
     } catch (IllegalStateException e) {
       failure = e;
@@ -109,7 +136,7 @@ public final class CudaEmulator {
     }
   }
 
-  private static Path copyAndLoad() throws IOException {
+  private static Path copyAndLoad(Path dir) throws IOException {
     String order = order();
     if (!List.of("forward", "reverse", "shuffle").contains(order)) {
       throw new IllegalStateException("recjpq.cuda.emulator.order must be forward, reverse or shuffle, not '"
@@ -119,8 +146,6 @@ public final class CudaEmulator {
     for (String omitted : System.getProperty("recjpq.cuda.emulator.omit", "").split(",")) {
       files.remove(omitted.strip());
     }
-    Path dir = Files.createTempDirectory("recjpq-cuda-emulator-");
-    dir.toFile().deleteOnExit();
     for (String name : files) {
       Path target = dir.resolve(name);
       try (InputStream in = CudaEmulator.class.getResourceAsStream(RESOURCES + name)) {
@@ -130,7 +155,6 @@ public final class CudaEmulator {
         }
         Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
       }
-      target.toFile().deleteOnExit();
     }
     StringBuilder conf = new StringBuilder("# written by org.recjpq.backend.cuda.CudaEmulator\n");
     conf.append("order=").append(order).append('\n');
@@ -144,19 +168,39 @@ public final class CudaEmulator {
     if (Boolean.getBoolean("recjpq.cuda.emulator.quiet")) {
       conf.append("quiet=1\n");
     }
-    Path confFile = dir.resolve("emulator.conf");
-    Files.writeString(confFile, conf.toString(), StandardCharsets.UTF_8);
-    confFile.toFile().deleteOnExit();
+    Files.writeString(dir.resolve("emulator.conf"), conf.toString(), StandardCharsets.UTF_8);
     for (String name : LOAD_ORDER) {
       if (files.contains(name)) {
         System.load(dir.resolve(name).toString());
       }
     }
-    // Bytedeco's loader looks for its link libraries here first, so that it finds the fakes and
-    // not a CUDA toolkit's real libraries
-    System.setProperty("org.bytedeco.javacpp.platform.preloadpath", dir.toString());
-    System.setProperty("org.bytedeco.javacpp.platform.linkpath", dir.toString());
+    // Bytedeco's loader looks for the libraries its bindings link against (libcudart.so.13, ...) on
+    // its own paths first, which include a CUDA toolkit's (/usr/local/cuda/lib64): pointed at the
+    // fakes, it finds them there and loads no real CUDA library. It links what it finds into its
+    // cache, so this is done only while that cache is not the shared one (see prepare()).
+    if (!sharedCache(org.bytedeco.javacpp.Loader.getCacheDir().toPath())) {
+      System.setProperty("org.bytedeco.javacpp.platform.preloadpath", dir.toString());
+      System.setProperty("org.bytedeco.javacpp.platform.linkpath", dir.toString());
+    }
     return dir;
+  }
+
+  /** Whether {@code cache} is Bytedeco's default native cache, shared by every process of the user. */
+  static boolean sharedCache(Path cache) {
+    Path c = cache.toAbsolutePath().normalize();
+    return c.startsWith(Path.of(System.getProperty("user.home"), ".javacpp").toAbsolutePath().normalize())
+        || c.getFileName() != null && c.toString().contains("/.javacpp-");
+  }
+
+  /** Deletes {@code dir} and everything in it when the JVM exits. */
+  private static void deleteOnExit(Path dir) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        // a temporary folder left behind is harmless
+      }
+    }, "recjpq-cuda-emulator-cleanup"));
   }
 
   private static List<String> manifest() throws IOException {

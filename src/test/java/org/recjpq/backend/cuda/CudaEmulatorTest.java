@@ -281,6 +281,98 @@ class CudaEmulatorTest {
     assertTrue(text[0].contains("emu_test_empty_kernel") && text[0].contains("unloaded"), text[0]);
   }
 
+  /**
+   * Every CUDA library in this process is one of the emulator's (the fakes are found before any real
+   * CUDA runtime on the machine, such as the one that comes with nvcc).
+   */
+  @Test
+  void theOnlyCudaLibrariesLoadedAreTheEmulators() throws Exception {
+    try (CublasHandle blas = CublasHandle.create(context)) {
+      assertEquals(130201, blas.version());
+    }
+    System.out.println(ToolchainProbe.cudnn(context));
+    java.nio.file.Path dir = CudaEmulator.install();
+    java.util.regex.Pattern cudaLibrary =
+        java.util.regex.Pattern.compile("/lib(cuda|cudart|cublas|cublasLt|cudnn[a-z_]*)\\.so[.0-9]*$");
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+      int slash = line.indexOf('/');
+      if (slash < 0) {
+        continue;
+      }
+      String path = line.substring(slash);
+      if (cudaLibrary.matcher(path).find()) {
+        seen.add(path);
+        assertTrue(path.startsWith(dir.toString()), "a CUDA library from outside the emulator is loaded: " + path);
+      }
+    }
+    System.out.println("CUDA libraries mapped: " + seen);
+    assertTrue(!CudaEmulator.sharedCache(org.bytedeco.javacpp.Loader.getCacheDir().toPath()),
+        "Bytedeco's native cache is the shared one: " + org.bytedeco.javacpp.Loader.getCacheDir());
+    java.nio.file.Path shared = java.nio.file.Path.of(System.getProperty("user.home"), ".javacpp", "cache");
+    if (java.nio.file.Files.isDirectory(shared)) {
+      try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(shared)) {
+        for (java.nio.file.Path link : files.filter(java.nio.file.Files::isSymbolicLink).toList()) {
+          String target = java.nio.file.Files.readSymbolicLink(link).toString();
+          assertTrue(!target.contains("recjpq-cuda-emulator-"), "the shared cache links to a fake: " + link + " -> "
+              + target);
+        }
+      }
+    }
+    for (String name : new String[] {"libcuda.so.1", "libcudart.so.13", "libcublas.so.13", "libcudnn_graph.so.9"}) {
+      assertTrue(seen.contains(dir.resolve(name).toString()), name + " is mapped from the emulator: " + seen);
+    }
+  }
+
+  /**
+   * A machine whose cuBLAS is missing (the emulator leaves it out of a child process): the
+   * availability probe, which loads cuBLAS, says why CUDA cannot run, and {@code --device cuda}
+   * fails with that reason in one line instead of an UnsatisfiedLinkError later.
+   */
+  @Test
+  void aMissingCublasMakesCudaUnavailableWithTheReason() throws Exception {
+    for (String dir : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/lib64",
+        "/usr/local/cuda-13.0/lib", "/usr/local/cuda-13.1/targets/x86_64-linux/lib", System.getenv("LD_LIBRARY_PATH")}) {
+      for (String d : dir == null ? new String[0] : dir.split(":")) {
+        assumeTrue(!d.isEmpty() && !java.nio.file.Files.exists(java.nio.file.Path.of(d, "libcublas.so.13"))
+            || d.isEmpty(), "this machine has a real libcublas.so.13 in " + d + ", so it cannot go missing");
+      }
+    }
+    java.nio.file.Path pairs = java.nio.file.Files.createTempFile("recjpq-pairs", ".txt");
+    try {
+      StringBuilder b = new StringBuilder();
+      for (int u = 1; u <= 30; u++) {
+        for (int k = 0; k < 6; k++) {
+          b.append(u).append(' ').append(1 + (u * 7 + k * 3) % 40).append('\n');
+        }
+      }
+      java.nio.file.Files.writeString(pairs, b.toString());
+      String[] info = child("info");
+      assertTrue(info[1].contains("cuBLAS could not be loaded") && info[1].contains("libcublas.so.13"),
+          "exit " + info[0] + ": " + info[1]);
+      String[] train = child("train", "--input", pairs.toString(), "--format", "sasrec-pairs", "--device", "cuda",
+          "--epochs", "1", "--output", pairs + ".ckpt");
+      assertEquals("1", train[0], train[1]);
+      assertTrue(train[1].contains("recjpq train: error: --device cuda: cuBLAS could not be loaded"), train[1]);
+      assertTrue(!train[1].contains("\tat "), "no stack trace: " + train[1]);
+    } finally {
+      java.nio.file.Files.deleteIfExists(pairs);
+    }
+  }
+
+  /** Runs the CLI in a child JVM on the emulator without cuBLAS; returns {exit code, output}. */
+  private static String[] child(String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Drecjpq.cuda=emulator",
+        "-Drecjpq.cuda.emulator.omit=libcublas.so.13,libcublasLt.so.13", "-cp", System.getProperty("java.class.path"),
+        "org.recjpq.cli.Main"));
+    command.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child did not end: " + out);
+    return new String[] {String.valueOf(p.exitValue()), out};
+  }
+
   @Test
   void theDeviceIsNeverCalledAGpu() {
     CudaAvailability.Report r = CudaAvailability.report();
