@@ -362,11 +362,9 @@ class CudaEmulatorTest {
 
   /** Runs the CLI in a child JVM on the emulator without cuBLAS; returns {exit code, output}. */
   private static String[] child(String... args) throws Exception {
-    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
-        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Drecjpq.cuda=emulator",
-        "-Drecjpq.cuda.emulator.omit=libcublas.so.13,libcublasLt.so.13", "-cp", System.getProperty("java.class.path"),
-        "org.recjpq.cli.Main"));
-    command.addAll(java.util.List.of(args));
+    java.util.List<String> command = org.recjpq.ChildJvm.command("org.recjpq.cli.Main", java.util.Map.of(
+        "recjpq.cuda", "emulator", "recjpq.cuda.emulator.omit", "libcublas.so.13,libcublasLt.so.13",
+        "recjpq.cuda.emulator.launchLog", "", "org.bytedeco.javacpp.cachedir", ""), args);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child did not end: " + out);
