@@ -9,12 +9,18 @@
  *       that kernels launched through JCuda's driver API and the runtime-API libraries (cuBLAS,
  *       cuDNN through Bytedeco) share one context.
  *   <li>{@link org.recjpq.backend.cuda.CudaModule}: the kernels' fatbin (built by CMake + nvcc,
- *       packaged as a classpath resource) loaded with {@code cuModuleLoadData}; launches by name.
+ *       packaged as a classpath resource) loaded with {@code cuModuleLoadData}; launches of a
+ *       {@link org.recjpq.backend.cuda.Kernel} signature (all of them in {@code Kernels}, checked
+ *       against {@code cuda/*.cu}), arguments checked before the launch ({@link
+ *       org.recjpq.backend.cuda.DevicePointer} for typed addresses).
  *   <li>{@link org.recjpq.backend.cuda.DeviceBuffer}: one device allocation, owned once.
  *   <li>{@link org.recjpq.backend.cuda.AddressBridge}: raw device addresses of JCuda pointers as
  *       Bytedeco pointers, with explicit byte offsets.
  *   <li>{@link org.recjpq.backend.cuda.CublasHandle}: a cuBLAS handle with row-major SGEMM.
  *   <li>{@link org.recjpq.backend.cuda.DeviceCheck}: the toolchain probe run on a GPU machine.
+ *   <li>{@link org.recjpq.backend.cuda.CudaEmulator}: loads the CUDA emulator ({@code
+ *       cuda-emulator/}) in place of the driver and the CUDA libraries when selected with {@code
+ *       -Drecjpq.cuda=emulator}, so that all of the above runs on the CPU for correctness tests.
  * </ul>
  *
  * <p>Every native handle is an {@link java.lang.AutoCloseable} owned exactly once; every CUDA,
