@@ -69,6 +69,11 @@ public final class CudaContext implements AutoCloseable {
     return context;
   }
 
+  /** The JCuda context handle, even after {@link #close()} (tests of what a destroyed context refuses). */
+  CUcontext handleUnchecked() {
+    return context;
+  }
+
   /** Makes this context current on the calling thread. */
   public void makeCurrent() {
     CudaException.check(cuCtxSetCurrent(handle()), "cuCtxSetCurrent(primary context)");

@@ -371,6 +371,41 @@ class CudaEmulatorTest {
     return new String[] {String.valueOf(p.exitValue()), out};
   }
 
+  /**
+   * A destroyed context (the primary context's last reference released) refuses launches, copies and
+   * being made current again; run in a child JVM, where no other test holds the primary context.
+   */
+  @Test
+  void aDestroyedContextRefusesWork() throws Exception {
+    java.util.List<String> command = org.recjpq.ChildJvm.command(DestroyedContext.class.getName(), java.util.Map.of(
+        "recjpq.cuda", "emulator", "recjpq.cuda.emulator.launchLog", "", "org.bytedeco.javacpp.cachedir", ""));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), out);
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(out.contains("launch: 709 CUDA_ERROR_CONTEXT_IS_DESTROYED") && out.contains("copy: 709")
+        && out.contains("set current: 709"), out);
+  }
+
+  /** The child of {@link #aDestroyedContextRefusesWork}: prints each call's status. */
+  public static final class DestroyedContext {
+    public static void main(String[] args) {
+      assertTrue(CudaAvailability.check().available(), CudaAvailability.check().description());
+      CudaContext context = CudaContext.retainPrimary(0);
+      CudaModule module = CudaModule.load(CudaEmulator.image("test"), "test kernels");
+      jcuda.driver.CUfunction f = module.function(EMPTY.name());
+      DeviceBuffer b = DeviceBuffer.allocate(64);
+      jcuda.driver.CUdeviceptr stale = b.pointer();
+      context.close(); // the last reference: the primary context is destroyed with its memory and modules
+      int launch = JCudaDriver.cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, null, Pointer.to(Pointer.to(new int[] {0})),
+          null);
+      System.out.println("launch: " + launch + " " + CUresult.stringFor(launch));
+      System.out.println("copy: " + JCudaDriver.cuMemcpyHtoD(stale, Pointer.to(new int[4]), 16));
+      System.out.println("set current: " + JCudaDriver.cuCtxSetCurrent(context.handleUnchecked()));
+      System.exit(0);
+    }
+  }
+
   @Test
   void theDeviceIsNeverCalledAGpu() {
     CudaAvailability.Report r = CudaAvailability.report();
