@@ -3,6 +3,8 @@ package org.recjpq.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.cpu.CpuOps;
@@ -13,6 +15,7 @@ import org.recjpq.codes.CodeOptions;
 import org.recjpq.codes.CodeStrategy;
 import org.recjpq.codes.CodesFile;
 import org.recjpq.data.SequenceDataset;
+import org.recjpq.io.Outputs;
 import org.recjpq.model.ParameterLayout;
 import org.recjpq.model.SequenceModel;
 import picocli.CommandLine.Command;
@@ -122,6 +125,10 @@ final class AssignCodesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    inputs.put("--input", input.input);
+    inputs.put("--checkpoint", checkpoint);
+    Outputs.refuseToOverwriteInputs("--output", output, inputs);
     CodeOptions options = new CodeOptions(CodeStrategy.fromCliName(strategy), splits, dim, seed,
         oversampling, powerIterations, epochs, learningRate, regularization,
         threads != null ? threads : Runtime.getRuntime().availableProcessors());

@@ -2,18 +2,21 @@ package org.recjpq.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
-import org.recjpq.data.LeaveOneOut;
+import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.LeaveOneOut.Phase;
+import org.recjpq.data.LeaveOneOut;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.eval.Baseline;
 import org.recjpq.eval.EvalOptions;
 import org.recjpq.eval.EvaluationResult;
 import org.recjpq.eval.Evaluator;
 import org.recjpq.eval.Scorer;
-import org.recjpq.checkpoint.Checkpoint;
+import org.recjpq.io.Outputs;
 import org.recjpq.train.ModelScorer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,6 +104,10 @@ final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    inputs.put("--input", input.input);
+    inputs.put("--checkpoint", checkpoint);
+    Outputs.refuseToOverwriteInputs("--per-user", perUser, inputs);
     Phase p = parsePhase(phase);
     EvalOptions options = new EvalOptions(
         ks, filterSeen, batchSize, 0,

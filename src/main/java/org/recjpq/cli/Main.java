@@ -102,6 +102,13 @@ public final class Main implements Runnable {
     });
     cmd.setExecutionExceptionHandler((ex, c, parseResult) -> {
       Throwable t = unwrap(ex);
+      if (t instanceof org.recjpq.UsageException) {
+        errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
+        if (main.verbose) {
+          t.printStackTrace(errWriter);
+        }
+        return EXIT_USAGE;
+      }
       if (t instanceof RecjpqException) {
         errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
         if (main.verbose) {

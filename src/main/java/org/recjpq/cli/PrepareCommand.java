@@ -3,6 +3,7 @@ package org.recjpq.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
 import org.recjpq.data.DatasetBuilder;
@@ -12,6 +13,7 @@ import org.recjpq.data.InteractionLog;
 import org.recjpq.data.InteractionReaders;
 import org.recjpq.data.LeaveOneOut;
 import org.recjpq.data.SequenceDataset;
+import org.recjpq.io.Outputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -63,9 +65,7 @@ final class PrepareCommand implements Callable<Integer> {
     if (input.format == null && DatasetFile.looksLikeDatasetFile(input.input)) {
       throw new RecjpqException(input.input + " is already a prepared dataset file.");
     }
-    if (Files.exists(output) && Files.exists(input.input) && sameFile(output, input.input)) {
-      throw new RecjpqException("The output " + output + " is the input file; choose another --output.");
-    }
+    Outputs.refuseToOverwriteInputs("--output", output, Map.of("--input", input.input));
     int nValidation = parseValidationUsers(validationUsers);
     long t0 = System.nanoTime();
     InteractionLog log = InteractionReaders.read(input.input, input.readOptions());
@@ -124,11 +124,5 @@ final class PrepareCommand implements Callable<Integer> {
     }
   }
 
-  private static boolean sameFile(Path a, Path b) {
-    try {
-      return Files.isSameFile(a, b);
-    } catch (java.io.IOException e) {
-      return false;
-    }
-  }
+
 }

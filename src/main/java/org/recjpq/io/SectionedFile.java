@@ -58,8 +58,7 @@ public final class SectionedFile {
       this.target = target.toAbsolutePath();
       Path dir = this.target.getParent();
       try {
-        Files.createDirectories(dir);
-        this.temp = Files.createTempFile(dir, "." + this.target.getFileName() + ".", ".tmp");
+        this.temp = AtomicFiles.newTemp(this.target);
         this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20));
         out.write(magic.getBytes(StandardCharsets.US_ASCII));
         out.writeInt(version);

@@ -3,7 +3,6 @@ package org.recjpq.train;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.jfree.chart.ChartFactory;
@@ -47,9 +46,13 @@ final class TrainingPlots {
     plot.getRenderer().setSeriesPaint(0, new Color(0x1f77b4));
     plot.getRenderer().setSeriesStroke(0, new BasicStroke(2f));
     try {
-      Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-      ChartUtils.saveChartAsPNG(temp.toFile(), chart, 800, 450);
-      AtomicFiles.moveAtomically(temp, file);
+      Path temp = AtomicFiles.newTemp(file);
+      try {
+        ChartUtils.saveChartAsPNG(temp.toFile(), chart, 800, 450);
+        AtomicFiles.moveAtomically(temp, file);
+      } finally {
+        AtomicFiles.deleteQuietly(temp); // nothing left after the move
+      }
     } catch (IOException e) {
       throw new RecjpqException("Cannot write " + file + ": " + e.getMessage(), e);
     }

@@ -3,7 +3,6 @@ package org.recjpq.data.synth;
 import java.io.IOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -119,28 +118,19 @@ public final class SyntheticGenerator {
     checkTarget(target);
     SynthWorld world = new SynthWorld(config);
     SynthPipeline pipeline = new SynthPipeline(config, world, chunkInteractions);
-    FileChannel opened = null;
-    Path temp = null;
-    for (int attempt = 0; opened == null; attempt++) {
-      // Not Files.createTempFile: its owner-only permissions would stick to the output.
-      temp =
-          target.resolveSibling(
-              "." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
-      try {
-        opened = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      } catch (FileAlreadyExistsException e) {
-        if (attempt == 100) {
-          throw new RecjpqException("Cannot create a temporary file next to " + target + ".", e);
-        }
-      } catch (IOException e) {
-        throw new RecjpqException(
-            "Cannot create a temporary file next to "
-                + target
-                + " ("
-                + reason(e)
-                + "); check that the directory is writable.",
-            e);
-      }
+    FileChannel opened;
+    Path temp;
+    try {
+      temp = AtomicFiles.newTemp(target); // with the directory's default permissions, which the output keeps
+      opened = FileChannel.open(temp, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new RecjpqException(
+          "Cannot create a temporary file next to "
+              + target
+              + " ("
+              + reason(e)
+              + "); check that the directory is writable.",
+          e);
     }
     boolean published = false;
     try {
