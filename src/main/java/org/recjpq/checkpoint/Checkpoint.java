@@ -137,6 +137,14 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
           || (best != null && best.length != params.length)) {
         throw r.damaged("its optimizer state does not match its parameters");
       }
+      checkFinite(r, "params", params, h.path("layout"));
+      if (best != null) {
+        checkFinite(r, "best_params", best, h.path("layout"));
+      }
+      if (m != null && v != null) {
+        checkFinite(r, "adam_m", m, h.path("layout"));
+        checkFinite(r, "adam_v", v, h.path("layout"));
+      }
       int[] counts = r.has("item_counts") ? r.ints("item_counts") : null;
       if (counts != null && counts.length != n) {
         throw r.damaged("section 'item_counts' has " + counts.length + " entries for " + n + " items");
@@ -144,6 +152,32 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
       JsonNode state = h.path("state");
       return new Checkpoint(config, items, codes, params, m, v, best,
           state.isObject() ? (ObjectNode) state : JSON.createObjectNode(), counts);
+    }
+  }
+
+  /**
+   * Refuses weights that are not finite (a diverged run, or a damaged file whose checksums were
+   * rewritten): the error names the section, the tensor (from the header's layout) and the element.
+   */
+  private static void checkFinite(SectionedFile.Reader r, String section, float[] values, JsonNode layout) {
+    for (int i = 0; i < values.length; i++) {
+      float x = values[i];
+      if (!Float.isFinite(x)) {
+        String where = "element " + i;
+        for (JsonNode e : layout) {
+          long offset = e.path("offset").asLong(-1);
+          long size = 1;
+          for (JsonNode d : e.path("shape")) {
+            size *= d.asLong();
+          }
+          if (offset >= 0 && i >= offset && i < offset + size) {
+            where = "tensor '" + e.path("name").asText() + "' (element " + (i - offset) + " of " + size + ")";
+            break;
+          }
+        }
+        throw r.damaged("section '" + section + "' holds " + x + " in " + where + ": a model with non-finite weights "
+            + "cannot score anything");
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.CodeAssigners;
@@ -138,13 +139,13 @@ final class AssignCodesCommand implements Callable<Integer> {
     CodeAssigners.Assignment a;
     if (options.strategy() == CodeStrategy.MODEL_PQ) {
       if (checkpoint == null) {
-        throw new RecjpqException("--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
+        throw new UsageException("--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
       }
       Checkpoint ck = Checkpoint.read(checkpoint);
       a = CodeAssigners.fromItemTable(ds, itemTable(ck, ds), ck.config().dim(), options);
     } else {
       if (checkpoint != null) {
-        throw new RecjpqException("--checkpoint is for --strategy model-pq, not " + strategy + ".");
+        throw new UsageException("--checkpoint is for --strategy model-pq, not " + strategy + ".");
       }
       a = CodeAssigners.assign(ds, options);
     }

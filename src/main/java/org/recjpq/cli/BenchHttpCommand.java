@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -68,6 +69,20 @@ final class BenchHttpCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** A usage error unless {@code url} is an absolute http(s) URL with a host. */
+  static void checkUrl(String url) {
+    URI u;
+    try {
+      u = new URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw new UsageException("--url is not a URL (" + e.getMessage() + ").");
+    }
+    if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+      throw new UsageException("--url must be an http:// or https:// URL with a host, such as "
+          + "http://127.0.0.1:8080, got '" + url + "'.");
+    }
+  }
+
   private static final String[] BAD = {
     "{\"history\": [\"1\", \"2\"", "{\"history\": [\"1\"], \"k\": 0}", "{\"history\": \"1,2\"}",
     "{\"history\": [\"1\"], \"colour\": \"red\"}", "[1, 2, 3]"
@@ -76,8 +91,9 @@ final class BenchHttpCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    checkUrl(url);
     if (seconds <= 0 || rate < 0 || concurrency < 1 || k < 1 || historyLength < 0 || badEvery < 0) {
-      throw new RecjpqException("--seconds, --concurrency and --k must be positive; --rate, --bad-every not negative.");
+      throw new UsageException("--seconds, --concurrency and --k must be positive; --rate, --bad-every not negative.");
     }
     ObjectMapper mapper = new ObjectMapper();
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

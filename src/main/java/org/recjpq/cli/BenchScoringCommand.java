@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.serve.BatchScorer;
 import org.recjpq.serve.DenseScorer;
@@ -103,7 +104,7 @@ final class BenchScoringCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (k < 1 || queries < 1 || batch < 0 || warmup < 0) {
-      throw new RecjpqException("--k and --queries must be positive and --batch and --warmup not negative.");
+      throw new UsageException("--k and --queries must be positive and --batch and --warmup not negative.");
     }
     if (gpu) {
       ModelSetup.refuseToTime("cuda", "recjpq bench scoring --gpu");
@@ -146,11 +147,11 @@ final class BenchScoringCommand implements Callable<Integer> {
       backboneMs = median(times);
     } else {
       if (dataset != null) {
-        throw new RecjpqException("--dataset needs --checkpoint (histories are encoded by a trained model).");
+        throw new UsageException("--dataset needs --checkpoint (histories are encoded by a trained model).");
       }
       ItemCodes.checkDivides(splits, dim);
       if (items < 1) {
-        throw new RecjpqException("--items must be positive, got " + items + ".");
+        throw new UsageException("--items must be positive, got " + items + ".");
       }
       byte[] codes = new byte[Math.multiplyExact(items, splits)];
       rnd.nextBytes(codes);

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.LeaveOneOut;
@@ -18,6 +19,7 @@ import org.recjpq.eval.Evaluator;
 import org.recjpq.eval.Scorer;
 import org.recjpq.io.Outputs;
 import org.recjpq.train.ModelScorer;
+import org.recjpq.util.Excerpt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -174,7 +176,7 @@ final class EvaluateCommand implements Callable<Integer> {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "test" -> Phase.TEST;
       case "validation", "valid", "val" -> Phase.VALIDATION;
-      default -> throw new RecjpqException("--phase must be 'test' or 'validation', found '" + s + "'.");
+      default -> throw new UsageException("--phase must be 'test' or 'validation', found '" + Excerpt.of(s) + "'.");
     };
   }
 }

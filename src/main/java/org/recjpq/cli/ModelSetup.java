@@ -3,10 +3,10 @@ package org.recjpq.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.recjpq.model.SequenceModel;
-import org.recjpq.backend.Ops;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.backend.Availability;
+import org.recjpq.backend.Ops;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.backend.cuda.CudaAvailability;
 import org.recjpq.backend.cuda.CudaEmulator;
@@ -19,6 +19,8 @@ import org.recjpq.codes.CodesFile;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.model.ModelConfig;
+import org.recjpq.model.SequenceModel;
+import org.recjpq.util.Excerpt;
 
 /** Building models for the commands: from settings (with codes) or from a checkpoint. */
 final class ModelSetup {
@@ -77,7 +79,7 @@ final class ModelSetup {
         }
         return new Engine(engine(threads), "cpu (no GPU: " + firstSentence(reason) + ")");
       default:
-        throw new RecjpqException("Unknown --device '" + device + "'. Known devices: cpu, cuda, auto.");
+        throw new UsageException("Unknown --device '" + Excerpt.of(device) + "'. Known devices: cpu, cuda, auto.");
     }
   }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.data.DatasetBuilder;
 import org.recjpq.data.DatasetFile;
 import org.recjpq.data.DatasetInfo;
@@ -14,6 +15,7 @@ import org.recjpq.data.InteractionReaders;
 import org.recjpq.data.LeaveOneOut;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.io.Outputs;
+import org.recjpq.util.Excerpt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -108,7 +110,8 @@ final class PrepareCommand implements Callable<Integer> {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new RecjpqException(option + " must be a positive number or 'all', found '" + v + "'.");
+    throw new UsageException(option + " must be a positive number or 'all', found '"
+        + Excerpt.of(v) + "'.");
   }
 
   static String fmt(long v) {

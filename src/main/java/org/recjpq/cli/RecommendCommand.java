@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.serve.HttpService;
 import org.recjpq.serve.RecommendOptions;
 import org.recjpq.serve.Recommendations;
@@ -76,7 +77,7 @@ final class RecommendCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (k < 1 || k > Recommender.MAX_K) {
-      throw new RecjpqException("--k must be between 1 and " + Recommender.MAX_K + ", got " + k + ".");
+      throw new UsageException("--k must be between 1 and " + Recommender.MAX_K + ", got " + k + ".");
     }
     Recommender.Scoring sc = Recommender.Scoring.parse(scoring);
     Recommender rec = Recommender.load(checkpoint, sc, Runtime.getRuntime().availableProcessors());

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.serve.HttpService;
 import org.recjpq.serve.Recommender;
 import picocli.CommandLine.Command;
@@ -71,9 +72,16 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (maxK < 1 || maxK > Recommender.MAX_K || maxHistory < 1 || maxBody < 64 || maxBatch < 1) {
-      throw new RecjpqException("Limits must be positive (--max-k at most " + Recommender.MAX_K + ", --max-body at least 64).");
+      throw new UsageException("Limits must be positive (--max-k at most " + Recommender.MAX_K + ", --max-body at least 64).");
     }
     Recommender.Scoring sc = Recommender.Scoring.parse(scoring);
+    if (threads != null && threads < 1) {
+      throw new UsageException("--threads must be at least 1, got " + threads + ".");
+    }
+    if (port < 0 || port > 65_535) {
+      throw new UsageException("--port must be a port number from 0 (pick a free one) to 65535, got "
+          + port + ".");
+    }
     int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Recommender rec = Recommender.load(checkpoint, sc, n, gpuBatches);
     HttpService http;

@@ -11,10 +11,12 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.backend.Activation;
 import org.recjpq.model.LossKind;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.train.TrainConfig;
+import org.recjpq.util.Excerpt;
 import picocli.CommandLine.Option;
 
 /**
@@ -89,7 +91,7 @@ final class TrainOptions {
           s.ffnDim = 256;
           s.activation = "gelu";
         }
-        default -> throw new RecjpqException("Unknown preset '" + name + "'. Known presets: cpu, paper, paper-bert4rec,"
+        default -> throw new UsageException("Unknown preset '" + name + "'. Known presets: cpu, paper, paper-bert4rec,"
             + " cpu-bert4rec.");
       }
       return s;
@@ -181,17 +183,17 @@ final class TrainOptions {
       ModelConfig.EmbeddingKind kind = switch (embedding.toLowerCase(Locale.ROOT)) {
         case "jpq" -> ModelConfig.EmbeddingKind.JPQ;
         case "dense" -> ModelConfig.EmbeddingKind.DENSE;
-        default -> throw new RecjpqException("--embedding must be jpq or dense, found '" + embedding + "'.");
+        default -> throw new UsageException("--embedding must be jpq or dense, found '" + Excerpt.of(embedding) + "'.");
       };
       ModelConfig.BlockStyle style = switch (block.toLowerCase(Locale.ROOT)) {
         case "pre-ln" -> ModelConfig.BlockStyle.PRE_LN;
         case "sasrec" -> ModelConfig.BlockStyle.SASREC;
-        default -> throw new RecjpqException("--block must be pre-ln or sasrec, found '" + block + "'.");
+        default -> throw new UsageException("--block must be pre-ln or sasrec, found '" + Excerpt.of(block) + "'.");
       };
       Activation act = switch (activation.toLowerCase(Locale.ROOT)) {
         case "relu" -> Activation.RELU;
         case "gelu" -> Activation.GELU;
-        default -> throw new RecjpqException("--activation must be relu or gelu, found '" + activation + "'.");
+        default -> throw new UsageException("--activation must be relu or gelu, found '" + Excerpt.of(activation) + "'.");
       };
       return new ModelConfig(backbone(), numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
           !untied, style, 1e-8f, headTransform, itemBias);
@@ -202,7 +204,7 @@ final class TrainOptions {
         case "sasrec" -> ModelConfig.Backbone.SASREC;
         case "gru4rec" -> ModelConfig.Backbone.GRU4REC;
         case "bert4rec" -> ModelConfig.Backbone.BERT4REC;
-        default -> throw new RecjpqException("--model must be sasrec, gru4rec or bert4rec, found '" + model + "'.");
+        default -> throw new UsageException("--model must be sasrec, gru4rec or bert4rec, found '" + Excerpt.of(model) + "'.");
       };
     }
 
@@ -211,7 +213,7 @@ final class TrainOptions {
         case "constant" -> TrainConfig.Schedule.CONSTANT;
         case "linear" -> TrainConfig.Schedule.LINEAR;
         case "cosine" -> TrainConfig.Schedule.COSINE;
-        default -> throw new RecjpqException("--schedule must be constant, linear or cosine, found '" + schedule + "'.");
+        default -> throw new UsageException("--schedule must be constant, linear or cosine, found '" + Excerpt.of(schedule) + "'.");
       };
       return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
           lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
@@ -365,7 +367,7 @@ final class TrainOptions {
       }
     }
     if (s.backbone() == ModelConfig.Backbone.BERT4REC && !s.loss.equalsIgnoreCase("ce")) {
-      throw new RecjpqException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
+      throw new UsageException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
     }
     return s;
   }

@@ -3,6 +3,7 @@ package org.recjpq.codes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.util.Parallel;
 import org.recjpq.util.PeakHeap;
@@ -27,7 +28,7 @@ public final class CodeAssigners {
   /** Assigns codes; progress bars are shown when the application enabled them. */
   public static Assignment assign(SequenceDataset ds, CodeOptions o) {
     if (o.strategy() == CodeStrategy.MODEL_PQ) {
-      throw new RecjpqException("model-pq codes come from a trained model's item embeddings: train a dense model"
+      throw new UsageException("model-pq codes come from a trained model's item embeddings: train a dense model"
           + " first, then ./recjpq assign-codes --strategy model-pq --checkpoint DENSE.ckpt --output F, and train"
           + " with --codes F.");
     }

@@ -1,6 +1,6 @@
 package org.recjpq.codes;
 
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /**
  * Options of code assignment. Only those of the chosen strategy matter.
@@ -35,25 +35,25 @@ public record CodeOptions(
     }
     ItemCodes.checkDivides(splits, dim);
     if (dim < 0) {
-      throw new RecjpqException("The embedding size must be positive (or 0 when unknown), found " + dim + ".");
+      throw new UsageException("The embedding size must be positive (or 0 when unknown), found " + dim + ".");
     }
     if (oversampling < 0) {
-      throw new RecjpqException("The SVD oversampling must be 0 or more, found " + oversampling + ".");
+      throw new UsageException("The SVD oversampling must be 0 or more, found " + oversampling + ".");
     }
     if (powerIterations < 0) {
-      throw new RecjpqException("The number of power iterations must be 0 or more, found " + powerIterations + ".");
+      throw new UsageException("The number of power iterations must be 0 or more, found " + powerIterations + ".");
     }
     if (epochs < 1) {
-      throw new RecjpqException("BPR needs at least 1 epoch, found " + epochs + ".");
+      throw new UsageException("BPR needs at least 1 epoch, found " + epochs + ".");
     }
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new RecjpqException("The BPR learning rate must be a positive number, found " + learningRate + ".");
+      throw new UsageException("The BPR learning rate must be a positive number, found " + learningRate + ".");
     }
     if (!(regularization >= 0) || Double.isInfinite(regularization)) {
-      throw new RecjpqException("The BPR regularization must be 0 or more, found " + regularization + ".");
+      throw new UsageException("The BPR regularization must be 0 or more, found " + regularization + ".");
     }
     if (threads < 1) {
-      throw new RecjpqException("The number of threads must be at least 1, found " + threads + ".");
+      throw new UsageException("The number of threads must be at least 1, found " + threads + ".");
     }
   }
 

@@ -3,7 +3,7 @@ package org.recjpq.codes;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /** How codes are assigned (METHOD §3). */
 public enum CodeStrategy {
@@ -57,7 +57,7 @@ public enum CodeStrategy {
         return s;
       }
     }
-    throw new RecjpqException(
+    throw new UsageException(
         "Unknown code strategy '" + name + "'. Known strategies: "
             + Arrays.stream(values()).map(CodeStrategy::cliName).collect(Collectors.joining(", ")) + ".");
   }

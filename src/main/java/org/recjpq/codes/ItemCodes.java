@@ -1,6 +1,6 @@
 package org.recjpq.codes;
 
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /**
  * The N × m code table: item {@code i}'s sub-id in split {@code k} is {@code code(i, k)} in
@@ -33,7 +33,7 @@ public final class ItemCodes {
   /** Fails with a clear message unless 1 ≤ m ≤ 256. */
   public static void checkSplits(int splits) {
     if (splits < 1 || splits > MAX_SPLITS) {
-      throw new RecjpqException(
+      throw new UsageException(
           "The number of splits m must be between 1 and " + MAX_SPLITS + ", found " + splits + ".");
     }
   }
@@ -42,7 +42,7 @@ public final class ItemCodes {
   public static void checkDivides(int splits, int dim) {
     checkSplits(splits);
     if (dim > 0 && dim % splits != 0) {
-      throw new RecjpqException(
+      throw new UsageException(
           "The embedding size d = " + dim + " is not divisible by the number of splits m = " + splits
               + "; each split holds d/m dimensions. Choose m among the divisors of " + dim + ".");
     }

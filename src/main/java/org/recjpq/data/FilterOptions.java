@@ -1,6 +1,6 @@
 package org.recjpq.data;
 
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /**
  * Which users and items to keep.
@@ -17,11 +17,11 @@ public record FilterOptions(int minUserInteractions, int minItemInteractions) {
 
   public FilterOptions {
     if (minUserInteractions < 1) {
-      throw new RecjpqException(
+      throw new UsageException(
           "The minimum number of interactions per user must be at least 1, found " + minUserInteractions + ".");
     }
     if (minItemInteractions < 0) {
-      throw new RecjpqException(
+      throw new UsageException(
           "The minimum number of interactions per item must be 0 or more, found " + minItemInteractions + ".");
     }
   }

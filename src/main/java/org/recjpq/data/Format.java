@@ -2,7 +2,7 @@ package org.recjpq.data;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /** The raw interaction-log formats recjpq reads, by their command-line names. */
 public enum Format {
@@ -43,7 +43,7 @@ public enum Format {
         return f;
       }
     }
-    throw new RecjpqException(
+    throw new UsageException(
         "Unknown format '" + name + "'. Known formats: " + names() + ".");
   }
 

@@ -148,12 +148,29 @@ abstract class IdTable {
       for (int c = 0; c < keys.size() && allIntegers; c++) {
         allIntegers = (keep != null && !keep[c]) || Vocabulary.isCanonicalInteger(keys.get(c));
       }
-      if (allIntegers) {
-        Numeric numeric = new Numeric();
-        for (String k : keys) {
-          numeric.code(Long.parseLong(k));
+      if (allIntegers) { // every kept id is a canonical integer (dropped ones may be anything)
+        int n = keys.size();
+        long[] ids = new long[n];
+        int kept = 0;
+        for (int c = 0; c < n; c++) {
+          if (keep == null || keep[c]) {
+            ids[c] = Long.parseLong(keys.get(c));
+            kept++;
+          }
         }
-        return numeric.toVocabulary(keep);
+        long[] sorted = new long[kept];
+        kept = 0;
+        for (int c = 0; c < n; c++) {
+          if (keep == null || keep[c]) {
+            sorted[kept++] = ids[c];
+          }
+        }
+        Arrays.parallelSort(sorted);
+        int[] remap = new int[n];
+        for (int c = 0; c < n; c++) {
+          remap[c] = keep == null || keep[c] ? Arrays.binarySearch(sorted, ids[c]) : -1;
+        }
+        return new Sorted(new Vocabulary.Numeric(sorted), remap);
       }
       List<String> kept = new ArrayList<>();
       for (int c = 0; c < keys.size(); c++) {

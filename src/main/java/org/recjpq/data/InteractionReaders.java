@@ -17,6 +17,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.recjpq.RecjpqException;
+import org.recjpq.util.Excerpt;
 import org.recjpq.util.Progress;
 
 /**
@@ -176,9 +177,11 @@ public final class InteractionReaders {
         int needed = Math.max(uc, Math.max(ic, tc)) + 1;
         Iterator<CSVRecord> it = parser.iterator();
         long rows = 0;
+        // a record starts on the line after the previous one ends (a quoted field may span lines,
+        // so the record number is not the line number); hasNext() parses the record
+        long line = parser.getCurrentLineNumber() + 1;
         while (it.hasNext()) {
           CSVRecord r = it.next();
-          long line = r.getRecordNumber() + 1; // +1 for the header row (no multi-line fields expected)
           if (r.size() < needed) {
             throw in.error(line, needed + " fields (columns " + header.keySet() + ")", String.join(String.valueOf(delimiter), r.toList()));
           }
@@ -199,12 +202,14 @@ public final class InteractionReaders {
           if ((++rows & 0xffff) == 0) {
             in.reportProgress();
           }
+          line = parser.getCurrentLineNumber() + 1;
         }
         in.reportProgress();
       } catch (UncheckedIOException e) {
-        throw new RecjpqException(path + ": malformed CSV: " + rootMessage(e), e);
+        RecjpqException bad = TextInput.malformed(path, e);
+        throw bad != null ? bad : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IllegalStateException | IllegalArgumentException e) {
-        throw new RecjpqException(path + ": malformed CSV: " + rootMessage(e), e);
+        throw new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IOException e) {
         throw TextInput.cannotRead(path, e);
       }
@@ -232,8 +237,8 @@ public final class InteractionReaders {
     if (c == null) {
       List<String> names = List.copyOf(header.keySet());
       throw new RecjpqException(
-          path + ":1: no " + what + " column named '" + name + "'; the header has " + names
-              + ". Name the right one with " + option + ".");
+          path + ":1: no " + what + " column named '" + Excerpt.of(name) + "'; the header has "
+              + Excerpt.of(names.toString()) + ". Name the right one with " + option + ".");
     }
     return c;
   }
@@ -287,7 +292,7 @@ public final class InteractionReaders {
     try {
       return Long.parseLong(line, start, end, 10);
     } catch (NumberFormatException e) {
-      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + line + "'",
+      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + Excerpt.of(line) + "'",
           line.substring(start, end));
     }
   }
@@ -296,7 +301,8 @@ public final class InteractionReaders {
     try {
       return Long.parseLong(token);
     } catch (NumberFormatException e) {
-      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + line + "'", token);
+      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + Excerpt.of(line) + "'",
+          token);
     }
   }
 

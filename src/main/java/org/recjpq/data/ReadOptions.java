@@ -1,6 +1,6 @@
 package org.recjpq.data;
 
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /**
  * How to read a raw interaction log.
@@ -17,7 +17,7 @@ public record ReadOptions(
 
   public ReadOptions {
     if (format == null) {
-      throw new RecjpqException("A format is required. Known formats: " + Format.names() + ".");
+      throw new UsageException("A format is required. Known formats: " + Format.names() + ".");
     }
     if (userColumn == null || userColumn.isBlank()) {
       userColumn = "user_id";

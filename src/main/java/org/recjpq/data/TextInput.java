@@ -4,14 +4,13 @@ import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.recjpq.RecjpqException;
+import org.recjpq.util.Excerpt;
 import org.recjpq.util.Progress;
 
 /**
@@ -35,7 +34,7 @@ final class TextInput implements AutoCloseable {
     } catch (IOException e) {
       throw cannotRead(path, e);
     }
-    reader = new BufferedReader(new InputStreamReader(counter, StandardCharsets.UTF_8), 1 << 16);
+    reader = new BufferedReader(new Utf8Reader(counter), 1 << 16); // strict: bad bytes are an error
   }
 
   /** Fails with a clear message unless {@code path} is a readable, non-empty regular file. */
@@ -59,6 +58,10 @@ final class TextInput implements AutoCloseable {
   }
 
   static RecjpqException cannotRead(Path path, IOException e) {
+    RecjpqException bad = malformed(path, e);
+    if (bad != null) {
+      return bad;
+    }
     if (e instanceof NoSuchFileException) {
       return new RecjpqException("Cannot read " + path + ": no such file.");
     }
@@ -88,6 +91,17 @@ final class TextInput implements AutoCloseable {
     }
   }
 
+  /** The error of a decoding failure ({@link Utf8Reader.Malformed}) found anywhere in {@code e}'s causes, or null. */
+  static RecjpqException malformed(Path path, Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof Utf8Reader.Malformed m) {
+        return new RecjpqException(path + ":" + m.line + ": " + m.getMessage() + "; the file must be UTF-8 text "
+            + "(ids that differ only in undecodable bytes would otherwise become one).", e);
+      }
+    }
+    return null;
+  }
+
   /** The underlying reader, for parsers that read by themselves (CSV). */
   BufferedReader reader() {
     return reader;
@@ -115,8 +129,7 @@ final class TextInput implements AutoCloseable {
   }
 
   RecjpqException error(long line, String expected, String found) {
-    String shown = found.length() > 120 ? found.substring(0, 117) + "..." : found;
-    return new RecjpqException(path + ":" + line + ": expected " + expected + ", found '" + shown + "'.");
+    return new RecjpqException(path + ":" + line + ": expected " + expected + ", found '" + Excerpt.of(found) + "'.");
   }
 
   @Override

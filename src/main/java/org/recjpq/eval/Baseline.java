@@ -2,7 +2,7 @@ package org.recjpq.eval;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.SequenceDataset;
 
@@ -38,7 +38,7 @@ public enum Baseline {
         return b;
       }
     }
-    throw new RecjpqException("Unknown model '" + name + "'. Known models: " + names() + ".");
+    throw new UsageException("Unknown model '" + name + "'. Known models: " + names() + ".");
   }
 
   public static String names() {

@@ -1,7 +1,7 @@
 package org.recjpq.eval;
 
 import java.util.Arrays;
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /**
  * How to evaluate.
@@ -21,16 +21,16 @@ public record EvalOptions(int[] ks, boolean filterSeen, int batchSize, int tileS
     }
     ks = Arrays.stream(ks).distinct().sorted().toArray();
     if (ks[0] < 1) {
-      throw new RecjpqException("Every K must be at least 1, found " + ks[0] + ".");
+      throw new UsageException("Every K must be at least 1, found " + ks[0] + ".");
     }
     if (batchSize < 1) {
-      throw new RecjpqException("The batch size must be at least 1, found " + batchSize + ".");
+      throw new UsageException("The batch size must be at least 1, found " + batchSize + ".");
     }
     if (tileSize < 0) {
-      throw new RecjpqException("The tile size must be positive (or 0 for the default), found " + tileSize + ".");
+      throw new UsageException("The tile size must be positive (or 0 for the default), found " + tileSize + ".");
     }
     if (threads < 1) {
-      throw new RecjpqException("The number of threads must be at least 1, found " + threads + ".");
+      throw new UsageException("The number of threads must be at least 1, found " + threads + ".");
     }
   }
 

@@ -1,7 +1,7 @@
 package org.recjpq.model;
 
 import java.util.Locale;
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 
 /** Training losses (METHOD §5). */
 public enum LossKind {
@@ -24,7 +24,7 @@ public enum LossKind {
         return k;
       }
     }
-    throw new RecjpqException("Unknown loss '" + s + "'. Known losses: ce, bce, gbce, sampled-softmax.");
+    throw new UsageException("Unknown loss '" + s + "'. Known losses: ce, bce, gbce, sampled-softmax.");
   }
 
   /** Whether the loss scores sampled negatives rather than the whole catalogue. */

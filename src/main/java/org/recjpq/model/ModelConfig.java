@@ -1,6 +1,7 @@
 package org.recjpq.model;
 
 import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.backend.Activation;
 
 /**
@@ -33,6 +34,12 @@ public record ModelConfig(
     boolean headTransform, boolean itemBias) {
 
   /** A configuration without item biases. */
+  /** The largest embedding size, feed-forward size, block count and sequence length a model may have. */
+  public static final int MAX_DIM = 1 << 16;
+  public static final int MAX_FFN = 1 << 20;
+  public static final int MAX_BLOCKS = 256;
+  public static final int MAX_LEN = 1 << 20;
+
   public ModelConfig(Backbone backbone, int numItems, int dim, int blocks, int heads, int maxLen, float dropout, int ffnDim,
       Activation activation, EmbeddingKind embedding, int splits, boolean tiedOutput, BlockStyle blockStyle,
       float layerNormEps, boolean headTransform) {
@@ -84,23 +91,28 @@ public record ModelConfig(
 
   public ModelConfig {
     if (numItems < 1) {
-      throw new RecjpqException("The model needs at least one item, found " + numItems + ".");
+      throw new UsageException("The model needs at least one item, found " + numItems + ".");
     }
     if (dim < 1 || blocks < 0 || heads < 1 || maxLen < 1 || ffnDim < 1) {
-      throw new RecjpqException("SASRec sizes must be positive: d = " + dim + ", blocks = " + blocks
+      throw new UsageException("SASRec sizes must be positive: d = " + dim + ", blocks = " + blocks
           + ", heads = " + heads + ", length = " + maxLen + ", ffn = " + ffnDim + ".");
     }
+    if (dim > MAX_DIM || ffnDim > MAX_FFN || blocks > MAX_BLOCKS || maxLen > MAX_LEN || heads > dim) {
+      throw new UsageException("Model sizes out of range: d = " + dim + " (at most " + MAX_DIM + "), ffn = " + ffnDim
+          + " (at most " + MAX_FFN + "), blocks = " + blocks + " (at most " + MAX_BLOCKS + "), length = " + maxLen
+          + " (at most " + MAX_LEN + "), heads = " + heads + " (at most d).");
+    }
     if (dim % heads != 0) {
-      throw new RecjpqException("The embedding size d = " + dim + " is not divisible by the number of heads " + heads + ".");
+      throw new UsageException("The embedding size d = " + dim + " is not divisible by the number of heads " + heads + ".");
     }
     if (!(dropout >= 0f && dropout < 1f)) {
-      throw new RecjpqException("The dropout rate must be in [0, 1), found " + dropout + ".");
+      throw new UsageException("The dropout rate must be in [0, 1), found " + dropout + ".");
     }
     if (embedding == EmbeddingKind.JPQ) {
       org.recjpq.codes.ItemCodes.checkDivides(splits, dim);
     }
     if (headTransform && backbone != Backbone.BERT4REC) {
-      throw new RecjpqException("The output transform (--head-transform) is part of BERT4Rec only, not " + backbone + ".");
+      throw new UsageException("The output transform (--head-transform) is part of BERT4Rec only, not " + backbone + ".");
     }
     if (activation == null) {
       activation = Activation.RELU;

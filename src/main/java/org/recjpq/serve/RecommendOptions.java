@@ -11,8 +11,17 @@ import java.util.Set;
  */
 public record RecommendOptions(boolean filterSeen, Set<String> exclude, Set<String> allow) {
   public RecommendOptions {
-    exclude = exclude == null ? Set.of() : Set.copyOf(exclude);
-    allow = allow == null ? null : Set.copyOf(allow);
+    exclude = exclude == null ? Set.of() : copyWithoutNulls(exclude, "exclude");
+    allow = allow == null ? null : copyWithoutNulls(allow, "allow");
+  }
+
+  private static Set<String> copyWithoutNulls(Set<String> ids, String what) {
+    for (String id : ids) {
+      if (id == null) {
+        throw new IllegalArgumentException("the " + what + " set holds a null item id");
+      }
+    }
+    return Set.copyOf(ids);
   }
 
   /** Filter seen items, nothing excluded, everything allowed. */

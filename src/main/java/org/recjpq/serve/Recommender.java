@@ -56,7 +56,8 @@ public final class Recommender implements AutoCloseable {
       try {
         return valueOf(s.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new RecjpqException("Unknown scoring '" + s + "'. Known: auto, dense, pqtopk, pruned.");
+        throw new org.recjpq.UsageException("Unknown scoring '" + org.recjpq.util.Excerpt.of(s)
+            + "'. Known: auto, dense, pqtopk, pruned.");
       }
     }
   }
@@ -71,6 +72,7 @@ public final class Recommender implements AutoCloseable {
   private final int[] itemCounts;
   private final int threads;
   private final ThreadLocal<Worker> workers;
+  private volatile boolean closed;
   private volatile int[] popularOrder;
 
   private Recommender(Path source, Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
@@ -78,7 +80,10 @@ public final class Recommender implements AutoCloseable {
     this.config = ck.config();
     this.items = ck.items();
     this.itemCounts = ck.itemCounts();
-    this.threads = Math.max(1, threads);
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    this.threads = threads;
     Ops single = new CpuOps(1);
     model = SequenceModel.create(config, single, ck.codes());
     if (ck.params().length != model.layout().size()) {
@@ -193,7 +198,9 @@ public final class Recommender implements AutoCloseable {
 
   /** The top {@code k} items for a history of external ids, oldest first. */
   public Recommendations recommend(List<String> history, int k, RecommendOptions options) {
+    ensureOpen();
     checkK(k);
+    checkOptions(options);
     Worker w = workers.get();
     List<String> unknown = new ArrayList<>();
     int[] known = resolve(history, unknown);
@@ -227,13 +234,21 @@ public final class Recommender implements AutoCloseable {
    * look-ups; DESIGN §5, {@link BatchScorer#choose}). Same answers as {@link #recommend} one by one. Batches run one at a time.
    */
   public List<Recommendations> recommendBatch(List<List<String>> histories, int k, RecommendOptions options) {
+    if (histories == null) {
+      throw new IllegalArgumentException("the histories must not be null (an empty list is allowed)");
+    }
     return recommendBatch(histories, k, options, batchScorer.choose(histories.size()));
   }
 
   /** As above with the batch scoring strategy chosen by the caller (benchmarks). */
   public synchronized List<Recommendations> recommendBatch(List<List<String>> histories, int k,
       RecommendOptions options, BatchScorer.Strategy strategy) {
+    ensureOpen();
     checkK(k);
+    checkOptions(options);
+    if (histories == null) {
+      throw new IllegalArgumentException("the histories must not be null (an empty list is allowed)");
+    }
     int users = histories.size();
     Recommendations[] out = new Recommendations[users];
     List<List<String>> unknown = new ArrayList<>();
@@ -290,6 +305,18 @@ public final class Recommender implements AutoCloseable {
 
   // ---- helpers -------------------------------------------------------------------------------
 
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("This recommender was closed.");
+    }
+  }
+
+  private static void checkOptions(RecommendOptions options) {
+    if (options == null) {
+      throw new IllegalArgumentException("the options must not be null (RecommendOptions.defaults())");
+    }
+  }
+
   private static void checkK(int k) {
     if (k < 1 || k > MAX_K) {
       throw new IllegalArgumentException("k must be between 1 and " + MAX_K + ", got " + k);
@@ -302,8 +329,13 @@ public final class Recommender implements AutoCloseable {
     }
     int[] known = new int[history.size()];
     int n = 0;
+    int position = 0;
     for (String id : history) {
-      int i = id == null ? -1 : items.indexOf(id);
+      if (id == null) {
+        throw new IllegalArgumentException("the history holds a null item id at position " + position);
+      }
+      position++;
+      int i = items.indexOf(id);
       if (i < 0) {
         unknown.add(id);
       } else {
@@ -445,6 +477,7 @@ public final class Recommender implements AutoCloseable {
    */
   @Override
   public void close() {
+    closed = true;
     batchScorer.close();
   }
 }

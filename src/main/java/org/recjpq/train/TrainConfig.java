@@ -1,6 +1,6 @@
 package org.recjpq.train;
 
-import org.recjpq.RecjpqException;
+import org.recjpq.UsageException;
 import org.recjpq.model.LossKind;
 
 /**
@@ -51,24 +51,24 @@ public record TrainConfig(
       loss = LossKind.CE;
     }
     if (loss.sampled() && negatives < 1) {
-      throw new RecjpqException("The loss " + loss.cliName() + " needs at least one negative, found " + negatives + ".");
+      throw new UsageException("The loss " + loss.cliName() + " needs at least one negative, found " + negatives + ".");
     }
     if (batchSize < 1 || epochs < 1 || validateEvery < 1 || patience < 0 || warmupSteps < 0) {
-      throw new RecjpqException("Training sizes must be positive: batch " + batchSize + ", epochs " + epochs
+      throw new UsageException("Training sizes must be positive: batch " + batchSize + ", epochs " + epochs
           + ", validate every " + validateEvery + ", patience " + patience + ", warm-up " + warmupSteps + ".");
     }
     if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
-      throw new RecjpqException("The learning rate must be a positive number, found " + learningRate + ".");
+      throw new UsageException("The learning rate must be a positive number, found " + learningRate + ".");
     }
     if (clipNorm < 0 || weightDecay < 0) {
-      throw new RecjpqException("Gradient clipping and weight decay must be 0 or more.");
+      throw new UsageException("Gradient clipping and weight decay must be 0 or more.");
     }
     if (!(maskProbability > 0 && maskProbability < 1)) {
-      throw new RecjpqException("The mask probability must be between 0 and 1 (exclusive), found " + maskProbability
+      throw new UsageException("The mask probability must be between 0 and 1 (exclusive), found " + maskProbability
           + ".");
     }
     if (!(maskLastProbability >= 0 && maskLastProbability <= 1)) {
-      throw new RecjpqException("The mask-last probability must be between 0 and 1, found " + maskLastProbability + ".");
+      throw new UsageException("The mask-last probability must be between 0 and 1, found " + maskLastProbability + ".");
     }
     if (schedule == null) {
       schedule = Schedule.CONSTANT;

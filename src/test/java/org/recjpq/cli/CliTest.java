@@ -309,25 +309,25 @@ class CliTest {
     Run fromModel = run(trainArgs(in, dir.resolve("mpq.ckpt"), "--codes", mpq.toString(), "--epochs", "1", "--json"));
     assertEquals(0, fromModel.code(), fromModel.err());
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "model-pq",
-        "--output", dir.resolve("x.codes").toString()), 1,
+        "--output", dir.resolve("x.codes").toString()), 2,
         "recjpq assign-codes: error: --strategy model-pq needs --checkpoint");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "model-pq",
         "--checkpoint", dir.resolve("pq.ckpt").toString(), "--output", dir.resolve("x.codes").toString()), 1,
         "recjpq assign-codes: error: " + dir.resolve("pq.ckpt") + " is a RecJPQ model; model-pq needs a dense item table");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "svd",
-        "--checkpoint", dense.toString(), "--output", dir.resolve("x.codes").toString()), 1,
+        "--checkpoint", dense.toString(), "--output", dir.resolve("x.codes").toString()), 2,
         "recjpq assign-codes: error: --checkpoint is for --strategy model-pq, not svd.");
     assertOneLineError(run("train", "-i", in.toString(), "-f", "sasrec-pairs", "--codes", "model-pq", "--epochs", "1",
-        "--output", dir.resolve("x.ckpt").toString()), 1,
+        "--output", dir.resolve("x.ckpt").toString()), 2,
         "recjpq train: error: model-pq codes come from a trained model's item embeddings");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "0",
-        "--output", dir.resolve("x.codes").toString()), 1,
+        "--output", dir.resolve("x.codes").toString()), 2,
         "recjpq assign-codes: error: The number of splits m must be between 1 and 256, found 0.");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--splits", "8", "--dim",
-        "100", "--output", dir.resolve("x.codes").toString()), 1,
+        "100", "--output", dir.resolve("x.codes").toString()), 2,
         "recjpq assign-codes: error: The embedding size d = 100 is not divisible by the number of splits m = 8");
     assertOneLineError(run("assign-codes", "-i", in.toString(), "-f", "sasrec-pairs", "--strategy", "pca",
-        "--output", dir.resolve("x.codes").toString()), 1,
+        "--output", dir.resolve("x.codes").toString()), 2,
         "recjpq assign-codes: error: Unknown code strategy 'pca'");
     assertTrue(Files.notExists(dir.resolve("x.codes")));
     assertTrue(Files.notExists(dir.resolve("x.ckpt")));
@@ -383,9 +383,9 @@ class CliTest {
     Run rt = run("recommend", "--checkpoint", ckpt.toString(), "--history", "", "--k", "2");
     assertEquals(0, rt.code(), rt.err());
     assertTrue(rt.out().contains("most popular items"), rt.out());
-    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--k", "0"), 1,
+    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--k", "0"), 2,
         "recjpq recommend: error: --k must be between 1 and");
-    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--scoring", "magic"), 1,
+    assertOneLineError(run("recommend", "--checkpoint", ckpt.toString(), "--history", "8", "--scoring", "magic"), 2,
         "recjpq recommend: error: Unknown scoring 'magic'");
     Path rjd = dir.resolve("d.rjd");
     assertEquals(0, run("prepare", "-i", in.toString(), "-f", "sasrec-pairs", "--output", rjd.toString()).code());
@@ -411,9 +411,9 @@ class CliTest {
     assertEquals(0, e.code(), e.err());
     assertEquals(30, new ObjectMapper().readTree(e.out()).get("users").asInt());
     Path none = dir.resolve("none.ckpt");
-    assertOneLineError(run(trainArgs(in, none, "--test-users", "0")), 1,
+    assertOneLineError(run(trainArgs(in, none, "--test-users", "0")), 2,
         "recjpq train: error: --test-users must be a positive number or 'all', found '0'.");
-    assertOneLineError(run(trainArgs(in, none, "--model", "sasrec", "--head-transform")), 1,
+    assertOneLineError(run(trainArgs(in, none, "--model", "sasrec", "--head-transform")), 2,
         "recjpq train: error: The output transform (--head-transform) is part of BERT4Rec only");
     assertFalse(Files.exists(none));
   }
@@ -432,12 +432,12 @@ class CliTest {
     Run r = run("recommend", "--checkpoint", ckpt.toString(), "--history", "8,15", "--k", "3", "--json");
     assertEquals(0, r.code(), r.err());
     assertEquals(3, new ObjectMapper().readTree(r.out()).get("items").size());
-    assertOneLineError(run(trainArgs(in, ckpt, "--model", "transformer-xl")), 1,
+    assertOneLineError(run(trainArgs(in, ckpt, "--model", "transformer-xl")), 2,
         "recjpq train: error: --model must be sasrec, gru4rec or bert4rec");
     if (backbone.equals("bert4rec")) {
-      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--loss", "bce")), 1,
+      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--loss", "bce")), 2,
           "recjpq train: error: --model bert4rec trains with the full softmax CE");
-      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--mask-prob", "1.5")), 1,
+      assertOneLineError(run(trainArgs(in, ckpt, "--model", backbone, "--mask-prob", "1.5")), 2,
           "recjpq train: error: The mask probability must be between 0 and 1");
     }
   }
@@ -452,16 +452,16 @@ class CliTest {
       assertTrue(j.get(key).asDouble() > 0, key + " in " + r.out());
     }
     assertTrue(j.get("agree").asBoolean(), r.out());
-    assertOneLineError(run("bench", "scoring", "--items", "100", "--dim", "10", "--splits", "4"), 1,
+    assertOneLineError(run("bench", "scoring", "--items", "100", "--dim", "10", "--splits", "4"), 2,
         "recjpq scoring: error: The embedding size d = 10 is not divisible");
   }
 
   @Test
   void badTrainingInputsAreClearErrors() throws IOException {
     Path in = goodPairs();
-    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--dim", "10", "--splits", "4")), 1,
+    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--dim", "10", "--splits", "4")), 2,
         "recjpq train: error: The embedding size d = 10 is not divisible by the number of splits m = 4");
-    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--loss", "hinge")), 1,
+    assertOneLineError(run(trainArgs(in, dir.resolve("x.ckpt"), "--loss", "hinge")), 2,
         "recjpq train: error: Unknown loss 'hinge'");
     Path other = file("other.txt", "1 1\n1 2\n1 3\n1 4\n1 5\n1 6\n2 2\n2 3\n2 4\n2 5\n2 6\n2 7\n");
     Path ckpt = dir.resolve("m.ckpt");
@@ -483,10 +483,12 @@ class CliTest {
     Path ckpt = dir.resolve("m.ckpt");
     assertEquals(0, run(trainArgs(in, ckpt, "--epochs", "1", "--save-optimizer")).code());
     byte[] before = Files.readAllBytes(ckpt);
-    Run r = run(trainArgs(in, ckpt, "--resume", ckpt.toString(), "--epochs", "50", "--lr", "1e30", "--clip-norm",
+    Path resumed = dir.resolve("resumed.ckpt");
+    Run r = run(trainArgs(in, resumed, "--resume", ckpt.toString(), "--epochs", "50", "--lr", "1e30", "--clip-norm",
         "0", "--save-optimizer"));
     assertOneLineError(r, 1, "recjpq train: error: The training loss became");
     assertTrue(r.err().contains("the last good checkpoint is kept"), r.err());
     assertArrayEquals(before, Files.readAllBytes(ckpt));
+    assertFalse(Files.exists(resumed), "no checkpoint was better than the one resumed from");
   }
 }
