@@ -46,7 +46,10 @@ public final class HttpService implements AutoCloseable {
     }
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict: trailing data after the object and duplicate keys are malformed requests (400). */
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final Set<String> FIELDS = Set.of("history", "histories", "k", "filter_seen", "exclude", "allow");
   private final Recommender rec;
   private final Limits limits;
@@ -158,7 +161,7 @@ public final class HttpService implements AutoCloseable {
       }
       return n;
     } catch (JsonProcessingException e) {
-      throw new BadRequest(400, "Malformed JSON: " + e.getOriginalMessage());
+      throw new BadRequest(400, "Malformed JSON: " + org.recjpq.util.Excerpt.of(e.getOriginalMessage()));
     }
   }
 

@@ -64,6 +64,8 @@ class HttpServiceTest {
           toList(batch.path("results").get(0).path("items")).toString());
 
       assertBad(400, "Malformed JSON", post(port, "{\"history\": [\"1\""));
+      assertBad(400, "Trailing token", post(port, "{\"history\": [\"1\"]} {\"k\": 3}"));
+      assertBad(400, "Duplicate field 'k'", post(port, "{\"history\": [\"1\"], \"k\": 3, \"k\": 4}"));
       assertBad(400, "'k' must be an integer from 1 to 20", post(port, "{\"history\": [\"1\"], \"k\": 21}"));
       assertBad(400, "'k' must be an integer", post(port, "{\"history\": [\"1\"], \"k\": \"ten\"}"));
       assertBad(400, "Unknown field 'colour'", post(port, "{\"history\": [\"1\"], \"colour\": 1}"));
@@ -78,7 +80,7 @@ class HttpServiceTest {
       assertBad(404, "No such endpoint", get(port, "/nope"));
       JsonNode counts = JSON.readTree(get(port, "/info").body()).path("requests");
       assertEquals(3, counts.path("ok").asInt());
-      assertEquals(11, counts.path("bad").asInt());
+      assertEquals(13, counts.path("bad").asInt());
       assertEquals(0, counts.path("failed").asInt());
     }
   }
