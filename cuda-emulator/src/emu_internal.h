@@ -40,9 +40,6 @@ EMU_API void recjpq_emu_unlock(void);
 // the driver was not initialised.
 EMU_API void* recjpq_emu_runtime_context(int* status);
 
-// Whether the context is current on this thread, or has been destroyed.
-EMU_API int recjpq_emu_context_alive(void* context);
-
 // 0 when [p, p + bytes) lies inside one live device allocation; otherwise writes why into `why`.
 EMU_API int recjpq_emu_check_range(const void* p, size_t bytes, char* why, size_t why_len);
 

@@ -444,7 +444,6 @@ int require_context(const char* call, Context** out) {
 // ---- the executor --------------------------------------------------------------------------------------
 
 struct Launch {
-  const Function* function;
   const KernelInfo* kernel;
   const KernelLibrary* lib;
   const void* args;  // the captured parameters
@@ -573,7 +572,7 @@ std::string launch_text(const Launch& l) {
   return text;
 }
 
-std::string where_text(const Launch& l, const Fiber* f) {
+std::string where_text(const Fiber* f) {
   char text[256];
   if (f == nullptr) {
     snprintf(text, sizeof text, "block (%u,%u,%u)", recjpq_emu_block_idx.x, recjpq_emu_block_idx.y,
@@ -582,7 +581,6 @@ std::string where_text(const Launch& l, const Fiber* f) {
     snprintf(text, sizeof text, "thread (%u,%u,%u) of block (%u,%u,%u)", f->tid.x, f->tid.y, f->tid.z,
              recjpq_emu_block_idx.x, recjpq_emu_block_idx.y, recjpq_emu_block_idx.z);
   }
-  (void)l;
   return text;
 }
 
@@ -670,7 +668,7 @@ void try_complete_warp(const Launch& l, int threads, Fiber* f, int* arrived) {
     set_error(EMU_ERROR_LAUNCH_FAILED,
               "%s: %s calls a warp collective (%s) with mask 0x%08x, which names lane %d of warp %d, but the block "
               "has only %d threads (lane %d does not exist)",
-              launch_text(l).c_str(), where_text(l, f).c_str(), site_text(f->site).c_str(), mask, lane, warp, threads,
+              launch_text(l).c_str(), where_text(f).c_str(), site_text(f->site).c_str(), mask, lane, warp, threads,
               lane);
     return;
   }
@@ -682,7 +680,7 @@ void try_complete_warp(const Launch& l, int threads, Fiber* f, int* arrived) {
       set_error(EMU_ERROR_LAUNCH_FAILED,
                 "%s: %s waits at a warp collective (%s) with mask 0x%08x, but lane %d of its warp has already exited "
                 "and will never join it (divergent warp collective)",
-                launch_text(l).c_str(), where_text(l, f).c_str(), site_text(f->site).c_str(), mask, lane);
+                launch_text(l).c_str(), where_text(f).c_str(), site_text(f->site).c_str(), mask, lane);
       return;
     }
     if (o.state != recjpq_emu::FIBER_WARP) return;  // not there yet
@@ -773,7 +771,7 @@ void check_exit_in_warp(const Launch& l, int threads, const Fiber* f) {
       set_error(EMU_ERROR_LAUNCH_FAILED,
                 "%s: %s waits at a warp collective (%s) with mask 0x%08x, but lane %d of its warp has exited and will "
                 "never join it (divergent warp collective)",
-                launch_text(l).c_str(), where_text(l, &w).c_str(), site_text(w.site).c_str(), w.mask, lane);
+                launch_text(l).c_str(), where_text(&w).c_str(), site_text(w.site).c_str(), w.mask, lane);
       return;
     }
   }
@@ -995,7 +993,7 @@ int execute(Launch& l, void** params) {
     g_in_kernel = 0;
     recjpq_emu_fiber = nullptr;
     uintptr_t a = reinterpret_cast<uintptr_t>(g_fault_address);
-    std::string where = where_text(l, g_fault_fiber);
+    std::string where = where_text(g_fault_fiber);
     const char* what = g_fault_write ? "wrote" : "read";
     char stack_note[160] = "";
     uintptr_t stacks = reinterpret_cast<uintptr_t>(g_exec.stacks);
@@ -1133,11 +1131,6 @@ EMU_API void* recjpq_emu_runtime_context(int* status) {
   t_current = g_primary;
   *status = EMU_SUCCESS;
   return g_primary;
-}
-
-EMU_API int recjpq_emu_context_alive(void* context) {
-  Context* c = static_cast<Context*>(context);
-  return g_contexts.count(c) && !c->destroyed;
 }
 
 // ---- the driver API -----------------------------------------------------------------------------------------
@@ -1636,7 +1629,7 @@ DRIVER_API CUresult cuLaunchKernel(CUfunction function, unsigned int gx, unsigne
     return fail(EMU_ERROR_INVALID_HANDLE, "cuLaunchKernel(%p): not a function handle", (void*)function);
   }
   const KernelInfo* k = function->kernel;
-  Launch l{function, k, function->module->lib, nullptr, {gx, gy, gz}, {bx, by, bz}, shared, 0};
+  Launch l{k, function->module->lib, nullptr, {gx, gy, gz}, {bx, by, bz}, shared, 0};
   if (function->module->unloaded) {
     return fail(EMU_ERROR_INVALID_HANDLE, "cuLaunchKernel(%s): its module was unloaded (or its context destroyed)",
                 launch_text(l).c_str());

@@ -31,6 +31,32 @@ abstract class IdTable {
 
   record Sorted(Vocabulary vocabulary, int[] remap) {}
 
+  /**
+   * Sorts the kept ids of codes {@code 0..n-1} numerically; {@code remap[c]} is the sorted index
+   * of code {@code c}, or -1 where it was dropped.
+   */
+  private static Sorted numericVocabulary(long[] ids, int n, boolean[] keep) {
+    int kept = 0;
+    for (int c = 0; c < n; c++) {
+      if (keep == null || keep[c]) {
+        kept++;
+      }
+    }
+    long[] sorted = new long[kept];
+    kept = 0;
+    for (int c = 0; c < n; c++) {
+      if (keep == null || keep[c]) {
+        sorted[kept++] = ids[c];
+      }
+    }
+    Arrays.parallelSort(sorted);
+    int[] remap = new int[n];
+    for (int c = 0; c < n; c++) {
+      remap[c] = keep == null || keep[c] ? Arrays.binarySearch(sorted, ids[c]) : -1;
+    }
+    return new Sorted(new Vocabulary.Numeric(sorted), remap);
+  }
+
   /** Integer ids. */
   static final class Numeric extends IdTable {
     private long[] keys = new long[1 << 10]; // code -> id
@@ -94,25 +120,7 @@ abstract class IdTable {
 
     @Override
     Sorted toVocabulary(boolean[] keep) {
-      int n = 0;
-      for (int c = 0; c < size; c++) {
-        if (keep == null || keep[c]) {
-          n++;
-        }
-      }
-      long[] sorted = new long[n];
-      n = 0;
-      for (int c = 0; c < size; c++) {
-        if (keep == null || keep[c]) {
-          sorted[n++] = keys[c];
-        }
-      }
-      Arrays.parallelSort(sorted);
-      int[] remap = new int[size];
-      for (int c = 0; c < size; c++) {
-        remap[c] = keep == null || keep[c] ? Arrays.binarySearch(sorted, keys[c]) : -1;
-      }
-      return new Sorted(new Vocabulary.Numeric(sorted), remap);
+      return numericVocabulary(keys, size, keep);
     }
   }
 
@@ -149,28 +157,13 @@ abstract class IdTable {
         allIntegers = (keep != null && !keep[c]) || Vocabulary.isCanonicalInteger(keys.get(c));
       }
       if (allIntegers) { // every kept id is a canonical integer (dropped ones may be anything)
-        int n = keys.size();
-        long[] ids = new long[n];
-        int kept = 0;
-        for (int c = 0; c < n; c++) {
+        long[] ids = new long[keys.size()];
+        for (int c = 0; c < ids.length; c++) {
           if (keep == null || keep[c]) {
             ids[c] = Long.parseLong(keys.get(c));
-            kept++;
           }
         }
-        long[] sorted = new long[kept];
-        kept = 0;
-        for (int c = 0; c < n; c++) {
-          if (keep == null || keep[c]) {
-            sorted[kept++] = ids[c];
-          }
-        }
-        Arrays.parallelSort(sorted);
-        int[] remap = new int[n];
-        for (int c = 0; c < n; c++) {
-          remap[c] = keep == null || keep[c] ? Arrays.binarySearch(sorted, ids[c]) : -1;
-        }
-        return new Sorted(new Vocabulary.Numeric(sorted), remap);
+        return numericVocabulary(ids, ids.length, keep);
       }
       List<String> kept = new ArrayList<>();
       for (int c = 0; c < keys.size(); c++) {
