@@ -66,6 +66,23 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-batch", paramLabel = "N", defaultValue = "256", description = "Most histories in one request (default: ${DEFAULT-VALUE}).")
   int maxBatch;
 
+  @Option(names = "--max-header", paramLabel = "BYTES", defaultValue = "8192",
+      description = "Largest request line and headers; 431 above (default: ${DEFAULT-VALUE}).")
+  int maxHeader;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
+      description = "Most connections open at once; more wait to be accepted (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "Close a connection that sends nothing for this long (default: ${DEFAULT-VALUE}).")
+  double idleTimeout;
+
+  @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "A request must arrive whole (headers and body) within this time; else 408 or the connection"
+          + " is closed (default: ${DEFAULT-VALUE}).")
+  double requestTimeout;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -82,13 +99,23 @@ final class ServeCommand implements Callable<Integer> {
       throw new UsageException("--port must be a port number from 0 (pick a free one) to 65535, got "
           + port + ".");
     }
+    if (maxHeader < 256 || maxConnections < 1) {
+      throw new UsageException("--max-header must be at least 256 and --max-connections at least 1.");
+    }
+    if (!(idleTimeout >= 0.001 && idleTimeout <= 86_400) || !(requestTimeout >= 0.001 && requestTimeout <= 86_400)) {
+      throw new UsageException("--idle-timeout and --request-timeout must be from 0.001 to 86400 seconds.");
+    }
+    HttpService.Limits limits = new HttpService.Limits(maxBody, maxHistory, maxK, maxBatch, maxHeader, maxConnections,
+        Math.round(idleTimeout * 1000), Math.round(requestTimeout * 1000));
     int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Recommender rec = Recommender.load(checkpoint, sc, n, gpuBatches);
     HttpService http;
     try {
-      http = new HttpService(rec, host, port, n, new HttpService.Limits(maxBody, maxHistory, maxK, maxBatch));
+      http = new HttpService(rec, host, port, n, limits);
     } catch (java.net.BindException e) {
       throw new RecjpqException("Cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); choose another --port.");
+    } catch (java.io.IOException e) {
+      throw new RecjpqException("Cannot serve on " + host + ":" + port + ": " + e.getMessage());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

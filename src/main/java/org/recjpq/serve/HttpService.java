@@ -5,24 +5,45 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.net.BindException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.recjpq.util.Excerpt;
 
 /**
- * HTTP/JSON front of a {@link Recommender} on the JDK's built-in server.
+ * HTTP/JSON front of a {@link Recommender}, on an embedded Jetty server.
  *
  * <ul>
  *   <li>{@code POST /recommend} {@code {"history": ["i1", ...], "k": 10, "filter_seen": true,
@@ -33,16 +54,59 @@ import java.util.concurrent.atomic.AtomicLong;
  *       limits, counters, heap in use, and a few example item ids.
  * </ul>
  *
- * <p>Bodies over {@link Limits#maxBodyBytes} get 413; malformed JSON, wrong types, unknown fields,
- * k or history lengths out of bounds get 400 with {@code {"error": "..."}}; other methods 405,
- * other paths 404. Requests run on a fixed pool of threads; {@link #close} stops accepting, lets
- * requests in flight finish (up to a grace period) and shuts the pool down.
+ * <p>Every answer, errors included, is JSON: {@code {"error": "..."}} with 400 (malformed JSON,
+ * trailing data, duplicate keys, wrong types, unknown fields, k or lengths out of bounds), 404, 405,
+ * 408 (the request was not received within {@link Limits#requestTimeoutMs}), 413 (body over {@link
+ * Limits#maxBodyBytes}), 431 (headers over {@link Limits#maxHeaderBytes}), 500 and 503.
+ *
+ * <p>Connections are read without blocking a thread, so clients that send half a request and stall
+ * hold no thread: a connection silent for {@link Limits#idleTimeoutMs} is closed, and one whose
+ * first request is not complete (headers and body) after {@link Limits#requestTimeoutMs} is closed
+ * or answered 408, however slowly it trickles bytes. At most {@link Limits#maxConnections}
+ * connections are open at once (further ones wait in the accept queue). The model runs on a fixed
+ * pool of {@code threads} threads. {@link #close} stops accepting, lets requests in flight finish
+ * (up to a grace period) and shuts the pools down.
  */
 public final class HttpService implements AutoCloseable {
-  /** Request bounds. */
-  public record Limits(int maxBodyBytes, int maxHistory, int maxK, int maxBatch) {
+  /**
+   * Request bounds and timeouts.
+   *
+   * @param maxBodyBytes largest request body (413 above)
+   * @param maxHistory longest history or id list in a request
+   * @param maxK largest k
+   * @param maxBatch most histories in one request
+   * @param maxHeaderBytes largest request line and headers (431 above)
+   * @param maxConnections most connections open at once
+   * @param idleTimeoutMs a connection that sends or accepts nothing for this long is closed
+   * @param requestTimeoutMs a request must be received whole (headers and body) within this time
+   */
+  public record Limits(int maxBodyBytes, int maxHistory, int maxK, int maxBatch, int maxHeaderBytes,
+      int maxConnections, long idleTimeoutMs, long requestTimeoutMs) {
+    public Limits {
+      if (maxBodyBytes < 1 || maxHistory < 1 || maxK < 1 || maxBatch < 1 || maxHeaderBytes < 256
+          || maxConnections < 1 || idleTimeoutMs < 1 || requestTimeoutMs < 1) {
+        throw new IllegalArgumentException("HTTP limits must be positive (headers at least 256 bytes): " + this);
+      }
+    }
+
+    /** The given request bounds with the default header, connection and timeout limits. */
+    public Limits(int maxBodyBytes, int maxHistory, int maxK, int maxBatch) {
+      this(maxBodyBytes, maxHistory, maxK, maxBatch, 8192, 1024, 30_000, 30_000);
+    }
+
     public static Limits defaults() {
       return new Limits(1 << 20, 10_000, 1_000, 256);
+    }
+
+    /** These limits with other timeouts. */
+    public Limits withTimeouts(long idleMs, long requestMs) {
+      return new Limits(maxBodyBytes, maxHistory, maxK, maxBatch, maxHeaderBytes, maxConnections, idleMs, requestMs);
+    }
+
+    /** These limits with another header size and connection cap. */
+    public Limits withConnections(int headerBytes, int connections) {
+      return new Limits(maxBodyBytes, maxHistory, maxK, maxBatch, headerBytes, connections, idleTimeoutMs,
+          requestTimeoutMs);
     }
   }
 
@@ -51,70 +115,142 @@ public final class HttpService implements AutoCloseable {
       .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final Set<String> FIELDS = Set.of("history", "histories", "k", "filter_seen", "exclude", "allow");
+  private static final String JSON_TYPE = "application/json; charset=utf-8";
   private final Recommender rec;
   private final Limits limits;
-  private final HttpServer server;
+  private final Server server;
+  private final ServerConnector connector;
   private final ExecutorService pool;
+  private final ScheduledThreadPoolExecutor deadlines;
   private final AtomicLong ok = new AtomicLong();
   private final AtomicLong bad = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong timedOut = new AtomicLong();
 
   /** Binds {@code host:port} (port 0: any free port) and starts serving on {@code threads} threads. */
   public HttpService(Recommender rec, String host, int port, int threads, Limits limits) throws IOException {
-    this.rec = rec;
-    this.limits = limits;
-    server = HttpServer.create(new InetSocketAddress(host, port), 1024);
-    pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-      Thread t = new Thread(r, "recjpq-http");
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    this.rec = java.util.Objects.requireNonNull(rec, "rec");
+    this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    pool = Executors.newFixedThreadPool(threads, daemon("recjpq-http"));
+    deadlines = new ScheduledThreadPoolExecutor(1, daemon("recjpq-http-deadlines"));
+    deadlines.setRemoveOnCancelPolicy(true);
+    // Jetty's own threads only parse and write (never blocked by a slow client); the model runs on pool
+    QueuedThreadPool io = new QueuedThreadPool(16, 2);
+    io.setName("recjpq-http-io");
+    io.setDaemon(true);
+    server = new Server(io);
+    HttpConfiguration hc = new HttpConfiguration();
+    hc.setRequestHeaderSize(limits.maxHeaderBytes());
+    hc.setSendServerVersion(false);
+    hc.setSendXPoweredBy(false);
+    connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(hc));
+    connector.setHost(host);
+    connector.setPort(port);
+    connector.setIdleTimeout(limits.idleTimeoutMs());
+    connector.addEventListener(new Connection.Listener() {
+      @Override
+      public void onOpened(Connection c) {
+        try {
+          deadlines.schedule(() -> { // the first request's headers must have come by the deadline
+            if (c.getMessagesIn() == 0 && c.getEndPoint().isOpen()) {
+              timedOut.incrementAndGet();
+              c.getEndPoint().close();
+            }
+          }, limits.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+          c.getEndPoint().close();
+        }
+      }
+
+      @Override
+      public void onClosed(Connection c) {
+        // nothing to release: the deadline task finds the connection closed
+      }
+    });
+    server.addConnector(connector);
+    server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
+    server.setErrorHandler(new JsonErrors());
+    GracefulHandler graceful = new GracefulHandler();
+    graceful.setHandler(new Handler.Abstract.NonBlocking() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        dispatch(request, response, callback);
+        return true;
+      }
+    });
+    server.setHandler(graceful);
+    try {
+      server.start();
+    } catch (Exception e) {
+      shutDownPools();
+      try {
+        server.stop();
+      } catch (Exception ignored) {
+        // it did not start
+      }
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof BindException b) {
+          throw b;
+        }
+      }
+      throw e instanceof IOException io2 ? io2 : new IOException("The HTTP server did not start: " + e, e);
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
       t.setDaemon(true);
       return t;
-    });
-    server.setExecutor(pool);
-    server.createContext("/", this::handle);
-    server.start();
+    };
   }
 
   /** The bound port. */
   public int port() {
-    return server.getAddress().getPort();
+    return connector.getLocalPort();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      switch (path) {
+  /** The limits in force. */
+  public Limits limits() {
+    return limits;
+  }
+
+  private void dispatch(Request request, Response response, Callback callback) {
+    String path = request.getHttpURI().getPath();
+    String method = request.getMethod();
+    try {
+      switch (path == null ? "" : path) {
         case "/health" -> {
-          if (requireMethod(ex, method, "GET")) {
-            send(ex, 200, JSON.createObjectNode().put("status", "ok"));
+          if (requireMethod(response, callback, method, "GET")) {
+            send(response, callback, 200, JSON.createObjectNode().put("status", "ok"));
           }
         }
         case "/info" -> {
-          if (requireMethod(ex, method, "GET")) {
-            send(ex, 200, info());
+          if (requireMethod(response, callback, method, "GET")) {
+            send(response, callback, 200, info());
           }
         }
         case "/recommend" -> {
-          if (requireMethod(ex, method, "POST")) {
-            recommend(ex);
+          if (requireMethod(response, callback, method, "POST")) {
+            recommend(request, response, callback);
           }
         }
-        default -> error(ex, 404, "No such endpoint: " + path + ". Endpoints: POST /recommend, GET /health, GET /info.");
+        default -> error(response, callback, 404, "No such endpoint: " + Excerpt.of(path)
+            + ". Endpoints: POST /recommend, GET /health, GET /info.");
       }
     } catch (RuntimeException e) {
       failed.incrementAndGet();
-      try {
-        error(ex, 500, "Internal error: " + e);
-      } catch (IOException ignored) {
-        // the client has gone
-      }
+      error(response, callback, 500, "Internal error: " + Excerpt.of(String.valueOf(e)));
     }
   }
 
-  private boolean requireMethod(HttpExchange ex, String method, String want) throws IOException {
+  private boolean requireMethod(Response response, Callback callback, String method, String want) {
     if (!want.equals(method)) {
-      ex.getResponseHeaders().add("Allow", want);
-      error(ex, 405, method + " is not allowed here; use " + want + ".");
+      response.getHeaders().put(HttpHeader.ALLOW, want);
+      error(response, callback, 405, Excerpt.of(method) + " is not allowed here; use " + want + ".");
       return false;
     }
     return true;
@@ -130,38 +266,80 @@ public final class HttpService implements AutoCloseable {
     }
   }
 
-  private void recommend(HttpExchange ex) throws IOException {
-    JsonNode body;
+  private String tooLarge() {
+    return "The request body exceeds " + limits.maxBodyBytes() + " bytes.";
+  }
+
+  /**
+   * Reads the body without holding a thread, with the request deadline; then answers on the model's
+   * pool.
+   */
+  private void recommend(Request request, Response response, Callback callback) {
+    if (request.getLength() > limits.maxBodyBytes()) {
+      bad.incrementAndGet();
+      error(response, callback, 413, tooLarge());
+      return;
+    }
+    CompletableFuture<byte[]> body = Content.Source.asByteArrayAsync(request, limits.maxBodyBytes() + 1)
+        .orTimeout(limits.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    body.handle((data, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
+          timedOut.incrementAndGet();
+          response.getHeaders().put(HttpHeader.CONNECTION, "close");
+          error(response, callback, 408, "The request body did not arrive within "
+              + limits.requestTimeoutMs() + " ms.");
+        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
+          bad.incrementAndGet(); // over the size limit
+          error(response, callback, 413, tooLarge());
+        } else {
+          callback.failed(cause); // the client has gone
+        }
+        return null;
+      }
+      if (data.length > limits.maxBodyBytes()) {
+        bad.incrementAndGet();
+        error(response, callback, 413, tooLarge());
+        return null;
+      }
+      try {
+        pool.execute(() -> answer(data, response, callback));
+      } catch (RejectedExecutionException e) {
+        error(response, callback, 503, "The server is stopping.");
+      }
+      return null;
+    });
+  }
+
+  private void answer(byte[] data, Response response, Callback callback) {
     try {
-      body = parse(ex);
-      ObjectNode answer = answer(body);
+      ObjectNode answer = answer(parse(data));
       ok.incrementAndGet();
-      send(ex, 200, answer);
+      send(response, callback, 200, answer);
     } catch (BadRequest e) {
       bad.incrementAndGet();
-      error(ex, e.status, e.getMessage());
+      error(response, callback, e.status, e.getMessage());
     } catch (org.recjpq.RecjpqException | IllegalArgumentException e) {
       bad.incrementAndGet();
-      error(ex, 400, e.getMessage());
+      error(response, callback, 400, e.getMessage());
+    } catch (RuntimeException e) {
+      failed.incrementAndGet();
+      error(response, callback, 500, "Internal error: " + Excerpt.of(String.valueOf(e)));
     }
   }
 
-  private JsonNode parse(HttpExchange ex) throws IOException, BadRequest {
-    byte[] data;
-    try (InputStream in = ex.getRequestBody()) {
-      data = in.readNBytes(limits.maxBodyBytes() + 1);
-    }
-    if (data.length > limits.maxBodyBytes()) {
-      throw new BadRequest(413, "The request body exceeds " + limits.maxBodyBytes() + " bytes.");
-    }
+  private static JsonNode parse(byte[] data) throws BadRequest {
     try {
       JsonNode n = JSON.readTree(data);
       if (n == null || !n.isObject()) {
         throw new BadRequest(400, "The body must be a JSON object, e.g. {\"history\": [\"1\", \"2\"], \"k\": 10}.");
       }
       return n;
-    } catch (JsonProcessingException e) {
-      throw new BadRequest(400, "Malformed JSON: " + org.recjpq.util.Excerpt.of(e.getOriginalMessage()));
+    } catch (IOException e) {
+      String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      throw new BadRequest(400, "Malformed JSON: " + Excerpt.of(m));
     }
   }
 
@@ -266,10 +444,15 @@ public final class HttpService implements AutoCloseable {
     lim.put("max_history", limits.maxHistory());
     lim.put("max_k", limits.maxK());
     lim.put("max_batch", limits.maxBatch());
+    lim.put("max_header_bytes", limits.maxHeaderBytes());
+    lim.put("max_connections", limits.maxConnections());
+    lim.put("idle_timeout_ms", limits.idleTimeoutMs());
+    lim.put("request_timeout_ms", limits.requestTimeoutMs());
     ObjectNode c = o.putObject("requests");
     c.put("ok", ok.get());
     c.put("bad", bad.get());
     c.put("failed", failed.get());
+    c.put("timed_out", timedOut.get());
     Runtime rt = Runtime.getRuntime();
     o.put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) / (1 << 20));
     ArrayNode ex = o.putArray("example_items");
@@ -279,25 +462,65 @@ public final class HttpService implements AutoCloseable {
     return o;
   }
 
-  private static void error(HttpExchange ex, int status, String message) throws IOException {
-    send(ex, status, JSON.createObjectNode().put("error", message));
+  private static void error(Response response, Callback callback, int status, String message) {
+    send(response, callback, status, JSON.createObjectNode().put("error", message));
   }
 
-  private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
-    byte[] out = JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    ex.sendResponseHeaders(status, out.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(out);
+  private static void send(Response response, Callback callback, int status, JsonNode body) {
+    byte[] out;
+    try {
+      out = JSON.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      callback.failed(e);
+      return;
     }
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON_TYPE);
+    response.write(true, ByteBuffer.wrap(out), callback);
+  }
+
+  /** Errors that Jetty answers itself (a malformed request line, headers too large, ...) as JSON too. */
+  private static final class JsonErrors extends ErrorHandler {
+    @Override
+    public boolean errorPageForMethod(String method) {
+      return true;
+    }
+
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+        Callback callback) {
+      String m = message != null ? message : HttpStatus.getMessage(code);
+      error(response, callback, code, Excerpt.of(m));
+    }
+
+    @Override
+    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+      fields.put(new HttpField(HttpHeader.CONTENT_TYPE, JSON_TYPE));
+      String m = reason != null ? reason : HttpStatus.getMessage(status);
+      try {
+        return ByteBuffer.wrap(JSON.writeValueAsBytes(JSON.createObjectNode().put("error", Excerpt.of(m))));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  private void shutDownPools() {
+    deadlines.shutdownNow();
+    pool.shutdown();
   }
 
   /** Stops accepting connections, waits up to {@code graceSeconds} for requests in flight, then stops. */
   public void stop(int graceSeconds) {
-    server.stop(graceSeconds);
-    pool.shutdown();
+    server.setStopTimeout(Math.max(0, graceSeconds) * 1000L);
     try {
-      pool.awaitTermination(graceSeconds, TimeUnit.SECONDS);
+      server.stop();
+    } catch (Exception e) {
+      // stopping anyway: the pools below go too
+    }
+    shutDownPools();
+    try {
+      pool.awaitTermination(Math.max(0, graceSeconds), TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -307,5 +530,4 @@ public final class HttpService implements AutoCloseable {
   public void close() {
     stop(2);
   }
-
 }
