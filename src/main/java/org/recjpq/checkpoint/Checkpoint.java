@@ -30,9 +30,18 @@ import org.recjpq.model.ModelConfig;
  * @param state training state and provenance (step, epoch, seeds, metrics, ...), free-form JSON
  * @param itemCounts each item's count in the training interactions (what serving falls back to for an
  *     empty history), or null (checkpoints written before it was recorded)
+ * @param iterate the optimizer's last parameters where they differ from {@code params} (a finished
+ *     resumable run, whose {@code params} are its best validated ones): what a resumed run continues
+ *     from; null otherwise (section {@code iterate})
  */
 public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
-    float[] adamV, float[] bestParams, ObjectNode state, int[] itemCounts) {
+    float[] adamV, float[] bestParams, ObjectNode state, int[] itemCounts, float[] iterate) {
+
+  /** A checkpoint whose parameters are the optimizer's last ones (no separate iterate). */
+  public Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, float[] params, float[] adamM,
+      float[] adamV, float[] bestParams, ObjectNode state, int[] itemCounts) {
+    this(config, items, codes, params, adamM, adamV, bestParams, state, itemCounts, null);
+  }
 
   public static final String MAGIC = "RJPQCKPT";
   public static final int VERSION = 1;
@@ -92,6 +101,9 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
       if (bestParams != null) {
         w.floats("best_params", bestParams);
       }
+      if (iterate != null && resumable()) {
+        w.floats("iterate", iterate);
+      }
       if (itemCounts != null) {
         w.ints("item_counts", itemCounts);
       }
@@ -133,13 +145,17 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
       float[] m = r.has("adam_m") ? r.floats("adam_m") : null;
       float[] v = r.has("adam_v") ? r.floats("adam_v") : null;
       float[] best = r.has("best_params") ? r.floats("best_params") : null;
+      float[] iterate = r.has("iterate") ? r.floats("iterate") : null;
       if ((m != null && m.length != params.length) || (v != null && v.length != params.length)
-          || (best != null && best.length != params.length)) {
+          || (best != null && best.length != params.length) || (iterate != null && iterate.length != params.length)) {
         throw r.damaged("its optimizer state does not match its parameters");
       }
       checkFinite(r, "params", params, h.path("layout"));
       if (best != null) {
         checkFinite(r, "best_params", best, h.path("layout"));
+      }
+      if (iterate != null) {
+        checkFinite(r, "iterate", iterate, h.path("layout"));
       }
       if (m != null && v != null) {
         checkFinite(r, "adam_m", m, h.path("layout"));
@@ -151,7 +167,7 @@ public record Checkpoint(ModelConfig config, Vocabulary items, ItemCodes codes, 
       }
       JsonNode state = h.path("state");
       return new Checkpoint(config, items, codes, params, m, v, best,
-          state.isObject() ? (ObjectNode) state : JSON.createObjectNode(), counts);
+          state.isObject() ? (ObjectNode) state : JSON.createObjectNode(), counts, iterate);
     }
   }
 

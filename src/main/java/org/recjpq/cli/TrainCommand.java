@@ -67,8 +67,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--save-optimizer", description = "Make the checkpoint resumable (Adam state, step, data order).")
   boolean saveOptimizer;
 
-  @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from a resumable checkpoint.")
+  @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from a resumable checkpoint, with"
+      + " the settings saved in it (flags may repeat them; --epochs, --max-minutes and --patience may change them).")
   Path resume;
+
+  @Option(names = "--override", description = "With --resume: let the training settings given replace the saved ones"
+      + " (each replacement is reported); the model's shape always comes from the checkpoint.")
+  boolean override;
 
   @Option(names = "--report", paramLabel = "DIR", description = "Report folder (default: CKPT.report).")
   Path report;
@@ -98,7 +103,21 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PeakHeap.start();
-    TrainOptions.Settings s = options.resolve();
+    if (override && resume == null) {
+      throw new org.recjpq.UsageException("--override only applies with --resume.");
+    }
+    Checkpoint resumed = resume != null ? Checkpoint.read(resume) : null;
+    TrainOptions.Settings s;
+    java.util.List<String> notes = new java.util.ArrayList<>();
+    if (resumed != null && resumed.state().path("settings").isObject()) {
+      s = options.resume(resumed.state().get("settings"),
+          spec.commandLine().getParseResult().hasMatchedOption("--preset"), override, notes);
+    } else {
+      s = options.resolve();
+      if (resumed != null) {
+        notes.add("the checkpoint predates saved settings, so the flags given (and the preset's values) are used");
+      }
+    }
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("--input", input.input);
     inputs.put("--codes", s.codes != null && Files.isRegularFile(Path.of(s.codes)) ? Path.of(s.codes) : null);
@@ -109,22 +128,28 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
+    if (resumed != null) {
+      PrintWriter err = json ? spec.commandLine().getErr() : out; // stdout stays one JSON object
+      err.printf("Resuming %s at epoch %d, step %d, with the settings saved in it%s%n", resume,
+          resumed.state().path("epoch").asInt() + 1, resumed.state().path("step").asLong(), notes.isEmpty() ? "."
+              : ":");
+      notes.forEach(n -> err.println("  " + n));
+      err.flush();
+    }
     try {
-      return train(engine, s, tc, ds, nTest, out);
+      return train(engine, s, tc, ds, nTest, out, resumed);
     } finally {
       engine.ops().close(); // a CUDA engine's device memory and context
     }
   }
 
   private int train(ModelSetup.Engine engine, TrainOptions.Settings s, TrainConfig tc, SequenceDataset ds, int nTest,
-      PrintWriter out) {
+      PrintWriter out, Checkpoint resumed) {
     Ops ops = engine.ops();
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
-    Checkpoint resumed = null;
     SequenceModel model;
-    if (resume != null) { // the model, its codes and parameters come from the checkpoint
-      resumed = Checkpoint.read(resume);
+    if (resumed != null) { // the model, its codes and parameters come from the checkpoint
       resumed.checkItems(resume, ds.items());
       model = ModelSetup.load(resumed, ops);
     } else {

@@ -8,8 +8,11 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.recjpq.RecjpqException;
 import org.recjpq.UsageException;
 import org.recjpq.backend.Activation;
@@ -342,33 +345,148 @@ final class TrainOptions {
   Settings resolve() {
     Settings s = Settings.preset(preset);
     if (config != null) {
-      JsonNode json;
-      try {
-        json = new ObjectMapper().readTree(config.toFile());
-      } catch (IOException e) {
-        throw new RecjpqException("Cannot read the config file " + config + ": " + e.getMessage(), e);
-      }
-      if (json == null || !json.isObject()) {
-        throw new RecjpqException(config + " must hold one JSON object of settings.");
-      }
-      s.apply(json, config.toString());
+      s.apply(readConfig(), config.toString());
     }
+    for (Map.Entry<String, Object> e : flags().entrySet()) {
+      set(s, e.getKey(), e.getValue());
+    }
+    checkLoss(s);
+    return s;
+  }
+
+  private static void checkLoss(Settings s) {
+    if (s.backbone() == ModelConfig.Backbone.BERT4REC && !s.loss.equalsIgnoreCase("ce")) {
+      throw new UsageException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
+    }
+  }
+
+  /** The settings given as flags on the command line, by setting name, in declaration order. */
+  private Map<String, Object> flags() {
+    Map<String, Object> given = new LinkedHashMap<>();
     for (Field flag : TrainOptions.class.getDeclaredFields()) {
-      if (flag.getName().equals("preset") || flag.getName().equals("config")) {
+      if (Modifier.isStatic(flag.getModifiers()) || flag.getName().equals("preset") || flag.getName().equals("config")) {
         continue;
       }
       try {
         Object v = flag.get(this);
         if (v != null) {
-          Settings.class.getDeclaredField(flag.getName()).set(s, v);
+          given.put(flag.getName(), v);
         }
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException("option " + flag.getName() + " has no setting", e);
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
       }
     }
-    if (s.backbone() == ModelConfig.Backbone.BERT4REC && !s.loss.equalsIgnoreCase("ce")) {
-      throw new UsageException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
+    return given;
+  }
+
+  private static Field setting(String name) {
+    try {
+      return Settings.class.getDeclaredField(name);
+    } catch (NoSuchFieldException e) {
+      throw new IllegalStateException("option " + name + " has no setting", e);
     }
+  }
+
+  private static void set(Settings s, String name, Object v) {
+    try {
+      setting(name).set(s, v);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object get(Settings s, String name) {
+    try {
+      return setting(name).get(s);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Settings that shape the model, which a resumed run takes from its checkpoint whatever is given. */
+  private static final Set<String> SHAPE = Set.of("model", "embedding", "codes", "splits", "dim", "blocks", "heads",
+      "maxLen", "ffnDim", "activation", "block", "untied", "headTransform", "itemBias");
+  /** Settings that only say when to stop, which a resumed run may change (each change reported). */
+  private static final Set<String> STOPPING = Set.of("epochs", "maxMinutes", "patience");
+
+  /**
+   * The settings of a resumed run: those saved in its checkpoint. A setting given again (a flag, a
+   * config file's key, or every value of a preset named with {@code --preset}) with the saved value
+   * is fine; with another value it is a usage error, unless it
+   * only says when to stop ({@code epochs}, {@code maxMinutes}, {@code patience}) or {@code
+   * override} is set and it does not shape the model; each value replaced is added to {@code notes}.
+   */
+  Settings resume(JsonNode saved, boolean presetGiven, boolean override, List<String> notes) {
+    Settings s = new Settings();
+    s.apply(saved, "the settings saved in the checkpoint");
+    Map<String, Object> given = new LinkedHashMap<>();
+    Set<String> fromPreset = new java.util.HashSet<>();
+    if (presetGiven) { // a preset named again gives each of its values, as if typed
+      Settings p = Settings.preset(preset);
+      for (String name : Settings.names()) {
+        given.put(name, get(p, name));
+        fromPreset.add(name);
+      }
+    }
+    if (config != null) {
+      JsonNode json = readConfig();
+      Settings fromFile = new Settings();
+      fromFile.apply(json, config.toString());
+      json.fieldNames().forEachRemaining(k -> {
+        given.put(k, get(fromFile, k));
+        fromPreset.remove(k);
+      });
+    }
+    given.putAll(flags());
+    fromPreset.removeAll(flags().keySet());
+    for (Map.Entry<String, Object> e : given.entrySet()) {
+      String name = e.getKey();
+      Object value = e.getValue();
+      Object before = get(s, name);
+      if (same(value, before)) {
+        continue;
+      }
+      String flag = "--" + name.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+      String change = flag + " " + Excerpt.of(String.valueOf(value)) + (fromPreset.contains(name) ? " (from --preset "
+          + Excerpt.of(preset) + ")" : "") + " (saved: " + Excerpt.of(String.valueOf(before)) + ")";
+      if (SHAPE.contains(name)) {
+        throw new UsageException(change + ": the model's shape comes from the checkpoint being resumed; start a new"
+            + " run to change it.");
+      }
+      if (!STOPPING.contains(name) && !override) {
+        throw new UsageException(change + " conflicts with the checkpoint's settings, which a resumed run keeps;"
+            + " drop the flag, or add --override to replace the saved value.");
+      }
+      notes.add(change + " replaces the saved value");
+      set(s, name, value);
+    }
+    checkLoss(s);
     return s;
+  }
+
+  private static boolean same(Object a, Object b) {
+    if (a == null || b == null) {
+      return a == b;
+    }
+    if (a instanceof Number x && b instanceof Number y) {
+      return x.doubleValue() == y.doubleValue();
+    }
+    if (a instanceof String x && b instanceof String y) {
+      return x.equalsIgnoreCase(y);
+    }
+    return a.equals(b);
+  }
+
+  private JsonNode readConfig() {
+    JsonNode json;
+    try {
+      json = new ObjectMapper().readTree(config.toFile());
+    } catch (IOException e) {
+      throw new RecjpqException("Cannot read the config file " + config + ": " + e.getMessage(), e);
+    }
+    if (json == null || !json.isObject()) {
+      throw new RecjpqException(config + " must hold one JSON object of settings.");
+    }
+    return json;
   }
 }

@@ -47,6 +47,8 @@ public final class Trainer {
   private final Buf adamM;
   private final Buf adamV;
   private final Buf best;
+  /** The last parameters once {@link #run} has restored the best ones (null before, or if they are the best). */
+  private float[] iterate;
   private final State state = new State();
   private final List<Record> history = new ArrayList<>();
   private final int len;
@@ -262,7 +264,8 @@ public final class Trainer {
     s.put("bestEpoch", state.bestEpoch);
     s.put("sinceBest", state.sinceBest);
     s.put("stopped", state.stopped);
-    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts());
+    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(),
+        resumable ? iterate : null);
   }
 
   /**
@@ -286,7 +289,8 @@ public final class Trainer {
       throw new RecjpqException("The checkpoint holds no optimizer state, so training cannot resume from it;"
           + " save with --save-optimizer to make resumable checkpoints.");
     }
-    ops.upload(model.params(), ck.params());
+    ops.upload(model.params(), ck.iterate() != null ? ck.iterate() : ck.params());
+    iterate = null;
     ops.upload(adamM, ck.adamM());
     ops.upload(adamV, ck.adamV());
     if (ck.bestParams() != null) {
@@ -324,8 +328,10 @@ public final class Trainer {
    */
   public void run(java.util.function.Consumer<Record> listener) {
     long start = System.nanoTime();
+    boolean bestIsIterate = true; // nothing trained yet in this call
     while (state.epoch < tc.epochs() && !state.stopped) {
       int epoch = state.epoch;
+      bestIsIterate = false;
       long t0 = System.nanoTime();
       double lossSum = 0;
       int steps = 0;
@@ -354,6 +360,7 @@ public final class Trainer {
           state.bestEpoch = epoch;
           state.sinceBest = 0;
           ops.copy(best, model.params());
+          bestIsIterate = true;
         } else if (tc.patience() > 0 && ++state.sinceBest >= tc.patience()) {
           state.stopped = true;
         }
@@ -364,6 +371,10 @@ public final class Trainer {
       listener.accept(rec);
     }
     if (state.bestEpoch >= 0) {
+      if (!bestIsIterate) { // the iterate goes on in a resumed run: keep it for checkpoint()
+        iterate = new float[(int) model.layout().size()];
+        ops.download(iterate, model.params());
+      }
       ops.copy(model.params(), best);
     }
   }

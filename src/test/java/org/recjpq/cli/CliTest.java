@@ -485,7 +485,7 @@ class CliTest {
     byte[] before = Files.readAllBytes(ckpt);
     Path resumed = dir.resolve("resumed.ckpt");
     Run r = run(trainArgs(in, resumed, "--resume", ckpt.toString(), "--epochs", "50", "--lr", "1e30", "--clip-norm",
-        "0", "--save-optimizer"));
+        "0", "--save-optimizer", "--override"));
     assertOneLineError(r, 1, "recjpq train: error: The training loss became");
     assertTrue(r.err().contains("the last good checkpoint is kept"), r.err());
     assertArrayEquals(before, Files.readAllBytes(ckpt));
