@@ -18,22 +18,6 @@
 
 #include <math.h>
 
-// Warp-wide maximum (every lane gets the result).
-static __device__ __forceinline__ float attention_warp_max(float x) {
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, offset));
-  }
-  return x;
-}
-
-// Warp-wide sum in double (every lane gets the result).
-static __device__ __forceinline__ double attention_warp_sum(double x) {
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    x += __shfl_xor_sync(0xffffffffu, x, offset);
-  }
-  return x;
-}
-
 // rows = B·H·T: row r is query i = r mod T of head (r / T) mod H of sequence r / (T·H).
 extern "C" __global__ void attention_softmax_kernel(long long rows, int len, int heads, int causal,
                                                     float* __restrict__ probs,
@@ -54,7 +38,7 @@ extern "C" __global__ void attention_softmax_kernel(long long rows, int len, int
     for (int j = lane; j < end; j += 32) {
       if (seq[j] >= 0) max = fmaxf(max, row[j]);
     }
-    max = attention_warp_max(max);
+    max = recjpq_warp_max(max);
     if (max == -INFINITY) {  // no unmasked key (cannot happen for a real query, which sees itself)
       for (int j = lane; j < len; j += 32) row[j] = 0.f;
       continue;
@@ -65,7 +49,7 @@ extern "C" __global__ void attention_softmax_kernel(long long rows, int len, int
       row[j] = e;  // masked entries: exactly 0
       sum += e;
     }
-    const float inv = (float)(1.0 / attention_warp_sum(sum));
+    const float inv = (float)(1.0 / recjpq_warp_sum(sum));
     for (int j = lane; j < end; j += 32) row[j] *= inv;  // each lane rescales what it wrote
   }
 }
@@ -92,7 +76,7 @@ extern "C" __global__ void attention_softmax_backward_kernel(long long rows, int
       const float pj = p[j];
       if (pj != 0.f) dot += (double)d[j] * pj;
     }
-    const float rowDot = (float)attention_warp_sum(dot);
+    const float rowDot = (float)recjpq_warp_sum(dot);
     for (int j = lane; j < len; j += 32) {
       const float pj = p[j];
       d[j] = pj != 0.f ? pj * (d[j] - rowDot) : 0.f;

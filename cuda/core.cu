@@ -282,12 +282,6 @@ extern "C" __global__ void mask_pad_rows_kernel(int rows, int dim, float* __rest
 
 // ---- layer norm --------------------------------------------------------------------------------------
 
-// Sum over a warp, in double.
-static __device__ __forceinline__ double core_warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // out = (in - mean) * rstd * gamma + beta over the last dim; biased variance, eps inside the sqrt.
 // One warp per row; the row statistics are summed in double (as the CPU engine), the rest in float.
 extern "C" __global__ void layer_norm_forward_kernel(int rows, int dim, float eps, float* __restrict__ out,
@@ -302,14 +296,14 @@ extern "C" __global__ void layer_norm_forward_kernel(int rows, int dim, float ep
     const float* x = in + r * dim;
     double s = 0.0;
     for (int j = lane; j < dim; j += 32) s += (double)x[j];
-    s = core_warp_sum(s);
+    s = recjpq_warp_sum(s);
     float mu = (float)(s / dim);
     double v = 0.0;
     for (int j = lane; j < dim; j += 32) {
       float c = __fsub_rn(x[j], mu);
       v += (double)__fmul_rn(c, c);
     }
-    v = core_warp_sum(v);
+    v = recjpq_warp_sum(v);
     float rs = (float)(1.0 / sqrt(v / dim + (double)eps));
     if (lane == 0) {
       mean[r] = mu;
@@ -345,8 +339,8 @@ extern "C" __global__ void layer_norm_backward_input_kernel(int rows, int dim, f
       sd += (double)dnorm;
       sdn += (double)__fmul_rn(dnorm, norm);
     }
-    sd = core_warp_sum(sd);
-    sdn = core_warp_sum(sdn);
+    sd = recjpq_warp_sum(sd);
+    sdn = recjpq_warp_sum(sdn);
     float meanD = (float)(sd / dim);
     float meanDn = (float)(sdn / dim);
     float* dx = dIn + r * dim;

@@ -43,30 +43,6 @@
 // Dynamic shared memory of the look-up kernels (its size is set at launch).
 extern __shared__ float full_ce_smem[];
 
-static __device__ __forceinline__ float full_ce_block_max(float v, float* red) {
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  const int warp = threadIdx.x >> 5;
-  const int lane = threadIdx.x & 31;
-  __syncthreads();  // red may still be read by a previous reduction
-  if (lane == 0) red[warp] = v;
-  __syncthreads();
-  v = lane < (blockDim.x >> 5) ? red[lane] : -INFINITY;
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;  // every thread gets the block's maximum
-}
-
-static __device__ __forceinline__ double full_ce_block_sum(double v, double* red) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  const int warp = threadIdx.x >> 5;
-  const int lane = threadIdx.x & 31;
-  __syncthreads();
-  if (lane == 0) red[warp] = v;
-  __syncthreads();
-  v = lane < (blockDim.x >> 5) ? red[lane] : 0.0;
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;  // every thread gets the block's sum
-}
-
 // Folds one value into a thread's running (max, sum of exp(x − max)).
 static __device__ __forceinline__ void full_ce_online(float x, float& mx, double& sum) {
   if (x > mx) {
@@ -79,9 +55,9 @@ static __device__ __forceinline__ void full_ce_online(float x, float& mx, double
 
 // Merges the block's per-thread (max, sum) into the block's; every thread gets the result.
 static __device__ __forceinline__ void full_ce_block_online(float& mx, double& sum, float* redf, double* redd) {
-  const float bm = full_ce_block_max(mx, redf);
+  const float bm = recjpq_block_max(mx, redf);
   const double part = mx == -INFINITY ? 0.0 : sum * (double)expf(mx - bm);
-  sum = full_ce_block_sum(part, redd);
+  sum = recjpq_block_sum(part, redd);
   mx = bm;
 }
 

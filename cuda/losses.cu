@@ -26,21 +26,6 @@
 // two threads writing one element.
 #include "common.cuh"
 
-static __device__ __forceinline__ float loss_warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-static __device__ __forceinline__ double loss_warp_sum_d(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-static __device__ __forceinline__ double loss_warp_max_d(double v) {
-  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-
 // Index into `table` of element j (0 <= j < D) of item `item`'s embedding: a row of the dense
 // table, or the sub-embedding of split j / S picked by the item's code.
 static __device__ __forceinline__ long long loss_embedding_index(const unsigned char* __restrict__ codes,
@@ -80,7 +65,7 @@ extern "C" __global__ void loss_sampled_scores_kernel(int rows, int cols, int d,
     if (targets[r] >= 0 && item >= 0) {  // uniform over the warp
       const float* hr = h + (long long)r * d;
       for (int j = lane; j < d; j += 32) acc = fmaf(hr[j], table[loss_embedding_index(codes, m, s, d, item, j)], acc);
-      acc = loss_warp_sum(acc);
+      acc = recjpq_warp_sum(acc);
     }
     if (lane == 0) scores[e] = acc;
   }
@@ -189,7 +174,7 @@ extern "C" __global__ void loss_bce_kernel(int rows, int cols, float beta, doubl
         dScores[base + c] = (float)(loss_sigmoid(x) * norm);
       }
     }
-    loss = loss_warp_sum_d(loss);
+    loss = recjpq_warp_sum(loss);
     if (lane == 0) rowLoss[r] = loss / cols;
   }
 }
@@ -212,10 +197,10 @@ extern "C" __global__ void loss_sampled_softmax_kernel(int rows, int cols, doubl
     }
     double mx = -INFINITY;
     for (int c = lane; c < cols; c += 32) mx = fmax(mx, (double)scores[base + c] - logQ[base + c]);
-    mx = loss_warp_max_d(mx);
+    mx = recjpq_warp_max(mx);
     double sum = 0.0;
     for (int c = lane; c < cols; c += 32) sum += exp((double)scores[base + c] - logQ[base + c] - mx);
-    sum = loss_warp_sum_d(sum);
+    sum = recjpq_warp_sum(sum);
     const double lse = mx + log(sum);
     for (int c = lane; c < cols; c += 32) {
       double p = exp((double)scores[base + c] - logQ[base + c] - lse);
