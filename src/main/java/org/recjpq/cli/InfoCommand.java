@@ -22,14 +22,24 @@ import picocli.CommandLine.Spec;
     description = {
       "Show the version, CPU, threads, Java runtime, OpenBLAS and GPU status.",
       "Says whether OpenBLAS loads and whether a CUDA GPU can be used, or the",
-      "exact reason it cannot."
+      "exact reason it cannot. With --dataset, --checkpoint or --codes, also",
+      "checks and describes those files."
     },
     footerHeading = "%nExamples:%n",
-    footer = {"  ./recjpq info", "  ./recjpq info --dataset ml-1m.rjd"})
+    footer = {"  ./recjpq info", "  ./recjpq info --dataset ml-1m.rjd",
+        "  ./recjpq info --checkpoint m.ckpt --codes m.codes   # sizes, training state, SHA-256 of the weights"})
 final class InfoCommand implements Callable<Integer> {
   @Option(names = "--dataset", paramLabel = "FILE",
       description = "Also describe a dataset file made by 'recjpq prepare' (sizes, provenance, load time).")
   Path dataset;
+
+  @Option(names = "--checkpoint", paramLabel = "CKPT",
+      description = "Also describe a checkpoint: model, training state, and the SHA-256 of its weights (two"
+          + " checkpoints with the same digests hold the same numbers, bit for bit).")
+  Path checkpoint;
+
+  @Option(names = "--codes", paramLabel = "FILE", description = "Also describe a codes file (sizes, SHA-256 of the codes).")
+  Path codes;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -51,7 +61,57 @@ final class InfoCommand implements Callable<Integer> {
     if (dataset != null) {
       describe(out, dataset);
     }
+    if (checkpoint != null) {
+      describeCheckpoint(out, checkpoint);
+    }
+    if (codes != null) {
+      org.recjpq.codes.CodesFile.Loaded c = org.recjpq.codes.CodesFile.read(codes);
+      out.println();
+      out.print(new TextTable("codes", "")
+          .row("file", codes.toString())
+          .row("items x splits", String.format("%,d x %d", c.codes().numItems(), c.codes().splits()))
+          .row("sha256 codes", sha256(c.codes().raw())));
+    }
     return 0;
+  }
+
+  private static void describeCheckpoint(PrintWriter out, Path file) {
+    org.recjpq.checkpoint.Checkpoint ck = org.recjpq.checkpoint.Checkpoint.read(file);
+    var st = ck.state();
+    TextTable t = new TextTable("checkpoint", "")
+        .row("file", file.toString())
+        .row("model", ck.config().backbone().name().toLowerCase(java.util.Locale.ROOT) + "-"
+            + (ck.config().isJpq() ? "jpq (m " + ck.config().splits() + ")" : "dense") + ", d " + ck.config().dim()
+            + ", " + String.format("%,d", ck.params().length) + " parameters, " + String.format("%,d", ck.items().size())
+            + " items")
+        .row("trained", "epoch " + st.path("epoch").asInt() + ", step " + st.path("step").asLong()
+            + (st.has("bestMetric") ? String.format(java.util.Locale.ROOT, ", best validation NDCG@10 %.4f (epoch %d)",
+                st.path("bestMetric").asDouble(), st.path("bestEpoch").asInt() + 1) : ""))
+        .row("resumable", ck.resumable() ? "yes" + (ck.iterate() != null ? " (from its last iterate)" : "") : "no")
+        .row("sha256 params", sha256(ck.params()));
+    if (ck.iterate() != null) {
+      t.row("sha256 iterate", sha256(ck.iterate()));
+    }
+    if (ck.resumable()) {
+      t.row("sha256 adam", sha256(ck.adamM()).substring(0, 16) + " " + sha256(ck.adamV()).substring(0, 16));
+    }
+    out.println();
+    out.print(t);
+  }
+
+  /** The SHA-256 of floats as little-endian IEEE 754 bytes, in hex. */
+  static String sha256(float[] values) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(values);
+    return sha256(b.array());
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void describe(PrintWriter out, Path file) {

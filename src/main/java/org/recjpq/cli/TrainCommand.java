@@ -40,8 +40,9 @@ import picocli.CommandLine.Spec;
       "validation target), validates NDCG@10 on the validation users after every",
       "epoch, stops early when it stops improving and keeps the best weights; then",
       "ranks the full catalogue for every test user and prints the metrics next",
-      "to MostPop's. Writes the checkpoint (whenever validation improves, so a",
-      "failed run keeps the last good one) and a report folder: curves.csv,",
+      "to MostPop's. Writes the checkpoint (whenever validation improves, or every",
+      "epoch with --save-optimizer, atomically, so a failed or killed run keeps the",
+      "last good one) and a report folder: curves.csv,",
       "loss.png, validation_ndcg10.png, summary.md."
     },
     footerHeading = "%nExamples:%n",
@@ -64,7 +65,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "CKPT", description = "Checkpoint to write.")
   Path output;
 
-  @Option(names = "--save-optimizer", description = "Make the checkpoint resumable (Adam state, step, data order).")
+  @Option(names = "--save-optimizer", description = "Make the checkpoint resumable (Adam state, step, data order) and"
+      + " write it after every epoch (its parameters stay the best validated ones).")
   boolean saveOptimizer;
 
   @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from a resumable checkpoint, with"
@@ -176,6 +178,8 @@ final class TrainCommand implements Callable<Integer> {
       boolean improved = trainer.state().bestMetric > lastBest[0];
       if (improved) {
         lastBest[0] = trainer.state().bestMetric;
+      }
+      if (improved || saveOptimizer) { // a resumable run is saved every epoch, its best weights as the parameters
         trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
       }
       if (!json) {

@@ -49,6 +49,8 @@ public final class Trainer {
   private final Buf best;
   /** The last parameters once {@link #run} has restored the best ones (null before, or if they are the best). */
   private float[] iterate;
+  /** Whether the best buffer holds the current parameters (no step since the last improvement). */
+  private boolean bestIsIterate = true;
   private final State state = new State();
   private final List<Record> history = new ArrayList<>();
   private final int len;
@@ -235,7 +237,9 @@ public final class Trainer {
 
   /**
    * A checkpoint of the current parameters; with {@code resumable}, also Adam's moments, the best
-   * parameters and the loop state, so {@link #restore} continues bit-exactly.
+   * parameters and the loop state, so {@link #restore} continues bit-exactly. A resumable checkpoint
+   * taken where the current parameters are not the best validated ones holds the best as its
+   * parameters (what serving and evaluation read) and the current ones as its iterate.
    */
   public Checkpoint checkpoint(org.recjpq.data.Vocabulary items, boolean resumable, ObjectNode provenance) {
     int n = (int) model.layout().size();
@@ -254,6 +258,13 @@ public final class Trainer {
         ops.download(b, best);
       }
     }
+    float[] it = null;
+    if (resumable && iterate != null) { // after run(): the parameters are the best, restored
+      it = iterate;
+    } else if (resumable && b != null && !bestIsIterate) { // mid-run, since the last improvement
+      it = p;
+      p = b;
+    }
     ObjectNode s = provenance.deepCopy();
     s.put("step", state.step);
     s.put("epoch", state.epoch);
@@ -264,8 +275,7 @@ public final class Trainer {
     s.put("bestEpoch", state.bestEpoch);
     s.put("sinceBest", state.sinceBest);
     s.put("stopped", state.stopped);
-    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(),
-        resumable ? iterate : null);
+    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(), it);
   }
 
   /**
@@ -291,6 +301,7 @@ public final class Trainer {
     }
     ops.upload(model.params(), ck.iterate() != null ? ck.iterate() : ck.params());
     iterate = null;
+    bestIsIterate = ck.iterate() == null;
     ops.upload(adamM, ck.adamM());
     ops.upload(adamV, ck.adamV());
     if (ck.bestParams() != null) {
@@ -328,7 +339,6 @@ public final class Trainer {
    */
   public void run(java.util.function.Consumer<Record> listener) {
     long start = System.nanoTime();
-    boolean bestIsIterate = true; // nothing trained yet in this call
     while (state.epoch < tc.epochs() && !state.stopped) {
       int epoch = state.epoch;
       bestIsIterate = false;

@@ -94,4 +94,28 @@ class ResumeSettingsTest {
     assertTrue(over.out().contains("--epochs 2 (saved: 1) replaces the saved value"), over.out());
     assertEquals(0.002, Checkpoint.read(out).state().path("settings").path("lr").asDouble(), 0);
   }
+
+  @Test
+  void infoShowsTheWeightsDigestsSoTwoRunsCanBeComparedBitForBit() throws IOException {
+    Path in = pairs();
+    Path a = dir.resolve("a.ckpt");
+    Path b = dir.resolve("b.ckpt");
+    Path c = dir.resolve("c.ckpt");
+    assertEquals(0, CliTest.run(args(in, a, concat(RUN, "--epochs", "1"))).code());
+    assertEquals(0, CliTest.run(args(in, b, concat(RUN, "--epochs", "1"))).code());
+    assertEquals(0, CliTest.run(args(in, c, concat(RUN, "--epochs", "1", "--seed", "7"))).code());
+    String da = digest(CliTest.run("info", "--checkpoint", a.toString()));
+    assertEquals(da, digest(CliTest.run("info", "--checkpoint", b.toString())), "the same run twice");
+    assertFalse(da.equals(digest(CliTest.run("info", "--checkpoint", c.toString()))), "another seed");
+    byte[] bytes = Files.readAllBytes(a);
+    bytes[bytes.length - 9] ^= 4;
+    Path broken = Files.write(dir.resolve("broken.ckpt"), bytes);
+    CliTest.Run r = CliTest.run("info", "--checkpoint", broken.toString());
+    assertEquals(1, r.code(), r.err());
+  }
+
+  private static String digest(CliTest.Run r) {
+    assertEquals(0, r.code(), r.err());
+    return r.out().lines().filter(l -> l.startsWith("sha256 params")).findFirst().orElseThrow();
+  }
 }
