@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
       PrepareCommand.class,
       AssignCodesCommand.class,
       TrainCommand.class,
+      TuneCommand.class,
       SynthCommand.class,
       EvaluateCommand.class,
       RecommendCommand.class,

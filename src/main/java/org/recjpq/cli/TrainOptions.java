@@ -100,6 +100,13 @@ final class TrainOptions {
       return s;
     }
 
+    /** A copy of {@code other}. */
+    static Settings copyOf(Settings other) {
+      Settings s = new Settings();
+      s.apply(other.toJson(), "settings");
+      return s;
+    }
+
     /** Overrides values from a JSON object (unknown keys are an error). */
     void apply(JsonNode json, String source) {
       Iterator<Map.Entry<String, JsonNode>> it = json.fields();

@@ -338,8 +338,18 @@ public final class Trainer {
    * validated parameters. {@code listener} sees every epoch's record.
    */
   public void run(java.util.function.Consumer<Record> listener) {
+    run(listener, tc.epochs());
+  }
+
+  /**
+   * {@link #run(java.util.function.Consumer)} that pauses after epoch {@code untilEpoch} (validated
+   * there); the schedule stays that of all the configured epochs, so a paused run continued from its
+   * resumable {@link #checkpoint} trains as one that never paused.
+   */
+  public void run(java.util.function.Consumer<Record> listener, int untilEpoch) {
     long start = System.nanoTime();
-    while (state.epoch < tc.epochs() && !state.stopped) {
+    int stopAt = Math.min(untilEpoch, tc.epochs());
+    while (state.epoch < stopAt && !state.stopped) {
       int epoch = state.epoch;
       bestIsIterate = false;
       long t0 = System.nanoTime();
@@ -362,7 +372,7 @@ public final class Trainer {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double ndcg = Double.NaN;
-      boolean lastEpoch = state.epoch >= tc.epochs() || state.stopped;
+      boolean lastEpoch = state.epoch >= stopAt || state.stopped;
       if ((epoch + 1) % tc.validateEvery() == 0 || lastEpoch) {
         ndcg = validate().ndcg(10);
         if (ndcg > state.bestMetric) {
