@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
     },
     footerHeading = "%nExamples:%n",
     footer = {"  ./recjpq info", "  ./recjpq info --dataset ml-1m.rjd",
-        "  ./recjpq info --checkpoint m.ckpt --codes m.codes   # sizes, training state, SHA-256 of the weights"})
+        "  ./recjpq info --checkpoint m.ckpt --codes m.codes"})
 final class InfoCommand implements Callable<Integer> {
   @Option(names = "--dataset", paramLabel = "FILE",
       description = "Also describe a dataset file made by 'recjpq prepare' (sizes, provenance, load time).")

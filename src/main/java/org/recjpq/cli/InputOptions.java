@@ -78,7 +78,8 @@ final class InputOptions {
     }
     String d = delimiter.equalsIgnoreCase("tab") || delimiter.equals("\\t") ? "\t" : delimiter;
     if (d.length() != 1) {
-      throw new RecjpqException("The delimiter must be one character (or 'tab'), found '" + delimiter + "'.");
+      throw new RecjpqException("The delimiter must be one character (or 'tab'), found '"
+          + org.recjpq.util.Excerpt.of(delimiter) + "'.");
     }
     return d.charAt(0);
   }

@@ -1,5 +1,6 @@
 package org.recjpq.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -112,7 +113,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainOptions.Settings s;
     java.util.List<String> notes = new java.util.ArrayList<>();
     if (resumed != null && resumed.state().path("settings").isObject()) {
-      s = options.resume(resumed.state().get("settings"),
+      JsonNode savedPreset = resumed.state().path("preset");
+      s = options.resume(resumed.state().get("settings"), savedPreset.isTextual() ? savedPreset.asText() : null,
           spec.commandLine().getParseResult().hasMatchedOption("--preset"), override, notes);
     } else {
       s = options.resolve();
@@ -166,6 +168,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     ObjectNode provenance = new ObjectMapper().createObjectNode();
     provenance.set("settings", s.toJson());
+    JsonNode startedWith = resumed != null ? resumed.state().path("preset") : null;
+    provenance.put("preset", startedWith != null && startedWith.isTextual() ? startedWith.asText() : options.preset);
     provenance.put("dataset", ds.info().source());
     provenance.put("command", "recjpq " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     if (!json) {

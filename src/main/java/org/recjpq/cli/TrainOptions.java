@@ -1,5 +1,8 @@
 package org.recjpq.cli;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,6 +32,10 @@ import picocli.CommandLine.Option;
  * flags given on the command line.
  */
 final class TrainOptions {
+  /** Strict: duplicate keys make a config file malformed (and so does data after the object: see resolve). */
+  private static final ObjectMapper CONFIG_JSON = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
   /** Every setting with its current value; field names are the JSON keys. */
   static final class Settings {
     String model = "sasrec";
@@ -94,7 +101,7 @@ final class TrainOptions {
           s.ffnDim = 256;
           s.activation = "gelu";
         }
-        default -> throw new UsageException("Unknown preset '" + name + "'. Known presets: cpu, paper, paper-bert4rec,"
+        default -> throw new UsageException("Unknown preset '" + Excerpt.of(name) + "'. Known presets: cpu, paper, paper-bert4rec,"
             + " cpu-bert4rec.");
       }
       return s;
@@ -116,38 +123,60 @@ final class TrainOptions {
         try {
           f = Settings.class.getDeclaredField(e.getKey());
         } catch (NoSuchFieldException ex) {
-          throw new RecjpqException(source + ": unknown setting '" + e.getKey() + "'. Known settings: "
+          f = null;
+        }
+        if (f == null || Modifier.isStatic(f.getModifiers())) {
+          throw new RecjpqException(source + ": unknown setting '" + Excerpt.of(e.getKey(), 40) + "'. Known settings: "
               + String.join(", ", names()) + ".");
         }
         try {
-          f.set(this, convert(f.getType(), e.getValue(), source, e.getKey()));
+          f.set(this, convert(f, e.getValue(), source, e.getKey()));
         } catch (IllegalAccessException ex) {
           throw new IllegalStateException(ex);
         }
       }
     }
 
-    private static Object convert(Class<?> type, JsonNode v, String source, String key) {
+    /** The defaults: a setting whose default is null may be set to null (unset) in a config file. */
+    private static final Settings UNSET = new Settings();
+
+    /**
+     * A setting's value from JSON, of the setting's type: a string (or a number, as text), true or
+     * false, an integer that fits (64 or 64.0, not 6.4 or 2^32), a finite number; null only for a
+     * setting that may be unset. Anything else is an error naming the file and the setting.
+     */
+    private static Object convert(Field f, JsonNode v, String source, String key) throws IllegalAccessException {
+      Class<?> type = f.getType();
       if (v.isNull()) {
+        if (f.get(UNSET) != null) {
+          throw new RecjpqException(source + ": setting '" + key + "' needs a value, found null.");
+        }
         return null;
       }
-      boolean ok = type == String.class ? v.isTextual() || v.isNumber()
-          : type == Boolean.class ? v.isBoolean() : v.isNumber();
-      if (!ok) {
-        throw new RecjpqException(source + ": setting '" + key + "' must be "
-            + (type == String.class ? "a string" : type == Boolean.class ? "true or false" : "a number")
-            + ", found " + v + ".");
-      }
-      if (type == Integer.class) {
-        return v.asInt();
-      } else if (type == Long.class) {
-        return v.asLong();
-      } else if (type == Double.class) {
-        return v.asDouble();
+      Object value = null;
+      if (type == String.class) {
+        value = v.isTextual() || v.isNumber() ? v.asText() : null;
       } else if (type == Boolean.class) {
-        return v.asBoolean();
+        value = v.isBoolean() ? v.asBoolean() : null;
+      } else if (type == Double.class) {
+        value = v.isNumber() && Double.isFinite(v.asDouble()) ? v.asDouble() : null;
+      } else if (v.isNumber() && Double.isFinite(v.asDouble())) { // Integer or Long: a whole number that fits
+        java.math.BigDecimal d = v.decimalValue();
+        try {
+          value = type == Integer.class ? (Object) d.intValueExact() : (Object) d.longValueExact();
+        } catch (ArithmeticException notWholeOrTooLarge) {
+          value = null;
+        }
       }
-      return v.asText();
+      if (value == null) {
+        String expected = type == String.class ? "a string" : type == Boolean.class ? "true or false"
+            : type == Double.class ? "a finite number"
+            : type == Integer.class ? "an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
+            : "an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE;
+        throw new RecjpqException(source + ": setting '" + key + "' must be " + expected + ", found "
+            + Excerpt.of(v.toString()) + ".");
+      }
+      return value;
     }
 
     static java.util.List<String> names() {
@@ -418,17 +447,21 @@ final class TrainOptions {
 
   /**
    * The settings of a resumed run: those saved in its checkpoint. A setting given again (a flag, a
-   * config file's key, or every value of a preset named with {@code --preset}) with the saved value
-   * is fine; with another value it is a usage error, unless it
+   * config file's key) with the saved value is fine; {@code --preset} must name the saved preset (or,
+   * for a checkpoint that did not record it, each of the preset's values counts as given); with another value it is a usage error, unless it
    * only says when to stop ({@code epochs}, {@code maxMinutes}, {@code patience}) or {@code
    * override} is set and it does not shape the model; each value replaced is added to {@code notes}.
    */
-  Settings resume(JsonNode saved, boolean presetGiven, boolean override, List<String> notes) {
+  Settings resume(JsonNode saved, String savedPreset, boolean presetGiven, boolean override, List<String> notes) {
     Settings s = new Settings();
     s.apply(saved, "the settings saved in the checkpoint");
     Map<String, Object> given = new LinkedHashMap<>();
     Set<String> fromPreset = new java.util.HashSet<>();
-    if (presetGiven) { // a preset named again gives each of its values, as if typed
+    if (presetGiven && savedPreset != null && !savedPreset.equalsIgnoreCase(preset)) {
+      throw new UsageException("--preset " + Excerpt.of(preset) + " (saved: " + Excerpt.of(savedPreset) + "): a resumed"
+          + " run keeps the preset it started with; drop --preset, or start a new run.");
+    }
+    if (presetGiven && savedPreset == null) { // a checkpoint that did not record its preset: its values count as typed
       Settings p = Settings.preset(preset);
       for (String name : Settings.names()) {
         given.put(name, get(p, name));
@@ -484,12 +517,24 @@ final class TrainOptions {
     return a.equals(b);
   }
 
+  /** The config file's one JSON object, read strictly (trailing data, duplicate keys and bad numbers are errors). */
   private JsonNode readConfig() {
     JsonNode json;
-    try {
-      json = new ObjectMapper().readTree(config.toFile());
+    try (JsonParser p = CONFIG_JSON.createParser(config.toFile())) {
+      json = CONFIG_JSON.readTree(p);
+      if (json != null && p.nextToken() != null) {
+        JsonLocation at = p.currentTokenLocation();
+        throw new RecjpqException(config + ":" + at.getLineNr() + ":" + at.getColumnNr()
+            + ": malformed JSON: more data after the object of settings. The config file must hold one JSON object.");
+      }
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      throw new RecjpqException(config + (at != null && at.getLineNr() > 0 ? ":" + at.getLineNr() + ":"
+          + at.getColumnNr() : "") + ": malformed JSON: "
+          + Excerpt.of(e.getOriginalMessage().replaceAll("\\[Source: [^;\\]]*; ", "["))
+          + ". The config file must hold one JSON object of settings, e.g. {\"dim\": 128, \"lr\": 0.0005}.", e);
     } catch (IOException e) {
-      throw new RecjpqException("Cannot read the config file " + config + ": " + e.getMessage(), e);
+      throw new RecjpqException("Cannot read the config file " + config + ": " + Excerpt.of(e.getMessage()), e);
     }
     if (json == null || !json.isObject()) {
       throw new RecjpqException(config + " must hold one JSON object of settings.");

@@ -49,26 +49,30 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Search training settings within a time budget, by successive halving on the",
-      "validation users: many sampled settings train a few epochs, the best third",
-      "go on to three times as many, and so on; the base settings (preset, config",
-      "and flags) are always trial 0. Keeps the best trial's checkpoint, tests it on",
-      "the test users, and writes a report: summary.md (ranked trials, the plan),",
-      "trials.csv, tune.png (validation NDCG@10 by epoch) and best-settings.json",
-      "(for 'train --config'). The same seed and plan give the same result; the",
-      "plan is printed with the flags that pin it."
+      "Search training settings within a time budget.",
+      "Successive halving on the validation users: many sampled settings train a",
+      "few epochs, the best third go on to three times as many, and so on; the base",
+      "settings (preset, config and flags) are always trial 0. Keeps the best",
+      "trial's checkpoint, tests it on the test users, and writes a report:",
+      "summary.md (ranked trials, the plan), trials.csv, tune.png (validation",
+      "NDCG@10 by epoch) and best-settings.json (for 'train --config'). The same",
+      "seed and plan give the same result; the plan is printed with the flags",
+      "that pin it."
     },
     footerHeading = "%nSearch space (--space FILE, JSON; default for --embedding jpq):%n",
     footer = {
-      "  " + TuneCommand.DEFAULT_JPQ_SPACE,
+      "  {\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],",
+      "   \"weightDecay\": [0.0, 0.01, 0.1], \"splits\": [4, 8, 16],",
+      "   \"codes\": [\"svd\", \"svd-pq\", \"nsvd-pq\"], \"ffnDim\": [64, 256]}",
+      "  (without splits and codes for --embedding dense).",
       "  Each key is a setting (as in --config files); a list is a choice; a range is",
       "  {\"log\": [lo, hi]}, {\"uniform\": [lo, hi]} or {\"int\": [lo, hi]}.",
       "",
       "Examples:",
       "  ./recjpq tune --input ../shared/data/beauty/Beauty.txt --format user-lines \\",
       "      --max-len 50 --budget 60m --output beauty-best.ckpt",
-      "  ./recjpq tune --input ml-1m.rjd --space my-space.json --configs 27 --min-epochs 2 \\",
-      "      --max-epochs 54 --output m.ckpt"
+      "  ./recjpq tune --input ml-1m.rjd --space my-space.json --configs 27 \\",
+      "      --min-epochs 2 --max-epochs 54 --output m.ckpt"
     })
 final class TuneCommand implements Callable<Integer> {
   static final String DEFAULT_JPQ_SPACE = "{\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],"

@@ -58,7 +58,7 @@ public enum CodeStrategy {
       }
     }
     throw new UsageException(
-        "Unknown code strategy '" + name + "'. Known strategies: "
+        "Unknown code strategy '" + org.recjpq.util.Excerpt.of(name) + "'. Known strategies: "
             + Arrays.stream(values()).map(CodeStrategy::cliName).collect(Collectors.joining(", ")) + ".");
   }
 }

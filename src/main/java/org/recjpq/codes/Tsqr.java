@@ -19,6 +19,14 @@ final class Tsqr {
 
   private Tsqr() {}
 
+  /*
+   * EJML's Householder QR returns false when a column is exactly zero on and below the diagonal once
+   * the earlier reflections are applied (a rank-deficient matrix: duplicate users, a tiny or
+   * degenerate training matrix). It then uses the identity for that step (gamma 0), so Q is still
+   * orthonormal and A = Q R still holds, with a zero on R's diagonal: the "orthonormal completion"
+   * promised below. The result is used as it is.
+   */
+
   /**
    * Replaces {@code a} (rows × cols, row-major, rows ≥ cols) by an orthonormal basis Q of its
    * column space (Householder QR; columns beyond the rank are an orthonormal completion), and
@@ -37,9 +45,7 @@ final class Tsqr {
         DMatrixRMaj block = new DMatrixRMaj(r1 - r0, cols);
         System.arraycopy(a, r0 * cols, block.data, 0, (r1 - r0) * cols);
         QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(r1 - r0, cols);
-        if (!qr.decompose(block)) {
-          throw new IllegalStateException("QR of a " + (r1 - r0) + " x " + cols + " block failed");
-        }
+        qr.decompose(block); // false only for a rank-deficient block (see above)
         DMatrixRMaj q = qr.getQ(null, true);
         DMatrixRMaj r = qr.getR(null, true);
         System.arraycopy(q.data, 0, a, r0 * cols, (r1 - r0) * cols);
@@ -53,9 +59,7 @@ final class Tsqr {
     }
     QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(stacked.numRows, cols);
     DMatrixRMaj copy = stacked.copy();
-    if (!qr.decompose(copy)) {
-      throw new IllegalStateException("QR of the stacked R factors failed");
-    }
+    qr.decompose(copy); // false only for a rank-deficient matrix, as above
     DMatrixRMaj q2 = qr.getQ(null, true); // (blocks·cols) × cols
     DMatrixRMaj r = qr.getR(null, true);
     Parallel.forRange(blocks, threads, 1, (from, to) -> {

@@ -44,7 +44,7 @@ public enum Format {
       }
     }
     throw new UsageException(
-        "Unknown format '" + name + "'. Known formats: " + names() + ".");
+        "Unknown format '" + org.recjpq.util.Excerpt.of(name) + "'. Known formats: " + names() + ".");
   }
 
   /** All command-line names, comma-separated. */

@@ -13,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.csv.CSVException;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -182,8 +183,13 @@ public final class InteractionReaders {
         long line = parser.getCurrentLineNumber() + 1;
         while (it.hasNext()) {
           CSVRecord r = it.next();
+          if (r.size() == 1 && r.get(0).isEmpty() && needed > 1) { // a line of spaces: blank, skipped as everywhere
+            line = parser.getCurrentLineNumber() + 1;
+            continue;
+          }
           if (r.size() < needed) {
-            throw in.error(line, needed + " fields (columns " + header.keySet() + ")", String.join(String.valueOf(delimiter), r.toList()));
+            throw in.error(line, needed + " fields (columns " + Excerpt.of(header.keySet().toString(), 100) + ")",
+                String.join(String.valueOf(delimiter), r.toList()));
           }
           String user = r.get(uc);
           String item = r.get(ic);
@@ -210,6 +216,9 @@ public final class InteractionReaders {
         throw bad != null ? bad : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IllegalStateException | IllegalArgumentException e) {
         throw new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
+      } catch (CSVException e) { // a syntax error in the header: not a failure to read the file
+        RecjpqException bad = TextInput.malformed(path, e);
+        throw bad != null ? bad : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IOException e) {
         throw TextInput.cannotRead(path, e);
       }
@@ -292,8 +301,7 @@ public final class InteractionReaders {
     try {
       return Long.parseLong(line, start, end, 10);
     } catch (NumberFormatException e) {
-      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + Excerpt.of(line) + "'",
-          line.substring(start, end));
+      throw badId(in, line, line.substring(start, end), what);
     }
   }
 
@@ -301,9 +309,17 @@ public final class InteractionReaders {
     try {
       return Long.parseLong(token);
     } catch (NumberFormatException e) {
-      throw in.error("an integer " + what + " (this format needs integer ids) in line '" + Excerpt.of(line) + "'",
-          token);
+      throw badId(in, line, token, what);
     }
+  }
+
+  /**
+   * A malformed id: the message quotes the id and, when the two together are no longer than one
+   * excerpt, the line around it (never more than {@value Excerpt#MAX} characters of input in all).
+   */
+  private static RecjpqException badId(TextInput in, String line, String token, String what) {
+    String context = line.length() <= Excerpt.MAX / 2 && !line.equals(token) ? " in line '" + Excerpt.of(line) + "'" : "";
+    return in.error("an integer " + what + " (this format needs integer ids)" + context, token);
   }
 
   /**

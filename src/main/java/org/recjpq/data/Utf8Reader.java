@@ -10,9 +10,9 @@ import java.io.Reader;
  * naming the line (1-based) and the byte offset in the file, never a replacement character (two
  * distinct ids must never become one). A byte-order mark at the start of the file is skipped.
  */
-final class Utf8Reader extends Reader {
+public final class Utf8Reader extends Reader {
   /** A decoding error: where it is and what the bytes were. */
-  static final class Malformed extends IOException {
+  public static final class Malformed extends IOException {
     private static final long serialVersionUID = 1L;
 
     final long line;
@@ -22,6 +22,16 @@ final class Utf8Reader extends Reader {
       super("invalid UTF-8 at byte offset " + byteOffset + " (" + what + ")");
       this.line = line;
       this.byteOffset = byteOffset;
+    }
+
+    /** The line (1-based) the bad bytes are on. */
+    public long line() {
+      return line;
+    }
+
+    /** The offset of the bad bytes in the file. */
+    public long byteOffset() {
+      return byteOffset;
     }
   }
 
@@ -34,7 +44,8 @@ final class Utf8Reader extends Reader {
   private boolean started;
   private int pendingLow = -1; // the low surrogate of a supplementary code point not yet returned
 
-  Utf8Reader(InputStream in) {
+  /** Decodes {@code in}, which is read from its start (a byte-order mark there is skipped). */
+  public Utf8Reader(InputStream in) {
     this.in = in;
   }
 

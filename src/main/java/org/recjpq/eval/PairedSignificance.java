@@ -1,14 +1,16 @@
 package org.recjpq.eval;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.csv.CSVException;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -18,6 +20,8 @@ import org.apache.commons.math3.stat.ranking.NaNStrategy;
 import org.apache.commons.math3.stat.ranking.NaturalRanking;
 import org.apache.commons.math3.stat.ranking.TiesStrategy;
 import org.recjpq.RecjpqException;
+import org.recjpq.data.Utf8Reader;
+import org.recjpq.util.Excerpt;
 
 /**
  * Paired significance tests between two per-user result files (written by
@@ -147,43 +151,67 @@ public final class PairedSignificance {
     return new double[] {n, stat, z, Math.min(1, p)};
   }
 
+  /**
+   * The {@code metric} column of a per-user file, by user. Read strictly: UTF-8 (a bad byte is an
+   * error naming its line and offset), a header with a 'user' column and the metric's, one row per
+   * user with a finite number in the metric's column; a message quotes at most an excerpt of the file.
+   */
   private static Map<String, Double> readColumn(Path path, String metric) {
     if (!Files.isRegularFile(path)) {
       throw new RecjpqException("Cannot read " + path + ": no such file.");
     }
     Map<String, Double> values = new LinkedHashMap<>();
     CSVFormat format = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get();
-    try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8);
+    try (Reader r = new BufferedReader(new Utf8Reader(Files.newInputStream(path)), 1 << 16);
         CSVParser p = CSVParser.builder().setReader(r).setFormat(format).get()) {
       Map<String, Integer> header = p.getHeaderMap();
       if (header == null || !header.containsKey("user")) {
         throw new RecjpqException(
             path + ":1: expected a per-user results header starting with 'user' (written by"
-                + " 'recjpq evaluate --per-user FILE'), found " + (header == null ? "none" : header.keySet()) + ".");
+                + " 'recjpq evaluate --per-user FILE'), found " + (header == null ? "none"
+                : "'" + Excerpt.of(String.join(",", header.keySet())) + "'") + ".");
       }
       Integer col = header.get(metric);
       if (col == null) {
         throw new RecjpqException(
-            path + ":1: no column '" + metric + "'; the file has " + header.keySet() + ".");
+            path + ":1: no column '" + Excerpt.of(metric) + "'; the file has '"
+                + Excerpt.of(String.join(",", header.keySet())) + "'.");
       }
+      int needed = Math.max(col, header.get("user")) + 1;
       for (CSVRecord rec : p) {
         long line = rec.getRecordNumber() + 1;
-        if (rec.size() <= col) {
-          throw new RecjpqException(path + ":" + line + ": expected " + header.size() + " fields, found " + rec.size() + ".");
+        if (rec.size() < needed) {
+          throw new RecjpqException(path + ":" + line + ": expected " + header.size() + " fields, found " + rec.size()
+              + ".");
         }
         String user = rec.get("user");
+        String text = rec.get(col);
         double v;
         try {
-          v = Double.parseDouble(rec.get(col));
+          v = Double.parseDouble(text);
         } catch (NumberFormatException e) {
-          throw new RecjpqException(path + ":" + line + ": expected a number in column '" + metric + "', found '" + rec.get(col) + "'.");
+          v = Double.NaN;
+        }
+        if (!Double.isFinite(v)) {
+          throw new RecjpqException(path + ":" + line + ": expected a finite number in column '" + Excerpt.of(metric)
+              + "', found '" + Excerpt.of(text) + "'.");
         }
         if (values.put(user, v) != null) {
-          throw new RecjpqException(path + ":" + line + ": user '" + user + "' appears twice.");
+          throw new RecjpqException(path + ":" + line + ": user '" + Excerpt.of(user) + "' appears twice.");
         }
       }
-    } catch (IOException | java.io.UncheckedIOException e) {
-      throw new RecjpqException("Cannot read " + path + ": " + e.getMessage(), e);
+    } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+      for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t instanceof Utf8Reader.Malformed m) {
+          throw new RecjpqException(path + ":" + m.line() + ": " + m.getMessage() + "; the file must be UTF-8 text.", e);
+        }
+      }
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      throw new RecjpqException((e instanceof IOException && !(e instanceof CSVException) ? "Cannot read " + path
+          : path + ": malformed CSV") + ": " + Excerpt.of(root.getMessage()), e);
     }
     if (values.isEmpty()) {
       throw new RecjpqException(path + " has no per-user rows.");

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
 import org.recjpq.RecjpqException;
+import org.recjpq.util.Excerpt;
 
 /**
  * The container format of every binary file recjpq writes (dataset cache, codes, checkpoints).
@@ -293,9 +294,9 @@ public final class SectionedFile {
           String name = new String(nb, StandardCharsets.UTF_8);
           long length = sh.getLong();
           long dataStart = pos + 2 + nameLength + 8;
-          if (length < 0 || dataStart + length + 4 > size) {
+          if (length < 0 || length > size - dataStart - 4) { // not dataStart + length: a huge length overflows
             throw damaged(
-                "it is truncated: section '" + name + "' needs " + length + " bytes but only "
+                "it is truncated: section '" + Excerpt.of(name) + "' needs " + length + " bytes but only "
                     + Math.max(0, size - dataStart - 4) + " remain", hint);
           }
           int storedCrc = read(dataStart + length, 4).getInt();

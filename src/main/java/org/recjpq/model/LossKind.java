@@ -24,7 +24,7 @@ public enum LossKind {
         return k;
       }
     }
-    throw new UsageException("Unknown loss '" + s + "'. Known losses: ce, bce, gbce, sampled-softmax.");
+    throw new UsageException("Unknown loss '" + org.recjpq.util.Excerpt.of(s) + "'. Known losses: ce, bce, gbce, sampled-softmax.");
   }
 
   /** Whether the loss scores sampled negatives rather than the whole catalogue. */

@@ -339,6 +339,9 @@ public final class HttpService implements AutoCloseable {
       return n;
     } catch (IOException e) {
       String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      if (m != null && m.startsWith("Trailing token")) {
+        m = "more data after the JSON object";
+      }
       throw new BadRequest(400, "Malformed JSON: " + Excerpt.of(m));
     }
   }
@@ -347,14 +350,16 @@ public final class HttpService implements AutoCloseable {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
-        throw new BadRequest(400, "Unknown field '" + f + "'. Fields: history or histories, k, filter_seen, exclude, allow.");
+        throw new BadRequest(400, "Unknown field '" + Excerpt.of(f) + "'. Fields: history or histories, k, filter_seen,"
+            + " exclude, allow.");
       }
     }
     int k = 10;
     if (body.has("k")) {
       JsonNode kn = body.get("k");
       if (!kn.isInt() || kn.asInt() < 1 || kn.asInt() > limits.maxK()) {
-        throw new BadRequest(400, "'k' must be an integer from 1 to " + limits.maxK() + ", got " + kn + ".");
+        throw new BadRequest(400, "'k' must be an integer from 1 to " + limits.maxK() + ", got " + Excerpt.of(kn.toString())
+            + ".");
       }
       k = kn.asInt();
     }
@@ -404,7 +409,8 @@ public final class HttpService implements AutoCloseable {
       } else if (x.isIntegralNumber()) {
         out.add(x.asText());
       } else {
-        throw new BadRequest(400, "'" + field + "' must hold item ids (strings or integers), found " + x + ".");
+        throw new BadRequest(400, "'" + field + "' must hold item ids (strings or integers), found "
+            + Excerpt.of(x.toString()) + ".");
       }
     }
     return out;

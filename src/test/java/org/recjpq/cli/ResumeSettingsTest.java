@@ -79,9 +79,9 @@ class ResumeSettingsTest {
     CliTest.Run lr = CliTest.run(args(in, out, "--resume", first.toString(), "--lr", "0.01"));
     assertEquals(2, lr.code(), lr.err());
     assertTrue(lr.err().contains("--lr 0.01 (saved: 0.004) conflicts"), lr.err());
-    CliTest.Run preset = CliTest.run(args(in, out, "--resume", first.toString(), "--preset", "cpu"));
+    CliTest.Run preset = CliTest.run(args(in, out, "--resume", first.toString(), "--preset", "paper"));
     assertEquals(2, preset.code(), preset.err());
-    assertTrue(preset.err().contains("(from --preset cpu)"), preset.err());
+    assertTrue(preset.err().contains("--preset paper (saved: cpu)"), preset.err());
     CliTest.Run dim = CliTest.run(args(in, out, "--resume", first.toString(), "--dim", "16", "--override"));
     assertEquals(2, dim.code(), dim.err());
     assertTrue(dim.err().contains("the model's shape comes from the checkpoint"), dim.err());

@@ -79,4 +79,12 @@ class TuneCommandTest {
     assertTrue(b.err().contains("--budget must be a positive duration"), b.err());
     assertFalse(Files.exists(dir.resolve("x.ckpt")));
   }
+
+  @Test
+  void theHelpShowsTheDefaultSpace() throws Exception {
+    CliTest.Run help = CliTest.run("tune", "--help");
+    String shown = help.out().substring(help.out().indexOf("{\"lr\""), help.out().indexOf("(without"));
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    assertEquals(json.readTree(TuneCommand.DEFAULT_JPQ_SPACE), json.readTree(shown));
+  }
 }

@@ -64,7 +64,7 @@ class HttpServiceTest {
           toList(batch.path("results").get(0).path("items")).toString());
 
       assertBad(400, "Malformed JSON", post(port, "{\"history\": [\"1\""));
-      assertBad(400, "Trailing token", post(port, "{\"history\": [\"1\"]} {\"k\": 3}"));
+      assertBad(400, "more data after the JSON object", post(port, "{\"history\": [\"1\"]} {\"k\": 3}"));
       assertBad(400, "Duplicate field 'k'", post(port, "{\"history\": [\"1\"], \"k\": 3, \"k\": 4}"));
       assertBad(400, "'k' must be an integer from 1 to 20", post(port, "{\"history\": [\"1\"], \"k\": 21}"));
       assertBad(400, "'k' must be an integer", post(port, "{\"history\": [\"1\"], \"k\": \"ten\"}"));
