@@ -39,6 +39,24 @@ kill_in_write() { # pid dir max_ms -> prints the ms waited
   kill -9 "$pid" 2>/dev/null || true
   echo $(($(now_ms) - t0))
 }
+# runs the command in the background and kills it: odd trials after `delay` ms, even trials after
+# `delay` ms as soon as a temporary output appears in dir (at most `hi` ms more); prints when. The
+# delays come from the caller: RANDOM is re-seeded in the $(...) subshell this runs in.
+run_and_kill() { # trial delay hi dir command...
+  local trial="$1" delay="$2" hi="$3" dir="$4" pid at
+  shift 4
+  "${R[@]}" "$@" >/dev/null 2>&1 &
+  pid=$!
+  sleep_ms "$delay"
+  if ((trial % 2)); then
+    kill -9 "$pid" 2>/dev/null || true
+    at="${delay} ms"
+  else
+    at="in a write, $(kill_in_write "$pid" "$dir" "$hi") ms after a wait of ${delay} ms"
+  fi
+  wait "$pid" 2>/dev/null || true
+  echo "$at"
+}
 check() { # condition-as-status, description
   if [ "$1" != 0 ]; then
     echo "FAILED: $2" >&2
@@ -77,18 +95,8 @@ echo "| trial | killed at | out.ckpt after the kill | loads | temporaries left |
 echo "|---|---|---|---|---|---|---|"
 for ((i = 1; i <= trials; i++)); do
   before="$(sha256 "$work/train/out.ckpt")"
-  "${R[@]}" "${TRAIN[@]}" --output "$work/train/out.ckpt" >/dev/null 2>&1 &
-  pid=$!
-  if ((i % 2)); then
-    at="$(random_ms 300 "$full_train")"
-    sleep_ms "$at"
-    kill -9 "$pid" 2>/dev/null || true
-    at="${at} ms"
-  else # skip a random number of epochs' writes, then kill in the middle of one
-    sleep_ms "$(random_ms 300 $((full_train / 2)))"
-    at="in a write, $(kill_in_write "$pid" "$work/train" "$full_train") ms later"
-  fi
-  wait "$pid" 2>/dev/null || true
+  if ((i % 2)); then delay="$(random_ms 300 "$full_train")"; else delay="$(random_ms 0 $((full_train / 2)))"; fi
+  at="$(run_and_kill "$i" "$delay" "$full_train" "$work/train" "${TRAIN[@]}" --output "$work/train/out.ckpt")"
   loads=yes
   info="$("${R[@]}" info --checkpoint "$work/train/out.ckpt" 2>&1)" || loads=no
   check "$([ $loads = yes ] && echo 0 || echo 1)" "train trial $i: out.ckpt does not load: $info" || true
@@ -131,17 +139,8 @@ echo "| trial | killed at | out.codes after the kill | loads, same codes | tempo
 echo "|---|---|---|---|---|---|"
 for ((i = 1; i <= trials; i++)); do
   before="$(sha256 "$work/codes/out.codes")"
-  "${R[@]}" "${CODES[@]}" --output "$work/codes/out.codes" >/dev/null 2>&1 &
-  pid=$!
-  if ((i % 2)); then
-    at="$(random_ms 200 "$full_codes")"
-    sleep_ms "$at"
-    kill -9 "$pid" 2>/dev/null || true
-    at="${at} ms"
-  else
-    at="in its write, at $(kill_in_write "$pid" "$work/codes" "$full_codes") ms"
-  fi
-  wait "$pid" 2>/dev/null || true
+  if ((i % 2)); then delay="$(random_ms 200 "$full_codes")"; else delay=0; fi
+  at="$(run_and_kill "$i" "$delay" "$full_codes" "$work/codes" "${CODES[@]}" --output "$work/codes/out.codes")"
   [ "$(sha256 "$work/codes/out.codes")" = "$before" ] && state="the previous file" || state="new"
   ok=no
   [ "$(digests --codes "$work/codes/out.codes")" = "$ref_codes" ] && ok=yes
