@@ -131,6 +131,14 @@ final class TrainCommand implements Callable<Integer> {
     int nTest = PrepareCommand.parseUserCount(testUsers, "--test-users"); // a bad value fails before training
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
+    if (resumed == null) {
+      TrainOptions.fitToData(s, ds, options.explicit(), notes);
+      if (!notes.isEmpty()) {
+        PrintWriter err = json ? spec.commandLine().getErr() : out;
+        notes.forEach(n -> err.println("Fitted to the data: " + n + "."));
+        err.flush();
+      }
+    }
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
     if (resumed != null) {
       PrintWriter err = json ? spec.commandLine().getErr() : out; // stdout stays one JSON object

@@ -439,6 +439,39 @@ final class TrainOptions {
     }
   }
 
+  /** The settings given explicitly: as flags, or as keys of the config file. */
+  Set<String> explicit() {
+    Set<String> names = new java.util.HashSet<>(flags().keySet());
+    if (config != null) {
+      readConfig().fieldNames().forEachRemaining(names::add);
+    }
+    return names;
+  }
+
+  /**
+   * Fits to the data the settings that were left to the preset: the sequence length, to the longest
+   * training sequences (99th percentile, rounded up to a multiple of 10, at least 10, never above
+   * the preset's), so that short, sparse sequences are not trained mostly on padding. Each choice
+   * is added to {@code notes} with its reason.
+   */
+  static void fitToData(Settings s, org.recjpq.data.SequenceDataset ds, Set<String> explicit, List<String> notes) {
+    if (explicit.contains("maxLen") || ds.numUsers() == 0) {
+      return;
+    }
+    int[] lengths = new int[ds.numUsers()];
+    for (int u = 0; u < lengths.length; u++) {
+      lengths[u] = Math.max(0, ds.length(u) - 2); // the history before the validation target
+    }
+    java.util.Arrays.sort(lengths);
+    int p99 = lengths[Math.min(lengths.length - 1, (int) Math.ceil(0.99 * lengths.length) - 1)];
+    int fitted = Math.max(10, (p99 + 9) / 10 * 10);
+    if (fitted < s.maxLen) {
+      notes.add(String.format(Locale.ROOT, "--max-len %d, not %d: 99%% of the training sequences have at most %d"
+          + " items (median %d); give --max-len to choose", fitted, s.maxLen, p99, lengths[lengths.length / 2]));
+      s.maxLen = fitted;
+    }
+  }
+
   /** Settings that shape the model, which a resumed run takes from its checkpoint whatever is given. */
   private static final Set<String> SHAPE = Set.of("model", "embedding", "codes", "splits", "dim", "blocks", "heads",
       "maxLen", "ffnDim", "activation", "block", "untied", "headTransform", "itemBias");

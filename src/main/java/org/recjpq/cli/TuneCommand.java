@@ -178,6 +178,9 @@ final class TuneCommand implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     SequenceDataset ds = input.load();
+    List<String> fitted = new ArrayList<>();
+    TrainOptions.fitToData(base, ds, options.explicit(), fitted);
+    fitted.forEach(n -> out.println("Fitted to the data: " + n + "."));
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     int nVal = base.validationUsers != null ? PrepareCommand.parseValidationUsers(base.validationUsers)
         : ds.info().validationUsers();

@@ -1,0 +1,54 @@
+package org.recjpq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.recjpq.checkpoint.Checkpoint;
+
+/** Settings left to the preset are fitted to the data, said, and never override what the user gave. */
+class FitToDataTest {
+  @TempDir Path dir;
+
+  @Test
+  void shortSequencesGetAShortMaxLenUnlessOneIsGiven() throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int u = 1; u <= 200; u++) { // lengths 5..24: the training part (length - 2) is at most 22
+      for (int k = 0; k < 5 + u % 20; k++) {
+        b.append(u).append(' ').append(1 + (u * 7 + k * 3) % 50).append('\n');
+      }
+    }
+    Path in = Files.writeString(dir.resolve("pairs.txt"), b.toString());
+    String[] tiny = {"--dim", "8", "--splits", "2", "--ffn-dim", "8", "--blocks", "1", "--epochs", "1", "--threads", "1"};
+    Path fitted = dir.resolve("fitted.ckpt");
+    CliTest.Run r = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
+        fitted.toString(), "--quiet"}, tiny));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("Fitted to the data: --max-len 30, not 200: 99% of the training sequences have at"
+        + " most 22 items"), r.out());
+    assertEquals(30, Checkpoint.read(fitted).config().maxLen());
+    Path given = dir.resolve("given.ckpt");
+    CliTest.Run g = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
+        given.toString(), "--quiet", "--max-len", "200"}, tiny));
+    assertEquals(0, g.code(), g.err());
+    assertFalse(g.out().contains("Fitted to the data"), g.out());
+    assertEquals(200, Checkpoint.read(given).config().maxLen());
+    Path config = Files.writeString(dir.resolve("c.json"), "{\"maxLen\": 100}");
+    Path fromConfig = dir.resolve("config.ckpt");
+    CliTest.Run c = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
+        fromConfig.toString(), "--quiet", "--config", config.toString()}, tiny));
+    assertEquals(0, c.code(), c.err());
+    assertEquals(100, Checkpoint.read(fromConfig).config().maxLen());
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+}
