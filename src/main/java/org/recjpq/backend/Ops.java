@@ -49,6 +49,23 @@ public interface Ops extends AutoCloseable {
 
   void download(float[] dst, Buf src);
 
+  /**
+   * Copies {@code length} floats of {@code src} from {@code srcOffset} into {@code dst} from
+   * {@code dstOffset}: one row of a table, without a view or a copy of the whole.
+   */
+  default void download(float[] dst, int dstOffset, Buf src, long srcOffset, int length) {
+    float[] part = new float[length];
+    download(part, src.slice(srcOffset, length));
+    System.arraycopy(part, 0, dst, dstOffset, length);
+  }
+
+  /** The whole of {@code src} in a new array. */
+  default float[] toArray(Buf src) {
+    float[] a = new float[Math.toIntExact(src.size())];
+    download(a, src);
+    return a;
+  }
+
   void upload(IntBuf dst, int[] src);
 
   void download(int[] dst, IntBuf src);

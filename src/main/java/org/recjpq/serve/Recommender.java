@@ -10,7 +10,6 @@ import org.recjpq.RecjpqException;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
-import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.Vocabulary;
@@ -93,9 +92,9 @@ public final class Recommender implements AutoCloseable {
     single.upload(model.params(), ck.params());
     int d = config.dim();
     int n = config.numItems();
-    float[] bias = model.itemBias() != null ? ((CpuBuf) model.itemBias()).toArray() : null;
+    float[] bias = model.itemBias() != null ? single.toArray(model.itemBias()) : null;
     if (config.isJpq()) {
-      float[] cb = ((CpuBuf) model.layout().view(model.params(), model.outputCodebooksName())).toArray();
+      float[] cb = single.toArray(model.layout().view(model.params(), model.outputCodebooksName()));
       JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim(), bias);
       head = jpq;
       scorer = switch (scoring) {
@@ -110,8 +109,8 @@ public final class Recommender implements AutoCloseable {
         throw new RecjpqException(source + " is a dense SASRec: scoring '" + scoring.name().toLowerCase(Locale.ROOT)
             + "' needs RecJPQ item embeddings; use auto or dense.");
       }
-      CpuBuf table = (CpuBuf) model.outputTable();
-      DenseHead dense = new DenseHead(n, d, (i, out) -> table.read(i * d, out, 0, d), bias);
+      org.recjpq.backend.Buf table = model.outputTable();
+      DenseHead dense = new DenseHead(n, d, (i, out) -> single.download(out, 0, table, (long) i * d, d), bias);
       head = dense;
       scorer = new DenseScorer(dense, dense);
       batchScorer = new BatchScorer(dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);

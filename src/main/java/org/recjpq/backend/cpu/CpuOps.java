@@ -71,6 +71,15 @@ public final class CpuOps implements Ops {
   }
 
   @Override
+  public void download(float[] dst, int dstOffset, Buf src, long srcOffset, int length) {
+    CpuBuf s = of(src);
+    if (srcOffset < 0 || length < 0 || srcOffset + length > s.size) {
+      throw new IndexOutOfBoundsException("floats [" + srcOffset + ", " + (srcOffset + length) + ") of " + s.size);
+    }
+    s.data.get(s.offset + (int) srcOffset, dst, dstOffset, length);
+  }
+
+  @Override
   public void upload(IntBuf dst, int[] src) {
     CpuIntBuf d = CpuIntBuf.of(dst);
     if (src.length != d.size) {
