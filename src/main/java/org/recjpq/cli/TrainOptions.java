@@ -60,6 +60,11 @@ final class TrainOptions {
     Integer epochs = 200;
     Double lr = 1e-3;
     Double weightDecay = 0.0;
+    Double itemLrScale = 1.0;
+    Double itemWeightDecay;
+    Double adamBeta1 = 0.9;
+    Double adamBeta2 = 0.98;
+    Double adamEps = 1e-8;
     Double clipNorm = 5.0;
     Integer warmup = 0;
     String schedule = "constant";
@@ -255,8 +260,9 @@ final class TrainOptions {
         default -> throw new UsageException("--schedule must be constant, linear or cosine, found '" + Excerpt.of(schedule) + "'.");
       };
       return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
-          lr.floatValue(), 0.9f, 0.98f, 1e-8f, weightDecay.floatValue(), clipNorm.floatValue(), warmup, sch, seed,
-          validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb, maskLast, lengthBuckets);
+          lr.floatValue(), adamBeta1.floatValue(), adamBeta2.floatValue(), adamEps.floatValue(), weightDecay.floatValue(),
+          clipNorm.floatValue(), warmup, sch, seed, validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb,
+          maskLast, lengthBuckets, itemLrScale.floatValue(), itemWeightDecay == null ? -1f : itemWeightDecay.floatValue());
     }
   }
 
@@ -338,6 +344,23 @@ final class TrainOptions {
 
   @Option(names = "--weight-decay", paramLabel = "WD", description = "Decoupled weight decay (AdamW).")
   Double weightDecay;
+
+  @Option(names = "--item-lr-scale", paramLabel = "X", description = "The item side's learning rate (RecJPQ codebooks,"
+      + " or the dense tables, and item biases) is X times the rest's (default 1).")
+  Double itemLrScale;
+
+  @Option(names = "--item-weight-decay", paramLabel = "WD", description = "The item side's decoupled weight decay"
+      + " (default: --weight-decay's).")
+  Double itemWeightDecay;
+
+  @Option(names = "--adam-beta1", paramLabel = "B", description = "Adam's β1 (default 0.9).")
+  Double adamBeta1;
+
+  @Option(names = "--adam-beta2", paramLabel = "B", description = "Adam's β2 (default 0.98).")
+  Double adamBeta2;
+
+  @Option(names = "--adam-eps", paramLabel = "E", description = "Adam's ε (default 1e-8).")
+  Double adamEps;
 
   @Option(names = "--clip-norm", paramLabel = "C", description = "Clip the gradient norm (0 = off).")
   Double clipNorm;

@@ -37,7 +37,7 @@ public record TrainConfig(
     LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
     float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
     int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
-    double maskLastProbability, boolean lengthBuckets) {
+    double maskLastProbability, boolean lengthBuckets, float itemLrScale, float itemWeightDecay) {
 
   /** Learning-rate schedule after warm-up. */
   public enum Schedule {
@@ -73,6 +73,33 @@ public record TrainConfig(
     if (schedule == null) {
       schedule = Schedule.CONSTANT;
     }
+    if (!(itemLrScale > 0) || Float.isInfinite(itemLrScale)) {
+      throw new UsageException("The item learning-rate scale must be a positive number, found " + itemLrScale + ".");
+    }
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || Float.isInfinite(eps)) {
+      throw new UsageException("Adam needs 0 <= beta1, beta2 < 1 and eps > 0, found " + beta1 + ", " + beta2 + ", "
+          + eps + ".");
+    }
+  }
+
+  /** As the canonical constructor with the item side optimised like the rest. */
+  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
+      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
+      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
+      double maskLastProbability, boolean lengthBuckets) {
+    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
+        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, maskLastProbability,
+        lengthBuckets, 1f, -1f);
+  }
+
+  /** The weight decay of the item-side tensors: their own, or the model's. */
+  public float itemDecay() {
+    return itemWeightDecay >= 0 ? itemWeightDecay : weightDecay;
+  }
+
+  /** Whether the item side has its own learning rate or weight decay. */
+  public boolean separateItemOptimizer() {
+    return itemLrScale != 1f || itemDecay() != weightDecay;
   }
 
   /** As the canonical constructor with batches in plain shuffled order at full length. */

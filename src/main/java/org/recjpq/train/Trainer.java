@@ -47,6 +47,8 @@ public final class Trainer {
   private final Buf adamM;
   private final Buf adamV;
   private final Buf best;
+  /** The layout in runs of item-side tensors and the rest: {offset, length, 1 if item side}. */
+  private final List<long[]> optimizerRuns = new java.util.ArrayList<>();
   /** The last parameters once {@link #run} has restored the best ones (null before, or if they are the best). */
   private float[] iterate;
   /** Whether the best buffer holds the current parameters (no step since the last improvement). */
@@ -102,6 +104,16 @@ public final class Trainer {
     }
     this.head = new ItemHead(model);
     this.validationUsers = validationUsers;
+    for (org.recjpq.model.ParameterLayout.Entry e : model.layout().entries()) {
+      long side = e.name().startsWith("item.") || e.name().startsWith("output.codebooks")
+          || e.name().startsWith("output.table") ? 1 : 0;
+      long[] last = optimizerRuns.isEmpty() ? null : optimizerRuns.get(optimizerRuns.size() - 1);
+      if (last != null && last[2] == side && last[0] + last[1] == e.offset()) {
+        last[1] += e.size();
+      } else {
+        optimizerRuns.add(new long[] {e.offset(), e.size(), side});
+      }
+    }
     this.adamM = ops.alloc(model.layout().size());
     this.adamV = ops.alloc(model.layout().size());
     this.best = ops.alloc(model.layout().size());
@@ -211,8 +223,17 @@ public final class Trainer {
     }
     long total = (long) stepsPerEpoch() * tc.epochs();
     float lr = tc.learningRateAt(state.step, total);
-    ops.adamStep(model.params(), model.grads(), adamM, adamV, lr, tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay(),
-        (int) (state.step + 1));
+    if (!tc.separateItemOptimizer()) {
+      ops.adamStep(model.params(), model.grads(), adamM, adamV, lr, tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay(),
+          (int) (state.step + 1));
+    } else {
+      for (long[] run : optimizerRuns) { // {offset, length, 1 for the item side}
+        boolean item = run[2] == 1;
+        ops.adamStep(model.params().slice(run[0], run[1]), model.grads().slice(run[0], run[1]),
+            adamM.slice(run[0], run[1]), adamV.slice(run[0], run[1]), item ? lr * tc.itemLrScale() : lr, tc.beta1(),
+            tc.beta2(), tc.eps(), item ? tc.itemDecay() : tc.weightDecay(), (int) (state.step + 1));
+      }
+    }
     state.step++;
     state.position += tc.batchSize();
     if (state.position >= batches.size()) {
