@@ -1,4 +1,4 @@
-// Exact softmax cross-entropy over all N catalogue items, streamed (METHOD §4, DESIGN §5; the CPU
+// Exact softmax cross-entropy over all N catalogue items, streamed (docs/method.md §4, docs/architecture.md §5; the CPU
 // specification: CpuFullCrossEntropy.java and its two strategy classes). The host side is
 // CudaFullCrossEntropy*.java, which plans the tiles and calls these kernels and cuBLAS.
 //

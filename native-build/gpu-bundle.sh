@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the self-contained device-check bundle (DESIGN §7), run HERE (a build machine with JDK 17
+# Makes the self-contained device-check bundle (docs/architecture.md §7), run HERE (a build machine with JDK 17
 # jmods, Maven, nvcc and python3):
 #
 #   native-build/gpu-bundle.sh [--no-build] [--tar]
@@ -271,7 +271,7 @@ done
 
 # 4. Manifest and size.
 {
-  echo "recjpq GPU bundle (DESIGN §7), made by native-build/gpu-bundle.sh"
+  echo "recjpq GPU bundle (docs/architecture.md §7), made by native-build/gpu-bundle.sh"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty working tree)')"
   echo "java: $("$bundle/runtime/bin/java" -version 2>&1 | head -1)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device check (DESIGN §7), run THERE: on a GPU machine with a CUDA 13 driver, no Java, no
+# The device check (docs/architecture.md §7), run THERE: on a GPU machine with a CUDA 13 driver, no Java, no
 # Maven and no network, where cuBLAS and cuDNN live only inside python3's packages (nvidia/...).
 #
 #   bash native-build/gpu-check.sh      (from the repository root; the bundle is target/gpu-bundle)

@@ -4,7 +4,7 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * The counter-based random numbers both engines draw for dropout masks and negative samples
- * (DESIGN §3): a pure function of (seed, stream, index), so the CPU and the GPU draw identical
+ * (docs/architecture.md §3): a pure function of (seed, stream, index), so the CPU and the GPU draw identical
  * values whatever their thread layout. {@code stream} separates uses (for dropout: the training
  * step and the layer; for negatives: the step); {@code index} is the element.
  *

@@ -1,5 +1,5 @@
 /**
- * The {@code recjpq} command line: one picocli subcommand per task of DESIGN §1. Only this package
+ * The {@code recjpq} command line: one picocli subcommand per task of docs/architecture.md §1. Only this package
  * turns exceptions into exit codes and messages; nothing else depends on it.
  *
  * <p>Exit codes: 0 success; 1 a problem with the input, a file or the environment (the message

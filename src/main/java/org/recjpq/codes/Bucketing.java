@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.recjpq.util.SplitMix64;
 
 /**
- * Turns item factors into codes (METHOD §3): for split k, rank all items by their value in factor
+ * Turns item factors into codes (docs/method.md §3): for split k, rank all items by their value in factor
  * k and cut the ranking into {@link ItemCodes#SUB_IDS} equal buckets, {@code c_k(i) =
  * floor(256 · rank_k(i) / N)}, so bucket sizes differ by at most one. Ties (equal values after
  * rounding to float, e.g. every item never seen in training, whose factor is exactly 0) are broken

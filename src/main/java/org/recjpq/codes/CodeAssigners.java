@@ -12,7 +12,7 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * Assigns RecJPQ codes to every item of a dataset with the strategy of the options: SVD (default),
- * BPR or random (METHOD §3), or product quantisation of a wider SVD of the user × item matrix (svd-pq) or of the
+ * BPR or random (docs/method.md §3), or product quantisation of a wider SVD of the user × item matrix (svd-pq) or of the
  * item co-occurrence matrix of the training sequences (cooc-pq), timing each phase
  * (matrix build, factorisation, bucketing or clustering).
  */

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import org.recjpq.UsageException;
 
-/** How codes are assigned (METHOD §3). */
+/** How codes are assigned (docs/method.md §3). */
 public enum CodeStrategy {
   /** Buckets of the top-m right singular vectors of the user × item matrix (the default). */
   SVD,

@@ -10,7 +10,7 @@ import org.recjpq.data.Vocabulary;
 import org.recjpq.io.SectionedFile;
 
 /**
- * The codes file written by {@code recjpq assign-codes} (DESIGN §8): a {@link SectionedFile} with
+ * The codes file written by {@code recjpq assign-codes} (docs/architecture.md §8): a {@link SectionedFile} with
  * magic {@code RJPQCODE}, a JSON header (strategy, seed, m, b, N, the item vocabulary's fingerprint,
  * the options, the diagnostics, the dataset it came from and the command) and one section
  * {@code codes} of N × m bytes. {@link #readFor} refuses codes made for another item vocabulary.

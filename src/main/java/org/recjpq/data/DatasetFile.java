@@ -8,7 +8,7 @@ import org.recjpq.RecjpqException;
 import org.recjpq.io.SectionedFile;
 
 /**
- * The binary dataset cache written by {@code recjpq prepare} (DESIGN §8): a {@link SectionedFile}
+ * The binary dataset cache written by {@code recjpq prepare} (docs/architecture.md §8): a {@link SectionedFile}
  * with magic {@code RJPQDATA}, a JSON header (sizes, provenance, filters, default split, the
  * command that made it) and sections {@code offsets}, {@code items}, {@code user_ids},
  * {@code item_ids}. Reading validates every checksum and the internal consistency of the arrays.

@@ -6,7 +6,7 @@ import org.recjpq.RecjpqException;
 import org.recjpq.util.Sampling;
 
 /**
- * The leave-one-out split (METHOD §7): a user's last item is the test target, the one before it the
+ * The leave-one-out split (docs/method.md §7): a user's last item is the test target, the one before it the
  * validation target, the rest is training. At test time the model sees everything before the test
  * target (training + validation item); at validation time everything before the validation target.
  * Nothing is copied: a phase is a prefix length per user.

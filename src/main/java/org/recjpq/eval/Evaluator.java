@@ -13,7 +13,7 @@ import org.recjpq.data.SequenceDataset;
 import org.recjpq.util.Progress;
 
 /**
- * Exact full-catalogue evaluation (METHOD §7).
+ * Exact full-catalogue evaluation (docs/method.md §7).
  *
  * <p>For each user the target's rank is 1 + the number of candidate items that score higher, or
  * score the same and have a lower internal id (deterministic ties). Candidates are all items, minus

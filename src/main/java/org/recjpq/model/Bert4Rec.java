@@ -6,7 +6,7 @@ import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * BERT4Rec (Sun et al. 2019) with a dense or RecJPQ item embedding (METHOD §6): a bidirectional
+ * BERT4Rec (Sun et al. 2019) with a dense or RecJPQ item embedding (docs/method.md §6): a bidirectional
  * Transformer of post-LN BERT blocks, trained to recover masked items; at inference the history
  * gets a MASK appended and the last position is read.
  *

@@ -6,7 +6,7 @@ import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * GRU4Rec (Hidasi et al. 2016) with a dense or RecJPQ item embedding (METHOD §6): item embedding →
+ * GRU4Rec (Hidasi et al. 2016) with a dense or RecJPQ item embedding (docs/method.md §6): item embedding →
  * L GRU layers (hidden size d) → a linear projection, next item at every position, scored by the
  * same item head as SASRec.
  *

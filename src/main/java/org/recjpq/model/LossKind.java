@@ -3,7 +3,7 @@ package org.recjpq.model;
 import java.util.Locale;
 import org.recjpq.UsageException;
 
-/** Training losses (METHOD §5). */
+/** Training losses (docs/method.md §5). */
 public enum LossKind {
   /** Exact softmax cross-entropy over all N items (tiled, never rows × N logits). */
   CE,

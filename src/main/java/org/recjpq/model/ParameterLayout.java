@@ -9,7 +9,7 @@ import java.util.Map;
 import org.recjpq.backend.Buf;
 
 /**
- * The table of a flat parameter buffer (DESIGN §4): every tensor's name, shape and offset, in
+ * The table of a flat parameter buffer (docs/architecture.md §4): every tensor's name, shape and offset, in
  * order, tiling {@code [0, size())} exactly. Parameters, gradients and Adam's two moments are four
  * buffers of the same layout, so the optimizer is one call, zero-grad one fill, and a checkpoint is
  * a header plus buffers.

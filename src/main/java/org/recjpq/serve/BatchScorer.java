@@ -5,7 +5,7 @@ import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.util.Parallel;
 
 /**
- * Top-K for a batch of queries at once, on all cores, by either strategy of DESIGN §5:
+ * Top-K for a batch of queries at once, on all cores, by either strategy of docs/architecture.md §5:
  *
  * <ul>
  *   <li>{@link Strategy#GEMM}: items in tiles of {@link #TILE}; each tile's embeddings are decoded

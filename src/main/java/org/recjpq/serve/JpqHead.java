@@ -6,7 +6,7 @@ import org.recjpq.codes.ItemCodes;
 /**
  * A RecJPQ item head on the host: codes (N × m bytes) and codebooks (m × 256 × d/m floats).
  *
- * <p>Canonical score (METHOD §4): the sub-id table {@code t[k][j] = Σ_s h[k·S + s]·cb[k][j][s]}
+ * <p>Canonical score (docs/method.md §4): the sub-id table {@code t[k][j] = Σ_s h[k·S + s]·cb[k][j][s]}
  * (s in order, float), then {@code score(i) = combine(t[0][codes[i][0]], ..., t[m-1][codes[i][m-1]])}
  * where {@link #combine} adds the m terms pairwise for m = 8 ({@code ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))},
  * a chain of 3 dependent additions instead of 7, so the scan runs at the speed of its loads) and in

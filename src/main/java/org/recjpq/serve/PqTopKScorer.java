@@ -1,7 +1,7 @@
 package org.recjpq.serve;
 
 /**
- * PQTopK (METHOD §4, §9): the sub-id score table once per query (m × 256 dot products of d/m),
+ * PQTopK (docs/method.md §4, §9): the sub-id score table once per query (m × 256 dot products of d/m),
  * then every item's score from m look-ups, items in order, kept by a heap of K. With m = 8 an
  * item's codes are one packed long, and over large catalogues the table is widened once more into
  * sums of split pairs ({@link JpqHead#pairTables}, 4 look-ups an item, the same scores bit for

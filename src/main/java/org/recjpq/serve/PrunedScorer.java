@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * Exact top-K with safe pruning, in the spirit of RecJPQPrune (METHOD §9). Built once: per split,
+ * Exact top-K with safe pruning, in the spirit of RecJPQPrune (docs/method.md §9). Built once: per split,
  * the items grouped by their sub-id (posting lists, 4·m·N bytes). Per query: the sub-id score
  * table; per split, its non-empty sub-ids sorted by score, best first. Then repeatedly visit the
  * next posting list of one split, scoring each item not yet scored (canonically, m look-ups). An

@@ -230,7 +230,7 @@ public final class Recommender implements AutoCloseable {
   /**
    * The top {@code k} items for each history, the histories encoded together on all cores and the
    * catalogue scored by the faster batch strategy for the shape (GEMM over decoded item tiles, or
-   * look-ups; DESIGN §5, {@link BatchScorer#choose}). Same answers as {@link #recommend} one by one. Batches run one at a time.
+   * look-ups; docs/architecture.md §5, {@link BatchScorer#choose}). Same answers as {@link #recommend} one by one. Batches run one at a time.
    */
   public List<Recommendations> recommendBatch(List<List<String>> histories, int k, RecommendOptions options) {
     if (histories == null) {

@@ -12,7 +12,7 @@ import org.recjpq.model.ModelConfig;
  * A trained sequence model (any backbone) as an evaluation {@link Scorer}: each batch runs the network once (no dropout)
  * on the last {@code maxLen} items of every history and keeps the representation at the last
  * position; each tile of items is then scored with one GEMM against the tile's item embeddings
- * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: DESIGN §5
+ * (the dense table's rows, or RecJPQ embeddings decoded from codes and codebooks first: docs/architecture.md §5
  * strategy (b), the fast one for batches), plus each item's score offset when the model has item
  * biases (added on the host to the downloaded tile). The model's activation memory is shared, so
  * batches run one at a time (evaluate with one thread; the engine's ops are themselves parallel).

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract suite of the scoring heads and losses (DESIGN §3): sampled scores (dense and RecJPQ,
+ * The contract suite of the scoring heads and losses (docs/architecture.md §3): sampled scores (dense and RecJPQ,
  * forward and backward, with ignored rows, PAD items and repeated items), BCE and gBCE, sampled
  * softmax with logQ, and the full-catalogue cross-entropy (dense and RecJPQ; ignored rows; N not a
  * multiple of any tile; several tiles and row blocks; each tile strategy forced), each run on the
@@ -24,7 +24,7 @@ public abstract class LossContract extends OpsContract {
   /** Sub-ids per split. */
   protected static final int B = 256;
 
-  /** The full cross-entropy's tile strategies (DESIGN §5). */
+  /** The full cross-entropy's tile strategies (docs/architecture.md §5). */
   public enum Strategy {
     /** RecJPQ sub-id score tables and look-ups. */
     LOOKUP,

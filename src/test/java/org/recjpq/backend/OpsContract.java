@@ -8,7 +8,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.recjpq.backend.cpu.CpuOps;
 
 /**
- * The base of the engine contract suites (DESIGN §3): each suite (core ops, attention, losses, GRU)
+ * The base of the engine contract suites (docs/architecture.md §3): each suite (core ops, attention, losses, GRU)
  * is an abstract subclass whose tests run an op on the CPU reference engine and on the engine under
  * test with the same inputs and compare every output with one {@link Tolerance}. A concrete class
  * per engine supplies {@link #engine()}: the CPU engine with 2 threads (thread-count independence)

@@ -1,7 +1,7 @@
 package org.recjpq.backend;
 
 /**
- * The one tolerance policy of the engine contract tests (DESIGN §3): an engine's value {@code a}
+ * The one tolerance policy of the engine contract tests (docs/architecture.md §3): an engine's value {@code a}
  * agrees with the CPU reference {@code ref} when {@code |a - ref| <= atol + rtol·|ref|}. Every
  * contract test picks one of these constants; the reason for each value is next to it.
  */

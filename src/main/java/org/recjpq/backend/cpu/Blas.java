@@ -9,7 +9,7 @@ import org.recjpq.backend.Availability;
  * Single-precision GEMM on Java {@code float[]} arrays through OpenBLAS (Bytedeco's {@code
  * openblas_nolapack} preset), loaded lazily on first use.
  *
- * <p>OpenBLAS is optional at run time (DESIGN §3): {@link #status()} never throws and says exactly
+ * <p>OpenBLAS is optional at run time (docs/architecture.md §3): {@link #status()} never throws and says exactly
  * why OpenBLAS is missing when it is (the loader's error message); {@link #sgemm} throws {@link
  * IllegalStateException} with that reason when called without it, so callers check {@link
  * #isAvailable()} first and fall back to plain loops.

@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 
 /**
- * Exact softmax cross-entropy over all N items (METHOD §4, DESIGN §5), never holding rows × N
+ * Exact softmax cross-entropy over all N items (docs/method.md §4, docs/architecture.md §5), never holding rows × N
  * logits: the items are streamed in tiles of fixed bounds {@code [k·T, (k+1)·T)}, twice.
  *
  * <pre>
@@ -21,7 +21,7 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
  * <p>Shapes: R = rows, V = rows with a target (the others are dropped up front and get dH = 0),
  * D = dim, M = splits, S = subDim, N = items, T = tile, B = row block.
  *
- * <p>Two tile strategies (DESIGN §5), each in its own class; a dense table always takes the second
+ * <p>Two tile strategies (docs/architecture.md §5), each in its own class; a dense table always takes the second
  * without the decode:
  *
  * <ul>

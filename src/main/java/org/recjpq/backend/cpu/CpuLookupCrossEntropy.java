@@ -10,7 +10,7 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 import org.recjpq.util.Parallel;
 
 /**
- * The look-up tile strategy of {@link CpuFullCrossEntropy} for RecJPQ items (METHOD §4, the PQTopK
+ * The look-up tile strategy of {@link CpuFullCrossEntropy} for RecJPQ items (docs/method.md §4, the PQTopK
  * decomposition fused with the softmax).
  *
  * <p>Shapes: V valid rows, D = M·S, B = row block, W = M·256 (one row's sub-id table), N items,

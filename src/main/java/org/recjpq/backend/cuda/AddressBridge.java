@@ -19,7 +19,7 @@ import org.bytedeco.javacpp.Pointer;
  * itself, which Java's access rules allow. Unlike {@code setAccessible} on the private field, this
  * survives field renames and works in a module system. The result is {@code nativePointer +
  * byteOffset + the explicit byte offset} given here, so callers can track offsets explicitly
- * (DESIGN §6) or use JCuda's, and both are honoured.
+ * (docs/architecture.md §6) or use JCuda's, and both are honoured.
  *
  * <p><b>Making the Bytedeco pointer.</b> JavaCPP exposes no public "pointer from address"
  * constructor; its documented way is a subclass that sets the protected {@code address}, {@code

@@ -36,7 +36,7 @@ import org.bytedeco.javacpp.FloatPointer;
  *
  * <p><b>Precision.</b> The math mode starts as {@link MathMode#PEDANTIC}: plain FP32 with no TF32
  * tensor cores, so results match a CPU SGEMM within FP32 rounding (the device check depends on
- * this). Training may opt into {@link MathMode#TF32} (DESIGN §6).
+ * this). Training may opt into {@link MathMode#TF32} (docs/architecture.md §6).
  */
 public final class CublasHandle implements AutoCloseable {
   /** cuBLAS math modes used here. */

@@ -8,7 +8,7 @@ import jcuda.driver.CUdevice_attribute;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
- * Exact softmax cross-entropy over all N items on the GPU (METHOD §4, DESIGN §5), never holding
+ * Exact softmax cross-entropy over all N items on the GPU (docs/method.md §4, docs/architecture.md §5), never holding
  * rows × N logits; the CPU specification is {@code CpuFullCrossEntropy}. Kernels: {@code
  * cuda/full_ce.cu}; GEMMs: cuBLAS.
  *

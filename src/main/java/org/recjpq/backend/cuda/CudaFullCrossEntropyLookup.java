@@ -9,7 +9,7 @@ import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
- * The look-up tile strategy of {@link CudaFullCrossEntropy} for RecJPQ items (METHOD §4, the PQTopK
+ * The look-up tile strategy of {@link CudaFullCrossEntropy} for RecJPQ items (docs/method.md §4, the PQTopK
  * decomposition fused with the softmax); the CPU twin is {@code CpuLookupCrossEntropy}.
  *
  * <p>Shapes: V valid rows, B = row block, D = M·S, W = M·256, N items, C = chunks per row (the

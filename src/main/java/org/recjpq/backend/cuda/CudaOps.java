@@ -151,7 +151,7 @@ public final class CudaOps implements Ops {
     }
   }
 
-  /** Switches cuBLAS between plain FP32 and TF32 tensor cores (DESIGN §6). */
+  /** Switches cuBLAS between plain FP32 and TF32 tensor cores (docs/architecture.md §6). */
   public void setTf32(boolean on) {
     bind();
     cublas.setMathMode(on ? CublasHandle.MathMode.TF32 : CublasHandle.MathMode.PEDANTIC);

@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * The toolchain probe run first on a GPU machine (DESIGN §7, {@code native-build/gpu-check.sh}).
+ * The toolchain probe run first on a GPU machine (docs/architecture.md §7, {@code native-build/gpu-check.sh}).
  *
  * <p>Steps, each timed and reported PASS, FAIL or SKIP with its reason:
  *

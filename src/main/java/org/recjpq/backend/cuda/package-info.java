@@ -1,5 +1,5 @@
 /**
- * The CUDA engine's safe native layer (DESIGN §6): the only package that imports JCuda and Bytedeco
+ * The CUDA engine's safe native layer (docs/architecture.md §6): the only package that imports JCuda and Bytedeco
  * CUDA classes.
  *
  * <ul>
