@@ -12,9 +12,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Every "docs/X.md §N" a source file cites names a document of this repository and a section of it. */
+/**
+ * Every "docs/X.md §N" a source file cites names a document of this repository and a section of it.
+ */
 class DocsReferencesTest {
-  private static final Pattern CITE = Pattern.compile("docs/([a-z-]+\\.md) §(\\d+)");
+  private static final Pattern CITE = Pattern.compile("docs/([a-z-]+\\.md)(?:\\s|\\*|/)*§(\\d+)");
 
   @Test
   void citedSectionsExist() throws IOException {

@@ -2,8 +2,8 @@ package org.recjpq.backend;
 
 /**
  * A handle on {@code size()} contiguous float32 elements of engine memory (host memory for the CPU
- * engine, device memory for the CUDA engine). Handles are views: {@link #slice} shares memory.
- * Only the engine that made a handle can use it.
+ * engine, device memory for the CUDA engine). Handles are views: {@link #slice} shares memory. Only
+ * the engine that made a handle can use it.
  */
 public interface Buf {
   /** Number of float elements. */

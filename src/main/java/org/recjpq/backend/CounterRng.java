@@ -4,9 +4,9 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * The counter-based random numbers both engines draw for dropout masks and negative samples
- * (docs/architecture.md §3): a pure function of (seed, stream, index), so the CPU and the GPU draw identical
- * values whatever their thread layout. {@code stream} separates uses (for dropout: the training
- * step and the layer; for negatives: the step); {@code index} is the element.
+ * (docs/architecture.md §3): a pure function of (seed, stream, index), so the CPU and the GPU draw
+ * identical values whatever their thread layout. {@code stream} separates uses (for dropout: the
+ * training step and the layer; for negatives: the step); {@code index} is the element.
  *
  * <pre>
  * key(seed, stream)            = SplitMix64.key(seed, stream, 0)             // once per call

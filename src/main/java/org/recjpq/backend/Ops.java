@@ -13,12 +13,12 @@ package org.recjpq.backend;
  *       sizes.
  *   <li><b>Accumulation.</b> Parameter gradients ACCUMULATE ({@code +=}), so one zero-fill of the
  *       flat gradient buffer starts a step. Activation gradients OVERWRITE, except along the
- *       residual stream: {@link #layerNormBackward} adds into {@code dIn}, because its input is
- *       the residual stream, which also receives the gradient of the skip connection.
+ *       residual stream: {@link #layerNormBackward} adds into {@code dIn}, because its input is the
+ *       residual stream, which also receives the gradient of the skip connection.
  *   <li><b>Layout.</b> Row-major. Weight matrices multiply as {@code x @ W} ({@code W[in][out]}).
  *       Sequences are (batch, length, dim). Codebooks are (m, 256, s) with {@code d = m·s}; codes
- *       are (N, m) bytes; item {@code i}'s embedding is the concatenation over k of
- *       {@code codebooks[k][codes[i][k]]}.
+ *       are (N, m) bytes; item {@code i}'s embedding is the concatenation over k of {@code
+ *       codebooks[k][codes[i][k]]}.
  *   <li><b>PAD and ignored rows.</b> An item id below 0 is PAD: embeds to zeros, receives no
  *       gradient, is masked as an attention key, and its query row of attention outputs zeros. A
  *       target below 0 marks a row that a loss ignores (no loss, zero gradient).
@@ -50,8 +50,8 @@ public interface Ops extends AutoCloseable {
   void download(float[] dst, Buf src);
 
   /**
-   * Copies {@code length} floats of {@code src} from {@code srcOffset} into {@code dst} from
-   * {@code dstOffset}: one row of a table, without a view or a copy of the whole.
+   * Copies {@code length} floats of {@code src} from {@code srcOffset} into {@code dst} from {@code
+   * dstOffset}: one row of a table, without a view or a copy of the whole.
    */
   default void download(float[] dst, int dstOffset, Buf src, long srcOffset, int length) {
     float[] part = new float[length];
@@ -96,30 +96,42 @@ public interface Ops extends AutoCloseable {
   void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim);
 
   /**
-   * RecJPQ embedding: {@code out[r] = concat_k codebooks[k][codes[ids[r]][k]]}, zeros for PAD.
-   * out (rows, splits·subDim); codes (N, splits); codebooks (splits, 256, subDim).
+   * RecJPQ embedding: {@code out[r] = concat_k codebooks[k][codes[ids[r]][k]]}, zeros for PAD. out
+   * (rows, splits·subDim); codes (N, splits); codebooks (splits, 256, subDim).
    */
-  void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim);
+  void jpqEmbeddingForward(
+      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim);
 
   /** {@code dCodebooks[k][codes[ids[r]][k]] += dOut[r][k·s:(k+1)·s]} for non-PAD rows. */
-  void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim);
+  void jpqEmbeddingBackward(
+      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim);
 
   /**
-   * {@code out[b][t] = inScale · in[b][t] + positions[t]} for non-PAD positions, 0 at PAD
-   * ({@code ids[b·len + t] < 0}). out, in (batch, len, dim); positions (len, dim). out may alias in.
+   * {@code out[b][t] = inScale · in[b][t] + positions[t]} for non-PAD positions, 0 at PAD ({@code
+   * ids[b·len + t] < 0}). out, in (batch, len, dim); positions (len, dim). out may alias in.
    */
-  void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim);
+  void positionsForward(
+      Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim);
 
-  /** {@code dIn = inScale · dOut} (0 at PAD), {@code dPositions[t] += Σ_b dOut[b][t]} over non-PAD. */
-  void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim);
+  /**
+   * {@code dIn = inScale · dOut} (0 at PAD), {@code dPositions[t] += Σ_b dOut[b][t]} over non-PAD.
+   */
+  void positionsBackward(
+      Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim);
 
   /** {@code out[r] = in[r] == from ? to : in[r]} over rows ids (out may alias in). */
   void mapIds(IntBuf out, IntBuf in, int rows, int from, int to);
 
-  /** {@code x[r] += vector} at the rows where {@code ids[r] == token} (a special token's own vector). x (rows, dim). */
+  /**
+   * {@code x[r] += vector} at the rows where {@code ids[r] == token} (a special token's own
+   * vector). x (rows, dim).
+   */
   void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim);
 
-  /** Backward of {@link #addTokenVector}: {@code dVector += Σ_{r: ids[r] == token} dx[r]}, rows in order. */
+  /**
+   * Backward of {@link #addTokenVector}: {@code dVector += Σ_{r: ids[r] == token} dx[r]}, rows in
+   * order.
+   */
   void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim);
 
   /** Zeroes the rows where {@code ids[r] < 0} (PAD), in place. x (rows, dim). */
@@ -131,21 +143,49 @@ public interface Ops extends AutoCloseable {
    * Layer norm over the last dimension: {@code out = (in - mean) · rstd · gamma + beta} with the
    * biased variance and {@code rstd = 1 / sqrt(var + eps)}. Saves mean and rstd (rows).
    */
-  void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps);
+  void layerNormForward(
+      Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps);
 
-  /** Backward of {@link #layerNormForward}; {@code dIn +=} (residual stream), dGamma/dBeta {@code +=}. */
-  void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma, int rows, int dim);
+  /**
+   * Backward of {@link #layerNormForward}; {@code dIn +=} (residual stream), dGamma/dBeta {@code
+   * +=}.
+   */
+  void layerNormBackward(
+      Buf dIn,
+      Buf dGamma,
+      Buf dBeta,
+      Buf dOut,
+      Buf in,
+      Buf mean,
+      Buf rstd,
+      Buf gamma,
+      int rows,
+      int dim);
 
-  /** {@code out = in @ weight + bias} (bias may be null). in (rows, inDim), weight (inDim, outDim). */
+  /**
+   * {@code out = in @ weight + bias} (bias may be null). in (rows, inDim), weight (inDim, outDim).
+   */
   void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim);
 
   /**
    * Backward of {@link #linearForward}: {@code dIn = dOut @ weightᵀ} (overwrite; skipped when dIn
    * is null), {@code dWeight += inᵀ @ dOut}, {@code dBias += Σ_rows dOut} (skipped when null).
    */
-  void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim, int outDim);
+  void linearBackward(
+      Buf dIn,
+      Buf dWeight,
+      Buf dBias,
+      Buf dOut,
+      Buf in,
+      Buf weight,
+      int rows,
+      int inDim,
+      int outDim);
 
-  /** {@code out (rows, n) = a (rows, k) · bᵀ} with b (n, k): e.g. scores of a tile of item embeddings. */
+  /**
+   * {@code out (rows, n) = a (rows, k) · bᵀ} with b (n, k): e.g. scores of a tile of item
+   * embeddings.
+   */
   void matmulTransposed(Buf out, Buf a, Buf b, int rows, int n, int k);
 
   /** {@code out = act(in)} elementwise; out may alias in only for RELU. */
@@ -163,14 +203,24 @@ public interface Ops extends AutoCloseable {
   // ---- attention ---------------------------------------------------------------------------
 
   /**
-   * Multi-head scaled dot-product attention on projected q, k, v (batch, len, dim), heads
-   * splitting dim into {@code dim/heads} columns: {@code probs = softmax(q kᵀ / sqrt(dim/heads))}
-   * with keys masked where {@code ids < 0} (PAD) and, when causal, where key position > query
-   * position; {@code out = probs v}. PAD query rows give zero outputs and zero probabilities.
-   * Saves probs (batch, heads, len, len).
+   * Multi-head scaled dot-product attention on projected q, k, v (batch, len, dim), heads splitting
+   * dim into {@code dim/heads} columns: {@code probs = softmax(q kᵀ / sqrt(dim/heads))} with keys
+   * masked where {@code ids < 0} (PAD) and, when causal, where key position > query position;
+   * {@code out = probs v}. PAD query rows give zero outputs and zero probabilities. Saves probs
+   * (batch, heads, len, len).
    */
-  void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
-      int heads, boolean causal);
+  void attentionForward(
+      Buf out,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal);
 
   /**
    * One GRU layer with PyTorch's {@code nn.GRU} equations and weight layout, h₀ = 0, over x (batch,
@@ -182,19 +232,61 @@ public interface Ops extends AutoCloseable {
    * sequence is the same as its unpadded self; with {@code ids} null no step is masked. Saves
    * {@code gates} (batch, len, 4·hidden): r, z, n and {@code W_hn h + b_hn}.
    */
-  void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch, int len,
-      int in, int hidden);
+  void gruForward(
+      Buf y,
+      Buf gates,
+      Buf x,
+      Buf wIh,
+      Buf wHh,
+      Buf bIh,
+      Buf bHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden);
 
   /**
    * Backward of {@link #gruForward} (through time): dx overwritten, the four parameter gradients
    * accumulated; dy is not modified. Nothing flows through masked steps.
    */
-  void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
-      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden);
+  void gruBackward(
+      Buf dx,
+      Buf dWih,
+      Buf dWhh,
+      Buf dBih,
+      Buf dBhh,
+      Buf dy,
+      Buf x,
+      Buf y,
+      Buf gates,
+      Buf wIh,
+      Buf wHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden);
 
-  /** Backward of {@link #attentionForward}: dq, dk, dv overwritten; nothing flows from PAD query rows. */
-  void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
-      int batch, int len, int dim, int heads, boolean causal);
+  /**
+   * Backward of {@link #attentionForward}: dq, dk, dv overwritten; nothing flows from PAD query
+   * rows.
+   */
+  void attentionBackward(
+      Buf dq,
+      Buf dk,
+      Buf dv,
+      Buf dOut,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal);
 
   // ---- dropout -----------------------------------------------------------------------------
 
@@ -213,24 +305,57 @@ public interface Ops extends AutoCloseable {
    * Scores of given items: {@code scores[r][c] = h[r] · e(items[r·cols + c])} with e from a dense
    * table (N, dim). Rows whose {@code targets[r] < 0} get 0. h (rows, dim).
    */
-  void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim);
-
-  /** Backward: {@code dH = Σ_c dScores[r][c] e(item)} (overwrite), {@code dTable[item] += dScores[r][c] h[r]}. */
-  void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets, Buf table,
-      int rows, int cols, int dim);
-
-  /** As {@link #sampledScoresDense} with RecJPQ item embeddings. */
-  void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks, int rows,
-      int cols, int splits, int subDim);
-
-  /** Backward of {@link #sampledScoresJpq}; dCodebooks {@code +=}. */
-  void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
-      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim);
+  void sampledScoresDense(
+      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim);
 
   /**
-   * gBCE over scores (rows, 1 + n): column 0 is the positive, columns 1..n the negatives.
-   * {@code row_loss = (beta·softplus(-s_pos) + Σ softplus(s_neg)) / (n + 1)}; beta = 1 is BCE.
-   * Returns the mean over rows with {@code targets[r] >= 0} and writes dScores (overwrite).
+   * Backward: {@code dH = Σ_c dScores[r][c] e(item)} (overwrite), {@code dTable[item] +=
+   * dScores[r][c] h[r]}.
+   */
+  void sampledScoresDenseBackward(
+      Buf dH,
+      Buf dTable,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      Buf table,
+      int rows,
+      int cols,
+      int dim);
+
+  /** As {@link #sampledScoresDense} with RecJPQ item embeddings. */
+  void sampledScoresJpq(
+      Buf scores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim);
+
+  /** Backward of {@link #sampledScoresJpq}; dCodebooks {@code +=}. */
+  void sampledScoresJpqBackward(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim);
+
+  /**
+   * gBCE over scores (rows, 1 + n): column 0 is the positive, columns 1..n the negatives. {@code
+   * row_loss = (beta·softplus(-s_pos) + Σ softplus(s_neg)) / (n + 1)}; beta = 1 is BCE. Returns the
+   * mean over rows with {@code targets[r] >= 0} and writes dScores (overwrite).
    */
   double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta);
 
@@ -238,45 +363,87 @@ public interface Ops extends AutoCloseable {
    * Sampled softmax: logits = scores - logQ (same shape (rows, 1 + n)), row_loss =
    * logsumexp(logits) - logits[0]; mean over non-ignored rows; dScores overwritten.
    */
-  double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives);
+  double sampledSoftmaxLoss(
+      Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives);
 
   /**
    * Exact softmax cross-entropy over all N items of a dense table, streamed in tiles (never rows ×
    * N logits): returns the mean loss, {@code dH} overwritten, {@code dTable +=}.
    */
-  default double fullCrossEntropyDense(Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems,
-      int dim) {
+  default double fullCrossEntropyDense(
+      Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems, int dim) {
     return fullCrossEntropyDense(dH, dTable, null, h, targets, table, null, rows, numItems, dim);
   }
 
   /**
-   * As above with per-item score offsets (N): {@code score(r, i) = h[r] · e_i + bias[i]}, {@code dBias +=}
-   * the column sums of the logits' gradient. {@code bias} and {@code dBias} are both null (no offsets)
-   * or both given.
+   * As above with per-item score offsets (N): {@code score(r, i) = h[r] · e_i + bias[i]}, {@code
+   * dBias +=} the column sums of the logits' gradient. {@code bias} and {@code dBias} are both null
+   * (no offsets) or both given.
    */
-  double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias, int rows,
-      int numItems, int dim);
+  double fullCrossEntropyDense(
+      Buf dH,
+      Buf dTable,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      Buf table,
+      Buf bias,
+      int rows,
+      int numItems,
+      int dim);
 
   /** The same over RecJPQ items; {@code dCodebooks +=}. The engine picks the tile strategy. */
-  default double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
-      int rows, int numItems, int splits, int subDim) {
-    return fullCrossEntropyJpq(dH, dCodebooks, null, h, targets, codes, codebooks, null, rows, numItems, splits,
-        subDim);
+  default double fullCrossEntropyJpq(
+      Buf dH,
+      Buf dCodebooks,
+      Buf h,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int numItems,
+      int splits,
+      int subDim) {
+    return fullCrossEntropyJpq(
+        dH, dCodebooks, null, h, targets, codes, codebooks, null, rows, numItems, splits, subDim);
   }
 
-  /** {@link #fullCrossEntropyJpq} with per-item score offsets, as {@link #fullCrossEntropyDense} has them. */
-  double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes, Buf codebooks,
-      Buf bias, int rows, int numItems, int splits, int subDim);
+  /**
+   * {@link #fullCrossEntropyJpq} with per-item score offsets, as {@link #fullCrossEntropyDense} has
+   * them.
+   */
+  double fullCrossEntropyJpq(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      Buf bias,
+      int rows,
+      int numItems,
+      int splits,
+      int subDim);
 
   // ---- optimizer ---------------------------------------------------------------------------
 
   /**
-   * One Adam(W) step over flat buffers, t = step (1-based): {@code m = β1 m + (1-β1) g},
-   * {@code v = β2 v + (1-β2) g²}, {@code p -= lr·wd·p + lr·m̂/(sqrt(v̂) + eps)} with bias-corrected
-   * m̂, v̂ (wd = 0 is Adam; decoupled decay otherwise).
+   * One Adam(W) step over flat buffers, t = step (1-based): {@code m = β1 m + (1-β1) g}, {@code v =
+   * β2 v + (1-β2) g²}, {@code p -= lr·wd·p + lr·m̂/(sqrt(v̂) + eps)} with bias-corrected m̂, v̂ (wd
+   * = 0 is Adam; decoupled decay otherwise).
    */
-  void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
-      float weightDecay, int step);
+  void adamStep(
+      Buf params,
+      Buf grads,
+      Buf m,
+      Buf v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      int step);
 
   @Override
   void close();

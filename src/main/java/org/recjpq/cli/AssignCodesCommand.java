@@ -67,54 +67,91 @@ import picocli.CommandLine.Spec;
 final class AssignCodesCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
-  @Option(names = "--strategy", paramLabel = "S", defaultValue = "svd",
-      description = "svd, bpr, random, svd-pq, cooc-pq, nsvd-pq or model-pq (k-means product quantisation of a"
-          + " rank-8m SVD, of a rank-16m SVD of the sequences' item co-occurrences, of a rank-8m SVD of the"
-          + " degree-normalised user x item matrix, or of a trained model's item embeddings; default:"
-          + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--strategy",
+      paramLabel = "S",
+      defaultValue = "svd",
+      description =
+          "svd, bpr, random, svd-pq, cooc-pq, nsvd-pq or model-pq (k-means product quantisation of a"
+              + " rank-8m SVD, of a rank-16m SVD of the sequences' item co-occurrences, of a rank-8m SVD of the"
+              + " degree-normalised user x item matrix, or of a trained model's item embeddings; default:"
+              + " ${DEFAULT-VALUE}).")
   String strategy;
 
-  @Option(names = "--checkpoint", paramLabel = "CKPT",
-      description = "model-pq: a dense model trained on this dataset, whose item embeddings are quantised.")
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "CKPT",
+      description =
+          "model-pq: a dense model trained on this dataset, whose item embeddings are quantised.")
   Path checkpoint;
 
-  @Option(names = {"-m", "--splits"}, paramLabel = "M", defaultValue = "8",
+  @Option(
+      names = {"-m", "--splits"},
+      paramLabel = "M",
+      defaultValue = "8",
       description = "Code bytes per item, 1..256 (default: ${DEFAULT-VALUE}).")
   int splits;
 
-  @Option(names = "--dim", paramLabel = "D", defaultValue = "0",
+  @Option(
+      names = "--dim",
+      paramLabel = "D",
+      defaultValue = "0",
       description = "Embedding size the codes are for; checked to be divisible by M.")
   int dim;
 
-  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+  @Option(
+      names = "--seed",
+      paramLabel = "SEED",
+      defaultValue = "42",
       description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--oversampling", paramLabel = "P", defaultValue = "10",
-      description = "svd: extra columns of the randomized range finder (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--oversampling",
+      paramLabel = "P",
+      defaultValue = "10",
+      description =
+          "svd: extra columns of the randomized range finder (default: ${DEFAULT-VALUE}).")
   int oversampling;
 
-  @Option(names = "--power-iterations", paramLabel = "Q", defaultValue = "5",
+  @Option(
+      names = "--power-iterations",
+      paramLabel = "Q",
+      defaultValue = "5",
       description = "svd: power iterations (default: ${DEFAULT-VALUE}).")
   int powerIterations;
 
-  @Option(names = "--epochs", paramLabel = "E", defaultValue = "20",
+  @Option(
+      names = "--epochs",
+      paramLabel = "E",
+      defaultValue = "20",
       description = "bpr: epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--learning-rate", paramLabel = "LR", defaultValue = "0.05",
+  @Option(
+      names = "--learning-rate",
+      paramLabel = "LR",
+      defaultValue = "0.05",
       description = "bpr: SGD step (default: ${DEFAULT-VALUE}).")
   double learningRate;
 
-  @Option(names = "--regularization", paramLabel = "L2", defaultValue = "0.001",
+  @Option(
+      names = "--regularization",
+      paramLabel = "L2",
+      defaultValue = "0.001",
       description = "bpr: L2 weight (default: ${DEFAULT-VALUE}).")
   double regularization;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
       description = "Worker threads (default: all processors). bpr is deterministic with 1 only.")
   Integer threads;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "FILE",
       description = "Codes file to write (atomically).")
   Path output;
 
@@ -130,16 +167,26 @@ final class AssignCodesCommand implements Callable<Integer> {
     inputs.put("--input", input.input);
     inputs.put("--checkpoint", checkpoint);
     Outputs.refuseToOverwriteInputs("--output", output, inputs);
-    CodeOptions options = new CodeOptions(CodeStrategy.fromCliName(strategy), splits, dim, seed,
-        oversampling, powerIterations, epochs, learningRate, regularization,
-        threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    CodeOptions options =
+        new CodeOptions(
+            CodeStrategy.fromCliName(strategy),
+            splits,
+            dim,
+            seed,
+            oversampling,
+            powerIterations,
+            epochs,
+            learningRate,
+            regularization,
+            threads != null ? threads : Runtime.getRuntime().availableProcessors());
     long t0 = System.nanoTime();
     SequenceDataset ds = input.load();
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
     CodeAssigners.Assignment a;
     if (options.strategy() == CodeStrategy.MODEL_PQ) {
       if (checkpoint == null) {
-        throw new UsageException("--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
+        throw new UsageException(
+            "--strategy model-pq needs --checkpoint: a dense model trained on " + ds + ".");
       }
       Checkpoint ck = Checkpoint.read(checkpoint);
       a = CodeAssigners.fromItemTable(ds, itemTable(ck, ds), ck.config().dim(), options);
@@ -149,8 +196,14 @@ final class AssignCodesCommand implements Callable<Integer> {
       }
       a = CodeAssigners.assign(ds, options);
     }
-    CodesFile.write(output, a.codes(), ds, options, a.diagnostics(),
-        "recjpq assign-codes " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    CodesFile.write(
+        output,
+        a.codes(),
+        ds,
+        options,
+        a.diagnostics(),
+        "recjpq assign-codes "
+            + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     CodeDiagnostics d = a.diagnostics();
     if (json) {
       var o = d.toJson();
@@ -159,34 +212,50 @@ final class AssignCodesCommand implements Callable<Integer> {
       out.println(o);
       return 0;
     }
-    out.printf("%s codes, m = %d, for %s (loaded in %.2f s)%n", d.strategy(), d.splits(), ds, loadSeconds);
+    out.printf(
+        "%s codes, m = %d, for %s (loaded in %.2f s)%n", d.strategy(), d.splits(), ds, loadSeconds);
     TextTable table = new TextTable("split", "min bucket", "max bucket");
     for (int k = 0; k < d.splits(); k++) {
-      table.row(String.valueOf(k), String.valueOf(d.minOccupancy()[k]), String.valueOf(d.maxOccupancy()[k]));
+      table.row(
+          String.valueOf(k),
+          String.valueOf(d.minOccupancy()[k]),
+          String.valueOf(d.maxOccupancy()[k]));
     }
     out.print(table);
-    out.printf("distinct codes %,d of %,d items; largest group sharing one code %,d%n",
+    out.printf(
+        "distinct codes %,d of %,d items; largest group sharing one code %,d%n",
         d.distinctCodes(), d.items(), d.largestGroup());
     if (d.trainingInteractions() > 0) {
-      out.printf("training interactions %,d (%,d distinct %s pairs)%n", d.trainingInteractions(), d.nonZeros(),
+      out.printf(
+          "training interactions %,d (%,d distinct %s pairs)%n",
+          d.trainingInteractions(),
+          d.nonZeros(),
           "cooc-pq".equals(d.strategy()) ? "co-occurring item" : "user-item");
     }
     StringBuilder phases = new StringBuilder();
     d.seconds().forEach((k, v) -> phases.append(String.format("%s %.2f s, ", k, v)));
-    out.printf("time: %stotal %.2f s; peak heap %,d MiB%n", phases, d.totalSeconds(), d.peakHeapBytes() >> 20);
+    out.printf(
+        "time: %stotal %.2f s; peak heap %,d MiB%n",
+        phases, d.totalSeconds(), d.peakHeapBytes() >> 20);
     out.printf("wrote %s (%,d bytes)%n", output, PrepareCommand.size(output));
     return 0;
   }
 
-  /** The dense item table (N × d) of checkpoint {@code ck}, which must be trained on {@code ds}'s items. */
+  /**
+   * The dense item table (N × d) of checkpoint {@code ck}, which must be trained on {@code ds}'s
+   * items.
+   */
   private float[] itemTable(Checkpoint ck, SequenceDataset ds) {
     ck.checkItems(checkpoint, ds.items());
     if (ck.config().isJpq()) {
-      throw new RecjpqException(checkpoint + " is a RecJPQ model; model-pq needs a dense item table (train with"
-          + " --embedding dense).");
+      throw new RecjpqException(
+          checkpoint
+              + " is a RecJPQ model; model-pq needs a dense item table (train with"
+              + " --embedding dense).");
     }
     SequenceModel model = ModelSetup.load(ck, new CpuOps(1));
     ParameterLayout.Entry e = model.layout().entry("item.table");
-    return Arrays.copyOfRange(ck.params(), Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
+    return Arrays.copyOfRange(
+        ck.params(), Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
   }
 }

@@ -22,7 +22,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code recjpq bench http}: a load generator for {@code recjpq serve}, run as a separate process. */
+/**
+ * {@code recjpq bench http}: a load generator for {@code recjpq serve}, run as a separate process.
+ */
 @Command(
     name = "http",
     mixinStandardHelpOptions = true,
@@ -43,25 +45,53 @@ import picocli.CommandLine.Spec;
       "      --seconds 30"
     })
 final class BenchHttpCommand implements Callable<Integer> {
-  @Option(names = "--url", paramLabel = "URL", defaultValue = "http://127.0.0.1:8080", description = "Server (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--url",
+      paramLabel = "URL",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "Server (default: ${DEFAULT-VALUE}).")
   String url;
 
-  @Option(names = "--seconds", paramLabel = "S", defaultValue = "20", description = "Duration (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seconds",
+      paramLabel = "S",
+      defaultValue = "20",
+      description = "Duration (default: ${DEFAULT-VALUE}).")
   double seconds;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "0", description = "Requests per second; 0 = saturation (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "0",
+      description = "Requests per second; 0 = saturation (default: ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--concurrency", paramLabel = "C", defaultValue = "8", description = "Client threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--concurrency",
+      paramLabel = "C",
+      defaultValue = "8",
+      description = "Client threads (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
-  @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "k of each request (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--k",
+      paramLabel = "K",
+      defaultValue = "10",
+      description = "k of each request (default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--history-length", paramLabel = "L", defaultValue = "20", description = "Items per history (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--history-length",
+      paramLabel = "L",
+      defaultValue = "20",
+      description = "Items per history (default: ${DEFAULT-VALUE}).")
   int historyLength;
 
-  @Option(names = "--bad-every", paramLabel = "N", defaultValue = "20", description = "Every N-th request is malformed; 0 = none (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bad-every",
+      paramLabel = "N",
+      defaultValue = "20",
+      description = "Every N-th request is malformed; 0 = none (default: ${DEFAULT-VALUE}).")
   int badEvery;
 
   @Option(names = "--json", description = "Print one JSON object.")
@@ -78,14 +108,20 @@ final class BenchHttpCommand implements Callable<Integer> {
       throw new UsageException("--url is not a URL (" + e.getMessage() + ").");
     }
     if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
-      throw new UsageException("--url must be an http:// or https:// URL with a host, such as "
-          + "http://127.0.0.1:8080, got '" + url + "'.");
+      throw new UsageException(
+          "--url must be an http:// or https:// URL with a host, such as "
+              + "http://127.0.0.1:8080, got '"
+              + url
+              + "'.");
     }
   }
 
   private static final String[] BAD = {
-    "{\"history\": [\"1\", \"2\"", "{\"history\": [\"1\"], \"k\": 0}", "{\"history\": \"1,2\"}",
-    "{\"history\": [\"1\"], \"colour\": \"red\"}", "[1, 2, 3]"
+    "{\"history\": [\"1\", \"2\"",
+    "{\"history\": [\"1\"], \"k\": 0}",
+    "{\"history\": \"1,2\"}",
+    "{\"history\": [\"1\"], \"colour\": \"red\"}",
+    "[1, 2, 3]"
   };
 
   @Override
@@ -93,7 +129,8 @@ final class BenchHttpCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     checkUrl(url);
     if (seconds <= 0 || rate < 0 || concurrency < 1 || k < 1 || historyLength < 0 || badEvery < 0) {
-      throw new UsageException("--seconds, --concurrency and --k must be positive; --rate, --bad-every not negative.");
+      throw new UsageException(
+          "--seconds, --concurrency and --k must be positive; --rate, --bad-every not negative.");
     }
     ObjectMapper mapper = new ObjectMapper();
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -114,58 +151,68 @@ final class BenchHttpCommand implements Callable<Integer> {
     List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < concurrency; c++) {
       Random rnd = new Random(1000 + c);
-      Thread t = new Thread(() -> {
-        while (true) {
-          long i = slot.getAndIncrement();
-          long due = rate > 0 ? start + (long) (i * 1e9 / rate) : System.nanoTime();
-          if (due >= end) {
-            return;
-          }
-          long wait = due - System.nanoTime();
-          if (wait > 0) {
-            try {
-              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-            } catch (InterruptedException e) {
-              return;
-            }
-          }
-          boolean malformed = badEvery > 0 && i % badEvery == badEvery - 1;
-          String body;
-          if (malformed) {
-            body = BAD[(int) ((i / badEvery) % BAD.length)];
-          } else {
-            ObjectNode o = mapper.createObjectNode();
-            ArrayNode h = o.putArray("history");
-            for (int x = 0; x < historyLength; x++) {
-              h.add(examples.get(rnd.nextInt(examples.size())));
-            }
-            o.put("k", k);
-            body = o.toString();
-          }
-          try {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/recommend"))
-                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-            double ms = (System.nanoTime() - due) / 1e6;
-            if (malformed) {
-              badSent.incrementAndGet();
-              if (r.statusCode() == 400 && r.body().contains("\"error\"")) {
-                bad400.incrementAndGet();
-              } else {
-                note(firstErrors, "malformed request got " + r.statusCode() + ": " + r.body());
-              }
-            } else if (r.statusCode() == 200 && mapper.readTree(r.body()).path("items").size() == k) {
-              latencies.add(ms);
-            } else {
-              errors.incrementAndGet();
-              note(firstErrors, "got " + r.statusCode() + ": " + r.body());
-            }
-          } catch (Exception e) {
-            errors.incrementAndGet();
-            note(firstErrors, e.toString());
-          }
-        }
-      }, "load-" + c);
+      Thread t =
+          new Thread(
+              () -> {
+                while (true) {
+                  long i = slot.getAndIncrement();
+                  long due = rate > 0 ? start + (long) (i * 1e9 / rate) : System.nanoTime();
+                  if (due >= end) {
+                    return;
+                  }
+                  long wait = due - System.nanoTime();
+                  if (wait > 0) {
+                    try {
+                      Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                  boolean malformed = badEvery > 0 && i % badEvery == badEvery - 1;
+                  String body;
+                  if (malformed) {
+                    body = BAD[(int) ((i / badEvery) % BAD.length)];
+                  } else {
+                    ObjectNode o = mapper.createObjectNode();
+                    ArrayNode h = o.putArray("history");
+                    for (int x = 0; x < historyLength; x++) {
+                      h.add(examples.get(rnd.nextInt(examples.size())));
+                    }
+                    o.put("k", k);
+                    body = o.toString();
+                  }
+                  try {
+                    HttpResponse<String> r =
+                        client.send(
+                            HttpRequest.newBuilder(URI.create(url + "/recommend"))
+                                .timeout(Duration.ofSeconds(30))
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    double ms = (System.nanoTime() - due) / 1e6;
+                    if (malformed) {
+                      badSent.incrementAndGet();
+                      if (r.statusCode() == 400 && r.body().contains("\"error\"")) {
+                        bad400.incrementAndGet();
+                      } else {
+                        note(
+                            firstErrors,
+                            "malformed request got " + r.statusCode() + ": " + r.body());
+                      }
+                    } else if (r.statusCode() == 200
+                        && mapper.readTree(r.body()).path("items").size() == k) {
+                      latencies.add(ms);
+                    } else {
+                      errors.incrementAndGet();
+                      note(firstErrors, "got " + r.statusCode() + ": " + r.body());
+                    }
+                  } catch (Exception e) {
+                    errors.incrementAndGet();
+                    note(firstErrors, e.toString());
+                  }
+                }
+              },
+              "load-" + c);
       t.start();
       threads.add(t);
     }
@@ -209,14 +256,20 @@ final class BenchHttpCommand implements Callable<Integer> {
 
   private JsonNode get(HttpClient client, ObjectMapper json, String path) {
     try {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10))
-          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          client.send(
+              HttpRequest.newBuilder(URI.create(url + path))
+                  .timeout(Duration.ofSeconds(10))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         throw new RecjpqException(url + path + " answered " + r.statusCode() + ": " + r.body());
       }
       return json.readTree(r.body());
     } catch (java.io.IOException e) {
-      throw new RecjpqException("Cannot reach " + url + path + " (" + e + "); is 'recjpq serve' running?");
+      throw new RecjpqException(
+          "Cannot reach " + url + path + " (" + e + "); is 'recjpq serve' running?");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RecjpqException("Interrupted while reaching " + url + path);

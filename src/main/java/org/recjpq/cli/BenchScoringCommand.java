@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.recjpq.RecjpqException;
 import org.recjpq.UsageException;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.serve.BatchScorer;
@@ -50,49 +49,95 @@ import picocli.CommandLine.Spec;
       "  ./recjpq bench scoring --checkpoint synth-1m.ckpt --k 10 --batch 64 --json"
     })
 final class BenchScoringCommand implements Callable<Integer> {
-  @Option(names = "--items", paramLabel = "N", defaultValue = "1000000", description = "Items of the random head (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--items",
+      paramLabel = "N",
+      defaultValue = "1000000",
+      description = "Items of the random head (default: ${DEFAULT-VALUE}).")
   int items;
 
-  @Option(names = "--dim", paramLabel = "D", defaultValue = "64", description = "Embedding size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dim",
+      paramLabel = "D",
+      defaultValue = "64",
+      description = "Embedding size (default: ${DEFAULT-VALUE}).")
   int dim;
 
-  @Option(names = "--splits", paramLabel = "M", defaultValue = "8", description = "Code bytes per item (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--splits",
+      paramLabel = "M",
+      defaultValue = "8",
+      description = "Code bytes per item (default: ${DEFAULT-VALUE}).")
   int splits;
 
-  @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "Top K (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--k",
+      paramLabel = "K",
+      defaultValue = "10",
+      description = "Top K (default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--checkpoint", paramLabel = "CKPT",
-      description = "Use a trained model instead: queries are its encodings of random 20-item histories.")
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "CKPT",
+      description =
+          "Use a trained model instead: queries are its encodings of random 20-item histories.")
   Path checkpoint;
 
-  @Option(names = "--dataset", paramLabel = "RJD",
-      description = "With --checkpoint: encode real test-time histories of this prepared dataset (spread over its"
-          + " users) instead of random ones; it must be the checkpoint's dataset.")
+  @Option(
+      names = "--dataset",
+      paramLabel = "RJD",
+      description =
+          "With --checkpoint: encode real test-time histories of this prepared dataset (spread over its"
+              + " users) instead of random ones; it must be the checkpoint's dataset.")
   Path dataset;
 
-  @Option(names = "--queries", paramLabel = "Q", defaultValue = "50", description = "Timed queries per scorer (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--queries",
+      paramLabel = "Q",
+      defaultValue = "50",
+      description = "Timed queries per scorer (default: ${DEFAULT-VALUE}).")
   int queries;
 
-  @Option(names = "--warmup", paramLabel = "W", defaultValue = "100",
-      description = "Untimed warm-up queries per scorer before the timed ones, other users' or random histories, at"
-          + " most 5 s of them per scorer (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      paramLabel = "W",
+      defaultValue = "100",
+      description =
+          "Untimed warm-up queries per scorer before the timed ones, other users' or random histories, at"
+              + " most 5 s of them per scorer (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "0", description = "Also time batches of B users (default: off).")
+  @Option(
+      names = "--batch",
+      paramLabel = "B",
+      defaultValue = "0",
+      description = "Also time batches of B users (default: off).")
   int batch;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Threads of the batch timings (default: all processors).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Threads of the batch timings (default: all processors).")
   Integer threads;
 
-  @Option(names = "--gpu", description = "With --batch: also time the batch on the GPU (exact; checked against the CPU's"
-      + " GEMM strategy as \"batch_gpu_agree\").")
+  @Option(
+      names = "--gpu",
+      description =
+          "With --batch: also time the batch on the GPU (exact; checked against the CPU's"
+              + " GEMM strategy as \"batch_gpu_agree\").")
   boolean gpu;
 
-  @Option(names = "--no-dense", description = "Skip the dense baseline (it needs N x d floats of memory).")
+  @Option(
+      names = "--no-dense",
+      description = "Skip the dense baseline (it needs N x d floats of memory).")
   boolean noDense;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "42",
+      description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--json", description = "Print one JSON object.")
@@ -104,7 +149,8 @@ final class BenchScoringCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (k < 1 || queries < 1 || batch < 0 || warmup < 0) {
-      throw new UsageException("--k and --queries must be positive and --batch and --warmup not negative.");
+      throw new UsageException(
+          "--k and --queries must be positive and --batch and --warmup not negative.");
     }
     if (gpu) {
       ModelSetup.refuseToTime("cuda", "recjpq bench scoring --gpu");
@@ -129,7 +175,8 @@ final class BenchScoringCommand implements Callable<Integer> {
       double[] times = new double[queries];
       for (int q = 0; q < total; q++) {
         int[] hist;
-        if (ds != null) { // users spread over the dataset; history = everything before the test target
+        if (ds
+            != null) { // users spread over the dataset; history = everything before the test target
           int[] seq = ds.sequence((int) ((long) q * ds.numUsers() / total));
           hist = Arrays.copyOf(seq, Math.max(1, seq.length - 1));
         } else {
@@ -147,7 +194,8 @@ final class BenchScoringCommand implements Callable<Integer> {
       backboneMs = median(times);
     } else {
       if (dataset != null) {
-        throw new UsageException("--dataset needs --checkpoint (histories are encoded by a trained model).");
+        throw new UsageException(
+            "--dataset needs --checkpoint (histories are encoded by a trained model).");
       }
       ItemCodes.checkDivides(splits, dim);
       if (items < 1) {
@@ -172,8 +220,10 @@ final class BenchScoringCommand implements Callable<Integer> {
     }
     List<TopKScorer> scorers = new ArrayList<>();
     if (!noDense) {
-      scorers.add(head instanceof JpqHead j ? new DenseScorer(j, DenseScorer.predecode(j))
-          : new DenseScorer(head, (org.recjpq.serve.DenseHead) head));
+      scorers.add(
+          head instanceof JpqHead j
+              ? new DenseScorer(j, DenseScorer.predecode(j))
+              : new DenseScorer(head, (org.recjpq.serve.DenseHead) head));
     }
     PrunedScorer pruned = null;
     if (head instanceof JpqHead j) {
@@ -219,13 +269,17 @@ final class BenchScoringCommand implements Callable<Integer> {
     boolean agree = true;
     for (int s = 1; s < scorers.size(); s++) {
       for (int q = 0; q < queries; q++) {
-        agree &= Arrays.equals(results[0][q], results[s][q]) && Arrays.equals(scores[0][q], scores[s][q]);
+        agree &=
+            Arrays.equals(results[0][q], results[s][q])
+                && Arrays.equals(scores[0][q], scores[s][q]);
       }
     }
     o.put("agree", agree);
     if (!noDense && pruned != null) {
-      o.put("dense_over_pqtopk", round(o.get("dense_ms").asDouble() / o.get("pqtopk_ms").asDouble()));
-      o.put("dense_over_pruned", round(o.get("dense_ms").asDouble() / o.get("pruned_ms").asDouble()));
+      o.put(
+          "dense_over_pqtopk", round(o.get("dense_ms").asDouble() / o.get("pqtopk_ms").asDouble()));
+      o.put(
+          "dense_over_pruned", round(o.get("dense_ms").asDouble() / o.get("pruned_ms").asDouble()));
     }
     if (pruned != null) {
       o.put("pruned_items_scored_median", median(visited));
@@ -237,9 +291,12 @@ final class BenchScoringCommand implements Callable<Integer> {
       o.put("batch", batch);
       o.put("threads", nThreads);
       TopKScorer single = scorers.get(scorers.size() - 1);
-      TopKScorer lookup = single instanceof PrunedScorer && head instanceof JpqHead j ? new PqTopKScorer(j) : single;
-      org.recjpq.serve.GpuBatchScorer gpuScorer = gpu ? org.recjpq.serve.GpuBatchScorer.open(head, lookup, "--gpu")
-          : null;
+      TopKScorer lookup =
+          single instanceof PrunedScorer && head instanceof JpqHead j
+              ? new PqTopKScorer(j)
+              : single;
+      org.recjpq.serve.GpuBatchScorer gpuScorer =
+          gpu ? org.recjpq.serve.GpuBatchScorer.open(head, lookup, "--gpu") : null;
       BatchScorer bs = new BatchScorer(head, lookup, nThreads, gpuScorer);
       float[] flat = new float[batch * head.dim()];
       for (int b = 0; b < batch; b++) {
@@ -276,7 +333,8 @@ final class BenchScoringCommand implements Callable<Integer> {
           for (int b = 0; b < batch; b++) {
             float[] sa = new float[gemmTops[b].size()];
             float[] sb = new float[tops[b].size()];
-            same &= Arrays.equals(gemmTops[b].sorted(sa), tops[b].sorted(sb)) && Arrays.equals(sa, sb);
+            same &=
+                Arrays.equals(gemmTops[b].sorted(sa), tops[b].sorted(sb)) && Arrays.equals(sa, sb);
           }
           o.put("batch_gpu_agree", same);
           o.put("batch_gpu_cpu_fallback_rows", gpuScorer.fallbackRows());

@@ -6,10 +6,10 @@ import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.recjpq.model.SequenceModel;
 import org.recjpq.backend.Ops;
 import org.recjpq.data.LeaveOneOut;
 import org.recjpq.data.SequenceDataset;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.train.TrainConfig;
 import org.recjpq.train.Trainer;
 import org.recjpq.util.PeakHeap;
@@ -18,7 +18,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code recjpq bench train}: training steps per second, median over a timed window after warm-up. */
+/**
+ * {@code recjpq bench train}: training steps per second, median over a timed window after warm-up.
+ */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
@@ -41,21 +43,39 @@ final class BenchTrainCommand implements Callable<Integer> {
 
   @Mixin TrainOptions options;
 
-  @Option(names = "--seconds", paramLabel = "S", defaultValue = "30", description = "Timed window (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seconds",
+      paramLabel = "S",
+      defaultValue = "30",
+      description = "Timed window (default: ${DEFAULT-VALUE}).")
   double seconds;
 
-  @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "3", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup-steps",
+      paramLabel = "N",
+      defaultValue = "3",
+      description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmupSteps;
 
-  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
-      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      paramLabel = "D",
+      defaultValue = "auto",
+      description =
+          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--tf32", description = "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
-      + " error per product; off by default so both engines agree to FP32 rounding).")
+  @Option(
+      names = "--tf32",
+      description =
+          "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
+              + " error per product; off by default so both engines agree to FP32 rounding).")
   boolean tf32;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Engine threads (default: all processors).")
   Integer threads;
 
   @Option(names = "--json", description = "Print one JSON object.")
@@ -72,7 +92,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     ModelSetup.refuseToTime(device, "recjpq bench train");
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
     Ops ops = engine.ops();
-    SequenceModel model = ModelSetup.fresh(s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    SequenceModel model =
+        ModelSetup.fresh(
+            s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
     Trainer trainer = new Trainer(model, ds, tc, LeaveOneOut.validationUsers(ds, 1, 1));
     for (int i = 0; i < warmupSteps; i++) {
       trainer.step();
@@ -89,7 +111,8 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
     double[] sorted = Arrays.copyOf(times, steps);
     Arrays.sort(sorted);
-    double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+    double median =
+        steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
     double seqs = tc.batchSize() / median;
     double tokens = seqs * s.maxLen;
     ObjectNode o = new ObjectMapper().createObjectNode();
@@ -114,8 +137,16 @@ final class BenchTrainCommand implements Callable<Integer> {
     if (json) {
       out.println(o);
     } else {
-      out.printf(Locale.ROOT, "%s, %s loss: %.1f sequences/s, %.0f tokens/s (median step %.1f ms over %d steps); engine %s%n",
-          s.embedding, s.loss, seqs, tokens, median * 1000, steps, engine.note());
+      out.printf(
+          Locale.ROOT,
+          "%s, %s loss: %.1f sequences/s, %.0f tokens/s (median step %.1f ms over %d steps); engine %s%n",
+          s.embedding,
+          s.loss,
+          seqs,
+          tokens,
+          median * 1000,
+          steps,
+          engine.note());
     }
     return 0;
   }

@@ -28,13 +28,19 @@ import picocli.CommandLine.Spec;
       "  ./recjpq compare mostpop.csv markov.csv --metric ndcg@10"
     })
 final class CompareCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "A.csv", description = "Per-user results of run A (the baseline).")
+  @Parameters(
+      index = "0",
+      paramLabel = "A.csv",
+      description = "Per-user results of run A (the baseline).")
   Path a;
 
   @Parameters(index = "1", paramLabel = "B.csv", description = "Per-user results of run B.")
   Path b;
 
-  @Option(names = "--metric", paramLabel = "NAME", defaultValue = "ndcg@10",
+  @Option(
+      names = "--metric",
+      paramLabel = "NAME",
+      defaultValue = "ndcg@10",
       description = "Column to compare, e.g. ndcg@10, recall@10, rr (default: ${DEFAULT-VALUE}).")
   String metric;
 
@@ -58,14 +64,17 @@ final class CompareCommand implements Callable<Integer> {
       out.printf(" (%,d only in A, %,d only in B: ignored)", r.onlyInA(), r.onlyInB());
     }
     out.println();
-    out.print(new TextTable("", "value")
-        .row("mean A (" + a.getFileName() + ")", r.meanA())
-        .row("mean B (" + b.getFileName() + ")", r.meanB())
-        .row("B - A", r.meanDifference())
-        .row("paired t", String.format("%.3f", r.tStatistic()))
-        .row("paired t-test p", String.format("%.3g", r.tPValue()))
-        .row("Wilcoxon z (" + r.nonZeroDifferences() + " non-zero)", String.format("%.3f", r.wilcoxonZ()))
-        .row("Wilcoxon p", String.format("%.3g", r.wilcoxonPValue())));
+    out.print(
+        new TextTable("", "value")
+            .row("mean A (" + a.getFileName() + ")", r.meanA())
+            .row("mean B (" + b.getFileName() + ")", r.meanB())
+            .row("B - A", r.meanDifference())
+            .row("paired t", String.format("%.3f", r.tStatistic()))
+            .row("paired t-test p", String.format("%.3g", r.tPValue()))
+            .row(
+                "Wilcoxon z (" + r.nonZeroDifferences() + " non-zero)",
+                String.format("%.3f", r.wilcoxonZ()))
+            .row("Wilcoxon p", String.format("%.3g", r.wilcoxonPValue())));
     return 0;
   }
 }

@@ -6,11 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.recjpq.RecjpqException;
 import org.recjpq.UsageException;
 import org.recjpq.checkpoint.Checkpoint;
-import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.LeaveOneOut;
+import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.eval.Baseline;
 import org.recjpq.eval.EvalOptions;
@@ -53,51 +52,85 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
-  @Option(names = {"-m", "--model"}, paramLabel = "MODEL", defaultValue = "mostpop",
-      description = "Model: mostpop or markov (default: ${DEFAULT-VALUE}); ignored with --checkpoint.")
+  @Option(
+      names = {"-m", "--model"},
+      paramLabel = "MODEL",
+      defaultValue = "mostpop",
+      description =
+          "Model: mostpop or markov (default: ${DEFAULT-VALUE}); ignored with --checkpoint.")
   String model;
 
-  @Option(names = "--checkpoint", paramLabel = "CKPT",
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "CKPT",
       description = "Evaluate a trained model (from 'recjpq train') instead of a baseline.")
   Path checkpoint;
 
-  @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "10",
-      description = "Cut-offs for NDCG@K and Recall@K, comma-separated (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--k",
+      split = ",",
+      paramLabel = "K",
+      defaultValue = "10",
+      description =
+          "Cut-offs for NDCG@K and Recall@K, comma-separated (default: ${DEFAULT-VALUE}).")
   int[] ks;
 
-  @Option(names = "--filter-seen", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Exclude history items from the ranking (default: on; --no-filter-seen for"
-          + " repeat-consumption data).")
+  @Option(
+      names = "--filter-seen",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Exclude history items from the ranking (default: on; --no-filter-seen for"
+              + " repeat-consumption data).")
   boolean filterSeen;
 
-  @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "test",
+  @Option(
+      names = "--phase",
+      paramLabel = "PHASE",
+      defaultValue = "test",
       description = "test (last item) or validation (second-to-last) (default: ${DEFAULT-VALUE}).")
   String phase;
 
-  @Option(names = "--validation-users", paramLabel = "N|all",
+  @Option(
+      names = "--validation-users",
+      paramLabel = "N|all",
       description = "Validation phase: how many users to sample (default: the dataset's, 1024).")
   String validationUsers;
 
-  @Option(names = "--seed", paramLabel = "SEED",
+  @Option(
+      names = "--seed",
+      paramLabel = "SEED",
       description = "Validation phase: seed of the user sample (default: the dataset's, 42).")
   Long seed;
 
-  @Option(names = "--per-user", paramLabel = "FILE",
+  @Option(
+      names = "--per-user",
+      paramLabel = "FILE",
       description = "Also write one CSV row per user (for 'recjpq compare').")
   Path perUser;
 
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      defaultValue = "128",
       description = "Users scored together (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
-      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      paramLabel = "D",
+      defaultValue = "auto",
+      description =
+          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
       description = "Worker threads (default: all processors).")
   Integer threads;
 
@@ -111,16 +144,22 @@ final class EvaluateCommand implements Callable<Integer> {
     inputs.put("--checkpoint", checkpoint);
     Outputs.refuseToOverwriteInputs("--per-user", perUser, inputs);
     Phase p = parsePhase(phase);
-    EvalOptions options = new EvalOptions(
-        ks, filterSeen, batchSize, 0,
-        threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    EvalOptions options =
+        new EvalOptions(
+            ks,
+            filterSeen,
+            batchSize,
+            0,
+            threads != null ? threads : Runtime.getRuntime().availableProcessors());
     SequenceDataset ds = input.load();
     int[] users;
     if (p == Phase.TEST) {
       users = LeaveOneOut.testUsers(ds);
     } else {
-      int n = validationUsers != null
-          ? PrepareCommand.parseValidationUsers(validationUsers) : ds.info().validationUsers();
+      int n =
+          validationUsers != null
+              ? PrepareCommand.parseValidationUsers(validationUsers)
+              : ds.info().validationUsers();
       users = LeaveOneOut.validationUsers(ds, n, seed != null ? seed : ds.info().splitSeed());
     }
     Scorer scorer;
@@ -152,9 +191,15 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       out.println(o.toString());
     } else {
-      out.printf("%s on %s: %s phase, %,d users, %,d items, %s, %.2f s%n",
-          result.model(), input.input.getFileName(), p.name().toLowerCase(Locale.ROOT), result.users(),
-          ds.numItems(), filterSeen ? "seen items filtered" : "seen items kept", result.seconds());
+      out.printf(
+          "%s on %s: %s phase, %,d users, %,d items, %s, %.2f s%n",
+          result.model(),
+          input.input.getFileName(),
+          p.name().toLowerCase(Locale.ROOT),
+          result.users(),
+          ds.numItems(),
+          filterSeen ? "seen items filtered" : "seen items kept",
+          result.seconds());
       if (engineNote != null) {
         out.println("engine " + engineNote);
       }
@@ -176,7 +221,9 @@ final class EvaluateCommand implements Callable<Integer> {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "test" -> Phase.TEST;
       case "validation", "valid", "val" -> Phase.VALIDATION;
-      default -> throw new UsageException("--phase must be 'test' or 'validation', found '" + Excerpt.of(s) + "'.");
+      default ->
+          throw new UsageException(
+              "--phase must be 'test' or 'validation', found '" + Excerpt.of(s) + "'.");
     };
   }
 }

@@ -22,40 +22,60 @@ final class InputOptions {
       names = {"-f", "--format"},
       paramLabel = "FORMAT",
       converter = FormatConverter.class,
-      description = "Format of a raw log: sasrec-pairs, user-lines, movielens, csv, booking, gowalla.")
+      description =
+          "Format of a raw log: sasrec-pairs, user-lines, movielens, csv, booking, gowalla.")
   Format format;
 
-  @Option(names = "--user-column", paramLabel = "NAME", defaultValue = "user_id",
+  @Option(
+      names = "--user-column",
+      paramLabel = "NAME",
+      defaultValue = "user_id",
       description = "csv: user column (default: ${DEFAULT-VALUE}).")
   String userColumn;
 
-  @Option(names = "--item-column", paramLabel = "NAME", defaultValue = "item_id",
+  @Option(
+      names = "--item-column",
+      paramLabel = "NAME",
+      defaultValue = "item_id",
       description = "csv: item column (default: ${DEFAULT-VALUE}).")
   String itemColumn;
 
-  @Option(names = "--time-column", paramLabel = "NAME",
+  @Option(
+      names = "--time-column",
+      paramLabel = "NAME",
       description = "csv: time column (integer or ISO-8601); without it, file order is time order.")
   String timeColumn;
 
-  @Option(names = "--delimiter", paramLabel = "CHAR",
+  @Option(
+      names = "--delimiter",
+      paramLabel = "CHAR",
       description = "csv: field delimiter, e.g. ',' or 'tab' (default: guessed from the file).")
   String delimiter;
 
-  @Option(names = "--min-user-interactions", paramLabel = "N", defaultValue = "5",
+  @Option(
+      names = "--min-user-interactions",
+      paramLabel = "N",
+      defaultValue = "5",
       description = "Drop users with fewer interactions (default: ${DEFAULT-VALUE}).")
   int minUserInteractions;
 
-  @Option(names = "--min-item-interactions", paramLabel = "N", defaultValue = "0",
-      description = "Drop items with fewer interactions, repeating both filters until they hold"
-          + " (default: ${DEFAULT-VALUE}, no item filter).")
+  @Option(
+      names = "--min-item-interactions",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Drop items with fewer interactions, repeating both filters until they hold"
+              + " (default: ${DEFAULT-VALUE}, no item filter).")
   int minItemInteractions;
 
   /** Read options for a raw log; fails when no format was given. */
   ReadOptions readOptions() {
     if (format == null) {
       throw new RecjpqException(
-          input + " is not a prepared dataset file, so give its format with --format (one of "
-              + Format.names() + ").");
+          input
+              + " is not a prepared dataset file, so give its format with --format (one of "
+              + Format.names()
+              + ").");
     }
     return new ReadOptions(format, userColumn, itemColumn, timeColumn, delimiterChar());
   }
@@ -78,8 +98,10 @@ final class InputOptions {
     }
     String d = delimiter.equalsIgnoreCase("tab") || delimiter.equals("\\t") ? "\t" : delimiter;
     if (d.length() != 1) {
-      throw new RecjpqException("The delimiter must be one character (or 'tab'), found '"
-          + org.recjpq.util.Excerpt.of(delimiter) + "'.");
+      throw new RecjpqException(
+          "The delimiter must be one character (or 'tab'), found '"
+              + org.recjpq.util.Excerpt.of(delimiter)
+              + "'.");
     }
     return d.charAt(0);
   }

@@ -57,7 +57,10 @@ public final class Main implements Runnable {
   static final int EXIT_USAGE = 2;
   static final int EXIT_INTERNAL = 3;
 
-  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description = "Show stack traces of errors.")
   boolean verbose;
 
   @Option(names = "--quiet", scope = ScopeType.INHERIT, description = "No progress bars.")
@@ -77,7 +80,8 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    // the CUDA emulator, when selected, must set up Bytedeco's native cache before anything loads it
+    // the CUDA emulator, when selected, must set up Bytedeco's native cache before anything loads
+    // it
     org.recjpq.backend.cuda.CudaEmulator.prepare();
     System.exit(execute(args, System.out, System.err));
   }
@@ -86,49 +90,65 @@ public final class Main implements Runnable {
   public static int execute(String[] args, PrintStream out, PrintStream err) {
     Main main = new Main();
     CommandLine cmd = new CommandLine(main);
-    cmd.setOverwrittenOptionsAllowed(true); // a repeated option: the last value wins (scripts append overrides)
-    PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    cmd.setOverwrittenOptionsAllowed(
+        true); // a repeated option: the last value wins (scripts append overrides)
+    PrintWriter errWriter =
+        new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
     cmd.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
     cmd.setErr(errWriter);
-    cmd.setExecutionStrategy(parseResult -> {
-      boolean wanted = main.progress || (!main.quiet && System.console() != null);
-      Progress.setEnabled(wanted);
-      return new CommandLine.RunLast().execute(parseResult);
-    });
-    cmd.setParameterExceptionHandler((ex, args1) -> {
-      CommandLine c = ex.getCommandLine();
-      errWriter.println(c.getCommandName() + ": " + ex.getMessage());
-      errWriter.println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for usage and examples.");
-      return EXIT_USAGE;
-    });
-    cmd.setExecutionExceptionHandler((ex, c, parseResult) -> {
-      Throwable t = unwrap(ex);
-      if (t instanceof org.recjpq.UsageException) {
-        errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
-        if (main.verbose) {
-          t.printStackTrace(errWriter);
-        }
-        return EXIT_USAGE;
-      }
-      if (t instanceof RecjpqException) {
-        errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
-        if (main.verbose) {
-          t.printStackTrace(errWriter);
-        }
-        return EXIT_INPUT;
-      }
-      if (t instanceof OutOfMemoryError) {
-        errWriter.println("recjpq " + c.getCommandName() + ": error: out of memory (" + t.getMessage()
-            + "). Give the JVM more heap, e.g. RECJPQ_JAVA_OPTS=-Xmx16g ./recjpq ...");
-        return EXIT_INPUT;
-      }
-      errWriter.println("recjpq " + c.getCommandName() + ": internal error: " + t
-          + (main.verbose ? "" : " (run again with --verbose for the stack trace, and report it)"));
-      if (main.verbose) {
-        t.printStackTrace(errWriter);
-      }
-      return EXIT_INTERNAL;
-    });
+    cmd.setExecutionStrategy(
+        parseResult -> {
+          boolean wanted = main.progress || (!main.quiet && System.console() != null);
+          Progress.setEnabled(wanted);
+          return new CommandLine.RunLast().execute(parseResult);
+        });
+    cmd.setParameterExceptionHandler(
+        (ex, args1) -> {
+          CommandLine c = ex.getCommandLine();
+          errWriter.println(c.getCommandName() + ": " + ex.getMessage());
+          errWriter.println(
+              "Try '" + c.getCommandSpec().qualifiedName() + " --help' for usage and examples.");
+          return EXIT_USAGE;
+        });
+    cmd.setExecutionExceptionHandler(
+        (ex, c, parseResult) -> {
+          Throwable t = unwrap(ex);
+          if (t instanceof org.recjpq.UsageException) {
+            errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
+            if (main.verbose) {
+              t.printStackTrace(errWriter);
+            }
+            return EXIT_USAGE;
+          }
+          if (t instanceof RecjpqException) {
+            errWriter.println("recjpq " + c.getCommandName() + ": error: " + t.getMessage());
+            if (main.verbose) {
+              t.printStackTrace(errWriter);
+            }
+            return EXIT_INPUT;
+          }
+          if (t instanceof OutOfMemoryError) {
+            errWriter.println(
+                "recjpq "
+                    + c.getCommandName()
+                    + ": error: out of memory ("
+                    + t.getMessage()
+                    + "). Give the JVM more heap, e.g. RECJPQ_JAVA_OPTS=-Xmx16g ./recjpq ...");
+            return EXIT_INPUT;
+          }
+          errWriter.println(
+              "recjpq "
+                  + c.getCommandName()
+                  + ": internal error: "
+                  + t
+                  + (main.verbose
+                      ? ""
+                      : " (run again with --verbose for the stack trace, and report it)"));
+          if (main.verbose) {
+            t.printStackTrace(errWriter);
+          }
+          return EXIT_INTERNAL;
+        });
     try {
       return cmd.execute(args);
     } finally {
@@ -139,7 +159,8 @@ public final class Main implements Runnable {
   }
 
   private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CommandLine.ExecutionException || t instanceof java.util.concurrent.CompletionException)
+    while ((t instanceof CommandLine.ExecutionException
+            || t instanceof java.util.concurrent.CompletionException)
         && t.getCause() != null) {
       t = t.getCause();
     }

@@ -35,10 +35,10 @@ final class ModelSetup {
   record Engine(Ops ops, String note) {}
 
   /**
-   * The engine a {@code --device} asks for: {@code cpu}; {@code cuda} (an error with the reason when
-   * the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the reason in
-   * the note). {@code auto} never picks the CUDA emulator: only {@code --device cuda} runs on it
-   * (when it is selected with {@code -Drecjpq.cuda=emulator}), and its note says so.
+   * The engine a {@code --device} asks for: {@code cpu}; {@code cuda} (an error with the reason
+   * when the GPU cannot be used); {@code auto} (the GPU when it works, else the CPU, with the
+   * reason in the note). {@code auto} never picks the CUDA emulator: only {@code --device cuda}
+   * runs on it (when it is selected with {@code -Drecjpq.cuda=emulator}), and its note says so.
    */
   static Engine engine(String device, Integer threads, boolean tf32) {
     Engine e = engine(device, threads);
@@ -60,26 +60,33 @@ final class ModelSetup {
         Availability a = report.availability();
         String reason;
         if (a.available() && report.emulated() && d.equals("auto")) {
-          reason = "auto does not choose the " + CudaEmulator.LABEL + "; use --device cuda to run on it.";
+          reason =
+              "auto does not choose the "
+                  + CudaEmulator.LABEL
+                  + "; use --device cuda to run on it.";
         } else if (a.available()) {
           try {
             Ops ops = CudaOps.open();
-            String note = report.emulated()
-                ? "cuda on the " + CudaEmulator.LABEL + ": correctness only, not a GPU"
-                : "cuda (" + firstSentence(a.description()) + ")";
+            String note =
+                report.emulated()
+                    ? "cuda on the " + CudaEmulator.LABEL + ": correctness only, not a GPU"
+                    : "cuda (" + firstSentence(a.description()) + ")";
             return new Engine(ops, note);
-          } catch (RuntimeException | LinkageError e) { // a missing or mismatched CUDA library is a LinkageError
+          } catch (RuntimeException
+              | LinkageError e) { // a missing or mismatched CUDA library is a LinkageError
             reason = "the CUDA engine failed to start: " + CudaAvailability.describe(e);
           }
         } else {
           reason = a.description();
         }
         if (d.equals("cuda")) {
-          throw new RecjpqException("--device cuda: " + reason + " Use --device cpu (or auto) to run on the CPU.");
+          throw new RecjpqException(
+              "--device cuda: " + reason + " Use --device cpu (or auto) to run on the CPU.");
         }
         return new Engine(engine(threads), "cpu (no GPU: " + firstSentence(reason) + ")");
       default:
-        throw new UsageException("Unknown --device '" + Excerpt.of(device) + "'. Known devices: cpu, cuda, auto.");
+        throw new UsageException(
+            "Unknown --device '" + Excerpt.of(device) + "'. Known devices: cpu, cuda, auto.");
     }
   }
 
@@ -99,7 +106,10 @@ final class ModelSetup {
     }
   }
 
-  /** The first line of {@code text}, up to a ", so " that starts its explanation, without a final period. */
+  /**
+   * The first line of {@code text}, up to a ", so " that starts its explanation, without a final
+   * period.
+   */
   private static String firstSentence(String text) {
     String line = text.lines().findFirst().orElse("").trim();
     int stop = line.indexOf(", so ");
@@ -109,21 +119,43 @@ final class ModelSetup {
     return line.endsWith(".") ? line.substring(0, line.length() - 1) : line;
   }
 
-  /** RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now. */
+  /**
+   * RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now.
+   */
   static ItemCodes codes(TrainOptions.Settings s, SequenceDataset ds, int threads) {
     Path file = Path.of(s.codes);
     if (Files.isRegularFile(file)) {
       ItemCodes codes = CodesFile.readFor(file, ds).codes();
       if (codes.splits() != s.splits) {
-        throw new org.recjpq.RecjpqException(file + " holds codes of " + codes.splits() + " splits but the model"
-            + " asks for " + s.splits + "; pass --splits " + codes.splits() + ".");
+        throw new org.recjpq.RecjpqException(
+            file
+                + " holds codes of "
+                + codes.splits()
+                + " splits but the model"
+                + " asks for "
+                + s.splits
+                + "; pass --splits "
+                + codes.splits()
+                + ".");
       }
       return codes;
     }
     CodeStrategy strategy = CodeStrategy.fromCliName(s.codes.toLowerCase(Locale.ROOT));
     CodeOptions o = CodeOptions.defaults(strategy, s.splits, s.seed).withThreads(threads);
-    return CodeAssigners.assign(ds, new CodeOptions(o.strategy(), o.splits(), s.dim, o.seed(), o.oversampling(),
-        o.powerIterations(), o.epochs(), o.learningRate(), o.regularization(), o.threads())).codes();
+    return CodeAssigners.assign(
+            ds,
+            new CodeOptions(
+                o.strategy(),
+                o.splits(),
+                s.dim,
+                o.seed(),
+                o.oversampling(),
+                o.powerIterations(),
+                o.epochs(),
+                o.learningRate(),
+                o.regularization(),
+                o.threads()))
+        .codes();
   }
 
   /** A freshly initialised model for the settings. */
@@ -138,8 +170,13 @@ final class ModelSetup {
   static SequenceModel load(Checkpoint ck, Ops ops) {
     SequenceModel model = SequenceModel.create(ck.config(), ops, ck.codes());
     if (ck.params().length != model.layout().size()) {
-      throw new org.recjpq.RecjpqException("The checkpoint holds " + ck.params().length + " parameters but its model"
-          + " needs " + model.layout().size() + "; it was written by an incompatible recjpq.");
+      throw new org.recjpq.RecjpqException(
+          "The checkpoint holds "
+              + ck.params().length
+              + " parameters but its model"
+              + " needs "
+              + model.layout().size()
+              + "; it was written by an incompatible recjpq.");
     }
     ops.upload(model.params(), ck.params());
     return model;

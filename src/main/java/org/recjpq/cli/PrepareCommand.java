@@ -47,15 +47,25 @@ import picocli.CommandLine.Spec;
 final class PrepareCommand implements Callable<Integer> {
   @Mixin InputOptions input;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "FILE",
       description = "Dataset file to write (conventionally *.rjd); written atomically.")
   Path output;
 
-  @Option(names = "--validation-users", paramLabel = "N|all", defaultValue = "1024",
-      description = "Default number of validation users sampled by later commands (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--validation-users",
+      paramLabel = "N|all",
+      defaultValue = "1024",
+      description =
+          "Default number of validation users sampled by later commands (default: ${DEFAULT-VALUE}).")
   String validationUsers;
 
-  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+  @Option(
+      names = "--seed",
+      paramLabel = "SEED",
+      defaultValue = "42",
       description = "Seed of the validation-user sample (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -77,17 +87,27 @@ final class PrepareCommand implements Callable<Integer> {
     ds = ds.withInfo(info);
     int validation = LeaveOneOut.validationUsers(ds, nValidation, seed).length;
     long t2 = System.nanoTime();
-    DatasetFile.write(ds, output, "recjpq prepare " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    DatasetFile.write(
+        ds,
+        output,
+        "recjpq prepare " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     long t3 = System.nanoTime();
     int testUsers = LeaveOneOut.testUsers(ds).length;
-    out.println(new TextTable("", "users", "items", "interactions")
-        .row("read", fmt(log.numUsers()), fmt(log.numItems()), fmt(log.size()))
-        .row("kept", fmt(ds.numUsers()), fmt(ds.numItems()), fmt(ds.numInteractions())));
-    out.printf("filters: users >= %d interactions%s; test users %,d; validation users %,d (seed %d)%n",
+    out.println(
+        new TextTable("", "users", "items", "interactions")
+            .row("read", fmt(log.numUsers()), fmt(log.numItems()), fmt(log.size()))
+            .row("kept", fmt(ds.numUsers()), fmt(ds.numItems()), fmt(ds.numInteractions())));
+    out.printf(
+        "filters: users >= %d interactions%s; test users %,d; validation users %,d (seed %d)%n",
         info.filter().minUserInteractions(),
-        info.filter().minItemInteractions() > 0 ? ", items >= " + info.filter().minItemInteractions() : "",
-        testUsers, validation, seed);
-    out.printf("wrote %s (%,d bytes) in %.2f s (read %.2f s, index %.2f s, write %.2f s)%n",
+        info.filter().minItemInteractions() > 0
+            ? ", items >= " + info.filter().minItemInteractions()
+            : "",
+        testUsers,
+        validation,
+        seed);
+    out.printf(
+        "wrote %s (%,d bytes) in %.2f s (read %.2f s, index %.2f s, write %.2f s)%n",
         output, size(output), (t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
     return 0;
   }
@@ -110,8 +130,8 @@ final class PrepareCommand implements Callable<Integer> {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new UsageException(option + " must be a positive number or 'all', found '"
-        + Excerpt.of(v) + "'.");
+    throw new UsageException(
+        option + " must be a positive number or 'all', found '" + Excerpt.of(v) + "'.");
   }
 
   static String fmt(long v) {
@@ -126,6 +146,4 @@ final class PrepareCommand implements Callable<Integer> {
       return -1;
     }
   }
-
-
 }

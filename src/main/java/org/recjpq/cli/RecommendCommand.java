@@ -8,7 +8,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.recjpq.RecjpqException;
 import org.recjpq.UsageException;
 import org.recjpq.serve.HttpService;
 import org.recjpq.serve.RecommendOptions;
@@ -38,27 +37,48 @@ import picocli.CommandLine.Spec;
       "      --scoring pqtopk --no-filter-seen"
     })
 final class RecommendCommand implements Callable<Integer> {
-  @Option(names = "--checkpoint", required = true, paramLabel = "CKPT", description = "A checkpoint from 'recjpq train'.")
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      paramLabel = "CKPT",
+      description = "A checkpoint from 'recjpq train'.")
   Path checkpoint;
 
-  @Option(names = "--history", required = true, paramLabel = "IDS",
+  @Option(
+      names = "--history",
+      required = true,
+      paramLabel = "IDS",
       description = "Comma-separated external item ids, oldest first (may be empty: \"\").")
   String history;
 
-  @Option(names = "--k", paramLabel = "K", defaultValue = "10", description = "How many items (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--k",
+      paramLabel = "K",
+      defaultValue = "10",
+      description = "How many items (default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--scoring", paramLabel = "S", defaultValue = "auto",
-      description = "auto, dense, pqtopk or pruned (RecJPQ); all give the same items (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--scoring",
+      paramLabel = "S",
+      defaultValue = "auto",
+      description =
+          "auto, dense, pqtopk or pruned (RecJPQ); all give the same items (default: ${DEFAULT-VALUE}).")
   String scoring;
 
   @Option(names = "--no-filter-seen", description = "Allow items of the history in the answer.")
   boolean noFilterSeen;
 
-  @Option(names = "--exclude", paramLabel = "IDS", description = "Comma-separated ids never to recommend.")
+  @Option(
+      names = "--exclude",
+      paramLabel = "IDS",
+      description = "Comma-separated ids never to recommend.")
   String exclude;
 
-  @Option(names = "--allow", paramLabel = "IDS", description = "Comma-separated ids: rank only these.")
+  @Option(
+      names = "--allow",
+      paramLabel = "IDS",
+      description = "Comma-separated ids: rank only these.")
   String allow;
 
   @Option(names = "--json", description = "Print one JSON object.")
@@ -77,12 +97,16 @@ final class RecommendCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (k < 1 || k > Recommender.MAX_K) {
-      throw new UsageException("--k must be between 1 and " + Recommender.MAX_K + ", got " + k + ".");
+      throw new UsageException(
+          "--k must be between 1 and " + Recommender.MAX_K + ", got " + k + ".");
     }
     Recommender.Scoring sc = Recommender.Scoring.parse(scoring);
     Recommender rec = Recommender.load(checkpoint, sc, Runtime.getRuntime().availableProcessors());
-    RecommendOptions o = new RecommendOptions(!noFilterSeen, new HashSet<>(split(exclude)),
-        allow == null ? null : new HashSet<>(split(allow)));
+    RecommendOptions o =
+        new RecommendOptions(
+            !noFilterSeen,
+            new HashSet<>(split(exclude)),
+            allow == null ? null : new HashSet<>(split(allow)));
     Recommendations r = rec.recommend(split(history), k, o);
     if (json) {
       ObjectNode j = HttpService.toJson(r);
@@ -94,15 +118,24 @@ final class RecommendCommand implements Callable<Integer> {
       out.println("Unknown item ids, skipped: " + String.join(", ", r.unknownItems()));
     }
     if ("popularity".equals(r.source())) {
-      out.println("No known item in the history: the most popular items in training (score = count).");
+      out.println(
+          "No known item in the history: the most popular items in training (score = count).");
     }
     TextTable t = new TextTable("rank", "item", "score");
     for (int i = 0; i < r.items().size(); i++) {
-      t.row(String.valueOf(i + 1), r.items().get(i), String.format(Locale.ROOT, "%.5f", r.scores()[i]));
+      t.row(
+          String.valueOf(i + 1),
+          r.items().get(i),
+          String.format(Locale.ROOT, "%.5f", r.scores()[i]));
     }
     out.print(t);
-    out.printf(Locale.ROOT, "%,d items ranked by %s: backbone %.2f ms, scoring %.2f ms.%n", rec.numItems(),
-        "popularity".equals(r.source()) ? "popularity" : rec.scorerName(), r.backboneMs(), r.scoringMs());
+    out.printf(
+        Locale.ROOT,
+        "%,d items ranked by %s: backbone %.2f ms, scoring %.2f ms.%n",
+        rec.numItems(),
+        "popularity".equals(r.source()) ? "popularity" : rec.scorerName(),
+        r.backboneMs(),
+        r.scoringMs());
     return 0;
   }
 }

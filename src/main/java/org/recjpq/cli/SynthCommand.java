@@ -42,59 +42,109 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--items", required = true, paramLabel = "N", description = "Catalogue size.")
   int items;
 
-  @Option(names = "--interactions", required = true, paramLabel = "I",
+  @Option(
+      names = "--interactions",
+      required = true,
+      paramLabel = "I",
       description = "Exact number of interactions (lines); at least users × min-length.")
   long interactions;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "42",
+      description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "FILE",
       description = "File to write (atomically: a failed run leaves nothing behind).")
   Path output;
 
-  @Option(names = "--cluster-size", paramLabel = "N", defaultValue = "" + SynthConfig.DEFAULT_CLUSTER_SIZE,
+  @Option(
+      names = "--cluster-size",
+      paramLabel = "N",
+      defaultValue = "" + SynthConfig.DEFAULT_CLUSTER_SIZE,
       description = "Average items per cluster (default: ${DEFAULT-VALUE}).")
   int clusterSize;
 
-  @Option(names = "--fan-out", paramLabel = "N", defaultValue = "" + SynthConfig.DEFAULT_FAN_OUT,
+  @Option(
+      names = "--fan-out",
+      paramLabel = "N",
+      defaultValue = "" + SynthConfig.DEFAULT_FAN_OUT,
       description = "Successor clusters per cluster (default: ${DEFAULT-VALUE}).")
   int fanOut;
 
-  @Option(names = "--successor-decay", paramLabel = "X", defaultValue = "" + SynthConfig.DEFAULT_SUCCESSOR_DECAY,
+  @Option(
+      names = "--successor-decay",
+      paramLabel = "X",
+      defaultValue = "" + SynthConfig.DEFAULT_SUCCESSOR_DECAY,
       description = "Ratio of successive successor probabilities (default: ${DEFAULT-VALUE}).")
   double successorDecay;
 
-  @Option(names = "--stay", paramLabel = "P", defaultValue = "" + SynthConfig.DEFAULT_STAY_PROBABILITY,
+  @Option(
+      names = "--stay",
+      paramLabel = "P",
+      defaultValue = "" + SynthConfig.DEFAULT_STAY_PROBABILITY,
       description = "Probability of staying in the current cluster (default: ${DEFAULT-VALUE}).")
   double stay;
 
-  @Option(names = "--jump", paramLabel = "P", defaultValue = "" + SynthConfig.DEFAULT_JUMP_PROBABILITY,
+  @Option(
+      names = "--jump",
+      paramLabel = "P",
+      defaultValue = "" + SynthConfig.DEFAULT_JUMP_PROBABILITY,
       description = "Probability of a random jump by cluster mass (default: ${DEFAULT-VALUE}).")
   double jump;
 
-  @Option(names = "--locality", paramLabel = "R", defaultValue = "0",
-      description = "Successor clusters within R steps on a ring of clusters, a hidden 1-D geometry"
-          + " (0 = anywhere; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--locality",
+      paramLabel = "R",
+      defaultValue = "0",
+      description =
+          "Successor clusters within R steps on a ring of clusters, a hidden 1-D geometry"
+              + " (0 = anywhere; default: ${DEFAULT-VALUE}).")
   int locality;
 
-  @Option(names = "--zipf", paramLabel = "S", defaultValue = "" + SynthConfig.DEFAULT_ZIPF_EXPONENT,
+  @Option(
+      names = "--zipf",
+      paramLabel = "S",
+      defaultValue = "" + SynthConfig.DEFAULT_ZIPF_EXPONENT,
       description = "Zipf exponent of item popularity (default: ${DEFAULT-VALUE}).")
   double zipf;
 
-  @Option(names = "--min-length", paramLabel = "N", defaultValue = "" + SynthConfig.DEFAULT_MIN_LENGTH,
+  @Option(
+      names = "--min-length",
+      paramLabel = "N",
+      defaultValue = "" + SynthConfig.DEFAULT_MIN_LENGTH,
       description = "Minimum interactions per user (default: ${DEFAULT-VALUE}).")
   int minLength;
 
-  @Option(names = "--length-spread", paramLabel = "SIGMA", defaultValue = "" + SynthConfig.DEFAULT_LENGTH_SPREAD,
+  @Option(
+      names = "--length-spread",
+      paramLabel = "SIGMA",
+      defaultValue = "" + SynthConfig.DEFAULT_LENGTH_SPREAD,
       description = "Log-normal sigma of user lengths (default: ${DEFAULT-VALUE}).")
   double lengthSpread;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   SynthConfig config() {
-    return new SynthConfig(users, items, interactions, seed, clusterSize, fanOut, successorDecay,
-        stay, jump, zipf, minLength, lengthSpread, locality);
+    return new SynthConfig(
+        users,
+        items,
+        interactions,
+        seed,
+        clusterSize,
+        fanOut,
+        successorDecay,
+        stay,
+        jump,
+        zipf,
+        minLength,
+        lengthSpread,
+        locality);
   }
 
   @Override
@@ -105,9 +155,16 @@ final class SynthCommand implements Callable<Integer> {
     try (Progress progress = Progress.bar("synth", interactions, "interactions")) {
       stats = SyntheticGenerator.write(config, output, progress);
     }
-    out.printf("wrote %s: %,d users, %,d items (%,d used), %,d interactions, %,d clusters, %,d bytes in %.1f s%n",
-        output, stats.users(), stats.items(), stats.distinctItems(), stats.interactions(), stats.clusters(),
-        stats.bytes(), stats.elapsed().toNanos() / 1e9);
+    out.printf(
+        "wrote %s: %,d users, %,d items (%,d used), %,d interactions, %,d clusters, %,d bytes in %.1f s%n",
+        output,
+        stats.users(),
+        stats.items(),
+        stats.distinctItems(),
+        stats.interactions(),
+        stats.clusters(),
+        stats.bytes(),
+        stats.elapsed().toNanos() / 1e9);
     return 0;
   }
 }

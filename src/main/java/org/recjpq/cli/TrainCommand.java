@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.recjpq.backend.Ops;
 import org.recjpq.checkpoint.Checkpoint;
-import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.LeaveOneOut;
+import org.recjpq.data.LeaveOneOut.Phase;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.eval.EvalOptions;
 import org.recjpq.eval.EvaluationResult;
@@ -63,38 +63,69 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin TrainOptions options;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "CKPT", description = "Checkpoint to write.")
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "CKPT",
+      description = "Checkpoint to write.")
   Path output;
 
-  @Option(names = "--save-optimizer", description = "Make the checkpoint resumable (Adam state, step, data order) and"
-      + " write it after every epoch (its parameters stay the best validated ones).")
+  @Option(
+      names = "--save-optimizer",
+      description =
+          "Make the checkpoint resumable (Adam state, step, data order) and"
+              + " write it after every epoch (its parameters stay the best validated ones).")
   boolean saveOptimizer;
 
-  @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from a resumable checkpoint, with"
-      + " the settings saved in it (flags may repeat them; --epochs, --max-minutes and --patience may change them).")
+  @Option(
+      names = "--resume",
+      paramLabel = "CKPT",
+      description =
+          "Continue a run from a resumable checkpoint, with"
+              + " the settings saved in it (flags may repeat them; --epochs, --max-minutes and --patience may change them).")
   Path resume;
 
-  @Option(names = "--override", description = "With --resume: let the training settings given replace the saved ones"
-      + " (each replacement is reported); the model's shape always comes from the checkpoint.")
+  @Option(
+      names = "--override",
+      description =
+          "With --resume: let the training settings given replace the saved ones"
+              + " (each replacement is reported); the model's shape always comes from the checkpoint.")
   boolean override;
 
-  @Option(names = "--report", paramLabel = "DIR", description = "Report folder (default: CKPT.report).")
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Report folder (default: CKPT.report).")
   Path report;
 
-  @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
-      description = "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      paramLabel = "D",
+      defaultValue = "auto",
+      description =
+          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--tf32", description = "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
-      + " error per product; off by default so both engines agree to FP32 rounding).")
+  @Option(
+      names = "--tf32",
+      description =
+          "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
+              + " error per product; off by default so both engines agree to FP32 rounding).")
   boolean tf32;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Engine threads (default: all processors).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Engine threads (default: all processors).")
   Integer threads;
 
-  @Option(names = "--test-users", paramLabel = "N|all", defaultValue = "all",
-      description = "Test the final model on a seeded sample of N users instead of all of them (large catalogues;"
-          + " MostPop beside it on the same users; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--test-users",
+      paramLabel = "N|all",
+      defaultValue = "all",
+      description =
+          "Test the final model on a seeded sample of N users instead of all of them (large catalogues;"
+              + " MostPop beside it on the same users; default: ${DEFAULT-VALUE}).")
   String testUsers;
 
   @Option(names = "--json", description = "Print the final test metrics as one JSON object.")
@@ -114,21 +145,31 @@ final class TrainCommand implements Callable<Integer> {
     java.util.List<String> notes = new java.util.ArrayList<>();
     if (resumed != null && resumed.state().path("settings").isObject()) {
       JsonNode savedPreset = resumed.state().path("preset");
-      s = options.resume(resumed.state().get("settings"), savedPreset.isTextual() ? savedPreset.asText() : null,
-          spec.commandLine().getParseResult().hasMatchedOption("--preset"), override, notes);
+      s =
+          options.resume(
+              resumed.state().get("settings"),
+              savedPreset.isTextual() ? savedPreset.asText() : null,
+              spec.commandLine().getParseResult().hasMatchedOption("--preset"),
+              override,
+              notes);
     } else {
       s = options.resolve();
       if (resumed != null) {
-        notes.add("the checkpoint predates saved settings, so the flags given (and the preset's values) are used");
+        notes.add(
+            "the checkpoint predates saved settings, so the flags given (and the preset's values) are used");
       }
     }
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("--input", input.input);
-    inputs.put("--codes", s.codes != null && Files.isRegularFile(Path.of(s.codes)) ? Path.of(s.codes) : null);
+    inputs.put(
+        "--codes",
+        s.codes != null && Files.isRegularFile(Path.of(s.codes)) ? Path.of(s.codes) : null);
     inputs.put("--resume", resume);
     inputs.put("--config", options.config);
     Outputs.refuseToOverwriteInputs("--output", output, inputs);
-    int nTest = PrepareCommand.parseUserCount(testUsers, "--test-users"); // a bad value fails before training
+    int nTest =
+        PrepareCommand.parseUserCount(
+            testUsers, "--test-users"); // a bad value fails before training
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     if (resumed == null) {
@@ -142,9 +183,12 @@ final class TrainCommand implements Callable<Integer> {
     ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
     if (resumed != null) {
       PrintWriter err = json ? spec.commandLine().getErr() : out; // stdout stays one JSON object
-      err.printf("Resuming %s at epoch %d, step %d, with the settings saved in it%s%n", resume,
-          resumed.state().path("epoch").asInt() + 1, resumed.state().path("step").asLong(), notes.isEmpty() ? "."
-              : ":");
+      err.printf(
+          "Resuming %s at epoch %d, step %d, with the settings saved in it%s%n",
+          resume,
+          resumed.state().path("epoch").asInt() + 1,
+          resumed.state().path("step").asLong(),
+          notes.isEmpty() ? "." : ":");
       notes.forEach(n -> err.println("  " + n));
       err.flush();
     }
@@ -155,8 +199,14 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private int train(ModelSetup.Engine engine, TrainOptions.Settings s, TrainConfig tc, SequenceDataset ds, int nTest,
-      PrintWriter out, Checkpoint resumed) {
+  private int train(
+      ModelSetup.Engine engine,
+      TrainOptions.Settings s,
+      TrainConfig tc,
+      SequenceDataset ds,
+      int nTest,
+      PrintWriter out,
+      Checkpoint resumed) {
     Ops ops = engine.ops();
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     long t0 = System.nanoTime();
@@ -167,8 +217,10 @@ final class TrainCommand implements Callable<Integer> {
     } else {
       model = ModelSetup.fresh(s, ds, ops, nThreads);
     }
-    int nVal = s.validationUsers != null
-        ? PrepareCommand.parseValidationUsers(s.validationUsers) : ds.info().validationUsers();
+    int nVal =
+        s.validationUsers != null
+            ? PrepareCommand.parseValidationUsers(s.validationUsers)
+            : ds.info().validationUsers();
     int[] val = LeaveOneOut.validationUsers(ds, nVal, ds.info().splitSeed());
     Trainer trainer = new Trainer(model, ds, tc, val);
     if (resumed != null) {
@@ -177,50 +229,105 @@ final class TrainCommand implements Callable<Integer> {
     ObjectNode provenance = new ObjectMapper().createObjectNode();
     provenance.set("settings", s.toJson());
     JsonNode startedWith = resumed != null ? resumed.state().path("preset") : null;
-    provenance.put("preset", startedWith != null && startedWith.isTextual() ? startedWith.asText() : options.preset);
+    provenance.put(
+        "preset",
+        startedWith != null && startedWith.isTextual() ? startedWith.asText() : options.preset);
     provenance.put("dataset", ds.info().source());
-    provenance.put("command", "recjpq " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    provenance.put(
+        "command",
+        "recjpq " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     if (!json) {
-      out.printf("%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch; engine %s%n",
-          s.model.toLowerCase(Locale.ROOT), s.embedding, ds, model.layout().size(), 4 * model.layout().size(), trainer.examples(),
-          trainer.stepsPerEpoch(), engine.note());
+      out.printf(
+          "%s-%s on %s: %,d parameters (%,d bytes), %,d training examples, %d steps an epoch; engine %s%n",
+          s.model.toLowerCase(Locale.ROOT),
+          s.embedding,
+          ds,
+          model.layout().size(),
+          4 * model.layout().size(),
+          trainer.examples(),
+          trainer.stepsPerEpoch(),
+          engine.note());
     }
     double[] lastBest = {Double.NEGATIVE_INFINITY};
-    trainer.run(r -> {
-      boolean improved = trainer.state().bestMetric > lastBest[0];
-      if (improved) {
-        lastBest[0] = trainer.state().bestMetric;
-      }
-      if (improved || saveOptimizer) { // a resumable run is saved every epoch, its best weights as the parameters
-        trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
-      }
-      if (!json) {
-        out.printf(Locale.ROOT, "epoch %3d  loss %.4f  val NDCG@10 %s  %.1f s  %.0f seq/s%n", r.epoch(),
-            r.trainLoss(), Double.isNaN(r.validationNdcg()) ? "   -  " : String.format(Locale.ROOT, "%.4f%s",
-                r.validationNdcg(), improved ? " *" : "  "), r.seconds(), r.sequencesPerSecond());
-        out.flush();
-      }
-    });
+    trainer.run(
+        r -> {
+          boolean improved = trainer.state().bestMetric > lastBest[0];
+          if (improved) {
+            lastBest[0] = trainer.state().bestMetric;
+          }
+          if (improved
+              || saveOptimizer) { // a resumable run is saved every epoch, its best weights as the
+            // parameters
+            trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
+          }
+          if (!json) {
+            out.printf(
+                Locale.ROOT,
+                "epoch %3d  loss %.4f  val NDCG@10 %s  %.1f s  %.0f seq/s%n",
+                r.epoch(),
+                r.trainLoss(),
+                Double.isNaN(r.validationNdcg())
+                    ? "   -  "
+                    : String.format(
+                        Locale.ROOT, "%.4f%s", r.validationNdcg(), improved ? " *" : "  "),
+                r.seconds(),
+                r.sequencesPerSecond());
+            out.flush();
+          }
+        });
     // the best weights are restored; the final checkpoint carries them and the final state
     trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
     int[] testSet = LeaveOneOut.sampleUsers(ds, Phase.TEST, nTest, ds.info().splitSeed());
     EvaluationResult test = trainer.test(EvalOptions.defaults(), testSet);
-    EvaluationResult pop = Evaluator.evaluate(ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, testSet,
-        EvalOptions.defaults());
+    EvaluationResult pop =
+        Evaluator.evaluate(
+            ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, testSet, EvalOptions.defaults());
     String name = s.model.toLowerCase(Locale.ROOT) + "-" + s.embedding;
-    TextTable table = new TextTable("model", "ndcg@10", "recall@10", "mrr", "parameters", "users")
-        .row(name, test.ndcg(10), test.recall(10), test.mrr(), String.format("%,d", model.layout().size()),
-            String.format("%,d", test.users()))
-        .row("mostpop", pop.ndcg(10), pop.recall(10), pop.mrr(), "0", String.format("%,d", pop.users()));
+    TextTable table =
+        new TextTable("model", "ndcg@10", "recall@10", "mrr", "parameters", "users")
+            .row(
+                name,
+                test.ndcg(10),
+                test.recall(10),
+                test.mrr(),
+                String.format("%,d", model.layout().size()),
+                String.format("%,d", test.users()))
+            .row(
+                "mostpop",
+                pop.ndcg(10),
+                pop.recall(10),
+                pop.mrr(),
+                "0",
+                String.format("%,d", pop.users()));
     Path reportDir = report != null ? report : Path.of(output + ".report");
-    String summary = "# Training report\n\n" + "Command: `" + provenance.get("command").asText() + "`\n\n"
-        + "Engine: " + engine.note() + "\n\n"
-        + "Dataset: " + ds + " (" + ds.info().source() + ")\n\n" + "Best epoch: " + (trainer.state().bestEpoch + 1)
-        + ", validation NDCG@10 " + String.format(Locale.ROOT, "%.4f", trainer.state().bestMetric)
-        + String.format(Locale.ROOT, ", %.1f s of training, %d steps.%n%n", trainSeconds, trainer.state().step)
-        + "Test (leave-one-out, full catalogue, seen items filtered):\n\n```\n" + table + "```\n\nSettings:\n\n```json\n"
-        + s.toJson().toPrettyString() + "\n```\n";
+    String summary =
+        "# Training report\n\n"
+            + "Command: `"
+            + provenance.get("command").asText()
+            + "`\n\n"
+            + "Engine: "
+            + engine.note()
+            + "\n\n"
+            + "Dataset: "
+            + ds
+            + " ("
+            + ds.info().source()
+            + ")\n\n"
+            + "Best epoch: "
+            + (trainer.state().bestEpoch + 1)
+            + ", validation NDCG@10 "
+            + String.format(Locale.ROOT, "%.4f", trainer.state().bestMetric)
+            + String.format(
+                Locale.ROOT,
+                ", %.1f s of training, %d steps.%n%n",
+                trainSeconds,
+                trainer.state().step)
+            + "Test (leave-one-out, full catalogue, seen items filtered):\n\n```\n"
+            + table
+            + "```\n\nSettings:\n\n```json\n"
+            + s.toJson().toPrettyString()
+            + "\n```\n";
     TrainingReport.write(reportDir, trainer.history(), summary);
     if (json) {
       ObjectNode o = test.toJson();
@@ -233,7 +340,9 @@ final class TrainCommand implements Callable<Integer> {
       o.put("engine", engine.note());
       out.println(o);
     } else {
-      out.printf("%nTest, %,d users, full catalogue (%,d items), seen items filtered:%n", test.users(), ds.numItems());
+      out.printf(
+          "%nTest, %,d users, full catalogue (%,d items), seen items filtered:%n",
+          test.users(), ds.numItems());
       out.print(table);
       out.println("checkpoint: " + output + "; report: " + reportDir);
     }

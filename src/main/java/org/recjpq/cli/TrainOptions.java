@@ -32,9 +32,12 @@ import picocli.CommandLine.Option;
  * flags given on the command line.
  */
 final class TrainOptions {
-  /** Strict: duplicate keys make a config file malformed (and so does data after the object: see resolve). */
-  private static final ObjectMapper CONFIG_JSON = new ObjectMapper()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * Strict: duplicate keys make a config file malformed (and so does data after the object: see
+   * resolve).
+   */
+  private static final ObjectMapper CONFIG_JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   /** Every setting with its current value; field names are the JSON keys. */
   static final class Settings {
@@ -82,7 +85,7 @@ final class TrainOptions {
     static Settings preset(String name) {
       Settings s = new Settings();
       switch (name.toLowerCase(Locale.ROOT)) {
-        case "cpu" -> { } // the defaults above: sized for a 2-core CPU
+        case "cpu" -> {} // the defaults above: sized for a 2-core CPU
         case "paper" -> {
           s.dim = 512;
           s.ffnDim = 512;
@@ -106,8 +109,12 @@ final class TrainOptions {
           s.ffnDim = 256;
           s.activation = "gelu";
         }
-        default -> throw new UsageException("Unknown preset '" + Excerpt.of(name) + "'. Known presets: cpu, paper, paper-bert4rec,"
-            + " cpu-bert4rec.");
+        default ->
+            throw new UsageException(
+                "Unknown preset '"
+                    + Excerpt.of(name)
+                    + "'. Known presets: cpu, paper, paper-bert4rec,"
+                    + " cpu-bert4rec.");
       }
       return s;
     }
@@ -131,8 +138,13 @@ final class TrainOptions {
           f = null;
         }
         if (f == null || Modifier.isStatic(f.getModifiers())) {
-          throw new RecjpqException(source + ": unknown setting '" + Excerpt.of(e.getKey(), 40) + "'. Known settings: "
-              + String.join(", ", names()) + ".");
+          throw new RecjpqException(
+              source
+                  + ": unknown setting '"
+                  + Excerpt.of(e.getKey(), 40)
+                  + "'. Known settings: "
+                  + String.join(", ", names())
+                  + ".");
         }
         try {
           f.set(this, convert(f, e.getValue(), source, e.getKey()));
@@ -142,7 +154,9 @@ final class TrainOptions {
       }
     }
 
-    /** The defaults: a setting whose default is null may be set to null (unset) in a config file. */
+    /**
+     * The defaults: a setting whose default is null may be set to null (unset) in a config file.
+     */
     private static final Settings UNSET = new Settings();
 
     /**
@@ -150,7 +164,8 @@ final class TrainOptions {
      * false, an integer that fits (64 or 64.0, not 6.4 or 2^32), a finite number; null only for a
      * setting that may be unset. Anything else is an error naming the file and the setting.
      */
-    private static Object convert(Field f, JsonNode v, String source, String key) throws IllegalAccessException {
+    private static Object convert(Field f, JsonNode v, String source, String key)
+        throws IllegalAccessException {
       Class<?> type = f.getType();
       if (v.isNull()) {
         if (f.get(UNSET) != null) {
@@ -165,7 +180,8 @@ final class TrainOptions {
         value = v.isBoolean() ? v.asBoolean() : null;
       } else if (type == Double.class) {
         value = v.isNumber() && Double.isFinite(v.asDouble()) ? v.asDouble() : null;
-      } else if (v.isNumber() && Double.isFinite(v.asDouble())) { // Integer or Long: a whole number that fits
+      } else if (v.isNumber()
+          && Double.isFinite(v.asDouble())) { // Integer or Long: a whole number that fits
         java.math.BigDecimal d = v.decimalValue();
         try {
           value = type == Integer.class ? (Object) d.intValueExact() : (Object) d.longValueExact();
@@ -174,19 +190,34 @@ final class TrainOptions {
         }
       }
       if (value == null) {
-        String expected = type == String.class ? "a string" : type == Boolean.class ? "true or false"
-            : type == Double.class ? "a finite number"
-            : type == Integer.class ? "an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
-            : "an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE;
-        throw new RecjpqException(source + ": setting '" + key + "' must be " + expected + ", found "
-            + Excerpt.of(v.toString()) + ".");
+        String expected =
+            type == String.class
+                ? "a string"
+                : type == Boolean.class
+                    ? "true or false"
+                    : type == Double.class
+                        ? "a finite number"
+                        : type == Integer.class
+                            ? "an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
+                            : "an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE;
+        throw new RecjpqException(
+            source
+                + ": setting '"
+                + key
+                + "' must be "
+                + expected
+                + ", found "
+                + Excerpt.of(v.toString())
+                + ".");
       }
       return value;
     }
 
     static java.util.List<String> names() {
       return java.util.Arrays.stream(Settings.class.getDeclaredFields())
-          .filter(f -> !Modifier.isStatic(f.getModifiers())).map(Field::getName).toList();
+          .filter(f -> !Modifier.isStatic(f.getModifiers()))
+          .map(Field::getName)
+          .toList();
     }
 
     /** The settings as JSON (recorded in checkpoints and reports). */
@@ -224,23 +255,47 @@ final class TrainOptions {
     }
 
     ModelConfig modelConfig(int numItems) {
-      ModelConfig.EmbeddingKind kind = switch (embedding.toLowerCase(Locale.ROOT)) {
-        case "jpq" -> ModelConfig.EmbeddingKind.JPQ;
-        case "dense" -> ModelConfig.EmbeddingKind.DENSE;
-        default -> throw new UsageException("--embedding must be jpq or dense, found '" + Excerpt.of(embedding) + "'.");
-      };
-      ModelConfig.BlockStyle style = switch (block.toLowerCase(Locale.ROOT)) {
-        case "pre-ln" -> ModelConfig.BlockStyle.PRE_LN;
-        case "sasrec" -> ModelConfig.BlockStyle.SASREC;
-        default -> throw new UsageException("--block must be pre-ln or sasrec, found '" + Excerpt.of(block) + "'.");
-      };
-      Activation act = switch (activation.toLowerCase(Locale.ROOT)) {
-        case "relu" -> Activation.RELU;
-        case "gelu" -> Activation.GELU;
-        default -> throw new UsageException("--activation must be relu or gelu, found '" + Excerpt.of(activation) + "'.");
-      };
-      return new ModelConfig(backbone(), numItems, dim, blocks, heads, maxLen, dropout.floatValue(), ffnDim, act, kind, splits,
-          !untied, style, 1e-8f, headTransform, itemBias);
+      ModelConfig.EmbeddingKind kind =
+          switch (embedding.toLowerCase(Locale.ROOT)) {
+            case "jpq" -> ModelConfig.EmbeddingKind.JPQ;
+            case "dense" -> ModelConfig.EmbeddingKind.DENSE;
+            default ->
+                throw new UsageException(
+                    "--embedding must be jpq or dense, found '" + Excerpt.of(embedding) + "'.");
+          };
+      ModelConfig.BlockStyle style =
+          switch (block.toLowerCase(Locale.ROOT)) {
+            case "pre-ln" -> ModelConfig.BlockStyle.PRE_LN;
+            case "sasrec" -> ModelConfig.BlockStyle.SASREC;
+            default ->
+                throw new UsageException(
+                    "--block must be pre-ln or sasrec, found '" + Excerpt.of(block) + "'.");
+          };
+      Activation act =
+          switch (activation.toLowerCase(Locale.ROOT)) {
+            case "relu" -> Activation.RELU;
+            case "gelu" -> Activation.GELU;
+            default ->
+                throw new UsageException(
+                    "--activation must be relu or gelu, found '" + Excerpt.of(activation) + "'.");
+          };
+      return new ModelConfig(
+          backbone(),
+          numItems,
+          dim,
+          blocks,
+          heads,
+          maxLen,
+          dropout.floatValue(),
+          ffnDim,
+          act,
+          kind,
+          splits,
+          !untied,
+          style,
+          1e-8f,
+          headTransform,
+          itemBias);
     }
 
     ModelConfig.Backbone backbone() {
@@ -248,44 +303,88 @@ final class TrainOptions {
         case "sasrec" -> ModelConfig.Backbone.SASREC;
         case "gru4rec" -> ModelConfig.Backbone.GRU4REC;
         case "bert4rec" -> ModelConfig.Backbone.BERT4REC;
-        default -> throw new UsageException("--model must be sasrec, gru4rec or bert4rec, found '" + Excerpt.of(model) + "'.");
+        default ->
+            throw new UsageException(
+                "--model must be sasrec, gru4rec or bert4rec, found '" + Excerpt.of(model) + "'.");
       };
     }
 
     TrainConfig trainConfig() {
-      TrainConfig.Schedule sch = switch (schedule.toLowerCase(Locale.ROOT)) {
-        case "constant" -> TrainConfig.Schedule.CONSTANT;
-        case "linear" -> TrainConfig.Schedule.LINEAR;
-        case "cosine" -> TrainConfig.Schedule.COSINE;
-        default -> throw new UsageException("--schedule must be constant, linear or cosine, found '" + Excerpt.of(schedule) + "'.");
-      };
-      return new TrainConfig(LossKind.fromCliName(loss), negativesOrDefault(), gbceT, batchSize, epochs,
-          lr.floatValue(), adamBeta1.floatValue(), adamBeta2.floatValue(), adamEps.floatValue(), weightDecay.floatValue(),
-          clipNorm.floatValue(), warmup, sch, seed, validateEvery, patience, slidingWindows, maxMinutes * 60, maskProb,
-          maskLast, lengthBuckets, itemLrScale.floatValue(), itemWeightDecay == null ? -1f : itemWeightDecay.floatValue());
+      TrainConfig.Schedule sch =
+          switch (schedule.toLowerCase(Locale.ROOT)) {
+            case "constant" -> TrainConfig.Schedule.CONSTANT;
+            case "linear" -> TrainConfig.Schedule.LINEAR;
+            case "cosine" -> TrainConfig.Schedule.COSINE;
+            default ->
+                throw new UsageException(
+                    "--schedule must be constant, linear or cosine, found '"
+                        + Excerpt.of(schedule)
+                        + "'.");
+          };
+      return new TrainConfig(
+          LossKind.fromCliName(loss),
+          negativesOrDefault(),
+          gbceT,
+          batchSize,
+          epochs,
+          lr.floatValue(),
+          adamBeta1.floatValue(),
+          adamBeta2.floatValue(),
+          adamEps.floatValue(),
+          weightDecay.floatValue(),
+          clipNorm.floatValue(),
+          warmup,
+          sch,
+          seed,
+          validateEvery,
+          patience,
+          slidingWindows,
+          maxMinutes * 60,
+          maskProb,
+          maskLast,
+          lengthBuckets,
+          itemLrScale.floatValue(),
+          itemWeightDecay == null ? -1f : itemWeightDecay.floatValue());
     }
   }
 
-  @Option(names = "--preset", paramLabel = "P", defaultValue = "cpu",
-      description = "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE), paper (the RecJPQ"
-          + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative), paper-bert4rec (d 512, 3 layers, 2 heads,"
-          + " FFN 3072, GELU, batch 8, lr 1e-4) or cpu-bert4rec (cpu with 2 heads, FFN 256, GELU)"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--preset",
+      paramLabel = "P",
+      defaultValue = "cpu",
+      description =
+          "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE), paper (the RecJPQ"
+              + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative), paper-bert4rec (d 512, 3 layers, 2 heads,"
+              + " FFN 3072, GELU, batch 8, lr 1e-4) or cpu-bert4rec (cpu with 2 heads, FFN 256, GELU)"
+              + " (default: ${DEFAULT-VALUE}).")
   String preset;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "JSON file of settings over the preset.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "JSON file of settings over the preset.")
   Path config;
 
   @Option(names = "--model", paramLabel = "M", description = "sasrec, gru4rec or bert4rec.")
   String model;
 
-  @Option(names = "--embedding", paramLabel = "E", description = "jpq (RecJPQ codes + codebooks) or dense.")
+  @Option(
+      names = "--embedding",
+      paramLabel = "E",
+      description = "jpq (RecJPQ codes + codebooks) or dense.")
   String embedding;
 
-  @Option(names = "--codes", paramLabel = "C", description = "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), or a codes FILE.")
+  @Option(
+      names = "--codes",
+      paramLabel = "C",
+      description =
+          "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), or a codes FILE.")
   String codes;
 
-  @Option(names = {"-m", "--splits"}, paramLabel = "M", description = "RecJPQ code bytes per item.")
+  @Option(
+      names = {"-m", "--splits"},
+      paramLabel = "M",
+      description = "RecJPQ code bytes per item.")
   Integer splits;
 
   @Option(names = "--dim", paramLabel = "D", description = "Embedding size.")
@@ -309,25 +408,40 @@ final class TrainOptions {
   @Option(names = "--activation", paramLabel = "A", description = "relu or gelu.")
   String activation;
 
-  @Option(names = "--block", paramLabel = "B", description = "pre-ln (default) or sasrec (the original block).")
+  @Option(
+      names = "--block",
+      paramLabel = "B",
+      description = "pre-ln (default) or sasrec (the original block).")
   String block;
 
-  @Option(names = "--untied", description = "Score items with their own weights: a separate output table (dense)"
-      + " or separate output codebooks over the same codes (RecJPQ).")
+  @Option(
+      names = "--untied",
+      description =
+          "Score items with their own weights: a separate output table (dense)"
+              + " or separate output codebooks over the same codes (RecJPQ).")
   Boolean untied;
 
-  @Option(names = "--head-transform", description = "bert4rec: BERT's output transform LN(act(h W + b)) between the"
-      + " last block and the item scores, as in the original BERT4Rec.")
+  @Option(
+      names = "--head-transform",
+      description =
+          "bert4rec: BERT's output transform LN(act(h W + b)) between the"
+              + " last block and the item scores, as in the original BERT4Rec.")
   Boolean headTransform;
 
-  @Option(names = "--item-bias", description = "A learned score offset per item (N floats): each item's own"
-      + " popularity, which RecJPQ's shared sub-item embeddings cannot hold.")
+  @Option(
+      names = "--item-bias",
+      description =
+          "A learned score offset per item (N floats): each item's own"
+              + " popularity, which RecJPQ's shared sub-item embeddings cannot hold.")
   Boolean itemBias;
 
   @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
   String loss;
 
-  @Option(names = "--negatives", paramLabel = "N", description = "Negatives per position (bce 1, gbce 256).")
+  @Option(
+      names = "--negatives",
+      paramLabel = "N",
+      description = "Negatives per position (bce 1, gbce 256).")
   Integer negatives;
 
   @Option(names = "--gbce-t", paramLabel = "T", description = "gBCE calibration (default 0.75).")
@@ -342,15 +456,24 @@ final class TrainOptions {
   @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate.")
   Double lr;
 
-  @Option(names = "--weight-decay", paramLabel = "WD", description = "Decoupled weight decay (AdamW).")
+  @Option(
+      names = "--weight-decay",
+      paramLabel = "WD",
+      description = "Decoupled weight decay (AdamW).")
   Double weightDecay;
 
-  @Option(names = "--item-lr-scale", paramLabel = "X", description = "The item side's learning rate (RecJPQ codebooks,"
-      + " or the dense tables, and item biases) is X times the rest's (default 1).")
+  @Option(
+      names = "--item-lr-scale",
+      paramLabel = "X",
+      description =
+          "The item side's learning rate (RecJPQ codebooks,"
+              + " or the dense tables, and item biases) is X times the rest's (default 1).")
   Double itemLrScale;
 
-  @Option(names = "--item-weight-decay", paramLabel = "WD", description = "The item side's decoupled weight decay"
-      + " (default: --weight-decay's).")
+  @Option(
+      names = "--item-weight-decay",
+      paramLabel = "WD",
+      description = "The item side's decoupled weight decay" + " (default: --weight-decay's).")
   Double itemWeightDecay;
 
   @Option(names = "--adam-beta1", paramLabel = "B", description = "Adam's β1 (default 0.9).")
@@ -362,7 +485,10 @@ final class TrainOptions {
   @Option(names = "--adam-eps", paramLabel = "E", description = "Adam's ε (default 1e-8).")
   Double adamEps;
 
-  @Option(names = "--clip-norm", paramLabel = "C", description = "Clip the gradient norm (0 = off).")
+  @Option(
+      names = "--clip-norm",
+      paramLabel = "C",
+      description = "Clip the gradient norm (0 = off).")
   Double clipNorm;
 
   @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps.")
@@ -377,27 +503,48 @@ final class TrainOptions {
   @Option(names = "--validate-every", paramLabel = "E", description = "Validate every E epochs.")
   Integer validateEvery;
 
-  @Option(names = "--patience", paramLabel = "P", description = "Stop after P validations without improvement.")
+  @Option(
+      names = "--patience",
+      paramLabel = "P",
+      description = "Stop after P validations without improvement.")
   Integer patience;
 
-  @Option(names = "--validation-users", paramLabel = "N|all", description = "Validation users (default: the dataset's).")
+  @Option(
+      names = "--validation-users",
+      paramLabel = "N|all",
+      description = "Validation users (default: the dataset's).")
   String validationUsers;
 
-  @Option(names = "--sliding-windows", description = "Also train on earlier windows of long sequences.")
+  @Option(
+      names = "--sliding-windows",
+      description = "Also train on earlier windows of long sequences.")
   Boolean slidingWindows;
 
-  @Option(names = "--max-minutes", paramLabel = "M", description = "Stop training after M minutes (0 = no limit).")
+  @Option(
+      names = "--max-minutes",
+      paramLabel = "M",
+      description = "Stop training after M minutes (0 = no limit).")
   Double maxMinutes;
 
-  @Option(names = "--mask-prob", paramLabel = "P", description = "bert4rec: chance an item is masked (default 0.2).")
+  @Option(
+      names = "--mask-prob",
+      paramLabel = "P",
+      description = "bert4rec: chance an item is masked (default 0.2).")
   Double maskProb;
 
-  @Option(names = "--mask-last", paramLabel = "P", description = "bert4rec: chance a training sequence's last item is"
-      + " masked too, the position inference reads (default 0: plain masking).")
+  @Option(
+      names = "--mask-last",
+      paramLabel = "P",
+      description =
+          "bert4rec: chance a training sequence's last item is"
+              + " masked too, the position inference reads (default 0: plain masking).")
   Double maskLast;
 
-  @Option(names = "--length-buckets", description = "Batch examples of similar length together and run each batch"
-      + " on the slots its longest example uses (much less work on short histories).")
+  @Option(
+      names = "--length-buckets",
+      description =
+          "Batch examples of similar length together and run each batch"
+              + " on the slots its longest example uses (much less work on short histories).")
   Boolean lengthBuckets;
 
   /** The resolved settings: preset, then config file, then flags. */
@@ -415,7 +562,8 @@ final class TrainOptions {
 
   private static void checkLoss(Settings s) {
     if (s.backbone() == ModelConfig.Backbone.BERT4REC && !s.loss.equalsIgnoreCase("ce")) {
-      throw new UsageException("--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
+      throw new UsageException(
+          "--model bert4rec trains with the full softmax CE at masked positions (--loss ce).");
     }
   }
 
@@ -423,7 +571,9 @@ final class TrainOptions {
   private Map<String, Object> flags() {
     Map<String, Object> given = new LinkedHashMap<>();
     for (Field flag : TrainOptions.class.getDeclaredFields()) {
-      if (Modifier.isStatic(flag.getModifiers()) || flag.getName().equals("preset") || flag.getName().equals("config")) {
+      if (Modifier.isStatic(flag.getModifiers())
+          || flag.getName().equals("preset")
+          || flag.getName().equals("config")) {
         continue;
       }
       try {
@@ -477,7 +627,8 @@ final class TrainOptions {
    * the preset's), so that short, sparse sequences are not trained mostly on padding. Each choice
    * is added to {@code notes} with its reason.
    */
-  static void fitToData(Settings s, org.recjpq.data.SequenceDataset ds, Set<String> explicit, List<String> notes) {
+  static void fitToData(
+      Settings s, org.recjpq.data.SequenceDataset ds, Set<String> explicit, List<String> notes) {
     if (explicit.contains("maxLen") || ds.numUsers() == 0) {
       return;
     }
@@ -489,35 +640,72 @@ final class TrainOptions {
     int p99 = lengths[Math.min(lengths.length - 1, (int) Math.ceil(0.99 * lengths.length) - 1)];
     int fitted = Math.max(10, (p99 + 9) / 10 * 10);
     if (fitted < s.maxLen) {
-      notes.add(String.format(Locale.ROOT, "--max-len %d, not %d: 99%% of the training sequences have at most %d"
-          + " items (median %d); give --max-len to choose", fitted, s.maxLen, p99, lengths[lengths.length / 2]));
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "--max-len %d, not %d: 99%% of the training sequences have at most %d"
+                  + " items (median %d); give --max-len to choose",
+              fitted,
+              s.maxLen,
+              p99,
+              lengths[lengths.length / 2]));
       s.maxLen = fitted;
     }
   }
 
-  /** Settings that shape the model, which a resumed run takes from its checkpoint whatever is given. */
-  private static final Set<String> SHAPE = Set.of("model", "embedding", "codes", "splits", "dim", "blocks", "heads",
-      "maxLen", "ffnDim", "activation", "block", "untied", "headTransform", "itemBias");
+  /**
+   * Settings that shape the model, which a resumed run takes from its checkpoint whatever is given.
+   */
+  private static final Set<String> SHAPE =
+      Set.of(
+          "model",
+          "embedding",
+          "codes",
+          "splits",
+          "dim",
+          "blocks",
+          "heads",
+          "maxLen",
+          "ffnDim",
+          "activation",
+          "block",
+          "untied",
+          "headTransform",
+          "itemBias");
+
   /** Settings that only say when to stop, which a resumed run may change (each change reported). */
   private static final Set<String> STOPPING = Set.of("epochs", "maxMinutes", "patience");
 
   /**
    * The settings of a resumed run: those saved in its checkpoint. A setting given again (a flag, a
-   * config file's key) with the saved value is fine; {@code --preset} must name the saved preset (or,
-   * for a checkpoint that did not record it, each of the preset's values counts as given); with another value it is a usage error, unless it
-   * only says when to stop ({@code epochs}, {@code maxMinutes}, {@code patience}) or {@code
-   * override} is set and it does not shape the model; each value replaced is added to {@code notes}.
+   * config file's key) with the saved value is fine; {@code --preset} must name the saved preset
+   * (or, for a checkpoint that did not record it, each of the preset's values counts as given);
+   * with another value it is a usage error, unless it only says when to stop ({@code epochs},
+   * {@code maxMinutes}, {@code patience}) or {@code override} is set and it does not shape the
+   * model; each value replaced is added to {@code notes}.
    */
-  Settings resume(JsonNode saved, String savedPreset, boolean presetGiven, boolean override, List<String> notes) {
+  Settings resume(
+      JsonNode saved,
+      String savedPreset,
+      boolean presetGiven,
+      boolean override,
+      List<String> notes) {
     Settings s = new Settings();
     s.apply(saved, "the settings saved in the checkpoint");
     Map<String, Object> given = new LinkedHashMap<>();
     Set<String> fromPreset = new java.util.HashSet<>();
     if (presetGiven && savedPreset != null && !savedPreset.equalsIgnoreCase(preset)) {
-      throw new UsageException("--preset " + Excerpt.of(preset) + " (saved: " + Excerpt.of(savedPreset) + "): a resumed"
-          + " run keeps the preset it started with; drop --preset, or start a new run.");
+      throw new UsageException(
+          "--preset "
+              + Excerpt.of(preset)
+              + " (saved: "
+              + Excerpt.of(savedPreset)
+              + "): a resumed"
+              + " run keeps the preset it started with; drop --preset, or start a new run.");
     }
-    if (presetGiven && savedPreset == null) { // a checkpoint that did not record its preset: its values count as typed
+    if (presetGiven
+        && savedPreset
+            == null) { // a checkpoint that did not record its preset: its values count as typed
       Settings p = Settings.preset(preset);
       for (String name : Settings.names()) {
         given.put(name, get(p, name));
@@ -528,10 +716,12 @@ final class TrainOptions {
       JsonNode json = readConfig();
       Settings fromFile = new Settings();
       fromFile.apply(json, config.toString());
-      json.fieldNames().forEachRemaining(k -> {
-        given.put(k, get(fromFile, k));
-        fromPreset.remove(k);
-      });
+      json.fieldNames()
+          .forEachRemaining(
+              k -> {
+                given.put(k, get(fromFile, k));
+                fromPreset.remove(k);
+              });
     }
     given.putAll(flags());
     fromPreset.removeAll(flags().keySet());
@@ -543,15 +733,25 @@ final class TrainOptions {
         continue;
       }
       String flag = "--" + name.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
-      String change = flag + " " + Excerpt.of(String.valueOf(value)) + (fromPreset.contains(name) ? " (from --preset "
-          + Excerpt.of(preset) + ")" : "") + " (saved: " + Excerpt.of(String.valueOf(before)) + ")";
+      String change =
+          flag
+              + " "
+              + Excerpt.of(String.valueOf(value))
+              + (fromPreset.contains(name) ? " (from --preset " + Excerpt.of(preset) + ")" : "")
+              + " (saved: "
+              + Excerpt.of(String.valueOf(before))
+              + ")";
       if (SHAPE.contains(name)) {
-        throw new UsageException(change + ": the model's shape comes from the checkpoint being resumed; start a new"
-            + " run to change it.");
+        throw new UsageException(
+            change
+                + ": the model's shape comes from the checkpoint being resumed; start a new"
+                + " run to change it.");
       }
       if (!STOPPING.contains(name) && !override) {
-        throw new UsageException(change + " conflicts with the checkpoint's settings, which a resumed run keeps;"
-            + " drop the flag, or add --override to replace the saved value.");
+        throw new UsageException(
+            change
+                + " conflicts with the checkpoint's settings, which a resumed run keeps;"
+                + " drop the flag, or add --override to replace the saved value.");
       }
       notes.add(change + " replaces the saved value");
       set(s, name, value);
@@ -573,24 +773,38 @@ final class TrainOptions {
     return a.equals(b);
   }
 
-  /** The config file's one JSON object, read strictly (trailing data, duplicate keys and bad numbers are errors). */
+  /**
+   * The config file's one JSON object, read strictly (trailing data, duplicate keys and bad numbers
+   * are errors).
+   */
   private JsonNode readConfig() {
     JsonNode json;
     try (JsonParser p = CONFIG_JSON.createParser(config.toFile())) {
       json = CONFIG_JSON.readTree(p);
       if (json != null && p.nextToken() != null) {
         JsonLocation at = p.currentTokenLocation();
-        throw new RecjpqException(config + ":" + at.getLineNr() + ":" + at.getColumnNr()
-            + ": malformed JSON: more data after the object of settings. The config file must hold one JSON object.");
+        throw new RecjpqException(
+            config
+                + ":"
+                + at.getLineNr()
+                + ":"
+                + at.getColumnNr()
+                + ": malformed JSON: more data after the object of settings. The config file must hold one JSON object.");
       }
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      throw new RecjpqException(config + (at != null && at.getLineNr() > 0 ? ":" + at.getLineNr() + ":"
-          + at.getColumnNr() : "") + ": malformed JSON: "
-          + Excerpt.of(e.getOriginalMessage().replaceAll("\\[Source: [^;\\]]*; ", "["))
-          + ". The config file must hold one JSON object of settings, e.g. {\"dim\": 128, \"lr\": 0.0005}.", e);
+      throw new RecjpqException(
+          config
+              + (at != null && at.getLineNr() > 0
+                  ? ":" + at.getLineNr() + ":" + at.getColumnNr()
+                  : "")
+              + ": malformed JSON: "
+              + Excerpt.of(e.getOriginalMessage().replaceAll("\\[Source: [^;\\]]*; ", "["))
+              + ". The config file must hold one JSON object of settings, e.g. {\"dim\": 128, \"lr\": 0.0005}.",
+          e);
     } catch (IOException e) {
-      throw new RecjpqException("Cannot read the config file " + config + ": " + Excerpt.of(e.getMessage()), e);
+      throw new RecjpqException(
+          "Cannot read the config file " + config + ": " + Excerpt.of(e.getMessage()), e);
     }
     if (json == null || !json.isObject()) {
       throw new RecjpqException(config + " must hold one JSON object of settings.");

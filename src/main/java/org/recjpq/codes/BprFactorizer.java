@@ -5,10 +5,10 @@ import org.recjpq.util.Progress;
 import org.recjpq.util.SplitMix64;
 
 /**
- * BPR matrix factorisation (Rendle et al., UAI 2009) by stochastic gradient ascent on
- * {@code ln σ(x_ui − x_uj)} with L2 regularisation: each step samples an observed (user, item)
- * training pair uniformly and an item the user has not interacted with uniformly, and updates the
- * three factor rows. An epoch is as many steps as there are distinct training pairs.
+ * BPR matrix factorisation (Rendle et al., UAI 2009) by stochastic gradient ascent on {@code ln
+ * σ(x_ui − x_uj)} with L2 regularisation: each step samples an observed (user, item) training pair
+ * uniformly and an item the user has not interacted with uniformly, and updates the three factor
+ * rows. An epoch is as many steps as there are distinct training pairs.
  *
  * <p>With one thread the result depends only on the seed. With several, threads update the shared
  * factors without locks (Hogwild!, Recht et al. 2011): faster, and as good in practice, but the
@@ -18,15 +18,24 @@ final class BprFactorizer {
   static final long STREAM_INIT_USERS = 0xb1L;
   static final long STREAM_INIT_ITEMS = 0xb2L;
   static final long STREAM_STEPS = 0xb3L;
+
   /** Standard deviation of the initial factors. */
   static final double INIT_STD = 0.1;
+
   private static final int MAX_NEGATIVE_DRAWS = 32;
 
   private BprFactorizer() {}
 
   /** Item factors, N × factors row-major. */
-  static double[] itemFactors(TrainingMatrix a, int factors, int epochs, double lr, double reg,
-      long seed, int threads, Progress progress) {
+  static double[] itemFactors(
+      TrainingMatrix a,
+      int factors,
+      int epochs,
+      double lr,
+      double reg,
+      long seed,
+      int threads,
+      Progress progress) {
     int m = factors;
     double[] user = init(a.numUsers, m, seed, STREAM_INIT_USERS);
     double[] item = init(a.numItems, m, seed, STREAM_INIT_ITEMS);
@@ -34,20 +43,31 @@ final class BprFactorizer {
     for (int epoch = 0; epoch < epochs; epoch++) {
       int e = epoch;
       int workers = (int) Math.max(1, Math.min(threads, steps));
-      Parallel.forRange(workers, workers, 1, (from, to) -> {
-        for (int w = from; w < to; w++) {
-          long share = steps / workers + (w < steps % workers ? 1 : 0);
-          SplitMix64 rng = SplitMix64.keyed(seed, STREAM_STEPS, (long) e * 65_536 + w);
-          run(a, user, item, m, share, lr, reg, rng);
-        }
-      });
+      Parallel.forRange(
+          workers,
+          workers,
+          1,
+          (from, to) -> {
+            for (int w = from; w < to; w++) {
+              long share = steps / workers + (w < steps % workers ? 1 : 0);
+              SplitMix64 rng = SplitMix64.keyed(seed, STREAM_STEPS, (long) e * 65_536 + w);
+              run(a, user, item, m, share, lr, reg, rng);
+            }
+          });
       progress.step(1);
     }
     return item;
   }
 
-  private static void run(TrainingMatrix a, double[] user, double[] item, int m, long steps,
-      double lr, double reg, SplitMix64 rng) {
+  private static void run(
+      TrainingMatrix a,
+      double[] user,
+      double[] item,
+      int m,
+      long steps,
+      double lr,
+      double reg,
+      SplitMix64 rng) {
     int nnz = a.cols.length;
     int n = a.numItems;
     for (long s = 0; s < steps; s++) {

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import org.recjpq.util.SplitMix64;
 
 /**
- * Turns item factors into codes (docs/method.md §3): for split k, rank all items by their value in factor
- * k and cut the ranking into {@link ItemCodes#SUB_IDS} equal buckets, {@code c_k(i) =
+ * Turns item factors into codes (docs/method.md §3): for split k, rank all items by their value in
+ * factor k and cut the ranking into {@link ItemCodes#SUB_IDS} equal buckets, {@code c_k(i) =
  * floor(256 · rank_k(i) / N)}, so bucket sizes differ by at most one. Ties (equal values after
  * rounding to float, e.g. every item never seen in training, whose factor is exactly 0) are broken
  * by a seeded random permutation drawn separately for each split, so tied items spread evenly over
@@ -22,8 +22,15 @@ final class Bucketing {
    * column {@code column} of {@code factors} (N × cols, row-major); a column index ≥ cols means an
    * all-zero factor (then the split is the tie-breaking permutation alone).
    */
-  static void bucket(double[] factors, int cols, int column, int numItems, int split, int splits,
-      long seed, byte[] codes) {
+  static void bucket(
+      double[] factors,
+      int cols,
+      int column,
+      int numItems,
+      int split,
+      int splits,
+      long seed,
+      byte[] codes) {
     int n = numItems;
     int[] perm = new int[n];
     for (int i = 0; i < n; i++) {

@@ -12,9 +12,9 @@ import org.recjpq.util.SplitMix64;
 
 /**
  * Assigns RecJPQ codes to every item of a dataset with the strategy of the options: SVD (default),
- * BPR or random (docs/method.md §3), or product quantisation of a wider SVD of the user × item matrix (svd-pq) or of the
- * item co-occurrence matrix of the training sequences (cooc-pq), timing each phase
- * (matrix build, factorisation, bucketing or clustering).
+ * BPR or random (docs/method.md §3), or product quantisation of a wider SVD of the user × item
+ * matrix (svd-pq) or of the item co-occurrence matrix of the training sequences (cooc-pq), timing
+ * each phase (matrix build, factorisation, bucketing or clustering).
  */
 public final class CodeAssigners {
   /** RNG stream of random codes. */
@@ -28,9 +28,10 @@ public final class CodeAssigners {
   /** Assigns codes; progress bars are shown when the application enabled them. */
   public static Assignment assign(SequenceDataset ds, CodeOptions o) {
     if (o.strategy() == CodeStrategy.MODEL_PQ) {
-      throw new UsageException("model-pq codes come from a trained model's item embeddings: train a dense model"
-          + " first, then ./recjpq assign-codes --strategy model-pq --checkpoint DENSE.ckpt --output F, and train"
-          + " with --codes F.");
+      throw new UsageException(
+          "model-pq codes come from a trained model's item embeddings: train a dense model"
+              + " first, then ./recjpq assign-codes --strategy model-pq --checkpoint DENSE.ckpt --output F, and train"
+              + " with --codes F.");
     }
     PeakHeap.start();
     Map<String, Double> seconds = new LinkedHashMap<>();
@@ -42,21 +43,28 @@ public final class CodeAssigners {
     double[] singular = null;
     if (o.strategy() == CodeStrategy.RANDOM) {
       long t0 = System.nanoTime();
-      Parallel.forRange(n, o.threads(), 65_536, (from, to) -> {
-        for (int i = from; i < to; i++) {
-          SplitMix64 rng = SplitMix64.keyed(o.seed(), STREAM_RANDOM, i);
-          for (int k = 0; k < m; k++) {
-            raw[i * m + k] = (byte) rng.nextInt(ItemCodes.SUB_IDS);
-          }
-        }
-      });
+      Parallel.forRange(
+          n,
+          o.threads(),
+          65_536,
+          (from, to) -> {
+            for (int i = from; i < to; i++) {
+              SplitMix64 rng = SplitMix64.keyed(o.seed(), STREAM_RANDOM, i);
+              for (int k = 0; k < m; k++) {
+                raw[i * m + k] = (byte) rng.nextInt(ItemCodes.SUB_IDS);
+              }
+            }
+          });
       seconds.put("random", (System.nanoTime() - t0) / 1e9);
     } else {
       long t0 = System.nanoTime();
       boolean cooc = o.strategy() == CodeStrategy.COOC_PQ;
       boolean normalised = o.strategy() == CodeStrategy.NSVD_PQ;
       boolean pq = o.strategy() == CodeStrategy.SVD_PQ || cooc || normalised;
-      TrainingMatrix a = cooc ? Cooccurrence.of(ds, Cooccurrence.WINDOW, o.threads()) : TrainingMatrix.of(ds, o.threads());
+      TrainingMatrix a =
+          cooc
+              ? Cooccurrence.of(ds, Cooccurrence.WINDOW, o.threads())
+              : TrainingMatrix.of(ds, o.threads());
       if (normalised) {
         a = a.degreeNormalised();
       }
@@ -71,7 +79,9 @@ public final class CodeAssigners {
         int rank = pq ? Math.min(perSplit * m, Math.min(n, a.numUsers)) : m;
         RandomizedSvd.Result svd;
         try (Progress p = Progress.bar("svd", o.powerIterations() + 2L, "steps")) {
-          svd = RandomizedSvd.compute(a, rank, o.oversampling(), o.powerIterations(), o.seed(), o.threads(), p);
+          svd =
+              RandomizedSvd.compute(
+                  a, rank, o.oversampling(), o.powerIterations(), o.seed(), o.threads(), p);
         }
         factors = svd.vectors();
         cols = svd.rank();
@@ -86,13 +96,15 @@ public final class CodeAssigners {
         seconds.put("svd", (System.nanoTime() - t1) / 1e9);
       } else {
         try (Progress p = Progress.bar("bpr", o.epochs(), "epochs")) {
-          factors = BprFactorizer.itemFactors(a, m, o.epochs(), o.learningRate(), o.regularization(),
-              o.seed(), o.threads(), p);
+          factors =
+              BprFactorizer.itemFactors(
+                  a, m, o.epochs(), o.learningRate(), o.regularization(), o.seed(), o.threads(), p);
         }
         cols = m;
         seconds.put("bpr", (System.nanoTime() - t1) / 1e9);
       }
-      if (pq) { // cooc-pq: popular items have alike neighbourhoods and would otherwise often share whole codes
+      if (pq) { // cooc-pq: popular items have alike neighbourhoods and would otherwise often share
+        // whole codes
         quantise(factors, cols, n, o, cooc || normalised, raw, seconds);
       } else {
         long t2 = System.nanoTime();
@@ -106,8 +118,15 @@ public final class CodeAssigners {
       }
     }
     ItemCodes codes = new ItemCodes(n, m, raw);
-    CodeDiagnostics d = CodeDiagnostics.of(o.strategy().cliName(), codes, interactions, nonZeros,
-        singular, seconds, PeakHeap.peakBytes());
+    CodeDiagnostics d =
+        CodeDiagnostics.of(
+            o.strategy().cliName(),
+            codes,
+            interactions,
+            nonZeros,
+            singular,
+            seconds,
+            PeakHeap.peakBytes());
     return new Assignment(codes, d);
   }
 
@@ -116,18 +135,25 @@ public final class CodeAssigners {
    * columns, row-major, one row per item of {@code ds}), its columns dealt round-robin to the
    * splits as for svd-pq, then made unique ({@link SubspaceKMeans#deduplicate}).
    */
-  public static Assignment fromItemTable(SequenceDataset ds, float[] table, int dim, CodeOptions o) {
+  public static Assignment fromItemTable(
+      SequenceDataset ds, float[] table, int dim, CodeOptions o) {
     if (o.strategy() != CodeStrategy.MODEL_PQ) {
-      throw new IllegalArgumentException("item-table codes are model-pq codes, not " + o.strategy().cliName());
+      throw new IllegalArgumentException(
+          "item-table codes are model-pq codes, not " + o.strategy().cliName());
     }
     int n = ds.numItems();
     int m = o.splits();
     if (table.length != (long) n * dim) {
-      throw new IllegalArgumentException("item table of " + table.length + " values, expected " + n + " x " + dim);
+      throw new IllegalArgumentException(
+          "item table of " + table.length + " values, expected " + n + " x " + dim);
     }
     if (dim < m) {
-      throw new RecjpqException("The item embeddings have " + dim + " dimensions, fewer than the " + m
-          + " splits asked for.");
+      throw new RecjpqException(
+          "The item embeddings have "
+              + dim
+              + " dimensions, fewer than the "
+              + m
+              + " splits asked for.");
     }
     PeakHeap.start();
     Map<String, Double> seconds = new LinkedHashMap<>();
@@ -138,15 +164,23 @@ public final class CodeAssigners {
     byte[] raw = new byte[Math.multiplyExact(n, m)];
     quantise(factors, dim, n, o, true, raw, seconds);
     ItemCodes codes = new ItemCodes(n, m, raw);
-    return new Assignment(codes, CodeDiagnostics.of(o.strategy().cliName(), codes, 0, 0, null, seconds,
-        PeakHeap.peakBytes()));
+    return new Assignment(
+        codes,
+        CodeDiagnostics.of(
+            o.strategy().cliName(), codes, 0, 0, null, seconds, PeakHeap.peakBytes()));
   }
 
   /**
    * k-means per split of the item vectors ({@link SubspaceKMeans}), optionally followed by making
    * whole codes unique; records each phase's seconds.
    */
-  private static void quantise(double[] factors, int cols, int n, CodeOptions o, boolean unique, byte[] raw,
+  private static void quantise(
+      double[] factors,
+      int cols,
+      int n,
+      CodeOptions o,
+      boolean unique,
+      byte[] raw,
       Map<String, Double> seconds) {
     int m = o.splits();
     float[][] centroids = new float[m][];

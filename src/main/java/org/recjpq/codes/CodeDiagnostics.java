@@ -17,13 +17,29 @@ import java.util.Map;
  *     or through a 64-bit hash of each code (m > 8; collisions are vanishingly unlikely)
  */
 public record CodeDiagnostics(
-    String strategy, int items, int splits, long trainingInteractions, long nonZeros,
-    int[] minOccupancy, int[] maxOccupancy, long distinctCodes, long largestGroup,
-    boolean exactDistinct, double[] singularValues, Map<String, Double> seconds, long peakHeapBytes) {
+    String strategy,
+    int items,
+    int splits,
+    long trainingInteractions,
+    long nonZeros,
+    int[] minOccupancy,
+    int[] maxOccupancy,
+    long distinctCodes,
+    long largestGroup,
+    boolean exactDistinct,
+    double[] singularValues,
+    Map<String, Double> seconds,
+    long peakHeapBytes) {
 
   /** Occupancy and distinct-code statistics of {@code codes}, with the given run figures. */
-  static CodeDiagnostics of(String strategy, ItemCodes codes, long trainingInteractions, long nonZeros,
-      double[] singularValues, Map<String, Double> seconds, long peakHeapBytes) {
+  static CodeDiagnostics of(
+      String strategy,
+      ItemCodes codes,
+      long trainingInteractions,
+      long nonZeros,
+      double[] singularValues,
+      Map<String, Double> seconds,
+      long peakHeapBytes) {
     int n = codes.numItems();
     int m = codes.splits();
     byte[] raw = codes.raw();
@@ -37,7 +53,8 @@ public record CodeDiagnostics(
       int lo = Integer.MAX_VALUE;
       int hi = 0;
       for (int c : count) {
-        if (n >= ItemCodes.SUB_IDS || c > 0) { // with fewer items than buckets, only used ones count
+        if (n >= ItemCodes.SUB_IDS
+            || c > 0) { // with fewer items than buckets, only used ones count
           lo = Math.min(lo, c);
         }
         hi = Math.max(hi, c);
@@ -73,8 +90,20 @@ public record CodeDiagnostics(
       largest = Math.max(largest, j - i);
       i = j;
     }
-    return new CodeDiagnostics(strategy, n, m, trainingInteractions, nonZeros, min, max, distinct,
-        largest, exact, singularValues, new LinkedHashMap<>(seconds), peakHeapBytes);
+    return new CodeDiagnostics(
+        strategy,
+        n,
+        m,
+        trainingInteractions,
+        nonZeros,
+        min,
+        max,
+        distinct,
+        largest,
+        exact,
+        singularValues,
+        new LinkedHashMap<>(seconds),
+        peakHeapBytes);
   }
 
   /** Total seconds over all phases. */

@@ -35,22 +35,27 @@ public record CodeOptions(
     }
     ItemCodes.checkDivides(splits, dim);
     if (dim < 0) {
-      throw new UsageException("The embedding size must be positive (or 0 when unknown), found " + dim + ".");
+      throw new UsageException(
+          "The embedding size must be positive (or 0 when unknown), found " + dim + ".");
     }
     if (oversampling < 0) {
-      throw new UsageException("The SVD oversampling must be 0 or more, found " + oversampling + ".");
+      throw new UsageException(
+          "The SVD oversampling must be 0 or more, found " + oversampling + ".");
     }
     if (powerIterations < 0) {
-      throw new UsageException("The number of power iterations must be 0 or more, found " + powerIterations + ".");
+      throw new UsageException(
+          "The number of power iterations must be 0 or more, found " + powerIterations + ".");
     }
     if (epochs < 1) {
       throw new UsageException("BPR needs at least 1 epoch, found " + epochs + ".");
     }
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new UsageException("The BPR learning rate must be a positive number, found " + learningRate + ".");
+      throw new UsageException(
+          "The BPR learning rate must be a positive number, found " + learningRate + ".");
     }
     if (!(regularization >= 0) || Double.isInfinite(regularization)) {
-      throw new UsageException("The BPR regularization must be 0 or more, found " + regularization + ".");
+      throw new UsageException(
+          "The BPR regularization must be 0 or more, found " + regularization + ".");
     }
     if (threads < 1) {
       throw new UsageException("The number of threads must be at least 1, found " + threads + ".");
@@ -59,17 +64,44 @@ public record CodeOptions(
 
   /** Defaults for {@code strategy} with {@code splits} splits and {@code seed}. */
   public static CodeOptions defaults(CodeStrategy strategy, int splits, long seed) {
-    return new CodeOptions(strategy, splits, 0, seed, 10, 5, 20, 0.05, 0.001,
+    return new CodeOptions(
+        strategy,
+        splits,
+        0,
+        seed,
+        10,
+        5,
+        20,
+        0.05,
+        0.001,
         Runtime.getRuntime().availableProcessors());
   }
 
   public CodeOptions withThreads(int n) {
-    return new CodeOptions(strategy, splits, dim, seed, oversampling, powerIterations, epochs,
-        learningRate, regularization, n);
+    return new CodeOptions(
+        strategy,
+        splits,
+        dim,
+        seed,
+        oversampling,
+        powerIterations,
+        epochs,
+        learningRate,
+        regularization,
+        n);
   }
 
   public CodeOptions withSeed(long newSeed) {
-    return new CodeOptions(strategy, splits, dim, newSeed, oversampling, powerIterations, epochs,
-        learningRate, regularization, threads);
+    return new CodeOptions(
+        strategy,
+        splits,
+        dim,
+        newSeed,
+        oversampling,
+        powerIterations,
+        epochs,
+        learningRate,
+        regularization,
+        threads);
   }
 }

@@ -43,6 +43,7 @@ public enum CodeStrategy {
 
   /** Factor columns per split that {@link #SVD_PQ} clusters. */
   public static final int PQ_DIMS_PER_SPLIT = 8;
+
   /** Factor columns per split that {@link #COOC_PQ} clusters. */
   public static final int COOC_DIMS_PER_SPLIT = 16;
 
@@ -58,7 +59,10 @@ public enum CodeStrategy {
       }
     }
     throw new UsageException(
-        "Unknown code strategy '" + org.recjpq.util.Excerpt.of(name) + "'. Known strategies: "
-            + Arrays.stream(values()).map(CodeStrategy::cliName).collect(Collectors.joining(", ")) + ".");
+        "Unknown code strategy '"
+            + org.recjpq.util.Excerpt.of(name)
+            + "'. Known strategies: "
+            + Arrays.stream(values()).map(CodeStrategy::cliName).collect(Collectors.joining(", "))
+            + ".");
   }
 }

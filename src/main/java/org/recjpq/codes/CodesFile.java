@@ -10,10 +10,11 @@ import org.recjpq.data.Vocabulary;
 import org.recjpq.io.SectionedFile;
 
 /**
- * The codes file written by {@code recjpq assign-codes} (docs/architecture.md §8): a {@link SectionedFile} with
- * magic {@code RJPQCODE}, a JSON header (strategy, seed, m, b, N, the item vocabulary's fingerprint,
- * the options, the diagnostics, the dataset it came from and the command) and one section
- * {@code codes} of N × m bytes. {@link #readFor} refuses codes made for another item vocabulary.
+ * The codes file written by {@code recjpq assign-codes} (docs/architecture.md §8): a {@link
+ * SectionedFile} with magic {@code RJPQCODE}, a JSON header (strategy, seed, m, b, N, the item
+ * vocabulary's fingerprint, the options, the diagnostics, the dataset it came from and the command)
+ * and one section {@code codes} of N × m bytes. {@link #readFor} refuses codes made for another
+ * item vocabulary.
  */
 public final class CodesFile {
   public static final String MAGIC = "RJPQCODE";
@@ -36,10 +37,16 @@ public final class CodesFile {
   }
 
   /** Writes codes for {@code ds} atomically. */
-  public static void write(Path path, ItemCodes codes, SequenceDataset ds, CodeOptions options,
-      CodeDiagnostics diagnostics, String commandLine) {
+  public static void write(
+      Path path,
+      ItemCodes codes,
+      SequenceDataset ds,
+      CodeOptions options,
+      CodeDiagnostics diagnostics,
+      String commandLine) {
     if (codes.numItems() != ds.numItems()) {
-      throw new IllegalArgumentException("codes for " + codes.numItems() + " items, dataset has " + ds.numItems());
+      throw new IllegalArgumentException(
+          "codes for " + codes.numItems() + " items, dataset has " + ds.numItems());
     }
     ObjectNode h = SectionedFile.newHeader();
     h.put("kind", "recjpq item codes");
@@ -65,7 +72,7 @@ public final class CodesFile {
         opts.put("regularization", options.regularization());
         opts.put("threads", options.threads());
       }
-      case RANDOM, MODEL_PQ -> { }
+      case RANDOM, MODEL_PQ -> {}
     }
     h.set("diagnostics", diagnostics.toJson());
     h.put("dataset", ds.info().source());
@@ -81,7 +88,8 @@ public final class CodesFile {
 
   /** Reads and checks a codes file (checksums, sizes), whatever dataset it belongs to. */
   public static Loaded read(Path path) {
-    try (SectionedFile.Reader r = new SectionedFile.Reader(path, MAGIC, VERSION, "a recjpq codes file", HINT)) {
+    try (SectionedFile.Reader r =
+        new SectionedFile.Reader(path, MAGIC, VERSION, "a recjpq codes file", HINT)) {
       JsonNode h = r.header();
       int items = h.path("items").asInt(-1);
       int splits = h.path("splits").asInt(-1);
@@ -89,12 +97,16 @@ public final class CodesFile {
         throw r.damaged("its header has no valid 'items' and 'splits'");
       }
       if (h.path("subIds").asInt() != ItemCodes.SUB_IDS) {
-        throw r.damaged("its codes have " + h.path("subIds").asInt() + " sub-ids per split, this recjpq uses "
-            + ItemCodes.SUB_IDS);
+        throw r.damaged(
+            "its codes have "
+                + h.path("subIds").asInt()
+                + " sub-ids per split, this recjpq uses "
+                + ItemCodes.SUB_IDS);
       }
       byte[] raw = r.bytes("codes");
       if (raw.length != (long) items * splits) {
-        throw r.damaged("section 'codes' has " + raw.length + " bytes, expected " + items + " x " + splits);
+        throw r.damaged(
+            "section 'codes' has " + raw.length + " bytes, expected " + items + " x " + splits);
       }
       return new Loaded(new ItemCodes(items, splits, raw), h);
     }
@@ -107,9 +119,17 @@ public final class CodesFile {
     String expected = loaded.header().path("itemVocabulary").asText();
     if (loaded.codes().numItems() != items.size() || !expected.equals(items.fingerprint())) {
       throw new RecjpqException(
-          path + " holds codes for another item vocabulary (" + loaded.codes().numItems()
-              + " items, fingerprint " + expected + ", made from " + loaded.header().path("dataset").asText("?")
-              + ") but this dataset has " + items.size() + " items (fingerprint " + items.fingerprint()
+          path
+              + " holds codes for another item vocabulary ("
+              + loaded.codes().numItems()
+              + " items, fingerprint "
+              + expected
+              + ", made from "
+              + loaded.header().path("dataset").asText("?")
+              + ") but this dataset has "
+              + items.size()
+              + " items (fingerprint "
+              + items.fingerprint()
               + "). Assign codes for this dataset: recjpq assign-codes --input DATASET --output FILE.");
     }
     return loaded;

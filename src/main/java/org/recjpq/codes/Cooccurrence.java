@@ -15,8 +15,8 @@ import org.recjpq.util.Parallel;
  * consumed what.
  *
  * <p>Built in three passes with no hash maps: entries per row, the entries themselves in sequence
- * order (users ascending, then positions, then distances), then each row sorted by column with
- * its repeated columns summed in float in that same order. So the matrix has the same bits for any
+ * order (users ascending, then positions, then distances), then each row sorted by column with its
+ * repeated columns summed in float in that same order. So the matrix has the same bits for any
  * thread count. Working memory is about 9 bytes per emitted entry (2 · window per training
  * interaction) besides the result.
  */
@@ -26,7 +26,10 @@ final class Cooccurrence {
 
   private Cooccurrence() {}
 
-  /** The co-occurrence matrix of {@code ds} (rows and columns are items); fails with no training interaction. */
+  /**
+   * The co-occurrence matrix of {@code ds} (rows and columns are items); fails with no training
+   * interaction.
+   */
   static TrainingMatrix of(SequenceDataset ds, int window, int threads) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1, found " + window);
@@ -49,7 +52,8 @@ final class Cooccurrence {
     }
     if (interactions == 0) {
       throw new RecjpqException(
-          "The training set is empty: no user has an interaction before its validation target (" + ds
+          "The training set is empty: no user has an interaction before its validation target ("
+              + ds
               + "). Codes are learned from training interactions only; the strategy 'random' needs none.");
     }
     for (int i = 0; i < n; i++) {
@@ -57,8 +61,12 @@ final class Cooccurrence {
     }
     long total = rowCount[n];
     if (total > Integer.MAX_VALUE - 8) {
-      throw new RecjpqException("The co-occurrence matrix of " + ds + " would hold " + total
-          + " entries before merging, more than one Java array; use --strategy svd-pq or svd.");
+      throw new RecjpqException(
+          "The co-occurrence matrix of "
+              + ds
+              + " would hold "
+              + total
+              + " entries before merging, more than one Java array; use --strategy svd-pq or svd.");
     }
     int[] start = new int[n + 1];
     for (int i = 0; i <= n; i++) {
@@ -86,48 +94,56 @@ final class Cooccurrence {
     }
     // Pass 3: sort each row by column (then position: the order of the sums), merge in place.
     int[] distinct = new int[n + 1];
-    Parallel.forRange(n, threads, 256, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        int s = start[i];
-        int e = start[i + 1];
-        Arrays.sort(key, s, e);
-        int w = s - 1;
-        int lastCol = -1;
-        float acc = 0f;
-        for (int p = s; p < e; p++) {
-          int col = (int) (key[p] >>> 32);
-          float v = 1f / (dist[s + (int) key[p]] & 0xff);
-          if (col != lastCol) {
+    Parallel.forRange(
+        n,
+        threads,
+        256,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int s = start[i];
+            int e = start[i + 1];
+            Arrays.sort(key, s, e);
+            int w = s - 1;
+            int lastCol = -1;
+            float acc = 0f;
+            for (int p = s; p < e; p++) {
+              int col = (int) (key[p] >>> 32);
+              float v = 1f / (dist[s + (int) key[p]] & 0xff);
+              if (col != lastCol) {
+                if (w >= s) {
+                  key[w] = ((long) lastCol << 32) | (Float.floatToRawIntBits(acc) & 0xffffffffL);
+                }
+                w++;
+                lastCol = col;
+                acc = v;
+              } else {
+                acc += v;
+              }
+            }
             if (w >= s) {
               key[w] = ((long) lastCol << 32) | (Float.floatToRawIntBits(acc) & 0xffffffffL);
             }
-            w++;
-            lastCol = col;
-            acc = v;
-          } else {
-            acc += v;
+            distinct[i + 1] = w - s + 1;
           }
-        }
-        if (w >= s) {
-          key[w] = ((long) lastCol << 32) | (Float.floatToRawIntBits(acc) & 0xffffffffL);
-        }
-        distinct[i + 1] = w - s + 1;
-      }
-    });
+        });
     for (int i = 0; i < n; i++) {
       distinct[i + 1] += distinct[i];
     }
     int[] cols = new int[distinct[n]];
     float[] vals = new float[distinct[n]];
-    Parallel.forRange(n, threads, 256, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        for (int q = 0; q < distinct[i + 1] - distinct[i]; q++) {
-          long k = key[start[i] + q];
-          cols[distinct[i] + q] = (int) (k >>> 32);
-          vals[distinct[i] + q] = Float.intBitsToFloat((int) k);
-        }
-      }
-    });
+    Parallel.forRange(
+        n,
+        threads,
+        256,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            for (int q = 0; q < distinct[i + 1] - distinct[i]; q++) {
+              long k = key[start[i] + q];
+              cols[distinct[i] + q] = (int) (k >>> 32);
+              vals[distinct[i] + q] = Float.intBitsToFloat((int) k);
+            }
+          }
+        });
     return TrainingMatrix.ofCsr(n, n, interactions, distinct, cols, vals);
   }
 }

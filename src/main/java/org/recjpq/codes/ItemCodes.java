@@ -10,6 +10,7 @@ import org.recjpq.UsageException;
 public final class ItemCodes {
   /** Sub-ids per split, b in the paper: one byte. */
   public static final int SUB_IDS = 256;
+
   /** The most splits a code can have. */
   public static final int MAX_SPLITS = 256;
 
@@ -22,8 +23,14 @@ public final class ItemCodes {
     checkSplits(splits);
     if ((long) numItems * splits != codes.length) {
       throw new IllegalArgumentException(
-          "expected " + (long) numItems * splits + " code bytes for " + numItems + " items x " + splits
-              + " splits, found " + codes.length);
+          "expected "
+              + (long) numItems * splits
+              + " code bytes for "
+              + numItems
+              + " items x "
+              + splits
+              + " splits, found "
+              + codes.length);
     }
     this.numItems = numItems;
     this.splits = splits;
@@ -43,8 +50,13 @@ public final class ItemCodes {
     checkSplits(splits);
     if (dim > 0 && dim % splits != 0) {
       throw new UsageException(
-          "The embedding size d = " + dim + " is not divisible by the number of splits m = " + splits
-              + "; each split holds d/m dimensions. Choose m among the divisors of " + dim + ".");
+          "The embedding size d = "
+              + dim
+              + " is not divisible by the number of splits m = "
+              + splits
+              + "; each split holds d/m dimensions. Choose m among the divisors of "
+              + dim
+              + ".");
     }
   }
 

@@ -18,21 +18,27 @@ import org.recjpq.util.SplitMix64;
  * subspace, not in one coordinate as with {@link Bucketing}.
  *
  * <p>Centroids start from k-means++ on a seeded sample and are refined by Lloyd iterations on a
- * larger seeded sample ({@link #FIT_SAMPLE} items); the final assignment covers every item.
- * Items whose factor row is all zero (never in the training part) get seeded random sub-ids, so
- * they do not all share one code. Deterministic for a seed whatever the thread count: the
- * parallel loops only write per-item results, and the sums are done in item order.
+ * larger seeded sample ({@link #FIT_SAMPLE} items); the final assignment covers every item. Items
+ * whose factor row is all zero (never in the training part) get seeded random sub-ids, so they do
+ * not all share one code. Deterministic for a seed whatever the thread count: the parallel loops
+ * only write per-item results, and the sums are done in item order.
  */
 final class SubspaceKMeans {
-  /** RNG streams: samples, k-means++ draws, codes of items without factors, empty-cluster reseeds. */
+  /**
+   * RNG streams: samples, k-means++ draws, codes of items without factors, empty-cluster reseeds.
+   */
   static final long STREAM_SAMPLE = 0x5051L;
+
   static final long STREAM_SEEDING = 0x5052L;
   static final long STREAM_COLD = 0x5053L;
   static final long STREAM_RESEED = 0x5054L;
+
   /** Items the Lloyd iterations run on (a seeded sample when there are more). */
   static final int FIT_SAMPLE = 65_536;
+
   /** Items k-means++ draws its seeds from. */
   static final int SEED_SAMPLE = 16_384;
+
   /** Lloyd iterations (fewer when the assignment stops changing). */
   static final int ITERATIONS = 25;
 
@@ -44,7 +50,14 @@ final class SubspaceKMeans {
    * its centroids (row-major, one row of the split's width per sub-id), or null when the split has
    * no columns or no item with factors, whose items get random sub-ids.
    */
-  static float[] assign(double[] factors, int cols, int numItems, int split, int splits, long seed, int threads,
+  static float[] assign(
+      double[] factors,
+      int cols,
+      int numItems,
+      int split,
+      int splits,
+      long seed,
+      int threads,
       byte[] codes) {
     int n = numItems;
     int dim = 0;
@@ -83,9 +96,14 @@ final class SubspaceKMeans {
       return null;
     }
     int k = Math.min(ItemCodes.SUB_IDS, warm);
-    int[] fit = Sampling.sortedSample(warmItems, FIT_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, split)::nextInt);
-    int[] seeds = Sampling.sortedSample(fit, SEED_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, 1000 + split)::nextInt);
-    float[] centroids = seedPlusPlus(x, dim, seeds, k, SplitMix64.keyed(seed, STREAM_SEEDING, split));
+    int[] fit =
+        Sampling.sortedSample(
+            warmItems, FIT_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, split)::nextInt);
+    int[] seeds =
+        Sampling.sortedSample(
+            fit, SEED_SAMPLE, SplitMix64.keyed(seed, STREAM_SAMPLE, 1000 + split)::nextInt);
+    float[] centroids =
+        seedPlusPlus(x, dim, seeds, k, SplitMix64.keyed(seed, STREAM_SEEDING, split));
     int[] label = new int[fit.length];
     Arrays.fill(label, -1);
     SplitMix64 reseed = SplitMix64.keyed(seed, STREAM_RESEED, split);
@@ -132,7 +150,8 @@ final class SubspaceKMeans {
    * that differs in one split, the cost being how much farther the new centroid is. Items without
    * factors keep their random codes. Sequential, so deterministic. Returns the items moved.
    */
-  static int deduplicate(double[] factors, int cols, int numItems, int splits, float[][] centroids, byte[] codes) {
+  static int deduplicate(
+      double[] factors, int cols, int numItems, int splits, float[][] centroids, byte[] codes) {
     int n = numItems;
     double[] error = new double[n];
     boolean[] warm = new boolean[n];
@@ -147,7 +166,13 @@ final class SubspaceKMeans {
       for (int k = 0; k < splits; k++) {
         if (centroids[k] != null) {
           sub[k] = subVector(factors, cols, i, k, splits, sub[k]);
-          error[i] += distance(sub[k], 0, centroids[k], (codes[i * splits + k] & 0xff) * sub[k].length, sub[k].length);
+          error[i] +=
+              distance(
+                  sub[k],
+                  0,
+                  centroids[k],
+                  (codes[i * splits + k] & 0xff) * sub[k].length,
+                  sub[k].length);
         }
       }
     }
@@ -155,8 +180,14 @@ final class SubspaceKMeans {
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, (a, b) -> warm[a] != warm[b] ? (warm[a] ? -1 : 1)
-        : error[a] != error[b] ? Double.compare(error[a], error[b]) : Integer.compare(a, b));
+    Arrays.sort(
+        order,
+        (a, b) ->
+            warm[a] != warm[b]
+                ? (warm[a] ? -1 : 1)
+                : error[a] != error[b]
+                    ? Double.compare(error[a], error[b])
+                    : Integer.compare(a, b));
     Set<ByteBuffer> taken = new HashSet<>();
     int moved = 0;
     for (int i : order) {
@@ -180,8 +211,11 @@ final class SubspaceKMeans {
           }
         }
       }
-      moves.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0])
-          : a[1] != b[1] ? Double.compare(a[1], b[1]) : Double.compare(a[2], b[2]));
+      moves.sort(
+          (a, b) ->
+              a[0] != b[0]
+                  ? Double.compare(a[0], b[0])
+                  : a[1] != b[1] ? Double.compare(a[1], b[1]) : Double.compare(a[2], b[2]));
       for (double[] mv : moves) {
         byte[] next = code.clone();
         next[(int) mv[1]] = (byte) (int) mv[2];
@@ -195,8 +229,12 @@ final class SubspaceKMeans {
     return moved;
   }
 
-  /** Item {@code i}'s sub-vector of split {@code split} (columns split, split + splits, ...), as assign() sees it. */
-  private static float[] subVector(double[] factors, int cols, int i, int split, int splits, float[] reuse) {
+  /**
+   * Item {@code i}'s sub-vector of split {@code split} (columns split, split + splits, ...), as
+   * assign() sees it.
+   */
+  private static float[] subVector(
+      double[] factors, int cols, int i, int split, int splits, float[] reuse) {
     int dim = 0;
     for (int j = split; j < cols; j += splits) {
       dim++;
@@ -209,7 +247,10 @@ final class SubspaceKMeans {
     return x;
   }
 
-  /** k-means++ seeding (Arthur and Vassilvitskii 2007) over {@code items}: k distinct-by-draw centroids. */
+  /**
+   * k-means++ seeding (Arthur and Vassilvitskii 2007) over {@code items}: k distinct-by-draw
+   * centroids.
+   */
   private static float[] seedPlusPlus(float[] x, int dim, int[] items, int k, SplitMix64 rng) {
     float[] c = new float[k * dim];
     double[] d2 = new double[items.length];
@@ -245,23 +286,28 @@ final class SubspaceKMeans {
   }
 
   /** The nearest centroid of each of {@code items} (lowest index on ties). */
-  private static int[] nearest(float[] x, int dim, int[] items, float[] centroids, int k, int threads) {
+  private static int[] nearest(
+      float[] x, int dim, int[] items, float[] centroids, int k, int threads) {
     int[] out = new int[items.length];
-    Parallel.forRange(items.length, threads, 4096, (from, to) -> {
-      for (int s = from; s < to; s++) {
-        int row = items[s] * dim;
-        int best = 0;
-        double bestD = Double.POSITIVE_INFINITY;
-        for (int c = 0; c < k; c++) {
-          double d = distance(x, row, centroids, c * dim, dim);
-          if (d < bestD) {
-            bestD = d;
-            best = c;
+    Parallel.forRange(
+        items.length,
+        threads,
+        4096,
+        (from, to) -> {
+          for (int s = from; s < to; s++) {
+            int row = items[s] * dim;
+            int best = 0;
+            double bestD = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+              double d = distance(x, row, centroids, c * dim, dim);
+              if (d < bestD) {
+                bestD = d;
+                best = c;
+              }
+            }
+            out[s] = best;
           }
-        }
-        out[s] = best;
-      }
-    });
+        });
     return out;
   }
 

@@ -24,8 +24,8 @@ public final class TrainingMatrix {
   final int[] rows; // (nnz) user of each entry, ascending within a column
   final float[] colVals; // (nnz)
 
-  private TrainingMatrix(int numUsers, int numItems, long interactions, int[] rowPtr, int[] cols,
-      float[] vals) {
+  private TrainingMatrix(
+      int numUsers, int numItems, long interactions, int[] rowPtr, int[] cols, float[] vals) {
     this.numUsers = numUsers;
     this.numItems = numItems;
     this.interactions = interactions;
@@ -59,46 +59,53 @@ public final class TrainingMatrix {
     int[] distinct = new int[users + 1];
     long[] total = new long[1];
     // Pass 1: distinct training items per user.
-    Parallel.forRange(users, threads, (from, to) -> {
-      for (int u = from; u < to; u++) {
-        int len = Math.max(0, Phase.VALIDATION.historyLength(ds, u));
-        int[] s = Arrays.copyOfRange(flat, ds.offset(u), ds.offset(u) + len);
-        Arrays.sort(s);
-        int d = 0;
-        for (int k = 0; k < s.length; k++) {
-          if (k == 0 || s[k] != s[k - 1]) {
-            d++;
+    Parallel.forRange(
+        users,
+        threads,
+        (from, to) -> {
+          for (int u = from; u < to; u++) {
+            int len = Math.max(0, Phase.VALIDATION.historyLength(ds, u));
+            int[] s = Arrays.copyOfRange(flat, ds.offset(u), ds.offset(u) + len);
+            Arrays.sort(s);
+            int d = 0;
+            for (int k = 0; k < s.length; k++) {
+              if (k == 0 || s[k] != s[k - 1]) {
+                d++;
+              }
+            }
+            distinct[u + 1] = d;
           }
-        }
-        distinct[u + 1] = d;
-      }
-    });
+        });
     for (int u = 0; u < users; u++) {
       total[0] += Math.max(0, Phase.VALIDATION.historyLength(ds, u));
       distinct[u + 1] += distinct[u];
     }
     if (total[0] == 0) {
       throw new RecjpqException(
-          "The training set is empty: no user has an interaction before its validation target (" + ds
+          "The training set is empty: no user has an interaction before its validation target ("
+              + ds
               + "). Codes are learned from training interactions only; the strategy 'random' needs none.");
     }
     int[] cols = new int[distinct[users]];
     float[] vals = new float[distinct[users]];
     // Pass 2: fill each row with its sorted distinct items and their counts.
-    Parallel.forRange(users, threads, (from, to) -> {
-      for (int u = from; u < to; u++) {
-        int len = Math.max(0, Phase.VALIDATION.historyLength(ds, u));
-        int[] s = Arrays.copyOfRange(flat, ds.offset(u), ds.offset(u) + len);
-        Arrays.sort(s);
-        int at = distinct[u] - 1;
-        for (int k = 0; k < s.length; k++) {
-          if (k == 0 || s[k] != s[k - 1]) {
-            cols[++at] = s[k];
+    Parallel.forRange(
+        users,
+        threads,
+        (from, to) -> {
+          for (int u = from; u < to; u++) {
+            int len = Math.max(0, Phase.VALIDATION.historyLength(ds, u));
+            int[] s = Arrays.copyOfRange(flat, ds.offset(u), ds.offset(u) + len);
+            Arrays.sort(s);
+            int at = distinct[u] - 1;
+            for (int k = 0; k < s.length; k++) {
+              if (k == 0 || s[k] != s[k - 1]) {
+                cols[++at] = s[k];
+              }
+              vals[at]++;
+            }
           }
-          vals[at]++;
-        }
-      }
-    });
+        });
     return new TrainingMatrix(users, ds.numItems(), total[0], distinct, cols, vals);
   }
 
@@ -116,7 +123,8 @@ public final class TrainingMatrix {
    * be users ({@link Cooccurrence} has items on both sides); {@code interactions} is what the
    * diagnostics report.
    */
-  static TrainingMatrix ofCsr(int rows, int columns, long interactions, int[] rowPtr, int[] cols, float[] vals) {
+  static TrainingMatrix ofCsr(
+      int rows, int columns, long interactions, int[] rowPtr, int[] cols, float[] vals) {
     return new TrainingMatrix(rows, columns, interactions, rowPtr, cols, vals);
   }
 
@@ -162,35 +170,43 @@ public final class TrainingMatrix {
 
   /** {@code out (U × l) = A · x (N × l)}, both row-major. */
   void multiply(double[] x, double[] out, int l, int threads) {
-    Parallel.forRange(numUsers, threads, 1024, (from, to) -> {
-      for (int u = from; u < to; u++) {
-        int o = u * l;
-        Arrays.fill(out, o, o + l, 0.0);
-        for (int p = rowPtr[u]; p < rowPtr[u + 1]; p++) {
-          double v = vals[p];
-          int xi = cols[p] * l;
-          for (int j = 0; j < l; j++) {
-            out[o + j] += v * x[xi + j];
+    Parallel.forRange(
+        numUsers,
+        threads,
+        1024,
+        (from, to) -> {
+          for (int u = from; u < to; u++) {
+            int o = u * l;
+            Arrays.fill(out, o, o + l, 0.0);
+            for (int p = rowPtr[u]; p < rowPtr[u + 1]; p++) {
+              double v = vals[p];
+              int xi = cols[p] * l;
+              for (int j = 0; j < l; j++) {
+                out[o + j] += v * x[xi + j];
+              }
+            }
           }
-        }
-      }
-    });
+        });
   }
 
   /** {@code out (N × l) = Aᵀ · y (U × l)}, both row-major. */
   void multiplyTransposed(double[] y, double[] out, int l, int threads) {
-    Parallel.forRange(numItems, threads, 4096, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        int o = i * l;
-        Arrays.fill(out, o, o + l, 0.0);
-        for (int p = colPtr[i]; p < colPtr[i + 1]; p++) {
-          double v = colVals[p];
-          int yu = rows[p] * l;
-          for (int j = 0; j < l; j++) {
-            out[o + j] += v * y[yu + j];
+    Parallel.forRange(
+        numItems,
+        threads,
+        4096,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int o = i * l;
+            Arrays.fill(out, o, o + l, 0.0);
+            for (int p = colPtr[i]; p < colPtr[i + 1]; p++) {
+              double v = colVals[p];
+              int yu = rows[p] * l;
+              for (int j = 0; j < l; j++) {
+                out[o + j] += v * y[yu + j];
+              }
+            }
           }
-        }
-      }
-    });
+        });
   }
 }

@@ -36,24 +36,29 @@ final class Tsqr {
     if (rows < cols) {
       throw new IllegalArgumentException("TSQR needs rows >= cols, found " + rows + " x " + cols);
     }
-    int blocks = Math.max(1, rows / BLOCK_ROWS); // the last block takes the remainder (>= cols rows)
+    int blocks =
+        Math.max(1, rows / BLOCK_ROWS); // the last block takes the remainder (>= cols rows)
     DMatrixRMaj stacked = new DMatrixRMaj(blocks * cols, cols);
-    Parallel.forRange(blocks, threads, 1, (from, to) -> {
-      for (int b = from; b < to; b++) {
-        int r0 = b * BLOCK_ROWS;
-        int r1 = b == blocks - 1 ? rows : r0 + BLOCK_ROWS;
-        DMatrixRMaj block = new DMatrixRMaj(r1 - r0, cols);
-        System.arraycopy(a, r0 * cols, block.data, 0, (r1 - r0) * cols);
-        QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(r1 - r0, cols);
-        qr.decompose(block); // false only for a rank-deficient block (see above)
-        DMatrixRMaj q = qr.getQ(null, true);
-        DMatrixRMaj r = qr.getR(null, true);
-        System.arraycopy(q.data, 0, a, r0 * cols, (r1 - r0) * cols);
-        synchronized (stacked) {
-          System.arraycopy(r.data, 0, stacked.data, b * cols * cols, cols * cols);
-        }
-      }
-    });
+    Parallel.forRange(
+        blocks,
+        threads,
+        1,
+        (from, to) -> {
+          for (int b = from; b < to; b++) {
+            int r0 = b * BLOCK_ROWS;
+            int r1 = b == blocks - 1 ? rows : r0 + BLOCK_ROWS;
+            DMatrixRMaj block = new DMatrixRMaj(r1 - r0, cols);
+            System.arraycopy(a, r0 * cols, block.data, 0, (r1 - r0) * cols);
+            QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(r1 - r0, cols);
+            qr.decompose(block); // false only for a rank-deficient block (see above)
+            DMatrixRMaj q = qr.getQ(null, true);
+            DMatrixRMaj r = qr.getR(null, true);
+            System.arraycopy(q.data, 0, a, r0 * cols, (r1 - r0) * cols);
+            synchronized (stacked) {
+              System.arraycopy(r.data, 0, stacked.data, b * cols * cols, cols * cols);
+            }
+          }
+        });
     if (blocks == 1) {
       return firstR(stacked, cols);
     }
@@ -62,25 +67,29 @@ final class Tsqr {
     qr.decompose(copy); // false only for a rank-deficient matrix, as above
     DMatrixRMaj q2 = qr.getQ(null, true); // (blocks·cols) × cols
     DMatrixRMaj r = qr.getR(null, true);
-    Parallel.forRange(blocks, threads, 1, (from, to) -> {
-      double[] row = new double[cols];
-      for (int b = from; b < to; b++) {
-        int r0 = b * BLOCK_ROWS;
-        int r1 = b == blocks - 1 ? rows : r0 + BLOCK_ROWS;
-        int s = b * cols; // this block's slice of q2
-        for (int i = r0; i < r1; i++) {
-          int o = i * cols;
-          for (int j = 0; j < cols; j++) {
-            double sum = 0;
-            for (int k = 0; k < cols; k++) {
-              sum += a[o + k] * q2.data[(s + k) * cols + j];
+    Parallel.forRange(
+        blocks,
+        threads,
+        1,
+        (from, to) -> {
+          double[] row = new double[cols];
+          for (int b = from; b < to; b++) {
+            int r0 = b * BLOCK_ROWS;
+            int r1 = b == blocks - 1 ? rows : r0 + BLOCK_ROWS;
+            int s = b * cols; // this block's slice of q2
+            for (int i = r0; i < r1; i++) {
+              int o = i * cols;
+              for (int j = 0; j < cols; j++) {
+                double sum = 0;
+                for (int k = 0; k < cols; k++) {
+                  sum += a[o + k] * q2.data[(s + k) * cols + j];
+                }
+                row[j] = sum;
+              }
+              System.arraycopy(row, 0, a, o, cols);
             }
-            row[j] = sum;
           }
-          System.arraycopy(row, 0, a, o, cols);
-        }
-      }
-    });
+        });
     return r;
   }
 

@@ -53,14 +53,27 @@ public final class DatasetBuilder {
       }
     }
     DatasetInfo info =
-        new DatasetInfo(String.valueOf(log.source()), log.format().cliName(), filter,
-            log.users.size(), log.items.size(), n);
+        new DatasetInfo(
+            String.valueOf(log.source()),
+            log.format().cliName(),
+            filter,
+            log.users.size(),
+            log.items.size(),
+            n);
     if (kept == 0) {
       throw new RecjpqException(
-          "No interaction is left after filtering " + log.source() + " (" + log.users.size()
-              + " users, " + n + " interactions read; users need at least "
-              + filter.minUserInteractions() + " interactions"
-              + (filter.minItemInteractions() > 0 ? ", items at least " + filter.minItemInteractions() : "")
+          "No interaction is left after filtering "
+              + log.source()
+              + " ("
+              + log.users.size()
+              + " users, "
+              + n
+              + " interactions read; users need at least "
+              + filter.minUserInteractions()
+              + " interactions"
+              + (filter.minItemInteractions() > 0
+                  ? ", items at least " + filter.minItemInteractions()
+                  : "")
               + "). Lower the minimums (--min-user-interactions, --min-item-interactions).");
     }
     IdTable.Sorted users = log.users.toVocabulary(keepUser);
@@ -76,7 +89,8 @@ public final class DatasetBuilder {
       offsets[u + 1] += offsets[u];
     }
     int[] fill = Arrays.copyOf(offsets, numUsers);
-    int[] order = new int[kept]; // interaction indices, by user, in file order (counting sort is stable)
+    int[] order =
+        new int[kept]; // interaction indices, by user, in file order (counting sort is stable)
     for (int k = 0; k < n; k++) {
       if (alive[k]) {
         order[fill[users.remap()[log.user[k]]]++] = k;
@@ -92,7 +106,8 @@ public final class DatasetBuilder {
     for (int p = 0; p < kept; p++) {
       flat[p] = items.remap()[log.item[order[p]]];
     }
-    SequenceDataset ds = new SequenceDataset(users.vocabulary(), items.vocabulary(), offsets, flat, info);
+    SequenceDataset ds =
+        new SequenceDataset(users.vocabulary(), items.vocabulary(), offsets, flat, info);
     requireEvaluableUser(ds, log);
     return ds;
   }
@@ -104,8 +119,12 @@ public final class DatasetBuilder {
       }
     }
     throw new RecjpqException(
-        "No user of " + log.source() + " has 2 or more interactions after filtering, so nothing can"
-            + " be held out for evaluation (" + ds + ").");
+        "No user of "
+            + log.source()
+            + " has 2 or more interactions after filtering, so nothing can"
+            + " be held out for evaluation ("
+            + ds
+            + ").");
   }
 
   /**

@@ -8,14 +8,15 @@ import org.recjpq.RecjpqException;
 import org.recjpq.io.SectionedFile;
 
 /**
- * The binary dataset cache written by {@code recjpq prepare} (docs/architecture.md §8): a {@link SectionedFile}
- * with magic {@code RJPQDATA}, a JSON header (sizes, provenance, filters, default split, the
- * command that made it) and sections {@code offsets}, {@code items}, {@code user_ids},
+ * The binary dataset cache written by {@code recjpq prepare} (docs/architecture.md §8): a {@link
+ * SectionedFile} with magic {@code RJPQDATA}, a JSON header (sizes, provenance, filters, default
+ * split, the command that made it) and sections {@code offsets}, {@code items}, {@code user_ids},
  * {@code item_ids}. Reading validates every checksum and the internal consistency of the arrays.
  */
 public final class DatasetFile {
   public static final String MAGIC = "RJPQDATA";
   public static final int VERSION = 1;
+
   /** Conventional file extension. */
   public static final String EXTENSION = ".rjd";
 
@@ -78,7 +79,8 @@ public final class DatasetFile {
       int[] offsets = r.ints("offsets");
       int[] flat = r.ints("items");
       if (offsets.length != users + 1) {
-        throw r.damaged("it lists " + users + " users but has " + (offsets.length - 1) + " offsets");
+        throw r.damaged(
+            "it lists " + users + " users but has " + (offsets.length - 1) + " offsets");
       }
       Vocabulary userVocab = readVocabulary(r, h, "user_ids", "userIds", users);
       Vocabulary itemVocab = readVocabulary(r, h, "item_ids", "itemIds", items);
@@ -87,7 +89,8 @@ public final class DatasetFile {
               h.path("source").asText("?"),
               h.path("format").asText("?"),
               new FilterOptions(
-                  Math.max(1, h.path("minUserInteractions").asInt(1)), Math.max(0, h.path("minItemInteractions").asInt(0))),
+                  Math.max(1, h.path("minUserInteractions").asInt(1)),
+                  Math.max(0, h.path("minItemInteractions").asInt(0))),
               h.path("rawUsers").asInt(),
               h.path("rawItems").asInt(),
               h.path("rawInteractions").asLong(),
@@ -117,7 +120,8 @@ public final class DatasetFile {
     return v.asInt();
   }
 
-  private static Vocabulary readVocabulary(SectionedFile.Reader r, JsonNode h, String section, String kindField, int size) {
+  private static Vocabulary readVocabulary(
+      SectionedFile.Reader r, JsonNode h, String section, String kindField, int size) {
     String kind = h.path(kindField).asText("");
     try {
       if (kind.equals("numeric")) {
@@ -132,7 +136,8 @@ public final class DatasetFile {
     } catch (IllegalArgumentException e) {
       throw r.damaged("section '" + section + "' is not sorted (" + e.getMessage() + ")");
     }
-    throw r.damaged("its header field '" + kindField + "' is '" + kind + "', expected numeric or text");
+    throw r.damaged(
+        "its header field '" + kindField + "' is '" + kind + "', expected numeric or text");
   }
 
   /** Whether {@code path} starts with this format's magic (for commands that take either kind). */
@@ -151,7 +156,8 @@ public final class DatasetFile {
       return read(path);
     }
     if (raw == null) {
-      throw new RecjpqException(path + " is not a prepared dataset file; give --format to read it as a raw log.");
+      throw new RecjpqException(
+          path + " is not a prepared dataset file; give --format to read it as a raw log.");
     }
     return DatasetBuilder.build(InteractionReaders.read(path, raw), filter);
   }

@@ -25,12 +25,27 @@ public record DatasetInfo(
   /** Default seed of the validation-user sample. */
   public static final long DEFAULT_SEED = 42;
 
-  public DatasetInfo(String source, String format, FilterOptions filter, int rawUsers, int rawItems, long rawInteractions) {
-    this(source, format, filter, rawUsers, rawItems, rawInteractions, LeaveOneOut.DEFAULT_VALIDATION_USERS, DEFAULT_SEED);
+  public DatasetInfo(
+      String source,
+      String format,
+      FilterOptions filter,
+      int rawUsers,
+      int rawItems,
+      long rawInteractions) {
+    this(
+        source,
+        format,
+        filter,
+        rawUsers,
+        rawItems,
+        rawInteractions,
+        LeaveOneOut.DEFAULT_VALIDATION_USERS,
+        DEFAULT_SEED);
   }
 
   /** The same provenance with another default split. */
   public DatasetInfo withSplit(int validationUsers, long splitSeed) {
-    return new DatasetInfo(source, format, filter, rawUsers, rawItems, rawInteractions, validationUsers, splitSeed);
+    return new DatasetInfo(
+        source, format, filter, rawUsers, rawItems, rawInteractions, validationUsers, splitSeed);
   }
 }

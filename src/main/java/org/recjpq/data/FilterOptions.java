@@ -18,11 +18,15 @@ public record FilterOptions(int minUserInteractions, int minItemInteractions) {
   public FilterOptions {
     if (minUserInteractions < 1) {
       throw new UsageException(
-          "The minimum number of interactions per user must be at least 1, found " + minUserInteractions + ".");
+          "The minimum number of interactions per user must be at least 1, found "
+              + minUserInteractions
+              + ".");
     }
     if (minItemInteractions < 0) {
       throw new UsageException(
-          "The minimum number of interactions per item must be 0 or more, found " + minItemInteractions + ".");
+          "The minimum number of interactions per item must be 0 or more, found "
+              + minItemInteractions
+              + ".");
     }
   }
 }

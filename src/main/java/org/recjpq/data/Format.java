@@ -11,9 +11,12 @@ public enum Format {
   /** {@code user item1 item2 ...} per line, integer ids, items in time order. */
   USER_LINES("user-lines", "one user per line: 'user item1 item2 ...' in time order"),
   /** MovieLens {@code ratings.dat} ({@code user::item::rating::time}) or {@code u.data} (tabs). */
-  MOVIELENS("movielens", "MovieLens ratings.dat (user::item::rating::time) or u.data (tab-separated)"),
+  MOVIELENS(
+      "movielens", "MovieLens ratings.dat (user::item::rating::time) or u.data (tab-separated)"),
   /** CSV/TSV with a header; user, item and (optional) time columns named by options. */
-  CSV("csv", "CSV/TSV with a header row; columns named by --user-column/--item-column/--time-column"),
+  CSV(
+      "csv",
+      "CSV/TSV with a header row; columns named by --user-column/--item-column/--time-column"),
   /** Booking.com WSDM WebTour 2021: {@code utrip_id}, {@code city_id}, {@code checkin}. */
   BOOKING("booking", "Booking.com WSDM 2021 CSV (utrip_id, city_id, checkin)"),
   /** Gowalla SNAP check-ins: {@code user<TAB>ISO-time<TAB>lat<TAB>lon<TAB>location}. */
@@ -44,7 +47,11 @@ public enum Format {
       }
     }
     throw new UsageException(
-        "Unknown format '" + org.recjpq.util.Excerpt.of(name) + "'. Known formats: " + names() + ".");
+        "Unknown format '"
+            + org.recjpq.util.Excerpt.of(name)
+            + "'. Known formats: "
+            + names()
+            + ".");
   }
 
   /** All command-line names, comma-separated. */

@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * Interns external ids as they are read: each distinct id gets a code 0, 1, 2, ... in order of
  * first appearance. {@link Numeric} keeps integer ids in a primitive open-addressing table (no
- * boxing, no strings: 10M ids cost ~200 MB at most); {@link Text} keeps anything else.
- * {@link #toVocabulary()} sorts the ids into a {@link Vocabulary} and gives the code-to-index map.
+ * boxing, no strings: 10M ids cost ~200 MB at most); {@link Text} keeps anything else. {@link
+ * #toVocabulary()} sorts the ids into a {@link Vocabulary} and gives the code-to-index map.
  */
 abstract class IdTable {
 
@@ -32,8 +32,8 @@ abstract class IdTable {
   record Sorted(Vocabulary vocabulary, int[] remap) {}
 
   /**
-   * Sorts the kept ids of codes {@code 0..n-1} numerically; {@code remap[c]} is the sorted index
-   * of code {@code c}, or -1 where it was dropped.
+   * Sorts the kept ids of codes {@code 0..n-1} numerically; {@code remap[c]} is the sorted index of
+   * code {@code c}, or -1 where it was dropped.
    */
   private static Sorted numericVocabulary(long[] ids, int n, boolean[] keep) {
     int kept = 0;
@@ -176,7 +176,9 @@ abstract class IdTable {
       int[] remap = new int[keys.size()];
       for (int c = 0; c < keys.size(); c++) {
         remap[c] =
-            keep == null || keep[c] ? Arrays.binarySearch(sorted, keys.get(c), Vocabulary.Text.ORDER) : -1;
+            keep == null || keep[c]
+                ? Arrays.binarySearch(sorted, keys.get(c), Vocabulary.Text.ORDER)
+                : -1;
       }
       return new Sorted(new Vocabulary.Text(sorted), remap);
     }

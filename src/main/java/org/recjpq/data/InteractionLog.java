@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Raw interactions as read from a file, before filtering and ordering: parallel primitive arrays
- * of user code, item code and time, where codes number distinct external ids in order of first
+ * Raw interactions as read from a file, before filtering and ordering: parallel primitive arrays of
+ * user code, item code and time, where codes number distinct external ids in order of first
  * appearance. Time is absent for formats whose order is the line order (then file order is time).
  */
 public final class InteractionLog {
@@ -73,7 +73,8 @@ public final class InteractionLog {
      * @param numericItems item ids are integers (validated by the reader)
      * @param timed whether {@link #add} receives real timestamps
      */
-    public Builder(Path source, Format format, boolean numericUsers, boolean numericItems, boolean timed) {
+    public Builder(
+        Path source, Format format, boolean numericUsers, boolean numericItems, boolean timed) {
       this.source = source;
       this.format = format;
       this.users = numericUsers ? new IdTable.Numeric() : new IdTable.Text();

@@ -38,7 +38,11 @@ public final class InteractionReaders {
             case USER_LINES -> readUserLines(path, progress);
             case MOVIELENS -> readMovieLens(path, progress);
             case CSV -> readCsv(path, options, progress);
-            case BOOKING -> readCsv(path, new ReadOptions(Format.BOOKING, "utrip_id", "city_id", "checkin", ','), progress);
+            case BOOKING ->
+                readCsv(
+                    path,
+                    new ReadOptions(Format.BOOKING, "utrip_id", "city_id", "checkin", ','),
+                    progress);
             case GOWALLA -> readGowalla(path, progress);
           };
       if (log.size() == 0) {
@@ -59,7 +63,8 @@ public final class InteractionReaders {
 
   /** {@code user item} per line. */
   static InteractionLog readPairs(Path path, Progress progress) {
-    InteractionLog.Builder b = new InteractionLog.Builder(path, Format.SASREC_PAIRS, true, true, false);
+    InteractionLog.Builder b =
+        new InteractionLog.Builder(path, Format.SASREC_PAIRS, true, true, false);
     int[] starts = new int[3];
     int[] ends = new int[3];
     try (TextInput in = new TextInput(path, progress)) {
@@ -81,7 +86,8 @@ public final class InteractionReaders {
 
   /** {@code user item1 item2 ...} per line. */
   static InteractionLog readUserLines(Path path, Progress progress) {
-    InteractionLog.Builder b = new InteractionLog.Builder(path, Format.USER_LINES, true, true, false);
+    InteractionLog.Builder b =
+        new InteractionLog.Builder(path, Format.USER_LINES, true, true, false);
     try (TextInput in = new TextInput(path, progress)) {
       int[] starts = new int[64];
       int[] ends = new int[64];
@@ -95,7 +101,8 @@ public final class InteractionReaders {
           continue;
         }
         if (n == 1) {
-          throw in.error("'user item1 item2 ...' (a user id followed by at least one item id)", line);
+          throw in.error(
+              "'user item1 item2 ...' (a user id followed by at least one item id)", line);
         }
         int u = b.userCode(parseId(in, line, starts[0], ends[0], "user id"));
         for (int k = 1; k < n; k++) {
@@ -118,7 +125,8 @@ public final class InteractionReaders {
         if (f.length != 4) {
           throw in.error(
               "'user::item::rating::timestamp' (ratings.dat) or 'user<TAB>item<TAB>rating<TAB>timestamp'"
-                  + " (u.data), 4 fields", line);
+                  + " (u.data), 4 fields",
+              line);
         }
         long u = parseId(in, line, f[0].trim(), "user id");
         long i = parseId(in, line, f[1].trim(), "item id");
@@ -139,7 +147,8 @@ public final class InteractionReaders {
         }
         String[] f = line.split("\t", -1);
         if (f.length != 5) {
-          throw in.error("'user<TAB>ISO-time<TAB>latitude<TAB>longitude<TAB>location', 5 fields", line);
+          throw in.error(
+              "'user<TAB>ISO-time<TAB>latitude<TAB>longitude<TAB>location', 5 fields", line);
         }
         long u = parseId(in, line, f[0].trim(), "user id");
         long t = parseTime(f[1].trim());
@@ -160,7 +169,8 @@ public final class InteractionReaders {
     try (TextInput in = new TextInput(path, progress)) {
       char delimiter = o.delimiter() != null ? o.delimiter() : guessDelimiter(path);
       CSVFormat format =
-          CSVFormat.DEFAULT.builder()
+          CSVFormat.DEFAULT
+              .builder()
               .setDelimiter(delimiter)
               .setHeader()
               .setSkipHeaderRecord(true)
@@ -170,7 +180,8 @@ public final class InteractionReaders {
       try (CSVParser parser = CSVParser.builder().setReader(in.reader()).setFormat(format).get()) {
         Map<String, Integer> header = parser.getHeaderMap();
         if (header == null || header.isEmpty()) {
-          throw new RecjpqException(path + ":1: expected a header row with column names, found none.");
+          throw new RecjpqException(
+              path + ":1: expected a header row with column names, found none.");
         }
         int uc = column(path, header, o.userColumn(), "user", "--user-column");
         int ic = column(path, header, o.itemColumn(), "item", "--item-column");
@@ -183,25 +194,36 @@ public final class InteractionReaders {
         long line = parser.getCurrentLineNumber() + 1;
         while (it.hasNext()) {
           CSVRecord r = it.next();
-          if (r.size() == 1 && r.get(0).isEmpty() && needed > 1) { // a line of spaces: blank, skipped as everywhere
+          if (r.size() == 1
+              && r.get(0).isEmpty()
+              && needed > 1) { // a line of spaces: blank, skipped as everywhere
             line = parser.getCurrentLineNumber() + 1;
             continue;
           }
           if (r.size() < needed) {
-            throw in.error(line, needed + " fields (columns " + Excerpt.of(header.keySet().toString(), 100) + ")",
+            throw in.error(
+                line,
+                needed + " fields (columns " + Excerpt.of(header.keySet().toString(), 100) + ")",
                 String.join(String.valueOf(delimiter), r.toList()));
           }
           String user = r.get(uc);
           String item = r.get(ic);
           if (user.isEmpty() || item.isEmpty()) {
-            throw in.error(line, "non-empty " + (user.isEmpty() ? o.userColumn() : o.itemColumn()) + " value", String.join(String.valueOf(delimiter), r.toList()));
+            throw in.error(
+                line,
+                "non-empty " + (user.isEmpty() ? o.userColumn() : o.itemColumn()) + " value",
+                String.join(String.valueOf(delimiter), r.toList()));
           }
           long t = 0;
           if (timed) {
             t = parseTime(r.get(tc));
             if (t == Long.MIN_VALUE) {
-              throw in.error(line, "a time in column '" + o.timeColumn()
-                  + "' (an integer such as a unix timestamp, or an ISO-8601 date/time)", r.get(tc));
+              throw in.error(
+                  line,
+                  "a time in column '"
+                      + o.timeColumn()
+                      + "' (an integer such as a unix timestamp, or an ISO-8601 date/time)",
+                  r.get(tc));
             }
           }
           b.add(b.userCode(user), b.itemCode(item), t);
@@ -213,12 +235,16 @@ public final class InteractionReaders {
         in.reportProgress();
       } catch (UncheckedIOException e) {
         RecjpqException bad = TextInput.malformed(path, e);
-        throw bad != null ? bad : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
+        throw bad != null
+            ? bad
+            : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IllegalStateException | IllegalArgumentException e) {
         throw new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (CSVException e) { // a syntax error in the header: not a failure to read the file
         RecjpqException bad = TextInput.malformed(path, e);
-        throw bad != null ? bad : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
+        throw bad != null
+            ? bad
+            : new RecjpqException(path + ": malformed CSV: " + Excerpt.of(rootMessage(e)), e);
       } catch (IOException e) {
         throw TextInput.cannotRead(path, e);
       }
@@ -234,7 +260,8 @@ public final class InteractionReaders {
     return t.getMessage();
   }
 
-  private static int column(Path path, Map<String, Integer> header, String name, String what, String option) {
+  private static int column(
+      Path path, Map<String, Integer> header, String name, String what, String option) {
     Integer c = header.get(name);
     if (c == null) {
       for (Map.Entry<String, Integer> e : header.entrySet()) {
@@ -246,8 +273,16 @@ public final class InteractionReaders {
     if (c == null) {
       List<String> names = List.copyOf(header.keySet());
       throw new RecjpqException(
-          path + ":1: no " + what + " column named '" + Excerpt.of(name) + "'; the header has "
-              + Excerpt.of(names.toString()) + ". Name the right one with " + option + ".");
+          path
+              + ":1: no "
+              + what
+              + " column named '"
+              + Excerpt.of(name)
+              + "'; the header has "
+              + Excerpt.of(names.toString())
+              + ". Name the right one with "
+              + option
+              + ".");
     }
     return c;
   }
@@ -266,8 +301,8 @@ public final class InteractionReaders {
   }
 
   /**
-   * Splits {@code line} on runs of spaces/tabs into token bounds; returns the token count (which may
-   * exceed the arrays' length, in which case only the first tokens are recorded).
+   * Splits {@code line} on runs of spaces/tabs into token bounds; returns the token count (which
+   * may exceed the arrays' length, in which case only the first tokens are recorded).
    */
   static int split(String line, int[] starts, int[] ends) {
     int n = 0;
@@ -318,7 +353,10 @@ public final class InteractionReaders {
    * excerpt, the line around it (never more than {@value Excerpt#MAX} characters of input in all).
    */
   private static RecjpqException badId(TextInput in, String line, String token, String what) {
-    String context = line.length() <= Excerpt.MAX / 2 && !line.equals(token) ? " in line '" + Excerpt.of(line) + "'" : "";
+    String context =
+        line.length() <= Excerpt.MAX / 2 && !line.equals(token)
+            ? " in line '" + Excerpt.of(line) + "'"
+            : "";
     return in.error("an integer " + what + " (this format needs integer ids)" + context, token);
   }
 

@@ -6,10 +6,10 @@ import org.recjpq.RecjpqException;
 import org.recjpq.util.Sampling;
 
 /**
- * The leave-one-out split (docs/method.md §7): a user's last item is the test target, the one before it the
- * validation target, the rest is training. At test time the model sees everything before the test
- * target (training + validation item); at validation time everything before the validation target.
- * Nothing is copied: a phase is a prefix length per user.
+ * The leave-one-out split (docs/method.md §7): a user's last item is the test target, the one
+ * before it the validation target, the rest is training. At test time the model sees everything
+ * before the test target (training + validation item); at validation time everything before the
+ * validation target. Nothing is copied: a phase is a prefix length per user.
  */
 public final class LeaveOneOut {
   /** Default number of validation users (the RecJPQ paper's 1,024). */
@@ -72,19 +72,25 @@ public final class LeaveOneOut {
   }
 
   /**
-   * A seeded sample of {@code count} users with a target in {@code phase} (all of them when
-   * {@code count} is -1 or at least their number), ascending. The same seed always gives the same
-   * users.
+   * A seeded sample of {@code count} users with a target in {@code phase} (all of them when {@code
+   * count} is -1 or at least their number), ascending. The same seed always gives the same users.
    */
   public static int[] sampleUsers(SequenceDataset ds, Phase phase, int count, long seed) {
     String which = phase == Phase.VALIDATION ? "validation" : "test";
     if (count == 0 || count < -1) {
-      throw new RecjpqException("The number of " + which + " users must be positive or 'all', found " + count + ".");
+      throw new RecjpqException(
+          "The number of " + which + " users must be positive or 'all', found " + count + ".");
     }
     int[] candidates = evaluableUsers(ds, phase);
     if (candidates.length == 0) {
-      throw new RecjpqException("No user has the " + (phase.fromEnd + 1) + " interactions a " + which
-          + " target needs (" + ds + ").");
+      throw new RecjpqException(
+          "No user has the "
+              + (phase.fromEnd + 1)
+              + " interactions a "
+              + which
+              + " target needs ("
+              + ds
+              + ").");
     }
     if (count == -1) {
       return candidates;

@@ -9,8 +9,8 @@ import org.recjpq.UsageException;
  * @param userColumn user column name (csv only; default "user_id")
  * @param itemColumn item column name (csv only; default "item_id")
  * @param timeColumn time column name (csv only; null = file order is time order)
- * @param delimiter field delimiter (csv only; null = ',' unless the file ends in .tsv or its
- *     header has tabs and no commas)
+ * @param delimiter field delimiter (csv only; null = ',' unless the file ends in .tsv or its header
+ *     has tabs and no commas)
  */
 public record ReadOptions(
     Format format, String userColumn, String itemColumn, String timeColumn, Character delimiter) {

@@ -21,12 +21,18 @@ public final class SequenceDataset {
    * @param offsets numUsers + 1 non-decreasing offsets starting at 0 and ending at flat.length
    * @param flat every user's items, internal ids in [0, items.size())
    */
-  public SequenceDataset(Vocabulary users, Vocabulary items, int[] offsets, int[] flat, DatasetInfo info) {
+  public SequenceDataset(
+      Vocabulary users, Vocabulary items, int[] offsets, int[] flat, DatasetInfo info) {
     this(users, items, offsets, flat, info, true);
   }
 
   private SequenceDataset(
-      Vocabulary users, Vocabulary items, int[] offsets, int[] flat, DatasetInfo info, boolean validate) {
+      Vocabulary users,
+      Vocabulary items,
+      int[] offsets,
+      int[] flat,
+      DatasetInfo info,
+      boolean validate) {
     if (validate) {
       validate(users, items, offsets, flat);
     }
@@ -38,7 +44,9 @@ public final class SequenceDataset {
   }
 
   private static void validate(Vocabulary users, Vocabulary items, int[] offsets, int[] flat) {
-    if (offsets.length != users.size() + 1 || offsets[0] != 0 || offsets[users.size()] != flat.length) {
+    if (offsets.length != users.size() + 1
+        || offsets[0] != 0
+        || offsets[users.size()] != flat.length) {
       throw new IllegalArgumentException(
           "offsets must have numUsers + 1 entries from 0 to the number of interactions");
     }
@@ -50,7 +58,8 @@ public final class SequenceDataset {
     int n = items.size();
     for (int i = 0; i < flat.length; i++) {
       if (flat[i] < 0 || flat[i] >= n) {
-        throw new IllegalArgumentException("item id " + flat[i] + " at position " + i + " is outside [0, " + n + ")");
+        throw new IllegalArgumentException(
+            "item id " + flat[i] + " at position " + i + " is outside [0, " + n + ")");
       }
     }
   }
@@ -128,6 +137,9 @@ public final class SequenceDataset {
   public String toString() {
     return String.format(
         "%,d users, %,d items, %,d interactions (mean length %.1f)",
-        numUsers(), numItems(), numInteractions(), numUsers() == 0 ? 0.0 : (double) numInteractions() / numUsers());
+        numUsers(),
+        numItems(),
+        numInteractions(),
+        numUsers() == 0 ? 0.0 : (double) numInteractions() / numUsers());
   }
 }

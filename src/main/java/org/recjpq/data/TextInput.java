@@ -91,12 +91,22 @@ final class TextInput implements AutoCloseable {
     }
   }
 
-  /** The error of a decoding failure ({@link Utf8Reader.Malformed}) found anywhere in {@code e}'s causes, or null. */
+  /**
+   * The error of a decoding failure ({@link Utf8Reader.Malformed}) found anywhere in {@code e}'s
+   * causes, or null.
+   */
   static RecjpqException malformed(Path path, Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof Utf8Reader.Malformed m) {
-        return new RecjpqException(path + ":" + m.line + ": " + m.getMessage() + "; the file must be UTF-8 text "
-            + "(ids that differ only in undecodable bytes would otherwise become one).", e);
+        return new RecjpqException(
+            path
+                + ":"
+                + m.line
+                + ": "
+                + m.getMessage()
+                + "; the file must be UTF-8 text "
+                + "(ids that differ only in undecodable bytes would otherwise become one).",
+            e);
       }
     }
     return null;
@@ -129,7 +139,8 @@ final class TextInput implements AutoCloseable {
   }
 
   RecjpqException error(long line, String expected, String found) {
-    return new RecjpqException(path + ":" + line + ": expected " + expected + ", found '" + Excerpt.of(found) + "'.");
+    return new RecjpqException(
+        path + ":" + line + ": expected " + expected + ", found '" + Excerpt.of(found) + "'.");
   }
 
   @Override

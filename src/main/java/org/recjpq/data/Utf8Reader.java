@@ -6,9 +6,9 @@ import java.io.Reader;
 
 /**
  * Strict UTF-8 decoding with the position of every error: a malformed or truncated sequence, an
- * overlong form, a surrogate or a code point past U+10FFFF is a {@link Malformed} exception
- * naming the line (1-based) and the byte offset in the file, never a replacement character (two
- * distinct ids must never become one). A byte-order mark at the start of the file is skipped.
+ * overlong form, a surrogate or a code point past U+10FFFF is a {@link Malformed} exception naming
+ * the line (1-based) and the byte offset in the file, never a replacement character (two distinct
+ * ids must never become one). A byte-order mark at the start of the file is skipped.
  */
 public final class Utf8Reader extends Reader {
   /** A decoding error: where it is and what the bytes were. */
@@ -136,7 +136,8 @@ public final class Utf8Reader extends Reader {
           throw error(at, "the file ends inside a character");
         }
         if ((c & 0xc0) != 0x80) {
-          throw error(at, String.format("byte 0x%02x after 0x%02x is not a continuation byte", c, b));
+          throw error(
+              at, String.format("byte 0x%02x after 0x%02x is not a continuation byte", c, b));
         }
         cp = (cp << 6) | (c & 0x3f);
       }
@@ -168,8 +169,11 @@ public final class Utf8Reader extends Reader {
     if (!fill()) {
       return;
     }
-    // the mark can straddle the first read only for files shorter than 3 bytes; those are not UTF-8 marks
-    if (limit - pos >= 3 && (buf[pos] & 0xff) == 0xef && (buf[pos + 1] & 0xff) == 0xbb
+    // the mark can straddle the first read only for files shorter than 3 bytes; those are not UTF-8
+    // marks
+    if (limit - pos >= 3
+        && (buf[pos] & 0xff) == 0xef
+        && (buf[pos + 1] & 0xff) == 0xbb
         && (buf[pos + 2] & 0xff) == 0xbf) {
       pos += 3;
     }

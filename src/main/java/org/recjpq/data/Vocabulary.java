@@ -74,7 +74,9 @@ public abstract sealed class Vocabulary permits Vocabulary.Numeric, Vocabulary.T
   public static final class Numeric extends Vocabulary {
     private final long[] ids;
 
-    /** @param sortedIds strictly increasing ids (not copied) */
+    /**
+     * @param sortedIds strictly increasing ids (not copied)
+     */
     public Numeric(long[] sortedIds) {
       for (int i = 1; i < sortedIds.length; i++) {
         if (sortedIds[i - 1] >= sortedIds[i]) {
@@ -132,7 +134,9 @@ public abstract sealed class Vocabulary permits Vocabulary.Numeric, Vocabulary.T
 
     private final String[] ids;
 
-    /** @param sortedIds strictly increasing ids by {@link #ORDER} (not copied) */
+    /**
+     * @param sortedIds strictly increasing ids by {@link #ORDER} (not copied)
+     */
     public Text(String[] sortedIds) {
       for (int i = 1; i < sortedIds.length; i++) {
         if (ORDER.compare(sortedIds[i - 1], sortedIds[i]) >= 0) {

@@ -38,7 +38,8 @@ public enum Baseline {
         return b;
       }
     }
-    throw new UsageException("Unknown model '" + org.recjpq.util.Excerpt.of(name) + "'. Known models: " + names() + ".");
+    throw new UsageException(
+        "Unknown model '" + org.recjpq.util.Excerpt.of(name) + "'. Known models: " + names() + ".");
   }
 
   public static String names() {

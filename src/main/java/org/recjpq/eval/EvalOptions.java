@@ -7,8 +7,8 @@ import org.recjpq.UsageException;
  * How to evaluate.
  *
  * @param ks cut-offs for NDCG@K and Recall@K (default {10})
- * @param filterSeen exclude the items of a user's history (other than the target itself) from
- *     the ranking (default on; off for repeat-consumption data such as Booking and Gowalla)
+ * @param filterSeen exclude the items of a user's history (other than the target itself) from the
+ *     ranking (default on; off for repeat-consumption data such as Booking and Gowalla)
  * @param batchSize users scored together (default 128)
  * @param tileSize items per tile (0 = the scorer's preference)
  * @param threads worker threads (default: available processors)
@@ -27,7 +27,8 @@ public record EvalOptions(int[] ks, boolean filterSeen, int batchSize, int tileS
       throw new UsageException("The batch size must be at least 1, found " + batchSize + ".");
     }
     if (tileSize < 0) {
-      throw new UsageException("The tile size must be positive (or 0 for the default), found " + tileSize + ".");
+      throw new UsageException(
+          "The tile size must be positive (or 0 for the default), found " + tileSize + ".");
     }
     if (threads < 1) {
       throw new UsageException("The number of threads must be at least 1, found " + threads + ".");
@@ -36,7 +37,8 @@ public record EvalOptions(int[] ks, boolean filterSeen, int batchSize, int tileS
 
   /** K = 10, filter seen, 128 users a batch, the scorer's tile size, all processors. */
   public static EvalOptions defaults() {
-    return new EvalOptions(new int[] {10}, true, 128, 0, Runtime.getRuntime().availableProcessors());
+    return new EvalOptions(
+        new int[] {10}, true, 128, 0, Runtime.getRuntime().availableProcessors());
   }
 
   public EvalOptions withKs(int... newKs) {

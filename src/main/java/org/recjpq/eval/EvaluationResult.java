@@ -9,8 +9,8 @@ import org.recjpq.data.SequenceDataset;
 import org.recjpq.io.AtomicFiles;
 
 /**
- * What an evaluation measured: every user's exact target rank, and the means of the metrics.
- * Users, targets and ranks are parallel arrays (internal ids, 1-based ranks).
+ * What an evaluation measured: every user's exact target rank, and the means of the metrics. Users,
+ * targets and ranks are parallel arrays (internal ids, 1-based ranks).
  */
 public final class EvaluationResult {
   private final String model;
@@ -24,8 +24,15 @@ public final class EvaluationResult {
   private final double seconds;
 
   EvaluationResult(
-      String model, Phase phase, boolean filterSeen, int[] ks, int numItems, int[] users, int[] targets,
-      int[] ranks, double seconds) {
+      String model,
+      Phase phase,
+      boolean filterSeen,
+      int[] ks,
+      int numItems,
+      int[] users,
+      int[] targets,
+      int[] ranks,
+      double seconds) {
     this.model = model;
     this.phase = phase;
     this.filterSeen = filterSeen;
@@ -98,7 +105,9 @@ public final class EvaluationResult {
     return s / ranks.length;
   }
 
-  /** The summary as JSON: model, phase, users, items, filter_seen, ndcg@K, recall@K, mrr, seconds. */
+  /**
+   * The summary as JSON: model, phase, users, items, filter_seen, ndcg@K, recall@K, mrr, seconds.
+   */
   public ObjectNode toJson() {
     ObjectNode o = new ObjectMapper().createObjectNode();
     o.put("model", model);
@@ -144,30 +153,35 @@ public final class EvaluationResult {
    * with external ids, for paired significance tests ({@link PairedSignificance}).
    */
   public void writePerUser(Path path, SequenceDataset ds) {
-    AtomicFiles.writeText(path, out -> {
-      StringBuilder h = new StringBuilder("user,target,rank");
-      for (int k : ks) {
-        h.append(",ndcg@").append(k);
-      }
-      for (int k : ks) {
-        h.append(",recall@").append(k);
-      }
-      out.write(h.append(",rr\n").toString());
-      StringBuilder line = new StringBuilder();
-      for (int i = 0; i < users.length; i++) {
-        line.setLength(0);
-        line.append(csv(ds.users().externalId(users[i]))).append(',')
-            .append(csv(ds.items().externalId(targets[i]))).append(',').append(ranks[i]);
-        for (int k : ks) {
-          line.append(',').append(Metrics.ndcg(ranks[i], k));
-        }
-        for (int k : ks) {
-          line.append(',').append((int) Metrics.recall(ranks[i], k));
-        }
-        line.append(',').append(Metrics.reciprocalRank(ranks[i])).append('\n');
-        out.write(line.toString());
-      }
-    });
+    AtomicFiles.writeText(
+        path,
+        out -> {
+          StringBuilder h = new StringBuilder("user,target,rank");
+          for (int k : ks) {
+            h.append(",ndcg@").append(k);
+          }
+          for (int k : ks) {
+            h.append(",recall@").append(k);
+          }
+          out.write(h.append(",rr\n").toString());
+          StringBuilder line = new StringBuilder();
+          for (int i = 0; i < users.length; i++) {
+            line.setLength(0);
+            line.append(csv(ds.users().externalId(users[i])))
+                .append(',')
+                .append(csv(ds.items().externalId(targets[i])))
+                .append(',')
+                .append(ranks[i]);
+            for (int k : ks) {
+              line.append(',').append(Metrics.ndcg(ranks[i], k));
+            }
+            for (int k : ks) {
+              line.append(',').append((int) Metrics.recall(ranks[i], k));
+            }
+            line.append(',').append(Metrics.reciprocalRank(ranks[i])).append('\n');
+            out.write(line.toString());
+          }
+        });
   }
 
   private static String csv(String s) {

@@ -32,8 +32,10 @@ public final class Evaluator {
   private Evaluator() {}
 
   /** Evaluates {@code scorer} on all evaluable users of {@code phase}. */
-  public static EvaluationResult evaluate(SequenceDataset ds, Scorer scorer, Phase phase, EvalOptions options) {
-    return evaluate(ds, scorer, phase, org.recjpq.data.LeaveOneOut.evaluableUsers(ds, phase), options);
+  public static EvaluationResult evaluate(
+      SequenceDataset ds, Scorer scorer, Phase phase, EvalOptions options) {
+    return evaluate(
+        ds, scorer, phase, org.recjpq.data.LeaveOneOut.evaluableUsers(ds, phase), options);
   }
 
   /** Evaluates {@code scorer} on {@code users} (each must be evaluable in {@code phase}). */
@@ -41,8 +43,13 @@ public final class Evaluator {
       SequenceDataset ds, Scorer scorer, Phase phase, int[] users, EvalOptions options) {
     if (scorer.numItems() != ds.numItems()) {
       throw new RecjpqException(
-          "The model '" + scorer.name() + "' ranks " + scorer.numItems() + " items but the dataset has "
-              + ds.numItems() + "; it was trained on another dataset.");
+          "The model '"
+              + scorer.name()
+              + "' ranks "
+              + scorer.numItems()
+              + " items but the dataset has "
+              + ds.numItems()
+              + "; it was trained on another dataset.");
     }
     for (int u : users) {
       if (u < 0 || u >= ds.numUsers() || !phase.evaluable(ds, u)) {
@@ -50,29 +57,46 @@ public final class Evaluator {
       }
     }
     if (users.length == 0) {
-      throw new RecjpqException("No user can be evaluated: every user is too short for the " + phase + " phase.");
+      throw new RecjpqException(
+          "No user can be evaluated: every user is too short for the " + phase + " phase.");
     }
-    int tile = options.tileSize() > 0 ? options.tileSize() : Math.max(1, scorer.preferredTileSize());
+    int tile =
+        options.tileSize() > 0 ? options.tileSize() : Math.max(1, scorer.preferredTileSize());
     tile = Math.min(tile, ds.numItems());
     int[] ranks = new int[users.length];
     int[] targets = new int[users.length];
     long start = System.nanoTime();
     int batches = (users.length + options.batchSize() - 1) / options.batchSize();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(options.threads(), batches), r -> {
-      Thread t = new Thread(r, "recjpq-eval");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.min(options.threads(), batches),
+            r -> {
+              Thread t = new Thread(r, "recjpq-eval");
+              t.setDaemon(true);
+              return t;
+            });
     try (Progress progress = Progress.bar("evaluate " + scorer.name(), users.length, "users")) {
       List<Future<?>> futures = new ArrayList<>();
       for (int b = 0; b < batches; b++) {
         int from = b * options.batchSize();
         int to = Math.min(users.length, from + options.batchSize());
         int tileSize = tile;
-        futures.add(pool.submit(() -> {
-          evaluateBatch(ds, scorer, phase, users, from, to, tileSize, options.filterSeen(), ranks, targets);
-          progress.step(to - from);
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  evaluateBatch(
+                      ds,
+                      scorer,
+                      phase,
+                      users,
+                      from,
+                      to,
+                      tileSize,
+                      options.filterSeen(),
+                      ranks,
+                      targets);
+                  progress.step(to - from);
+                }));
       }
       for (Future<?> f : futures) {
         f.get();
@@ -94,12 +118,28 @@ public final class Evaluator {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new EvaluationResult(
-        scorer.name(), phase, options.filterSeen(), options.ks(), ds.numItems(), users.clone(), targets, ranks, seconds);
+        scorer.name(),
+        phase,
+        options.filterSeen(),
+        options.ks(),
+        ds.numItems(),
+        users.clone(),
+        targets,
+        ranks,
+        seconds);
   }
 
   private static void evaluateBatch(
-      SequenceDataset ds, Scorer scorer, Phase phase, int[] users, int from, int to, int tile,
-      boolean filterSeen, int[] ranksOut, int[] targetsOut) {
+      SequenceDataset ds,
+      Scorer scorer,
+      Phase phase,
+      int[] users,
+      int from,
+      int to,
+      int tile,
+      boolean filterSeen,
+      int[] ranksOut,
+      int[] targetsOut) {
     int rows = to - from;
     int n = ds.numItems();
     int[] starts = new int[rows];
@@ -111,7 +151,10 @@ public final class Evaluator {
       starts[r] = ds.offset(u);
       lengths[r] = phase.historyLength(ds, u);
       target[r] = phase.target(ds, u);
-      seen[r] = filterSeen ? seenExceptTarget(ds.flatItems(), starts[r], lengths[r], target[r]) : new int[0];
+      seen[r] =
+          filterSeen
+              ? seenExceptTarget(ds.flatItems(), starts[r], lengths[r], target[r])
+              : new int[0];
     }
     Scorer.ScoreBatch batch = scorer.batch(new HistoryBatch(ds.flatItems(), starts, lengths));
     float[] buf = new float[rows * tile];
@@ -172,7 +215,8 @@ public final class Evaluator {
     }
   }
 
-  private static void readTargetScores(float[] buf, int w, int lo, int hi, int[] target, float[] out) {
+  private static void readTargetScores(
+      float[] buf, int w, int lo, int hi, int[] target, float[] out) {
     for (int r = 0; r < target.length; r++) {
       if (target[r] >= lo && target[r] < hi) {
         out[r] = buf[r * w + target[r] - lo];

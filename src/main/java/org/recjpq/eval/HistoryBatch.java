@@ -1,8 +1,8 @@
 package org.recjpq.eval;
 
 /**
- * A batch of query histories, as slices of one shared array (no copy): row {@code r} is
- * {@code items[starts[r] .. starts[r] + lengths[r])}, oldest first, internal item ids.
+ * A batch of query histories, as slices of one shared array (no copy): row {@code r} is {@code
+ * items[starts[r] .. starts[r] + lengths[r])}, oldest first, internal item ids.
  */
 public record HistoryBatch(int[] items, int[] starts, int[] lengths) {
 

@@ -6,10 +6,10 @@ import org.recjpq.data.SequenceDataset;
 
 /**
  * A first-order Markov chain over items: the score of item {@code j} after a history ending in
- * {@code i} is the number of times {@code j} directly followed {@code i} in the training
- * histories of the phase, plus {@code popularity(j) / (maxPopularity + 1)} (always below 1) so
- * that items never seen after {@code i} are ranked by popularity. It is the simplest model that
- * learns transitions, a sanity baseline between MostPop and the neural models.
+ * {@code i} is the number of times {@code j} directly followed {@code i} in the training histories
+ * of the phase, plus {@code popularity(j) / (maxPopularity + 1)} (always below 1) so that items
+ * never seen after {@code i} are ranked by popularity. It is the simplest model that learns
+ * transitions, a sanity baseline between MostPop and the neural models.
  *
  * <p>Transitions are stored as CSR by source item: memory O(distinct transitions).
  */

@@ -24,8 +24,8 @@ import org.recjpq.data.Utf8Reader;
 import org.recjpq.util.Excerpt;
 
 /**
- * Paired significance tests between two per-user result files (written by
- * {@link EvaluationResult#writePerUser}), matched on the user column.
+ * Paired significance tests between two per-user result files (written by {@link
+ * EvaluationResult#writePerUser}), matched on the user column.
  *
  * <ul>
  *   <li>Paired t-test (two-sided), through Apache Commons Math.
@@ -46,9 +46,18 @@ public final class PairedSignificance {
    * @param wilcoxonStatistic min(W+, W-) over the non-zero differences
    */
   public record Result(
-      String metric, int users, int onlyInA, int onlyInB, double meanA, double meanB,
-      double tStatistic, double tPValue, int nonZeroDifferences, double wilcoxonStatistic,
-      double wilcoxonZ, double wilcoxonPValue) {
+      String metric,
+      int users,
+      int onlyInA,
+      int onlyInB,
+      double meanA,
+      double meanB,
+      double tStatistic,
+      double tPValue,
+      int nonZeroDifferences,
+      double wilcoxonStatistic,
+      double wilcoxonZ,
+      double wilcoxonPValue) {
 
     public double meanDifference() {
       return meanB - meanA;
@@ -74,7 +83,12 @@ public final class PairedSignificance {
     int onlyB = vb.size() - xs.size();
     if (xs.size() < 2) {
       throw new RecjpqException(
-          a + " and " + b + " have " + xs.size() + " users in common; a paired test needs at least 2."
+          a
+              + " and "
+              + b
+              + " have "
+              + xs.size()
+              + " users in common; a paired test needs at least 2."
               + " Compare runs evaluated on the same users.");
     }
     return test(metric, toArray(xs), toArray(ys), onlyA, onlyB);
@@ -154,7 +168,8 @@ public final class PairedSignificance {
   /**
    * The {@code metric} column of a per-user file, by user. Read strictly: UTF-8 (a bad byte is an
    * error naming its line and offset), a header with a 'user' column and the metric's, one row per
-   * user with a finite number in the metric's column; a message quotes at most an excerpt of the file.
+   * user with a finite number in the metric's column; a message quotes at most an excerpt of the
+   * file.
    */
   private static Map<String, Double> readColumn(Path path, String metric) {
     if (!Files.isRegularFile(path)) {
@@ -167,22 +182,37 @@ public final class PairedSignificance {
       Map<String, Integer> header = p.getHeaderMap();
       if (header == null || !header.containsKey("user")) {
         throw new RecjpqException(
-            path + ":1: expected a per-user results header starting with 'user' (written by"
-                + " 'recjpq evaluate --per-user FILE'), found " + (header == null ? "none"
-                : "'" + Excerpt.of(String.join(",", header.keySet())) + "'") + ".");
+            path
+                + ":1: expected a per-user results header starting with 'user' (written by"
+                + " 'recjpq evaluate --per-user FILE'), found "
+                + (header == null
+                    ? "none"
+                    : "'" + Excerpt.of(String.join(",", header.keySet())) + "'")
+                + ".");
       }
       Integer col = header.get(metric);
       if (col == null) {
         throw new RecjpqException(
-            path + ":1: no column '" + Excerpt.of(metric) + "'; the file has '"
-                + Excerpt.of(String.join(",", header.keySet())) + "'.");
+            path
+                + ":1: no column '"
+                + Excerpt.of(metric)
+                + "'; the file has '"
+                + Excerpt.of(String.join(",", header.keySet()))
+                + "'.");
       }
       int needed = Math.max(col, header.get("user")) + 1;
       for (CSVRecord rec : p) {
         long line = rec.getRecordNumber() + 1;
         if (rec.size() < needed) {
-          throw new RecjpqException(path + ":" + line + ": expected " + header.size() + " fields, found " + rec.size()
-              + ".");
+          throw new RecjpqException(
+              path
+                  + ":"
+                  + line
+                  + ": expected "
+                  + header.size()
+                  + " fields, found "
+                  + rec.size()
+                  + ".");
         }
         String user = rec.get("user");
         String text = rec.get(col);
@@ -193,25 +223,42 @@ public final class PairedSignificance {
           v = Double.NaN;
         }
         if (!Double.isFinite(v)) {
-          throw new RecjpqException(path + ":" + line + ": expected a finite number in column '" + Excerpt.of(metric)
-              + "', found '" + Excerpt.of(text) + "'.");
+          throw new RecjpqException(
+              path
+                  + ":"
+                  + line
+                  + ": expected a finite number in column '"
+                  + Excerpt.of(metric)
+                  + "', found '"
+                  + Excerpt.of(text)
+                  + "'.");
         }
         if (values.put(user, v) != null) {
-          throw new RecjpqException(path + ":" + line + ": user '" + Excerpt.of(user) + "' appears twice.");
+          throw new RecjpqException(
+              path + ":" + line + ": user '" + Excerpt.of(user) + "' appears twice.");
         }
       }
-    } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+    } catch (IOException
+        | UncheckedIOException
+        | IllegalArgumentException
+        | IllegalStateException e) {
       for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
         if (t instanceof Utf8Reader.Malformed m) {
-          throw new RecjpqException(path + ":" + m.line() + ": " + m.getMessage() + "; the file must be UTF-8 text.", e);
+          throw new RecjpqException(
+              path + ":" + m.line() + ": " + m.getMessage() + "; the file must be UTF-8 text.", e);
         }
       }
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
-      throw new RecjpqException((e instanceof IOException && !(e instanceof CSVException) ? "Cannot read " + path
-          : path + ": malformed CSV") + ": " + Excerpt.of(root.getMessage()), e);
+      throw new RecjpqException(
+          (e instanceof IOException && !(e instanceof CSVException)
+                  ? "Cannot read " + path
+                  : path + ": malformed CSV")
+              + ": "
+              + Excerpt.of(root.getMessage()),
+          e);
     }
     if (values.isEmpty()) {
       throw new RecjpqException(path + " has no per-user rows.");

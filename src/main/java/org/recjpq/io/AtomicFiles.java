@@ -40,7 +40,9 @@ public final class AtomicFiles {
     removeStale(absolute);
     String prefix = "." + absolute.getFileName() + "." + ProcessHandle.current().pid() + "-";
     for (int attempt = 0; ; attempt++) {
-      Path temp = dir.resolve(prefix + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
+      Path temp =
+          dir.resolve(
+              prefix + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
       try {
         return Files.createFile(temp);
       } catch (FileAlreadyExistsException e) {
@@ -51,7 +53,10 @@ public final class AtomicFiles {
     }
   }
 
-  /** Removes the temporary files beside {@code target} whose writing process no longer runs; returns how many. */
+  /**
+   * Removes the temporary files beside {@code target} whose writing process no longer runs; returns
+   * how many.
+   */
   public static int removeStale(Path target) {
     Path absolute = target.toAbsolutePath().normalize();
     Path dir = absolute.getParent();
@@ -67,7 +72,8 @@ public final class AtomicFiles {
           continue;
         }
         long pid = Long.parseLong(m.group(2));
-        if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        if (pid == ProcessHandle.current().pid()
+            || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
           continue; // a write in progress, here or in another live process
         }
         try {
@@ -81,8 +87,14 @@ public final class AtomicFiles {
       return removed; // cleaning up is best effort; the write itself goes on
     }
     if (removed > 0) {
-      System.err.println("recjpq: removed " + removed + " temporary file" + (removed == 1 ? "" : "s")
-          + " that an interrupted run left beside " + absolute + ".");
+      System.err.println(
+          "recjpq: removed "
+              + removed
+              + " temporary file"
+              + (removed == 1 ? "" : "s")
+              + " that an interrupted run left beside "
+              + absolute
+              + ".");
     }
     return removed;
   }

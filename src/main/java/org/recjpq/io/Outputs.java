@@ -19,7 +19,8 @@ public final class Outputs {
    * Throws a {@link UsageException} when {@code output} (given as {@code outputOption}) is the same
    * file as any of {@code inputs} (option name → path; null paths are skipped).
    */
-  public static void refuseToOverwriteInputs(String outputOption, Path output, Map<String, Path> inputs) {
+  public static void refuseToOverwriteInputs(
+      String outputOption, Path output, Map<String, Path> inputs) {
     if (output == null) {
       return;
     }
@@ -27,13 +28,25 @@ public final class Outputs {
       Path input = e.getValue();
       if (input != null && same(output, input)) {
         String link = Files.isSymbolicLink(output) ? " (through a symbolic link)" : "";
-        throw new UsageException(outputOption + " " + output + " is the " + e.getKey() + " file " + input + link
-            + ": writing it would destroy that input. Choose another " + outputOption + ".");
+        throw new UsageException(
+            outputOption
+                + " "
+                + output
+                + " is the "
+                + e.getKey()
+                + " file "
+                + input
+                + link
+                + ": writing it would destroy that input. Choose another "
+                + outputOption
+                + ".");
       }
     }
   }
 
-  /** Whether the two paths name one file: the same file where both exist, else the same normal path. */
+  /**
+   * Whether the two paths name one file: the same file where both exist, else the same normal path.
+   */
   static boolean same(Path a, Path b) {
     if (Files.exists(a) && Files.exists(b)) {
       try {

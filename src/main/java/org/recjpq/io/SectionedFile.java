@@ -60,7 +60,8 @@ public final class SectionedFile {
       Path dir = this.target.getParent();
       try {
         this.temp = AtomicFiles.newTemp(this.target);
-        this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20));
+        this.out =
+            new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20));
         out.write(magic.getBytes(StandardCharsets.US_ASCII));
         out.writeInt(version);
         byte[] json = JSON.writeValueAsBytes(header);
@@ -227,7 +228,8 @@ public final class SectionedFile {
     private final int version;
     private final JsonNode header;
     private final String hint;
-    private final Map<String, long[]> sections = new LinkedHashMap<>(); // name -> {offset, length, crc}
+    private final Map<String, long[]> sections =
+        new LinkedHashMap<>(); // name -> {offset, length, crc}
 
     /**
      * Opens {@code path}, checks the magic and that the version is in [1, maxVersion].
@@ -258,14 +260,26 @@ public final class SectionedFile {
         String found = new String(m, StandardCharsets.ISO_8859_1);
         if (!found.equals(magic)) {
           throw new RecjpqException(
-              path + " is not " + what + " (it starts with " + printable(found) + ", expected "
-                  + magic + "). " + hint);
+              path
+                  + " is not "
+                  + what
+                  + " (it starts with "
+                  + printable(found)
+                  + ", expected "
+                  + magic
+                  + "). "
+                  + hint);
         }
         version = head.getInt();
         if (version < 1 || version > maxVersion) {
           throw new RecjpqException(
-              path + " has format version " + version + " but this recjpq reads versions 1 to "
-                  + maxVersion + ". Use a recjpq that matches the file, or " + hint);
+              path
+                  + " has format version "
+                  + version
+                  + " but this recjpq reads versions 1 to "
+                  + maxVersion
+                  + ". Use a recjpq that matches the file, or "
+                  + hint);
         }
         int headerLength = head.getInt();
         long pos = MAGIC_LENGTH + 8;
@@ -294,10 +308,17 @@ public final class SectionedFile {
           String name = new String(nb, StandardCharsets.UTF_8);
           long length = sh.getLong();
           long dataStart = pos + 2 + nameLength + 8;
-          if (length < 0 || length > size - dataStart - 4) { // not dataStart + length: a huge length overflows
+          if (length < 0
+              || length > size - dataStart - 4) { // not dataStart + length: a huge length overflows
             throw damaged(
-                "it is truncated: section '" + Excerpt.of(name) + "' needs " + length + " bytes but only "
-                    + Math.max(0, size - dataStart - 4) + " remain", hint);
+                "it is truncated: section '"
+                    + Excerpt.of(name)
+                    + "' needs "
+                    + length
+                    + " bytes but only "
+                    + Math.max(0, size - dataStart - 4)
+                    + " remain",
+                hint);
           }
           int storedCrc = read(dataStart + length, 4).getInt();
           sections.put(name, new long[] {dataStart, length, storedCrc & 0xffffffffL});
@@ -332,7 +353,13 @@ public final class SectionedFile {
       }
       if (s[1] > Integer.MAX_VALUE - 8) {
         throw new RecjpqException(
-            "Section '" + name + "' of " + path + " is " + s[1] + " bytes, larger than one buffer.");
+            "Section '"
+                + name
+                + "' of "
+                + path
+                + " is "
+                + s[1]
+                + " bytes, larger than one buffer.");
       }
       ByteBuffer data;
       try {
@@ -400,7 +427,8 @@ public final class SectionedFile {
 
     private int checkedCount(String name, ByteBuffer b, int width) {
       if (b.remaining() % width != 0) {
-        throw damaged("section '" + name + "' has a length that is not a multiple of " + width, hint);
+        throw damaged(
+            "section '" + name + "' has a length that is not a multiple of " + width, hint);
       }
       return b.remaining() / width;
     }

@@ -4,8 +4,8 @@ import org.recjpq.backend.Buf;
 import org.recjpq.backend.Ops;
 
 /**
- * Activation memory: one buffer, handed out front to back ({@link #take}), sized once for a
- * (batch, length) and reused every step. {@link #reset} rewinds it; nothing is freed one by one.
+ * Activation memory: one buffer, handed out front to back ({@link #take}), sized once for a (batch,
+ * length) and reused every step. {@link #reset} rewinds it; nothing is freed one by one.
  */
 public final class Arena {
   private final Buf memory;
@@ -18,7 +18,8 @@ public final class Arena {
   /** The next {@code n} floats (not cleared). */
   public Buf take(long n) {
     if (used + n > memory.size()) {
-      throw new IllegalStateException("arena of " + memory.size() + " floats exhausted asking for " + n + " more");
+      throw new IllegalStateException(
+          "arena of " + memory.size() + " floats exhausted asking for " + n + " more");
     }
     Buf b = memory.slice(used, n);
     used += n;

@@ -6,9 +6,9 @@ import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * BERT4Rec (Sun et al. 2019) with a dense or RecJPQ item embedding (docs/method.md §6): a bidirectional
- * Transformer of post-LN BERT blocks, trained to recover masked items; at inference the history
- * gets a MASK appended and the last position is read.
+ * BERT4Rec (Sun et al. 2019) with a dense or RecJPQ item embedding (docs/method.md §6): a
+ * bidirectional Transformer of post-LN BERT blocks, trained to recover masked items; at inference
+ * the history gets a MASK appended and the last position is read.
  *
  * <pre>
  * e = embed(ids) (MASK rows: the learned "mask" vector, never a code; PAD rows 0)
@@ -31,13 +31,29 @@ public final class Bert4Rec extends SequenceModel {
   private IntBuf embIds; // ids with MASK mapped to PAD, for the item embedding
   private long embIdsSize;
 
-  private record Block(Buf wq, Buf bq, Buf wk, Buf bk, Buf wv, Buf bv, Buf wo, Buf bo, Buf ln1g, Buf ln1b, Buf w1,
-      Buf b1, Buf w2, Buf b2, Buf ln2g, Buf ln2b) {}
+  private record Block(
+      Buf wq,
+      Buf bq,
+      Buf wk,
+      Buf bk,
+      Buf wv,
+      Buf bv,
+      Buf wo,
+      Buf bo,
+      Buf ln1g,
+      Buf ln1b,
+      Buf w1,
+      Buf b1,
+      Buf w2,
+      Buf b2,
+      Buf ln2g,
+      Buf ln2b) {}
 
   /** BERT's prediction-head transform; null when the configuration has none. */
   private record Transform(Buf w, Buf b, Buf gamma, Buf beta) {}
 
-  private record Weights(Buf positions, Buf mask, Buf embGamma, Buf embBeta, Block[] blocks, Transform transform) {}
+  private record Weights(
+      Buf positions, Buf mask, Buf embGamma, Buf embBeta, Block[] blocks, Transform transform) {}
 
   private static final class Saved extends Pass {
     IntBuf embIds;
@@ -74,7 +90,10 @@ public final class Bert4Rec extends SequenceModel {
     Buf dHdn;
   }
 
-  /** A model on {@code ops}; {@code codes} is required for RecJPQ. Parameters start at zero: call {@link #initialize}. */
+  /**
+   * A model on {@code ops}; {@code codes} is required for RecJPQ. Parameters start at zero: call
+   * {@link #initialize}.
+   */
   public Bert4Rec(ModelConfig cfg, Ops ops, ItemCodes codes) {
     super(cfg, ops, codes);
     int d = cfg.dim();
@@ -128,15 +147,40 @@ public final class Bert4Rec extends SequenceModel {
     Block[] blocks = new Block[cfg.blocks()];
     for (int l = 0; l < blocks.length; l++) {
       String p = "block" + l + ".";
-      blocks[l] = new Block(v(flat, p + "attn.wq"), v(flat, p + "attn.bq"), v(flat, p + "attn.wk"),
-          v(flat, p + "attn.bk"), v(flat, p + "attn.wv"), v(flat, p + "attn.bv"), v(flat, p + "attn.wo"),
-          v(flat, p + "attn.bo"), v(flat, p + "ln1.gamma"), v(flat, p + "ln1.beta"), v(flat, p + "ffn.w1"),
-          v(flat, p + "ffn.b1"), v(flat, p + "ffn.w2"), v(flat, p + "ffn.b2"), v(flat, p + "ln2.gamma"),
-          v(flat, p + "ln2.beta"));
+      blocks[l] =
+          new Block(
+              v(flat, p + "attn.wq"),
+              v(flat, p + "attn.bq"),
+              v(flat, p + "attn.wk"),
+              v(flat, p + "attn.bk"),
+              v(flat, p + "attn.wv"),
+              v(flat, p + "attn.bv"),
+              v(flat, p + "attn.wo"),
+              v(flat, p + "attn.bo"),
+              v(flat, p + "ln1.gamma"),
+              v(flat, p + "ln1.beta"),
+              v(flat, p + "ffn.w1"),
+              v(flat, p + "ffn.b1"),
+              v(flat, p + "ffn.w2"),
+              v(flat, p + "ffn.b2"),
+              v(flat, p + "ln2.gamma"),
+              v(flat, p + "ln2.beta"));
     }
-    Transform t = cfg.headTransform() ? new Transform(v(flat, "transform.w"), v(flat, "transform.b"),
-        v(flat, "transform.gamma"), v(flat, "transform.beta")) : null;
-    return new Weights(v(flat, "positions"), v(flat, "mask"), v(flat, "emb.gamma"), v(flat, "emb.beta"), blocks, t);
+    Transform t =
+        cfg.headTransform()
+            ? new Transform(
+                v(flat, "transform.w"),
+                v(flat, "transform.b"),
+                v(flat, "transform.gamma"),
+                v(flat, "transform.beta"))
+            : null;
+    return new Weights(
+        v(flat, "positions"),
+        v(flat, "mask"),
+        v(flat, "emb.gamma"),
+        v(flat, "emb.beta"),
+        blocks,
+        t);
   }
 
   private Buf v(Buf flat, String name) {
@@ -150,7 +194,13 @@ public final class Bert4Rec extends SequenceModel {
     long f = cfg.ffnDim();
     long perBlock = 8 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
     long transform = cfg.headTransform() ? 3 * r * d + 2 * r : 0;
-    return 2 * r * d + 2 * r + (cfg.blocks() + 1) * r * d + cfg.blocks() * perBlock + transform + 6 * r * d + r * f;
+    return 2 * r * d
+        + 2 * r
+        + (cfg.blocks() + 1) * r * d
+        + cfg.blocks() * perBlock
+        + transform
+        + 6 * r * d
+        + r * f;
   }
 
   private Saved activations(int batch, int len) {
@@ -227,7 +277,8 @@ public final class Bert4Rec extends SequenceModel {
   }
 
   @Override
-  public Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
+  public Buf forward(
+      IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
     Saved s = activations(batch, len);
     begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
@@ -236,9 +287,17 @@ public final class Bert4Rec extends SequenceModel {
     ops.mapIds(s.embIds, ids, rows, maskToken(), -1);
     embedItems(s.emb, s.embIds, rows);
     ops.addTokenVector(s.emb, ids, maskToken(), w.mask(), rows, d);
-    ops.positionsForward(s.xRaw, s.emb, ids, w.positions().slice((long) firstPosition * d, (long) len * d),
-        (float) Math.sqrt(d), batch, len, d);
-    ops.layerNormForward(s.xIn[0], s.meanE, s.rstdE, s.xRaw, w.embGamma(), w.embBeta(), rows, d, eps);
+    ops.positionsForward(
+        s.xRaw,
+        s.emb,
+        ids,
+        w.positions().slice((long) firstPosition * d, (long) len * d),
+        (float) Math.sqrt(d),
+        batch,
+        len,
+        d);
+    ops.layerNormForward(
+        s.xIn[0], s.meanE, s.rstdE, s.xRaw, w.embGamma(), w.embBeta(), rows, d, eps);
     ops.maskPadRows(s.xIn[0], ids, rows, d);
     dropout(s.xIn[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
@@ -247,18 +306,21 @@ public final class Bert4Rec extends SequenceModel {
       ops.linearForward(s.q[l], x, p.wq(), p.bq(), rows, d, d);
       ops.linearForward(s.k[l], x, p.wk(), p.bk(), rows, d, d);
       ops.linearForward(s.v[l], x, p.wv(), p.bv(), rows, d, d);
-      ops.attentionForward(s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], ids, batch, len, d, cfg.heads(), false);
+      ops.attentionForward(
+          s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], ids, batch, len, d, cfg.heads(), false);
       ops.linearForward(s.t1, s.ctx[l], p.wo(), p.bo(), rows, d, d);
       dropout(s.t1, site(l, 0), s);
       ops.add(s.s1[l], x, s.t1);
-      ops.layerNormForward(s.xMid[l], s.mean1[l], s.rstd1[l], s.s1[l], p.ln1g(), p.ln1b(), rows, d, eps);
+      ops.layerNormForward(
+          s.xMid[l], s.mean1[l], s.rstd1[l], s.s1[l], p.ln1g(), p.ln1b(), rows, d, eps);
       ops.linearForward(s.pre[l], s.xMid[l], p.w1(), p.b1(), rows, d, cfg.ffnDim());
       ops.activationForward(s.hdn[l], s.pre[l], cfg.activation());
       dropout(s.hdn[l], site(l, 1), s);
       ops.linearForward(s.t1, s.hdn[l], p.w2(), p.b2(), rows, cfg.ffnDim(), d);
       dropout(s.t1, site(l, 2), s);
       ops.add(s.s2[l], s.xMid[l], s.t1);
-      ops.layerNormForward(s.xIn[l + 1], s.mean2[l], s.rstd2[l], s.s2[l], p.ln2g(), p.ln2b(), rows, d, eps);
+      ops.layerNormForward(
+          s.xIn[l + 1], s.mean2[l], s.rstd2[l], s.s2[l], p.ln2g(), p.ln2b(), rows, d, eps);
       ops.maskPadRows(s.xIn[l + 1], ids, rows, d);
     }
     Transform t = w.transform();
@@ -289,7 +351,8 @@ public final class Bert4Rec extends SequenceModel {
       ops.copy(s.t1, dH);
       ops.maskPadRows(s.t1, s.ids, rows, d);
       ops.fill(s.t2, 0f); // d oAct
-      ops.layerNormBackward(s.t2, gt.gamma(), gt.beta(), s.t1, s.oAct, s.meanO, s.rstdO, t.gamma(), rows, d);
+      ops.layerNormBackward(
+          s.t2, gt.gamma(), gt.beta(), s.t1, s.oAct, s.meanO, s.rstdO, t.gamma(), rows, d);
       ops.activationBackward(s.t2, s.t2, s.oPre, cfg.activation());
       ops.linearBackward(s.dx, gt.w(), gt.b(), s.t2, s.xIn[cfg.blocks()], t.w(), rows, d, d);
     }
@@ -299,7 +362,8 @@ public final class Bert4Rec extends SequenceModel {
       Buf x = s.xIn[l];
       ops.maskPadRows(s.dx, s.ids, rows, d);
       ops.fill(s.t2, 0f); // d s2
-      ops.layerNormBackward(s.t2, gp.ln2g(), gp.ln2b(), s.dx, s.s2[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+      ops.layerNormBackward(
+          s.t2, gp.ln2g(), gp.ln2b(), s.dx, s.s2[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
       ops.copy(s.t1, s.t2); // the FFN branch of s2 = m + ffn
       dropoutBack(s.t1, site(l, 2), s);
       ops.linearBackward(s.dHdn, gp.w2(), gp.b2(), s.t1, s.hdn[l], p.w2(), rows, f, d);
@@ -308,16 +372,32 @@ public final class Bert4Rec extends SequenceModel {
       ops.linearBackward(s.t1, gp.w1(), gp.b1(), s.dHdn, s.xMid[l], p.w1(), rows, d, f);
       ops.addInPlace(s.t1, s.t2); // d m: the FFN input plus the skip
       ops.fill(s.dx, 0f); // d s1
-      ops.layerNormBackward(s.dx, gp.ln1g(), gp.ln1b(), s.t1, s.s1[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+      ops.layerNormBackward(
+          s.dx, gp.ln1g(), gp.ln1b(), s.t1, s.s1[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
       ops.copy(s.t1, s.dx); // the attention branch of s1 = x + att; dx keeps the skip
       dropoutBack(s.t1, site(l, 0), s);
       ops.linearBackward(s.t2, gp.wo(), gp.bo(), s.t1, s.ctx[l], p.wo(), rows, d, d);
-      ops.attentionBackward(s.dq, s.dk, s.dv, s.t2, s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d,
-          cfg.heads(), false);
+      ops.attentionBackward(
+          s.dq,
+          s.dk,
+          s.dv,
+          s.t2,
+          s.probs[l],
+          s.q[l],
+          s.k[l],
+          s.v[l],
+          s.ids,
+          s.batch,
+          s.len,
+          d,
+          cfg.heads(),
+          false);
       ops.linearBackward(s.t1, gp.wq(), gp.bq(), s.dq, x, p.wq(), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
-      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the softmax
-      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into ±lr steps)
+      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the
+      // softmax
+      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into
+      // ±lr steps)
       ops.linearBackward(s.t1, gp.wk(), null, s.dk, x, p.wk(), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
       ops.linearBackward(s.t1, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
@@ -326,9 +406,17 @@ public final class Bert4Rec extends SequenceModel {
     dropoutBack(s.dx, SITE_EMBEDDING, s);
     ops.maskPadRows(s.dx, s.ids, rows, d);
     ops.fill(s.t1, 0f); // d xRaw
-    ops.layerNormBackward(s.t1, g.embGamma(), g.embBeta(), s.dx, s.xRaw, s.meanE, s.rstdE, w.embGamma(), rows, d);
-    ops.positionsBackward(s.t2, g.positions().slice((long) s.firstPosition * d, (long) s.len * d), s.t1, s.ids,
-        (float) Math.sqrt(d), s.batch, s.len, d);
+    ops.layerNormBackward(
+        s.t1, g.embGamma(), g.embBeta(), s.dx, s.xRaw, s.meanE, s.rstdE, w.embGamma(), rows, d);
+    ops.positionsBackward(
+        s.t2,
+        g.positions().slice((long) s.firstPosition * d, (long) s.len * d),
+        s.t1,
+        s.ids,
+        (float) Math.sqrt(d),
+        s.batch,
+        s.len,
+        d);
     ops.addTokenVectorBackward(g.mask(), s.t2, s.ids, maskToken(), rows, d);
     embedItemsBackward(s.t2, s.embIds, rows);
   }

@@ -6,9 +6,9 @@ import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * GRU4Rec (Hidasi et al. 2016) with a dense or RecJPQ item embedding (docs/method.md §6): item embedding →
- * L GRU layers (hidden size d) → a linear projection, next item at every position, scored by the
- * same item head as SASRec.
+ * GRU4Rec (Hidasi et al. 2016) with a dense or RecJPQ item embedding (docs/method.md §6): item
+ * embedding → L GRU layers (hidden size d) → a linear projection, next item at every position,
+ * scored by the same item head as SASRec.
  *
  * <pre>
  * x₀ = dropout(embed(ids))                     PAD rows 0
@@ -38,7 +38,10 @@ public final class Gru4Rec extends SequenceModel {
     Buf dy;
   }
 
-  /** A model on {@code ops}; {@code codes} is required for RecJPQ. Parameters start at zero: call {@link #initialize}. */
+  /**
+   * A model on {@code ops}; {@code codes} is required for RecJPQ. Parameters start at zero: call
+   * {@link #initialize}.
+   */
   public Gru4Rec(ModelConfig cfg, Ops ops, ItemCodes codes) {
     super(cfg, ops, codes);
     int d = cfg.dim();
@@ -71,8 +74,12 @@ public final class Gru4Rec extends SequenceModel {
     Layer[] layers = new Layer[cfg.blocks()];
     for (int l = 0; l < layers.length; l++) {
       String p = "gru" + l + ".";
-      layers[l] = new Layer(layout.view(flat, p + "w_ih"), layout.view(flat, p + "w_hh"), layout.view(flat, p + "b_ih"),
-          layout.view(flat, p + "b_hh"));
+      layers[l] =
+          new Layer(
+              layout.view(flat, p + "w_ih"),
+              layout.view(flat, p + "w_hh"),
+              layout.view(flat, p + "b_ih"),
+              layout.view(flat, p + "b_hh"));
     }
     return new Weights(layers, layout.view(flat, "proj.w"), layout.view(flat, "proj.b"));
   }
@@ -108,7 +115,8 @@ public final class Gru4Rec extends SequenceModel {
   }
 
   @Override
-  public Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
+  public Buf forward(
+      IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
     Saved s = activations(batch, len);
     begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
@@ -117,7 +125,8 @@ public final class Gru4Rec extends SequenceModel {
     dropout(s.x[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
       Layer p = w.layers()[l];
-      ops.gruForward(s.y[l], s.gates[l], s.x[l], p.wIh(), p.wHh(), p.bIh(), p.bHh(), ids, batch, len, d, d);
+      ops.gruForward(
+          s.y[l], s.gates[l], s.x[l], p.wIh(), p.wHh(), p.bIh(), p.bHh(), ids, batch, len, d, d);
       ops.copy(s.x[l + 1], s.y[l]);
       dropout(s.x[l + 1], 1 + l, s);
     }
@@ -143,8 +152,23 @@ public final class Gru4Rec extends SequenceModel {
       Layer p = w.layers()[l];
       Layer gp = g.layers()[l];
       ops.copy(s.dy, s.dx);
-      ops.gruBackward(s.dx, gp.wIh(), gp.wHh(), gp.bIh(), gp.bHh(), s.dy, s.x[l], s.y[l], s.gates[l], p.wIh(),
-          p.wHh(), s.ids, s.batch, s.len, d, d);
+      ops.gruBackward(
+          s.dx,
+          gp.wIh(),
+          gp.wHh(),
+          gp.bIh(),
+          gp.bHh(),
+          s.dy,
+          s.x[l],
+          s.y[l],
+          s.gates[l],
+          p.wIh(),
+          p.wHh(),
+          s.ids,
+          s.batch,
+          s.len,
+          d,
+          d);
     }
     dropoutBack(s.dx, SITE_EMBEDDING, s);
     embedItemsBackward(s.dx, s.ids, rows);

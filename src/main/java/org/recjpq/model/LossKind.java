@@ -24,7 +24,10 @@ public enum LossKind {
         return k;
       }
     }
-    throw new UsageException("Unknown loss '" + org.recjpq.util.Excerpt.of(s) + "'. Known losses: ce, bce, gbce, sampled-softmax.");
+    throw new UsageException(
+        "Unknown loss '"
+            + org.recjpq.util.Excerpt.of(s)
+            + "'. Known losses: ce, bce, gbce, sampled-softmax.");
   }
 
   /** Whether the loss scores sampled negatives rather than the whole catalogue. */
@@ -33,8 +36,8 @@ public enum LossKind {
   }
 
   /**
-   * gSASRec's β for n negatives over N items and calibration t: {@code α = n/(N-1)},
-   * {@code β = α (t (1 - 1/α) + 1/α)}; t = 0 gives β = 1 (plain BCE).
+   * gSASRec's β for n negatives over N items and calibration t: {@code α = n/(N-1)}, {@code β = α
+   * (t (1 - 1/α) + 1/α)}; t = 0 gives β = 1 (plain BCE).
    */
   public static float gbceBeta(int negatives, int numItems, double t) {
     double alpha = negatives / (double) (numItems - 1);

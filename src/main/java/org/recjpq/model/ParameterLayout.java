@@ -9,10 +9,10 @@ import java.util.Map;
 import org.recjpq.backend.Buf;
 
 /**
- * The table of a flat parameter buffer (docs/architecture.md §4): every tensor's name, shape and offset, in
- * order, tiling {@code [0, size())} exactly. Parameters, gradients and Adam's two moments are four
- * buffers of the same layout, so the optimizer is one call, zero-grad one fill, and a checkpoint is
- * a header plus buffers.
+ * The table of a flat parameter buffer (docs/architecture.md §4): every tensor's name, shape and
+ * offset, in order, tiling {@code [0, size())} exactly. Parameters, gradients and Adam's two
+ * moments are four buffers of the same layout, so the optimizer is one call, zero-grad one fill,
+ * and a checkpoint is a header plus buffers.
  */
 public final class ParameterLayout {
   /** One tensor of the layout. */
@@ -35,7 +35,8 @@ public final class ParameterLayout {
     long n = 1;
     for (int d : shape) {
       if (d <= 0) {
-        throw new IllegalArgumentException(name + " has a non-positive dimension: " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            name + " has a non-positive dimension: " + Arrays.toString(shape));
       }
       n = Math.multiplyExact(n, d);
     }

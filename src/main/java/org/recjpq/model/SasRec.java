@@ -1,20 +1,18 @@
 package org.recjpq.model;
 
 import org.recjpq.backend.Buf;
-import org.recjpq.backend.ByteBuf;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.model.ModelConfig.BlockStyle;
-import org.recjpq.util.SplitMix64;
 
 /**
- * SASRec (Kang & McAuley 2018) with a dense or RecJPQ item embedding, as two straight-line
- * scripts over {@link Ops}: {@link #forward} and {@link #backward}.
+ * SASRec (Kang & McAuley 2018) with a dense or RecJPQ item embedding, as two straight-line scripts
+ * over {@link Ops}: {@link #forward} and {@link #backward}.
  *
- * <p>Shapes: B batch, T length, R = B·T rows, d dim, F ffn dim, H heads, N items. Input ids (R)
- * are left-padded with -1. The output h (R, d) is the sequence representation at every position;
- * {@link ItemHead} scores items against it. Forward:
+ * <p>Shapes: B batch, T length, R = B·T rows, d dim, F ffn dim, H heads, N items. Input ids (R) are
+ * left-padded with -1. The output h (R, d) is the sequence representation at every position; {@link
+ * ItemHead} scores items against it. Forward:
  *
  * <pre>
  * x = dropout(sqrt(d)·embed(ids) + pos)            PAD rows 0
@@ -26,8 +24,8 @@ import org.recjpq.util.SplitMix64;
  *
  * Parameters live in one flat buffer ({@link #layout()}), gradients in another of the same layout;
  * {@link #backward} accumulates into the gradients. Activations of the last forward are kept in an
- * {@link Arena} sized for the largest (batch, length) seen. A RecJPQ model never allocates an
- * N × d table: its item parameters are the (m, 256, d/m) codebooks, whatever N is.
+ * {@link Arena} sized for the largest (batch, length) seen. A RecJPQ model never allocates an N × d
+ * table: its item parameters are the (m, 256, d/m) codebooks, whatever N is.
  */
 public final class SasRec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
@@ -38,11 +36,27 @@ public final class SasRec extends SequenceModel {
   private Saved saved;
 
   /** Views of one flat buffer (parameters or gradients) by tensor. */
-  private record Weights(Buf items, Buf output, Buf positions, Block[] blocks, Buf finalGamma, Buf finalBeta) {}
+  private record Weights(
+      Buf items, Buf output, Buf positions, Block[] blocks, Buf finalGamma, Buf finalBeta) {}
 
   /** Views of one block's tensors. */
-  private record Block(Buf ln1g, Buf ln1b, Buf wq, Buf bq, Buf wk, Buf bk, Buf wv, Buf bv, Buf wo, Buf bo, Buf ln2g,
-      Buf ln2b, Buf w1, Buf b1, Buf w2, Buf b2) {}
+  private record Block(
+      Buf ln1g,
+      Buf ln1b,
+      Buf wq,
+      Buf bq,
+      Buf wk,
+      Buf bk,
+      Buf wv,
+      Buf bv,
+      Buf wo,
+      Buf bo,
+      Buf ln2g,
+      Buf ln2b,
+      Buf w1,
+      Buf b1,
+      Buf w2,
+      Buf b2) {}
 
   /** Activations of one forward (views of the arena). */
   private static final class Saved extends Pass {
@@ -120,15 +134,30 @@ public final class SasRec extends SequenceModel {
     Block[] blocks = new Block[cfg.blocks()];
     for (int l = 0; l < blocks.length; l++) {
       String p = "block" + l + ".";
-      blocks[l] = new Block(v(flat, p + "ln1.gamma"), v(flat, p + "ln1.beta"), v(flat, p + "attn.wq"),
-          v(flat, p + "attn.bq"), v(flat, p + "attn.wk"), v(flat, p + "attn.bk"), v(flat, p + "attn.wv"),
-          v(flat, p + "attn.bv"), v(flat, p + "attn.wo"), v(flat, p + "attn.bo"), v(flat, p + "ln2.gamma"),
-          v(flat, p + "ln2.beta"), v(flat, p + "ffn.w1"), v(flat, p + "ffn.b1"), v(flat, p + "ffn.w2"),
-          v(flat, p + "ffn.b2"));
+      blocks[l] =
+          new Block(
+              v(flat, p + "ln1.gamma"),
+              v(flat, p + "ln1.beta"),
+              v(flat, p + "attn.wq"),
+              v(flat, p + "attn.bq"),
+              v(flat, p + "attn.wk"),
+              v(flat, p + "attn.bk"),
+              v(flat, p + "attn.wv"),
+              v(flat, p + "attn.bv"),
+              v(flat, p + "attn.wo"),
+              v(flat, p + "attn.bo"),
+              v(flat, p + "ln2.gamma"),
+              v(flat, p + "ln2.beta"),
+              v(flat, p + "ffn.w1"),
+              v(flat, p + "ffn.b1"),
+              v(flat, p + "ffn.w2"),
+              v(flat, p + "ffn.b2"));
     }
     Buf items = cfg.isJpq() ? v(flat, "item.codebooks") : v(flat, "item.table");
-    Buf output = cfg.tiedOutput() ? items : v(flat, cfg.isJpq() ? "output.codebooks" : "output.table");
-    return new Weights(items, output, v(flat, "positions"), blocks, v(flat, "final.gamma"), v(flat, "final.beta"));
+    Buf output =
+        cfg.tiedOutput() ? items : v(flat, cfg.isJpq() ? "output.codebooks" : "output.table");
+    return new Weights(
+        items, output, v(flat, "positions"), blocks, v(flat, "final.gamma"), v(flat, "final.beta"));
   }
 
   private Buf v(Buf flat, String name) {
@@ -138,7 +167,8 @@ public final class SasRec extends SequenceModel {
   // ---- forward -------------------------------------------------------------------------------
 
   @Override
-  public Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
+  public Buf forward(
+      IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
     Saved s = activations(batch, len);
     begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
@@ -150,7 +180,15 @@ public final class SasRec extends SequenceModel {
     for (int l = 0; l < cfg.blocks(); l++) {
       blockForward(l, s);
     }
-    ops.layerNormForward(s.h, s.meanF, s.rstdF, s.xIn[cfg.blocks()], w.finalGamma(), w.finalBeta(), rows, d,
+    ops.layerNormForward(
+        s.h,
+        s.meanF,
+        s.rstdF,
+        s.xIn[cfg.blocks()],
+        w.finalGamma(),
+        w.finalBeta(),
+        rows,
+        d,
         cfg.layerNormEps());
     return s.h;
   }
@@ -162,17 +200,28 @@ public final class SasRec extends SequenceModel {
     int f = cfg.ffnDim();
     boolean preLn = cfg.blockStyle() == BlockStyle.PRE_LN;
     Buf x = s.xIn[l];
-    ops.layerNormForward(s.aIn[l], s.mean1[l], s.rstd1[l], x, p.ln1g(), p.ln1b(), rows, d, cfg.layerNormEps());
+    ops.layerNormForward(
+        s.aIn[l], s.mean1[l], s.rstd1[l], x, p.ln1g(), p.ln1b(), rows, d, cfg.layerNormEps());
     Buf kvSource = preLn ? s.aIn[l] : x;
     ops.linearForward(s.q[l], s.aIn[l], p.wq(), p.bq(), rows, d, d);
     ops.linearForward(s.k[l], kvSource, p.wk(), p.bk(), rows, d, d);
     ops.linearForward(s.v[l], kvSource, p.wv(), p.bv(), rows, d, d);
-    ops.attentionForward(s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d, cfg.heads(), true);
+    ops.attentionForward(
+        s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d, cfg.heads(), true);
     Buf att = s.t1; // (R, d) scratch
     ops.linearForward(att, s.ctx[l], p.wo(), p.bo(), rows, d, d);
     dropout(att, site(l, 0), s);
     ops.add(s.xMid[l], preLn ? x : s.aIn[l], att);
-    ops.layerNormForward(s.fIn[l], s.mean2[l], s.rstd2[l], s.xMid[l], p.ln2g(), p.ln2b(), rows, d, cfg.layerNormEps());
+    ops.layerNormForward(
+        s.fIn[l],
+        s.mean2[l],
+        s.rstd2[l],
+        s.xMid[l],
+        p.ln2g(),
+        p.ln2b(),
+        rows,
+        d,
+        cfg.layerNormEps());
     ops.linearForward(s.pre[l], s.fIn[l], p.w1(), p.b1(), rows, d, f);
     ops.activationForward(s.hdn[l], s.pre[l], cfg.activation());
     dropout(s.hdn[l], site(l, 1), s);
@@ -187,7 +236,6 @@ public final class SasRec extends SequenceModel {
   private static int site(int block, int which) {
     return 1 + 3 * block + which;
   }
-
 
   // ---- backward ------------------------------------------------------------------------------
 
@@ -204,8 +252,17 @@ public final class SasRec extends SequenceModel {
     int rows = s.batch * s.len;
     int d = cfg.dim();
     ops.fill(s.dx, 0f);
-    ops.layerNormBackward(s.dx, g.finalGamma(), g.finalBeta(), dH, s.xIn[cfg.blocks()], s.meanF, s.rstdF,
-        w.finalGamma(), rows, d);
+    ops.layerNormBackward(
+        s.dx,
+        g.finalGamma(),
+        g.finalBeta(),
+        dH,
+        s.xIn[cfg.blocks()],
+        s.meanF,
+        s.rstdF,
+        w.finalGamma(),
+        rows,
+        d);
     for (int l = cfg.blocks() - 1; l >= 0; l--) {
       blockBackward(l, s);
     }
@@ -237,11 +294,13 @@ public final class SasRec extends SequenceModel {
     ops.linearBackward(dFin, gp.w1(), gp.b1(), s.dHdn, s.fIn[l], p.w1(), rows, d, f);
     if (preLn) {
       // xMid receives the skip gradient (dx) plus LN2's backward: dx becomes d xMid.
-      ops.layerNormBackward(dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+      ops.layerNormBackward(
+          dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
     } else {
       ops.addInPlace(dFin, dx); // out = fIn + FFN(fIn)
       ops.fill(dx, 0f);
-      ops.layerNormBackward(dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+      ops.layerNormBackward(
+          dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
     }
     // xMid = base + dropout(Wo · ctx): the attention branch
     Buf dAtt = s.t1;
@@ -249,27 +308,45 @@ public final class SasRec extends SequenceModel {
     dropoutBack(dAtt, site(l, 0), s);
     Buf dCtx = s.t2;
     ops.linearBackward(dCtx, gp.wo(), gp.bo(), dAtt, s.ctx[l], p.wo(), rows, d, d);
-    ops.attentionBackward(s.dq, s.dk, s.dv, dCtx, s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d,
-        cfg.heads(), true);
+    ops.attentionBackward(
+        s.dq,
+        s.dk,
+        s.dv,
+        dCtx,
+        s.probs[l],
+        s.q[l],
+        s.k[l],
+        s.v[l],
+        s.ids,
+        s.batch,
+        s.len,
+        d,
+        cfg.heads(),
+        true);
     Buf dAin = s.t1;
     Buf tmp = s.t2;
     ops.linearBackward(dAin, gp.wq(), gp.bq(), s.dq, s.aIn[l], p.wq(), rows, d, d);
     if (preLn) {
-      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the softmax
-      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into ±lr steps)
+      // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the
+      // softmax
+      // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into
+      // ±lr steps)
       ops.linearBackward(tmp, gp.wk(), null, s.dk, s.aIn[l], p.wk(), rows, d, d);
       ops.addInPlace(dAin, tmp);
       ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, s.aIn[l], p.wv(), rows, d, d);
       ops.addInPlace(dAin, tmp);
       // x receives the skip gradient (dx = d xMid) plus LN1's backward.
-      ops.layerNormBackward(dx, gp.ln1g(), gp.ln1b(), dAin, s.xIn[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+      ops.layerNormBackward(
+          dx, gp.ln1g(), gp.ln1b(), dAin, s.xIn[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
     } else {
       ops.addInPlace(dAin, dx); // xMid = aIn + attention
       Buf x = s.xIn[l];
-      ops.linearBackward(dx, gp.wk(), null, s.dk, x, p.wk(), rows, d, d); // no key-bias gradient (above)
+      ops.linearBackward(
+          dx, gp.wk(), null, s.dk, x, p.wk(), rows, d, d); // no key-bias gradient (above)
       ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
       ops.addInPlace(dx, tmp);
-      ops.layerNormBackward(dx, gp.ln1g(), gp.ln1b(), dAin, x, s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+      ops.layerNormBackward(
+          dx, gp.ln1g(), gp.ln1b(), dAin, x, s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
     }
   }
 
@@ -282,7 +359,12 @@ public final class SasRec extends SequenceModel {
     long d = cfg.dim();
     long f = cfg.ffnDim();
     long perBlock = 7 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
-    return 2 * r * d + (cfg.blocks() + 1) * r * d + cfg.blocks() * perBlock + 2 * r + 6 * r * d + r * f;
+    return 2 * r * d
+        + (cfg.blocks() + 1) * r * d
+        + cfg.blocks() * perBlock
+        + 2 * r
+        + 6 * r * d
+        + r * f;
   }
 
   private Saved activations(int batch, int len) {

@@ -9,8 +9,8 @@ import org.recjpq.codes.ItemCodes;
 import org.recjpq.util.SplitMix64;
 
 /**
- * What every backbone shares: the item side (a dense table, optionally a separate output table,
- * or RecJPQ codes and codebooks), the flat parameter and gradient buffers with their {@link
+ * What every backbone shares: the item side (a dense table, optionally a separate output table, or
+ * RecJPQ codes and codebooks), the flat parameter and gradient buffers with their {@link
  * ParameterLayout}, initialisation, and the forward/backward contract the trainer, the evaluator
  * and serving use. A subclass adds its own tensors to the layout in its constructor, then calls
  * {@link #allocate()}.
@@ -34,9 +34,12 @@ public abstract class SequenceModel {
   private Buf outputGrad;
   private Buf bias; // (N) per-item score offsets, or null
   private Buf biasGrad;
-  private Arena arena; // activations of the last forward; each model (or inference view) has its own
+  private Arena
+      arena; // activations of the last forward; each model (or inference view) has its own
 
-  /** Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}. */
+  /**
+   * Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}.
+   */
   protected SequenceModel(ModelConfig cfg, Ops ops, ItemCodes codes) {
     this.cfg = cfg;
     this.ops = ops;
@@ -44,14 +47,20 @@ public abstract class SequenceModel {
     int d = cfg.dim();
     if (cfg.isJpq()) {
       if (codes == null || codes.numItems() != cfg.numItems() || codes.splits() != cfg.splits()) {
-        throw new IllegalArgumentException("RecJPQ needs codes for " + cfg.numItems() + " items x " + cfg.splits()
-            + " splits" + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
+        throw new IllegalArgumentException(
+            "RecJPQ needs codes for "
+                + cfg.numItems()
+                + " items x "
+                + cfg.splits()
+                + " splits"
+                + (codes == null ? "" : ", got " + codes.numItems() + " x " + codes.splits()));
       }
       this.hostCodes = codes;
       this.codes = ops.allocBytes(codes.raw().length);
       ops.upload(this.codes, codes.raw());
       layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
-      if (!cfg.tiedOutput()) { // separate output codebooks over the same codes: still no N x d tensor
+      if (!cfg
+          .tiedOutput()) { // separate output codebooks over the same codes: still no N x d tensor
         layout.add("output.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
       }
     } else {
@@ -145,12 +154,15 @@ public abstract class SequenceModel {
   /** The dense output item table (N, d) (the input table when tied); dense models only. */
   public Buf outputTable() {
     if (cfg.isJpq()) {
-      throw new IllegalStateException("a RecJPQ model has no item table; decode items from the codebooks");
+      throw new IllegalStateException(
+          "a RecJPQ model has no item table; decode items from the codebooks");
     }
     return output;
   }
 
-  /** Writes the RecJPQ output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d). */
+  /**
+   * Writes the RecJPQ output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d).
+   */
   public void decodeItems(Buf out, IntBuf ids, int n) {
     ops.jpqEmbeddingForward(out, ids, codes, output, n, cfg.splits(), cfg.subDim());
   }
@@ -194,7 +206,10 @@ public abstract class SequenceModel {
         constant = 1f;
       } else if (n.endsWith("beta") || n.contains(".b")) {
         std = 0;
-      } else if (n.startsWith("item.") || n.startsWith("output.") || n.equals("positions") || n.equals("mask")) {
+      } else if (n.startsWith("item.")
+          || n.startsWith("output.")
+          || n.equals("positions")
+          || n.equals("mask")) {
         std = 1.0 / Math.sqrt(d);
       } else {
         std = Math.sqrt(2.0 / (e.shape()[0] + e.shape()[1]));
@@ -212,7 +227,9 @@ public abstract class SequenceModel {
     ops.fill(grads, 0f);
   }
 
-  /** {@link #forward(IntBuf, int, int, int, boolean, long, long)} on the window starting at slot 0. */
+  /**
+   * {@link #forward(IntBuf, int, int, int, boolean, long, long)} on the window starting at slot 0.
+   */
   public Buf forward(IntBuf ids, int batch, int len, boolean train, long seed, long step) {
     return forward(ids, batch, len, 0, train, seed, step);
   }
@@ -224,9 +241,13 @@ public abstract class SequenceModel {
    * PAD slots change nothing at the other positions, so inference on a history of L < maxLen items
    * can run on its last L slots alone ({@code firstPosition = maxLen - L}).
    */
-  public abstract Buf forward(IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step);
+  public abstract Buf forward(
+      IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step);
 
-  /** Backpropagates dH (rows, d) of the last forward, accumulating every parameter gradient; dH is not modified. */
+  /**
+   * Backpropagates dH (rows, d) of the last forward, accumulating every parameter gradient; dH is
+   * not modified.
+   */
   public abstract void backward(Buf dH);
 
   /**
@@ -270,11 +291,24 @@ public abstract class SequenceModel {
   }
 
   /** Checks the window and records a forward's inputs in {@code s}. */
-  protected final void begin(Pass s, IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed,
+  protected final void begin(
+      Pass s,
+      IntBuf ids,
+      int batch,
+      int len,
+      int firstPosition,
+      boolean train,
+      long seed,
       long step) {
     if (firstPosition < 0 || len < 1 || firstPosition + len > cfg.maxLen()) {
-      throw new IllegalArgumentException("window [" + firstPosition + ", " + (firstPosition + len)
-          + ") exceeds the model's " + cfg.maxLen() + " positions");
+      throw new IllegalArgumentException(
+          "window ["
+              + firstPosition
+              + ", "
+              + (firstPosition + len)
+              + ") exceeds the model's "
+              + cfg.maxLen()
+              + " positions");
     }
     s.batch = batch;
     s.len = len;
@@ -319,7 +353,8 @@ public abstract class SequenceModel {
 
   /**
    * The id of the MASK token that inference appends to a history and masked-item training uses
-   * (BERT4Rec: N, one past the items), or -1 for models that predict the next item at every position.
+   * (BERT4Rec: N, one past the items), or -1 for models that predict the next item at every
+   * position.
    */
   public int maskToken() {
     return -1;

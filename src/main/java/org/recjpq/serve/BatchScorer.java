@@ -5,7 +5,8 @@ import org.recjpq.backend.cpu.CpuBuf;
 import org.recjpq.util.Parallel;
 
 /**
- * Top-K for a batch of queries at once, on all cores, by either strategy of docs/architecture.md §5:
+ * Top-K for a batch of queries at once, on all cores, by either strategy of docs/architecture.md
+ * §5:
  *
  * <ul>
  *   <li>{@link Strategy#GEMM}: items in tiles of {@link #TILE}; each tile's embeddings are decoded
@@ -27,7 +28,10 @@ public final class BatchScorer implements AutoCloseable {
   private final int threads;
   private final GpuBatchScorer gpu; // null without a GPU
 
-  /** The batch strategies: GEMM and LOOKUP on the CPU, GPU when a {@link GpuBatchScorer} is attached. */
+  /**
+   * The batch strategies: GEMM and LOOKUP on the CPU, GPU when a {@link GpuBatchScorer} is
+   * attached.
+   */
   public enum Strategy {
     GEMM,
     LOOKUP,
@@ -51,7 +55,10 @@ public final class BatchScorer implements AutoCloseable {
     this.gpu = gpu;
   }
 
-  /** The device of the attached GPU batch scorer ({@link GpuBatchScorer#device()}), or null without one. */
+  /**
+   * The device of the attached GPU batch scorer ({@link GpuBatchScorer#device()}), or null without
+   * one.
+   */
   public String gpuDevice() {
     return gpu == null ? null : gpu.device();
   }
@@ -86,7 +93,10 @@ public final class BatchScorer implements AutoCloseable {
     return gemm < lookup ? Strategy.GEMM : Strategy.LOOKUP;
   }
 
-  /** Batch SGEMM speed per thread, FLOP per ns, decoding included (about 5.8 ns per query-item at d = 64). */
+  /**
+   * Batch SGEMM speed per thread, FLOP per ns, decoding included (about 5.8 ns per query-item at d
+   * = 64).
+   */
   static final double GEMM_FLOPS_PER_NS = 22;
 
   /** One table look-up of the PQTopK scan, ns per thread (about 5.4 ns per query-item at m = 8). */
@@ -104,13 +114,17 @@ public final class BatchScorer implements AutoCloseable {
       gpu.topK(hs, batch, filters, outs);
     } else if (strategy == Strategy.LOOKUP) {
       int d = head.dim();
-      Parallel.forRange(batch, threads, 1, (from, to) -> {
-        float[] h = new float[d];
-        for (int b = from; b < to; b++) {
-          System.arraycopy(hs, b * d, h, 0, d);
-          single.topK(h, filters[b], outs[b]);
-        }
-      });
+      Parallel.forRange(
+          batch,
+          threads,
+          1,
+          (from, to) -> {
+            float[] h = new float[d];
+            for (int b = from; b < to; b++) {
+              System.arraycopy(hs, b * d, h, 0, d);
+              single.topK(h, filters[b], outs[b]);
+            }
+          });
     } else {
       gemm(hs, batch, filters, outs);
     }
@@ -137,50 +151,54 @@ public final class BatchScorer implements AutoCloseable {
     int tiles = (n + TILE - 1) / TILE;
     int workers = Math.max(1, Math.min(threads, tiles));
     TopK[][] exact = new TopK[workers][batch];
-    Parallel.forRange(workers, workers, 1, (wFrom, wTo) -> {
-      for (int w = wFrom; w < wTo; w++) {
-        CpuBuf hb = CpuBuf.allocate((long) batch * d);
-        hb.write(0, hs, 0, batch * d);
-        CpuBuf tile = CpuBuf.allocate((long) TILE * d);
-        CpuBuf scores = CpuBuf.allocate((long) batch * TILE);
-        float[] row = new float[TILE];
-        float[] q = new float[qf];
-        TopK[] approx = new TopK[batch];
-        for (int b = 0; b < batch; b++) {
-          approx[b] = new TopK(outs[b].capacity());
-          exact[w][b] = new TopK(outs[b].capacity());
-        }
-        for (int t = w; t < tiles; t += workers) {
-          int from = t * TILE;
-          int nt = Math.min(TILE, n - from);
-          CpuBuf e = head.embeddings(from, nt, tile);
-          Blas.sgemm(false, true, batch, nt, d, 1f, hb, d, e, d, 0f, scores, nt);
-          for (int b = 0; b < batch; b++) {
-            scores.read(b * nt, row, 0, nt);
-            TopK ap = approx[b];
-            TopK ex = exact[w][b];
-            double lim = ap.threshold() - windows[b];
-            boolean prepared = false;
-            for (int i = 0; i < nt; i++) {
-              int item = from + i;
-              float a = head.biased(row[i], item);
-              if (a >= lim) {
-                if (filters[b].excluded(item)) {
-                  continue;
+    Parallel.forRange(
+        workers,
+        workers,
+        1,
+        (wFrom, wTo) -> {
+          for (int w = wFrom; w < wTo; w++) {
+            CpuBuf hb = CpuBuf.allocate((long) batch * d);
+            hb.write(0, hs, 0, batch * d);
+            CpuBuf tile = CpuBuf.allocate((long) TILE * d);
+            CpuBuf scores = CpuBuf.allocate((long) batch * TILE);
+            float[] row = new float[TILE];
+            float[] q = new float[qf];
+            TopK[] approx = new TopK[batch];
+            for (int b = 0; b < batch; b++) {
+              approx[b] = new TopK(outs[b].capacity());
+              exact[w][b] = new TopK(outs[b].capacity());
+            }
+            for (int t = w; t < tiles; t += workers) {
+              int from = t * TILE;
+              int nt = Math.min(TILE, n - from);
+              CpuBuf e = head.embeddings(from, nt, tile);
+              Blas.sgemm(false, true, batch, nt, d, 1f, hb, d, e, d, 0f, scores, nt);
+              for (int b = 0; b < batch; b++) {
+                scores.read(b * nt, row, 0, nt);
+                TopK ap = approx[b];
+                TopK ex = exact[w][b];
+                double lim = ap.threshold() - windows[b];
+                boolean prepared = false;
+                for (int i = 0; i < nt; i++) {
+                  int item = from + i;
+                  float a = head.biased(row[i], item);
+                  if (a >= lim) {
+                    if (filters[b].excluded(item)) {
+                      continue;
+                    }
+                    if (!prepared) {
+                      System.arraycopy(queries, b * qf, q, 0, qf);
+                      prepared = true;
+                    }
+                    ap.offer(item, a);
+                    ex.offer(item, head.score(q, item));
+                    lim = ap.threshold() - windows[b];
+                  }
                 }
-                if (!prepared) {
-                  System.arraycopy(queries, b * qf, q, 0, qf);
-                  prepared = true;
-                }
-                ap.offer(item, a);
-                ex.offer(item, head.score(q, item));
-                lim = ap.threshold() - windows[b];
               }
             }
           }
-        }
-      }
-    });
+        });
     float[] sc = new float[0];
     for (int b = 0; b < batch; b++) {
       for (int w = 0; w < workers; w++) {

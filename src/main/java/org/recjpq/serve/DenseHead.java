@@ -5,8 +5,8 @@ import org.recjpq.backend.cpu.CpuBuf;
 /**
  * A dense item table on the host (N × d, off-heap, in chunks of a power-of-two number of items, at
  * most {@link #CHUNK} and fewer when d is so wide that {@link #CHUNK} rows would pass one buffer's
- * 2 GB, so that tables beyond one buffer fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in order,
- * in float, plus the item's offset when there are offsets.
+ * 2 GB, so that tables beyond one buffer fit). Canonical score: {@code Σ_j h[j]·e_i[j]}, j in
+ * order, in float, plus the item's offset when there are offsets.
  */
 public final class DenseHead extends ServingHead {
   static final int CHUNK = 1 << 20;
@@ -48,9 +48,13 @@ public final class DenseHead extends ServingHead {
     }
   }
 
-  /** Items a chunk holds at width {@code d}: the largest power of two ≤ {@link #CHUNK} whose rows fit one buffer. */
+  /**
+   * Items a chunk holds at width {@code d}: the largest power of two ≤ {@link #CHUNK} whose rows
+   * fit one buffer.
+   */
   static int chunkItems(int d) {
-    return Integer.highestOneBit((int) Math.max(1, Math.min(CHUNK, CpuBuf.MAX_FLOATS / Math.max(1, d))));
+    return Integer.highestOneBit(
+        (int) Math.max(1, Math.min(CHUNK, CpuBuf.MAX_FLOATS / Math.max(1, d))));
   }
 
   /** Supplies one item's embedding. */
@@ -104,7 +108,10 @@ public final class DenseHead extends ServingHead {
     return maxNorm;
   }
 
-  /** A view of the table (a range never crosses a chunk when it starts at a multiple of its power-of-two length ≤ the chunk's). */
+  /**
+   * A view of the table (a range never crosses a chunk when it starts at a multiple of its
+   * power-of-two length ≤ the chunk's).
+   */
   @Override
   CpuBuf embeddings(int from, int count, CpuBuf scratch) {
     CpuBuf c = chunks[from / chunk];

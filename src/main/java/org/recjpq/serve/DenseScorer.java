@@ -6,9 +6,9 @@ import org.recjpq.codes.ItemCodes;
 
 /**
  * Dense scoring, the baseline: h against every row of a full item table with OpenBLAS (SGEMV in
- * tiles of {@link #TILE} items, one thread). For a RecJPQ model the table
- * is decoded once, up front ({@link #predecode}: N × d floats, which is the point of comparison,
- * not something the other scorers need).
+ * tiles of {@link #TILE} items, one thread). For a RecJPQ model the table is decoded once, up front
+ * ({@link #predecode}: N × d floats, which is the point of comparison, not something the other
+ * scorers need).
  *
  * <p>Exact: BLAS rounds differently from the canonical score, so the product only selects
  * candidates. A second heap keeps the K best BLAS scores; an item is re-scored canonically when its
@@ -23,7 +23,10 @@ public final class DenseScorer implements TopKScorer {
   private final DenseHead table;
   private final ThreadLocal<Scratch> scratch;
 
-  /** Scores with {@code table}'s rows; {@code canonical} defines the exact score (the table itself when dense). */
+  /**
+   * Scores with {@code table}'s rows; {@code canonical} defines the exact score (the table itself
+   * when dense).
+   */
   public DenseScorer(ServingHead canonical, DenseHead table) {
     if (canonical.numItems() != table.numItems() || canonical.dim() != table.dim()) {
       throw new IllegalArgumentException("the table's shape differs from the head's");
@@ -37,12 +40,19 @@ public final class DenseScorer implements TopKScorer {
   public static DenseHead predecode(JpqHead head) {
     int m = head.m;
     int sub = head.sub;
-    return new DenseHead(head.n, head.d, (item, out) -> {
-      for (int k = 0; k < m; k++) {
-        System.arraycopy(head.codebooks, (k * ItemCodes.SUB_IDS + (head.codes[item * m + k] & 0xff)) * sub, out,
-            k * sub, sub);
-      }
-    });
+    return new DenseHead(
+        head.n,
+        head.d,
+        (item, out) -> {
+          for (int k = 0; k < m; k++) {
+            System.arraycopy(
+                head.codebooks,
+                (k * ItemCodes.SUB_IDS + (head.codes[item * m + k] & 0xff)) * sub,
+                out,
+                k * sub,
+                sub);
+          }
+        });
   }
 
   @Override

@@ -10,17 +10,17 @@ import org.recjpq.backend.cuda.CudaOps;
  * Exact top-K for batches of queries on a GPU: the GEMM strategy of {@link BatchScorer} with the
  * scoring and the candidate selection on the device, and the same answers bit for bit.
  *
- * <p>The item embeddings (RecJPQ decoded once, or the dense table) are kept on the device when
- * they fit {@link #CATALOGUE_FLOATS}; otherwise each batch uploads them tile by tile. Per batch of
- * up to {@link #MAX_ROWS} queries and per tile of {@link #TILE} items: cuBLAS forms the scores in
- * FP32 (TF32 off), then the kernels of {@code cuda/topk.cu} ({@link TileSelector}) keep, per query,
- * a running lower bound of the k'-th largest BLAS score (k' = K + the items the query excludes, so
- * at least K of the k' best are allowed) and collect the items within {@link
- * ServingHead#roundingWindow} of it. Every item of
- * the true top-K is among them: its BLAS score is at least its canonical score minus half the
- * window, which is at least the K-th best allowed BLAS score minus the window, which is at least
- * the bound minus the window. The host then re-scores the candidates canonically (a few times K
- * per tile), which decides the ranking and the ties, exactly as the CPU scorers do.
+ * <p>The item embeddings (RecJPQ decoded once, or the dense table) are kept on the device when they
+ * fit {@link #CATALOGUE_FLOATS}; otherwise each batch uploads them tile by tile. Per batch of up to
+ * {@link #MAX_ROWS} queries and per tile of {@link #TILE} items: cuBLAS forms the scores in FP32
+ * (TF32 off), then the kernels of {@code cuda/topk.cu} ({@link TileSelector}) keep, per query, a
+ * running lower bound of the k'-th largest BLAS score (k' = K + the items the query excludes, so at
+ * least K of the k' best are allowed) and collect the items within {@link
+ * ServingHead#roundingWindow} of it. Every item of the true top-K is among them: its BLAS score is
+ * at least its canonical score minus half the window, which is at least the K-th best allowed BLAS
+ * score minus the window, which is at least the bound minus the window. The host then re-scores the
+ * candidates canonically (a few times K per tile), which decides the ranking and the ties, exactly
+ * as the CPU scorers do.
  *
  * <p>A query whose k' exceeds {@link #MAX_KPRIME} (a long exclusion or allow list) or whose
  * candidate list overflows goes to the CPU scorer given at construction. Calls from any number of
@@ -34,11 +34,16 @@ import org.recjpq.backend.cuda.CudaOps;
 public final class GpuBatchScorer implements AutoCloseable {
   /** Items per tile. */
   static final int TILE = 1 << 16;
+
   /** Queries per device pass. */
   static final int MAX_ROWS = 256;
+
   /** Largest k' handled on the device. */
   static final int MAX_KPRIME = 8192;
-  /** Largest item table kept on the device, in floats ({@code recjpq.gpu.catalogueFloats}; 4 GiB). */
+
+  /**
+   * Largest item table kept on the device, in floats ({@code recjpq.gpu.catalogueFloats}; 4 GiB).
+   */
   static final long CATALOGUE_FLOATS = Long.getLong("recjpq.gpu.catalogueFloats", 1L << 30);
 
   private final ServingHead head;
@@ -49,7 +54,8 @@ public final class GpuBatchScorer implements AutoCloseable {
   private CudaOps owned; // the engine this scorer opened itself (closed with it), or null
   private boolean closed;
   private final Buf catalogue; // (N, w) on the device, or null (tiles uploaded per batch)
-  private final int w; // columns of the device rows: d, or d + 1 with item offsets (a 1 in h, b_i in e_i)
+  private final int
+      w; // columns of the device rows: d, or d + 1 with item offsets (a 1 in h, b_i in e_i)
   private long fallbackRows;
   // device scratch, grown on demand and kept: queries, k', windows, bounds, counts, candidates,
   // one tile's scores, one tile's embeddings (when the catalogue is not kept)
@@ -78,7 +84,12 @@ public final class GpuBatchScorer implements AutoCloseable {
    * The scorer on any engine and selection: {@code tile} items per tile; the item table is kept on
    * the engine when it has at most {@code catalogueFloats} floats.
    */
-  GpuBatchScorer(ServingHead head, Ops ops, TileSelector selector, TopKScorer fallback, int tile,
+  GpuBatchScorer(
+      ServingHead head,
+      Ops ops,
+      TileSelector selector,
+      TopKScorer fallback,
+      int tile,
       long catalogueFloats) {
     if (tile < 1) {
       throw new IllegalArgumentException("tile of " + tile + " items");
@@ -111,7 +122,8 @@ public final class GpuBatchScorer implements AutoCloseable {
   public static GpuBatchScorer open(ServingHead head, TopKScorer fallback, String what) {
     org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
     if (!a.available()) {
-      throw new org.recjpq.RecjpqException(what + ", but there is no usable GPU: " + a.description());
+      throw new org.recjpq.RecjpqException(
+          what + ", but there is no usable GPU: " + a.description());
     }
     CudaOps ops = CudaOps.open(0, false);
     try {
@@ -126,14 +138,17 @@ public final class GpuBatchScorer implements AutoCloseable {
 
   /** The device the batches run on, as reported: a GPU's name, or "CUDA emulator (CPU)". */
   public String device() {
-    org.recjpq.backend.cuda.CudaAvailability.Report r = org.recjpq.backend.cuda.CudaAvailability.report();
+    org.recjpq.backend.cuda.CudaAvailability.Report r =
+        org.recjpq.backend.cuda.CudaAvailability.report();
     if (r.emulated()) {
       return org.recjpq.backend.cuda.CudaEmulator.LABEL;
     }
     return r.devices().isEmpty() ? "cuda" : r.devices().get(0).name();
   }
 
-  /** Frees the device memory of the engine this scorer opened ({@link #open}); later calls throw. */
+  /**
+   * Frees the device memory of the engine this scorer opened ({@link #open}); later calls throw.
+   */
   @Override
   public synchronized void close() {
     if (!closed) {
@@ -145,7 +160,10 @@ public final class GpuBatchScorer implements AutoCloseable {
     }
   }
 
-  /** Uploads items [from, from + nt) as (nt, w) rows: their embeddings, then their offsets when there are any. */
+  /**
+   * Uploads items [from, from + nt) as (nt, w) rows: their embeddings, then their offsets when
+   * there are any.
+   */
   private void uploadTile(Buf dst, int from, int nt, CpuBuf scratch, float[] host) {
     int d = head.dim();
     float[] buf = host.length == nt * w ? host : new float[nt * w]; // the last tile may be shorter
@@ -181,7 +199,10 @@ public final class GpuBatchScorer implements AutoCloseable {
     }
   }
 
-  /** Queries answered by the CPU fallback so far (long exclusion lists, overflowing candidate lists). */
+  /**
+   * Queries answered by the CPU fallback so far (long exclusion lists, overflowing candidate
+   * lists).
+   */
   public synchronized long fallbackRows() {
     return fallbackRows;
   }

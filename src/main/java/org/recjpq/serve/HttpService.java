@@ -55,9 +55,9 @@ import org.recjpq.util.Excerpt;
  * </ul>
  *
  * <p>Every answer, errors included, is JSON: {@code {"error": "..."}} with 400 (malformed JSON,
- * trailing data, duplicate keys, wrong types, unknown fields, k or lengths out of bounds), 404, 405,
- * 408 (the request was not received within {@link Limits#requestTimeoutMs}), 413 (body over {@link
- * Limits#maxBodyBytes}), 431 (headers over {@link Limits#maxHeaderBytes}), 500 and 503.
+ * trailing data, duplicate keys, wrong types, unknown fields, k or lengths out of bounds), 404,
+ * 405, 408 (the request was not received within {@link Limits#requestTimeoutMs}), 413 (body over
+ * {@link Limits#maxBodyBytes}), 431 (headers over {@link Limits#maxHeaderBytes}), 500 and 503.
  *
  * <p>Connections are read without blocking a thread, so clients that send half a request and stall
  * hold no thread: a connection silent for {@link Limits#idleTimeoutMs} is closed, and one whose
@@ -80,12 +80,26 @@ public final class HttpService implements AutoCloseable {
    * @param idleTimeoutMs a connection that sends or accepts nothing for this long is closed
    * @param requestTimeoutMs a request must be received whole (headers and body) within this time
    */
-  public record Limits(int maxBodyBytes, int maxHistory, int maxK, int maxBatch, int maxHeaderBytes,
-      int maxConnections, long idleTimeoutMs, long requestTimeoutMs) {
+  public record Limits(
+      int maxBodyBytes,
+      int maxHistory,
+      int maxK,
+      int maxBatch,
+      int maxHeaderBytes,
+      int maxConnections,
+      long idleTimeoutMs,
+      long requestTimeoutMs) {
     public Limits {
-      if (maxBodyBytes < 1 || maxHistory < 1 || maxK < 1 || maxBatch < 1 || maxHeaderBytes < 256
-          || maxConnections < 1 || idleTimeoutMs < 1 || requestTimeoutMs < 1) {
-        throw new IllegalArgumentException("HTTP limits must be positive (headers at least 256 bytes): " + this);
+      if (maxBodyBytes < 1
+          || maxHistory < 1
+          || maxK < 1
+          || maxBatch < 1
+          || maxHeaderBytes < 256
+          || maxConnections < 1
+          || idleTimeoutMs < 1
+          || requestTimeoutMs < 1) {
+        throw new IllegalArgumentException(
+            "HTTP limits must be positive (headers at least 256 bytes): " + this);
       }
     }
 
@@ -100,21 +114,39 @@ public final class HttpService implements AutoCloseable {
 
     /** These limits with other timeouts. */
     public Limits withTimeouts(long idleMs, long requestMs) {
-      return new Limits(maxBodyBytes, maxHistory, maxK, maxBatch, maxHeaderBytes, maxConnections, idleMs, requestMs);
+      return new Limits(
+          maxBodyBytes,
+          maxHistory,
+          maxK,
+          maxBatch,
+          maxHeaderBytes,
+          maxConnections,
+          idleMs,
+          requestMs);
     }
 
     /** These limits with another header size and connection cap. */
     public Limits withConnections(int headerBytes, int connections) {
-      return new Limits(maxBodyBytes, maxHistory, maxK, maxBatch, headerBytes, connections, idleTimeoutMs,
+      return new Limits(
+          maxBodyBytes,
+          maxHistory,
+          maxK,
+          maxBatch,
+          headerBytes,
+          connections,
+          idleTimeoutMs,
           requestTimeoutMs);
     }
   }
 
   /** Strict: trailing data after the object and duplicate keys are malformed requests (400). */
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  private static final Set<String> FIELDS = Set.of("history", "histories", "k", "filter_seen", "exclude", "allow");
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private static final Set<String> FIELDS =
+      Set.of("history", "histories", "k", "filter_seen", "exclude", "allow");
   private static final String JSON_TYPE = "application/json; charset=utf-8";
   private final Recommender rec;
   private final Limits limits;
@@ -127,8 +159,11 @@ public final class HttpService implements AutoCloseable {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong timedOut = new AtomicLong();
 
-  /** Binds {@code host:port} (port 0: any free port) and starts serving on {@code threads} threads. */
-  public HttpService(Recommender rec, String host, int port, int threads, Limits limits) throws IOException {
+  /**
+   * Binds {@code host:port} (port 0: any free port) and starts serving on {@code threads} threads.
+   */
+  public HttpService(Recommender rec, String host, int port, int threads, Limits limits)
+      throws IOException {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     }
@@ -137,7 +172,8 @@ public final class HttpService implements AutoCloseable {
     pool = Executors.newFixedThreadPool(threads, daemon("recjpq-http"));
     deadlines = new ScheduledThreadPoolExecutor(1, daemon("recjpq-http-deadlines"));
     deadlines.setRemoveOnCancelPolicy(true);
-    // Jetty's own threads only parse and write (never blocked by a slow client); the model runs on pool
+    // Jetty's own threads only parse and write (never blocked by a slow client); the model runs on
+    // pool
     QueuedThreadPool io = new QueuedThreadPool(16, 2);
     io.setName("recjpq-http-io");
     io.setDaemon(true);
@@ -150,37 +186,42 @@ public final class HttpService implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     connector.setIdleTimeout(limits.idleTimeoutMs());
-    connector.addEventListener(new Connection.Listener() {
-      @Override
-      public void onOpened(Connection c) {
-        try {
-          deadlines.schedule(() -> { // the first request's headers must have come by the deadline
-            if (c.getMessagesIn() == 0 && c.getEndPoint().isOpen()) {
-              timedOut.incrementAndGet();
+    connector.addEventListener(
+        new Connection.Listener() {
+          @Override
+          public void onOpened(Connection c) {
+            try {
+              deadlines.schedule(
+                  () -> { // the first request's headers must have come by the deadline
+                    if (c.getMessagesIn() == 0 && c.getEndPoint().isOpen()) {
+                      timedOut.incrementAndGet();
+                      c.getEndPoint().close();
+                    }
+                  },
+                  limits.requestTimeoutMs(),
+                  TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException stopping) {
               c.getEndPoint().close();
             }
-          }, limits.requestTimeoutMs(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException stopping) {
-          c.getEndPoint().close();
-        }
-      }
+          }
 
-      @Override
-      public void onClosed(Connection c) {
-        // nothing to release: the deadline task finds the connection closed
-      }
-    });
+          @Override
+          public void onClosed(Connection c) {
+            // nothing to release: the deadline task finds the connection closed
+          }
+        });
     server.addConnector(connector);
     server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
     server.setErrorHandler(new JsonErrors());
     GracefulHandler graceful = new GracefulHandler();
-    graceful.setHandler(new Handler.Abstract.NonBlocking() {
-      @Override
-      public boolean handle(Request request, Response response, Callback callback) {
-        dispatch(request, response, callback);
-        return true;
-      }
-    });
+    graceful.setHandler(
+        new Handler.Abstract.NonBlocking() {
+          @Override
+          public boolean handle(Request request, Response response, Callback callback) {
+            dispatch(request, response, callback);
+            return true;
+          }
+        });
     server.setHandler(graceful);
     try {
       server.start();
@@ -196,7 +237,9 @@ public final class HttpService implements AutoCloseable {
           throw b;
         }
       }
-      throw e instanceof IOException io2 ? io2 : new IOException("The HTTP server did not start: " + e, e);
+      throw e instanceof IOException io2
+          ? io2
+          : new IOException("The HTTP server did not start: " + e, e);
     }
   }
 
@@ -238,8 +281,14 @@ public final class HttpService implements AutoCloseable {
             recommend(request, response, callback);
           }
         }
-        default -> error(response, callback, 404, "No such endpoint: " + Excerpt.of(path)
-            + ". Endpoints: POST /recommend, GET /health, GET /info.");
+        default ->
+            error(
+                response,
+                callback,
+                404,
+                "No such endpoint: "
+                    + Excerpt.of(path)
+                    + ". Endpoints: POST /recommend, GET /health, GET /info.");
       }
     } catch (RuntimeException e) {
       failed.incrementAndGet();
@@ -250,7 +299,8 @@ public final class HttpService implements AutoCloseable {
   private boolean requireMethod(Response response, Callback callback, String method, String want) {
     if (!want.equals(method)) {
       response.getHeaders().put(HttpHeader.ALLOW, want);
-      error(response, callback, 405, Excerpt.of(method) + " is not allowed here; use " + want + ".");
+      error(
+          response, callback, 405, Excerpt.of(method) + " is not allowed here; use " + want + ".");
       return false;
     }
     return true;
@@ -280,37 +330,45 @@ public final class HttpService implements AutoCloseable {
       error(response, callback, 413, tooLarge());
       return;
     }
-    CompletableFuture<byte[]> body = Content.Source.asByteArrayAsync(request, limits.maxBodyBytes() + 1)
-        .orTimeout(limits.requestTimeoutMs(), TimeUnit.MILLISECONDS);
-    body.handle((data, failure) -> {
-      if (failure != null) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        if (cause instanceof TimeoutException) {
-          timedOut.incrementAndGet();
-          response.getHeaders().put(HttpHeader.CONNECTION, "close");
-          error(response, callback, 408, "The request body did not arrive within "
-              + limits.requestTimeoutMs() + " ms.");
-        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
-          bad.incrementAndGet(); // over the size limit
-          error(response, callback, 413, tooLarge());
-        } else {
-          callback.failed(cause); // the client has gone
-        }
-        return null;
-      }
-      if (data.length > limits.maxBodyBytes()) {
-        bad.incrementAndGet();
-        error(response, callback, 413, tooLarge());
-        return null;
-      }
-      try {
-        pool.execute(() -> answer(data, response, callback));
-      } catch (RejectedExecutionException e) {
-        error(response, callback, 503, "The server is stopping.");
-      }
-      return null;
-    });
+    CompletableFuture<byte[]> body =
+        Content.Source.asByteArrayAsync(request, limits.maxBodyBytes() + 1)
+            .orTimeout(limits.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    body.handle(
+        (data, failure) -> {
+          if (failure != null) {
+            Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure;
+            if (cause instanceof TimeoutException) {
+              timedOut.incrementAndGet();
+              response.getHeaders().put(HttpHeader.CONNECTION, "close");
+              error(
+                  response,
+                  callback,
+                  408,
+                  "The request body did not arrive within " + limits.requestTimeoutMs() + " ms.");
+            } else if (cause instanceof IllegalArgumentException
+                || cause instanceof IllegalStateException) {
+              bad.incrementAndGet(); // over the size limit
+              error(response, callback, 413, tooLarge());
+            } else {
+              callback.failed(cause); // the client has gone
+            }
+            return null;
+          }
+          if (data.length > limits.maxBodyBytes()) {
+            bad.incrementAndGet();
+            error(response, callback, 413, tooLarge());
+            return null;
+          }
+          try {
+            pool.execute(() -> answer(data, response, callback));
+          } catch (RejectedExecutionException e) {
+            error(response, callback, 503, "The server is stopping.");
+          }
+          return null;
+        });
   }
 
   private void answer(byte[] data, Response response, Callback callback) {
@@ -334,7 +392,8 @@ public final class HttpService implements AutoCloseable {
     try {
       JsonNode n = JSON.readTree(data);
       if (n == null || !n.isObject()) {
-        throw new BadRequest(400, "The body must be a JSON object, e.g. {\"history\": [\"1\", \"2\"], \"k\": 10}.");
+        throw new BadRequest(
+            400, "The body must be a JSON object, e.g. {\"history\": [\"1\", \"2\"], \"k\": 10}.");
       }
       return n;
     } catch (IOException e) {
@@ -350,16 +409,25 @@ public final class HttpService implements AutoCloseable {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
-        throw new BadRequest(400, "Unknown field '" + Excerpt.of(f) + "'. Fields: history or histories, k, filter_seen,"
-            + " exclude, allow.");
+        throw new BadRequest(
+            400,
+            "Unknown field '"
+                + Excerpt.of(f)
+                + "'. Fields: history or histories, k, filter_seen,"
+                + " exclude, allow.");
       }
     }
     int k = 10;
     if (body.has("k")) {
       JsonNode kn = body.get("k");
       if (!kn.isInt() || kn.asInt() < 1 || kn.asInt() > limits.maxK()) {
-        throw new BadRequest(400, "'k' must be an integer from 1 to " + limits.maxK() + ", got " + Excerpt.of(kn.toString())
-            + ".");
+        throw new BadRequest(
+            400,
+            "'k' must be an integer from 1 to "
+                + limits.maxK()
+                + ", got "
+                + Excerpt.of(kn.toString())
+                + ".");
       }
       k = kn.asInt();
     }
@@ -370,18 +438,22 @@ public final class HttpService implements AutoCloseable {
       }
       filterSeen = body.get("filter_seen").asBoolean();
     }
-    Set<String> exclude = body.has("exclude") ? new HashSet<>(ids(body.get("exclude"), "exclude")) : Set.of();
+    Set<String> exclude =
+        body.has("exclude") ? new HashSet<>(ids(body.get("exclude"), "exclude")) : Set.of();
     Set<String> allow = body.has("allow") ? new HashSet<>(ids(body.get("allow"), "allow")) : null;
     RecommendOptions options = new RecommendOptions(filterSeen, exclude, allow);
     if (body.has("history") == body.has("histories")) {
-      throw new BadRequest(400, "Give exactly one of 'history' (a list of item ids) or 'histories' (a list of lists).");
+      throw new BadRequest(
+          400,
+          "Give exactly one of 'history' (a list of item ids) or 'histories' (a list of lists).");
     }
     if (body.has("history")) {
       return toJson(rec.recommend(ids(body.get("history"), "history"), k, options));
     }
     JsonNode hs = body.get("histories");
     if (!hs.isArray() || hs.size() > limits.maxBatch()) {
-      throw new BadRequest(400, "'histories' must be a list of at most " + limits.maxBatch() + " histories.");
+      throw new BadRequest(
+          400, "'histories' must be a list of at most " + limits.maxBatch() + " histories.");
     }
     List<List<String>> histories = new ArrayList<>();
     for (JsonNode h : hs) {
@@ -400,7 +472,8 @@ public final class HttpService implements AutoCloseable {
       throw new BadRequest(400, "'" + field + "' must be a list of item ids.");
     }
     if (n.size() > limits.maxHistory()) {
-      throw new BadRequest(400, "'" + field + "' has " + n.size() + " ids; at most " + limits.maxHistory() + ".");
+      throw new BadRequest(
+          400, "'" + field + "' has " + n.size() + " ids; at most " + limits.maxHistory() + ".");
     }
     List<String> out = new ArrayList<>(n.size());
     for (JsonNode x : n) {
@@ -409,8 +482,13 @@ public final class HttpService implements AutoCloseable {
       } else if (x.isIntegralNumber()) {
         out.add(x.asText());
       } else {
-        throw new BadRequest(400, "'" + field + "' must hold item ids (strings or integers), found "
-            + Excerpt.of(x.toString()) + ".");
+        throw new BadRequest(
+            400,
+            "'"
+                + field
+                + "' must hold item ids (strings or integers), found "
+                + Excerpt.of(x.toString())
+                + ".");
       }
     }
     return out;
@@ -485,7 +563,10 @@ public final class HttpService implements AutoCloseable {
     response.write(true, ByteBuffer.wrap(out), callback);
   }
 
-  /** Errors that Jetty answers itself (a malformed request line, headers too large, ...) as JSON too. */
+  /**
+   * Errors that Jetty answers itself (a malformed request line, headers too large, ...) as JSON
+   * too.
+   */
   private static final class JsonErrors extends ErrorHandler {
     @Override
     public boolean errorPageForMethod(String method) {
@@ -493,7 +574,12 @@ public final class HttpService implements AutoCloseable {
     }
 
     @Override
-    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+    protected void generateResponse(
+        Request request,
+        Response response,
+        int code,
+        String message,
+        Throwable cause,
         Callback callback) {
       String m = message != null ? message : HttpStatus.getMessage(code);
       error(response, callback, code, Excerpt.of(m));
@@ -504,7 +590,8 @@ public final class HttpService implements AutoCloseable {
       fields.put(new HttpField(HttpHeader.CONTENT_TYPE, JSON_TYPE));
       String m = reason != null ? reason : HttpStatus.getMessage(status);
       try {
-        return ByteBuffer.wrap(JSON.writeValueAsBytes(JSON.createObjectNode().put("error", Excerpt.of(m))));
+        return ByteBuffer.wrap(
+            JSON.writeValueAsBytes(JSON.createObjectNode().put("error", Excerpt.of(m))));
       } catch (JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
@@ -516,7 +603,10 @@ public final class HttpService implements AutoCloseable {
     pool.shutdown();
   }
 
-  /** Stops accepting connections, waits up to {@code graceSeconds} for requests in flight, then stops. */
+  /**
+   * Stops accepting connections, waits up to {@code graceSeconds} for requests in flight, then
+   * stops.
+   */
   public void stop(int graceSeconds) {
     server.setStopTimeout(Math.max(0, graceSeconds) * 1000L);
     try {

@@ -3,8 +3,8 @@ package org.recjpq.serve;
 import java.util.Arrays;
 
 /**
- * Items to leave out of one ranking (the history when filtering seen items, an exclusion list).
- * Two forms: a stamp per item ({@link #ItemFilter(int)}), cleared in O(1) by moving to a new
+ * Items to leave out of one ranking (the history when filtering seen items, an exclusion list). Two
+ * forms: a stamp per item ({@link #ItemFilter(int)}), cleared in O(1) by moving to a new
  * generation, so a thread reuses one filter for every request without touching N entries; or a
  * sorted list ({@link #of}), small, for batches. Scorers ask only about items good enough to enter
  * the top-K, so either is cheap. Writing is not thread-safe; reading is.

@@ -6,12 +6,13 @@ import org.recjpq.codes.ItemCodes;
 /**
  * A RecJPQ item head on the host: codes (N × m bytes) and codebooks (m × 256 × d/m floats).
  *
- * <p>Canonical score (docs/method.md §4): the sub-id table {@code t[k][j] = Σ_s h[k·S + s]·cb[k][j][s]}
- * (s in order, float), then {@code score(i) = combine(t[0][codes[i][0]], ..., t[m-1][codes[i][m-1]])}
- * where {@link #combine} adds the m terms pairwise for m = 8 ({@code ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))},
- * a chain of 3 dependent additions instead of 7, so the scan runs at the speed of its loads) and in
- * split order otherwise; an item's score offset, when the model has them, is added to that sum. With
- * m = 8 the codes are also packed one long per item, so a score is one 8-byte load and 8 look-ups.
+ * <p>Canonical score (docs/method.md §4): the sub-id table {@code t[k][j] = Σ_s h[k·S +
+ * s]·cb[k][j][s]} (s in order, float), then {@code score(i) = combine(t[0][codes[i][0]], ...,
+ * t[m-1][codes[i][m-1]])} where {@link #combine} adds the m terms pairwise for m = 8 ({@code
+ * ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7))}, a chain of 3 dependent additions instead of 7, so the scan
+ * runs at the speed of its loads) and in split order otherwise; an item's score offset, when the
+ * model has them, is added to that sum. With m = 8 the codes are also packed one long per item, so
+ * a score is one 8-byte load and 8 look-ups.
  */
 public final class JpqHead extends ServingHead {
   final int m;
@@ -22,27 +23,39 @@ public final class JpqHead extends ServingHead {
   private final float[] transposed; // (m, S, 256): prepare's loops run over 256 contiguous sub-ids
   private double maxNorm = -1;
 
-  /** Wraps codes and codebooks (m × 256 × S floats; not copied, and not to be changed afterwards). */
+  /**
+   * Wraps codes and codebooks (m × 256 × S floats; not copied, and not to be changed afterwards).
+   */
   public JpqHead(ItemCodes codes, float[] codebooks, int subDim) {
     this(codes, codebooks, subDim, null);
   }
 
-  /** As above with per-item score offsets (N floats, or null), added to each item's combined score. */
+  /**
+   * As above with per-item score offsets (N floats, or null), added to each item's combined score.
+   */
   public JpqHead(ItemCodes codes, float[] codebooks, int subDim, float[] bias) {
     super(codes.numItems(), codes.splits() * subDim, bias);
     this.m = codes.splits();
     this.sub = subDim;
     this.codes = codes.raw();
     if (codebooks.length != m * ItemCodes.SUB_IDS * sub) {
-      throw new IllegalArgumentException("codebooks hold " + codebooks.length + " floats, expected " + m + " x "
-          + ItemCodes.SUB_IDS + " x " + sub);
+      throw new IllegalArgumentException(
+          "codebooks hold "
+              + codebooks.length
+              + " floats, expected "
+              + m
+              + " x "
+              + ItemCodes.SUB_IDS
+              + " x "
+              + sub);
     }
     this.codebooks = codebooks;
     this.transposed = new float[codebooks.length];
     for (int k = 0; k < m; k++) {
       for (int j = 0; j < ItemCodes.SUB_IDS; j++) {
         for (int s = 0; s < sub; s++) {
-          transposed[(k * sub + s) * ItemCodes.SUB_IDS + j] = codebooks[(k * ItemCodes.SUB_IDS + j) * sub + s];
+          transposed[(k * sub + s) * ItemCodes.SUB_IDS + j] =
+              codebooks[(k * ItemCodes.SUB_IDS + j) * sub + s];
         }
       }
     }
@@ -106,7 +119,8 @@ public final class JpqHead extends ServingHead {
    */
   float combine(float[] parts) {
     if (m == 8) {
-      return ((parts[0] + parts[1]) + (parts[2] + parts[3])) + ((parts[4] + parts[5]) + (parts[6] + parts[7]));
+      return ((parts[0] + parts[1]) + (parts[2] + parts[3]))
+          + ((parts[4] + parts[5]) + (parts[6] + parts[7]));
     }
     float acc = 0f;
     for (int k = 0; k < m; k++) {

@@ -4,16 +4,16 @@ import java.util.Arrays;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * Exact top-K with safe pruning, in the spirit of RecJPQPrune (docs/method.md §9). Built once: per split,
- * the items grouped by their sub-id (posting lists, 4·m·N bytes). Per query: the sub-id score
- * table; per split, its non-empty sub-ids sorted by score, best first. Then repeatedly visit the
- * next posting list of one split, scoring each item not yet scored (canonically, m look-ups). An
- * item not yet scored has, in every split, a sub-id not yet visited there, so its score is at most
- * {@code σ = Σ_k t[k][next unvisited sub-id of split k]}, combined exactly as a score is ({@link
- * JpqHead#combine}), so the bound also holds in float arithmetic. Stop as soon as σ is below the K-th best score: no
- * unscored item can enter the top-K. The split advanced next is the one whose bound term drops
- * most (the quickest fall of σ). A trained model's scores are peaked, so few lists are visited;
- * random weights visit most of the catalogue.
+ * Exact top-K with safe pruning, in the spirit of RecJPQPrune (docs/method.md §9). Built once: per
+ * split, the items grouped by their sub-id (posting lists, 4·m·N bytes). Per query: the sub-id
+ * score table; per split, its non-empty sub-ids sorted by score, best first. Then repeatedly visit
+ * the next posting list of one split, scoring each item not yet scored (canonically, m look-ups).
+ * An item not yet scored has, in every split, a sub-id not yet visited there, so its score is at
+ * most {@code σ = Σ_k t[k][next unvisited sub-id of split k]}, combined exactly as a score is
+ * ({@link JpqHead#combine}), so the bound also holds in float arithmetic. Stop as soon as σ is
+ * below the K-th best score: no unscored item can enter the top-K. The split advanced next is the
+ * one whose bound term drops most (the quickest fall of σ). A trained model's scores are peaked, so
+ * few lists are visited; random weights visit most of the catalogue.
  *
  * <p>With m = 8 and while they fit a memory budget (8·m·N bytes; {@link #DEFAULT_INLINE_BUDGET}),
  * each posting list also holds its items' packed codes, so a visit streams through memory instead
@@ -45,14 +45,18 @@ public final class PrunedScorer implements TopKScorer {
   private final JpqHead head;
   private final int[][] starts; // [k][B + 1]
   private final int[][] postings; // [k][N], items by sub-id
-  private final long[][] postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
-  private final int[][] groupStarts; // [k][256·256 + 1]: with postingCodes, list j of split k in groups by split k+1
+  private final long[][]
+      postingCodes; // [k][N], their packed codes (m = 8 within budget), else null
+  private final int[][]
+      groupStarts; // [k][256·256 + 1]: with postingCodes, list j of split k in groups by split k+1
   private final boolean pairs; // streaming path with split-pair tables
-  private final int[] biasOrder; // with item offsets: the items by offset, largest first (ties: lower id)
+  private final int[]
+      biasOrder; // with item offsets: the items by offset, largest first (ties: lower id)
   private final int[] biasRank; // an item's place in biasOrder
 
   /** Items the offset list scores in one visit. */
   static final int BIAS_BLOCK = 64;
+
   private final ThreadLocal<Scratch> scratch;
 
   /** Packed codes inline in the posting lists while they take at most this many bytes (512 MiB). */
@@ -67,7 +71,10 @@ public final class PrunedScorer implements TopKScorer {
     this(head, inlineBudgetBytes, PqTopKScorer.PAIR_MIN_ITEMS);
   }
 
-  /** As {@link #PrunedScorer(JpqHead, long)}, with pair tables on the streaming path from {@code pairMinItems} items on (tests). */
+  /**
+   * As {@link #PrunedScorer(JpqHead, long)}, with pair tables on the streaming path from {@code
+   * pairMinItems} items on (tests).
+   */
   PrunedScorer(JpqHead head, long inlineBudgetBytes, int pairMinItems) {
     this.head = head;
     int m = head.m;
@@ -118,9 +125,12 @@ public final class PrunedScorer implements TopKScorer {
     pairs = postingCodes != null && n >= pairMinItems;
     if (head.bias != null) {
       float[] b = head.bias;
-      biasOrder = java.util.stream.IntStream.range(0, n).boxed()
-          .sorted((x, y) -> b[x] != b[y] ? Float.compare(b[y], b[x]) : Integer.compare(x, y))
-          .mapToInt(Integer::intValue).toArray();
+      biasOrder =
+          java.util.stream.IntStream.range(0, n)
+              .boxed()
+              .sorted((x, y) -> b[x] != b[y] ? Float.compare(b[y], b[x]) : Integer.compare(x, y))
+              .mapToInt(Integer::intValue)
+              .toArray();
       biasRank = new int[n];
       for (int r = 0; r < n; r++) {
         biasRank[biasOrder[r]] = r;
@@ -162,7 +172,10 @@ public final class PrunedScorer implements TopKScorer {
     final float[] parts;
     long visited; // items scored by the last query (for the benchmarks)
     int biasPtr; // with item offsets: items of the offset list visited (all of them scored)
-    float frontier; // the offset of the offset list's next item: no item not scored yet has a larger one
+    float
+        frontier; // the offset of the offset list's next item: no item not scored yet has a larger
+
+    // one
 
     /**
      * Split k's i-th best sub-id (i < len[k]). A query visits a few lists per split, so the sub-ids
@@ -199,7 +212,9 @@ public final class PrunedScorer implements TopKScorer {
       hp[at] = v;
     }
 
-    /** Fills split k's heap with the keys of its non-empty sub-ids: score descending, then sub-id. */
+    /**
+     * Fills split k's heap with the keys of its non-empty sub-ids: score descending, then sub-id.
+     */
     void orderSplit(int k, float[] t, int[] st) {
       long[] hp = heap[k];
       int c = 0;
@@ -282,7 +297,8 @@ public final class PrunedScorer implements TopKScorer {
       for (int k = 0; k < m; k++) {
         int p = s.ptr[k];
         float cur = s.parts[k];
-        float drop = p + 1 < s.len[k] ? cur - t[k * B + s.orderAt(k, p + 1)] : Float.POSITIVE_INFINITY;
+        float drop =
+            p + 1 < s.len[k] ? cur - t[k * B + s.orderAt(k, p + 1)] : Float.POSITIVE_INFINITY;
         if (drop > bestDrop) {
           bestDrop = drop;
           best = k;
@@ -290,7 +306,8 @@ public final class PrunedScorer implements TopKScorer {
       }
       if (biasOrder != null) {
         int next = s.biasPtr + BIAS_BLOCK;
-        float drop = next < head.n ? s.frontier - head.bias[biasOrder[next]] : Float.POSITIVE_INFINITY;
+        float drop =
+            next < head.n ? s.frontier - head.bias[biasOrder[next]] : Float.POSITIVE_INFINITY;
         if (drop > bestDrop) { // the offset list falls fastest: score its next block of items
           visited += visitBiasBlock(s, t, streaming, filter, out);
           if (s.biasPtr >= head.n) {
@@ -379,7 +396,8 @@ public final class PrunedScorer implements TopKScorer {
 
   /**
    * The largest canonical score of an item not scored yet whose combined sub-id terms are at most
-   * {@code s}: s plus the offset frontier (float addition is monotone), or s itself without offsets.
+   * {@code s}: s plus the offset frontier (float addition is monotone), or s itself without
+   * offsets.
    */
   private float bound(float s, Scratch w) {
     return biasOrder == null ? s : s + w.frontier;
@@ -390,7 +408,8 @@ public final class PrunedScorer implements TopKScorer {
    * streaming path: whose score in the working table is finite, i.e. no list of theirs is finished;
    * else by stamp), then moves the frontier to the next item's offset; returns the items scored.
    */
-  private long visitBiasBlock(Scratch s, float[] t, boolean streaming, ItemFilter filter, TopK out) {
+  private long visitBiasBlock(
+      Scratch s, float[] t, boolean streaming, ItemFilter filter, TopK out) {
     int n = head.n;
     int end = Math.min(n, s.biasPtr + BIAS_BLOCK);
     long scored = 0;

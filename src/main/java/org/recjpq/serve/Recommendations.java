@@ -12,5 +12,10 @@ import java.util.List;
  * @param backboneMs time to encode the history (0 for popularity)
  * @param scoringMs time to rank the catalogue
  */
-public record Recommendations(List<String> items, float[] scores, List<String> unknownItems, String source,
-    double backboneMs, double scoringMs) {}
+public record Recommendations(
+    List<String> items,
+    float[] scores,
+    List<String> unknownItems,
+    String source,
+    double backboneMs,
+    double scoringMs) {}

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.recjpq.model.SequenceModel;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
@@ -14,6 +13,7 @@ import org.recjpq.backend.cpu.CpuOps;
 import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.model.ModelConfig;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.util.Parallel;
 
 /**
@@ -30,10 +30,10 @@ import org.recjpq.util.Parallel;
  * dropout) and ranks the whole catalogue with the chosen {@link Scoring} (RecJPQ: the pruned exact
  * scorer by default; dense tables: BLAS with exact re-scoring). Every scorer returns the same
  * items. Each calling thread keeps its own scratch (the backbone's activations, a filter, a heap),
- * so the hot path allocates little. History ids the model does not know are skipped and reported;
- * a history with no known item is answered from training popularity, labelled {@code
- * "popularity"}. {@link #recommendBatch} encodes many histories at once on all cores and scores
- * them with the strategy that suits batches.
+ * so the hot path allocates little. History ids the model does not know are skipped and reported; a
+ * history with no known item is answered from training popularity, labelled {@code "popularity"}.
+ * {@link #recommendBatch} encodes many histories at once on all cores and scores them with the
+ * strategy that suits batches.
  */
 public final class Recommender implements AutoCloseable {
   /** Largest K a request may ask for. */
@@ -43,7 +43,10 @@ public final class Recommender implements AutoCloseable {
   public enum Scoring {
     /** Pruned for RecJPQ, dense for dense tables. */
     AUTO,
-    /** A matrix-vector product over the full item table (RecJPQ: decoded once at load, N × d floats). */
+    /**
+     * A matrix-vector product over the full item table (RecJPQ: decoded once at load, N × d
+     * floats).
+     */
     DENSE,
     /** PQTopK: sub-id tables and m look-ups per item (RecJPQ only). */
     PQTOPK,
@@ -55,8 +58,10 @@ public final class Recommender implements AutoCloseable {
       try {
         return valueOf(s.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new org.recjpq.UsageException("Unknown scoring '" + org.recjpq.util.Excerpt.of(s)
-            + "'. Known: auto, dense, pqtopk, pruned.");
+        throw new org.recjpq.UsageException(
+            "Unknown scoring '"
+                + org.recjpq.util.Excerpt.of(s)
+                + "'. Known: auto, dense, pqtopk, pruned.");
       }
     }
   }
@@ -74,7 +79,8 @@ public final class Recommender implements AutoCloseable {
   private volatile boolean closed;
   private volatile int[] popularOrder;
 
-  private Recommender(Path source, Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
+  private Recommender(
+      Path source, Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
     this.source = source;
     this.config = ck.config();
     this.items = ck.items();
@@ -86,8 +92,13 @@ public final class Recommender implements AutoCloseable {
     Ops single = new CpuOps(1);
     model = SequenceModel.create(config, single, ck.codes());
     if (ck.params().length != model.layout().size()) {
-      throw new RecjpqException(source + " holds " + ck.params().length + " parameters but its model needs "
-          + model.layout().size() + "; it was written by an incompatible recjpq.");
+      throw new RecjpqException(
+          source
+              + " holds "
+              + ck.params().length
+              + " parameters but its model needs "
+              + model.layout().size()
+              + "; it was written by an incompatible recjpq.");
     }
     single.upload(model.params(), ck.params());
     int d = config.dim();
@@ -97,23 +108,31 @@ public final class Recommender implements AutoCloseable {
       float[] cb = single.toArray(model.layout().view(model.params(), model.outputCodebooksName()));
       JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim(), bias);
       head = jpq;
-      scorer = switch (scoring) {
-        case AUTO, PRUNED -> new PrunedScorer(jpq);
-        case PQTOPK -> new PqTopKScorer(jpq);
-        case DENSE -> new DenseScorer(jpq, DenseScorer.predecode(jpq));
-      };
+      scorer =
+          switch (scoring) {
+            case AUTO, PRUNED -> new PrunedScorer(jpq);
+            case PQTOPK -> new PqTopKScorer(jpq);
+            case DENSE -> new DenseScorer(jpq, DenseScorer.predecode(jpq));
+          };
       TopKScorer perUser = scoring == Scoring.DENSE ? new PqTopKScorer(jpq) : scorer;
-      batchScorer = new BatchScorer(jpq, perUser, this.threads, gpuBatches ? gpuScorer(jpq, perUser) : null);
+      batchScorer =
+          new BatchScorer(jpq, perUser, this.threads, gpuBatches ? gpuScorer(jpq, perUser) : null);
     } else {
       if (scoring == Scoring.PQTOPK || scoring == Scoring.PRUNED) {
-        throw new RecjpqException(source + " is a dense SASRec: scoring '" + scoring.name().toLowerCase(Locale.ROOT)
-            + "' needs RecJPQ item embeddings; use auto or dense.");
+        throw new RecjpqException(
+            source
+                + " is a dense SASRec: scoring '"
+                + scoring.name().toLowerCase(Locale.ROOT)
+                + "' needs RecJPQ item embeddings; use auto or dense.");
       }
       org.recjpq.backend.Buf table = model.outputTable();
-      DenseHead dense = new DenseHead(n, d, (i, out) -> single.download(out, 0, table, (long) i * d, d), bias);
+      DenseHead dense =
+          new DenseHead(n, d, (i, out) -> single.download(out, 0, table, (long) i * d, d), bias);
       head = dense;
       scorer = new DenseScorer(dense, dense);
-      batchScorer = new BatchScorer(dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);
+      batchScorer =
+          new BatchScorer(
+              dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);
     }
     workers = ThreadLocal.withInitial(Worker::new);
   }
@@ -127,7 +146,10 @@ public final class Recommender implements AutoCloseable {
     return load(checkpoint, Scoring.AUTO, Runtime.getRuntime().availableProcessors());
   }
 
-  /** Loads a checkpoint; {@code threads} is what batches use (single requests run on their caller's thread). */
+  /**
+   * Loads a checkpoint; {@code threads} is what batches use (single requests run on their caller's
+   * thread).
+   */
   public static Recommender load(Path checkpoint, Scoring scoring, int threads) {
     return load(checkpoint, scoring, threads, false);
   }
@@ -137,7 +159,8 @@ public final class Recommender implements AutoCloseable {
    * the GPU ({@link GpuBatchScorer}: the same answers), or this throws, saying why, where CUDA
    * cannot run. Single requests stay on the CPU.
    */
-  public static Recommender load(Path checkpoint, Scoring scoring, int threads, boolean gpuBatches) {
+  public static Recommender load(
+      Path checkpoint, Scoring scoring, int threads, boolean gpuBatches) {
     return new Recommender(checkpoint, Checkpoint.read(checkpoint), scoring, threads, gpuBatches);
   }
 
@@ -146,14 +169,18 @@ public final class Recommender implements AutoCloseable {
     return of(ck, scoring, threads, false);
   }
 
-  /** As above, with batches on the GPU when {@code gpuBatches} (see {@link #load(Path, Scoring, int, boolean)}). */
+  /**
+   * As above, with batches on the GPU when {@code gpuBatches} (see {@link #load(Path, Scoring, int,
+   * boolean)}).
+   */
   public static Recommender of(Checkpoint ck, Scoring scoring, int threads, boolean gpuBatches) {
     return new Recommender(null, ck, scoring, threads, gpuBatches);
   }
 
   /** Per-thread scratch. */
   private final class Worker {
-    final SequenceModel view = model.inferenceView(new CpuOps(1)); // an engine per thread: nothing shared but weights
+    final SequenceModel view =
+        model.inferenceView(new CpuOps(1)); // an engine per thread: nothing shared but weights
     final IntBuf ids = view.ops().allocInts(config.maxLen());
     final int[] hostIds = new int[config.maxLen()];
     final float[] h = new float[config.dim()];
@@ -175,7 +202,10 @@ public final class Recommender implements AutoCloseable {
     return scorer.name();
   }
 
-  /** The device batches of 3 or more users are scored on ("CUDA emulator (CPU)" or a GPU), or null: the CPU. */
+  /**
+   * The device batches of 3 or more users are scored on ("CUDA emulator (CPU)" or a GPU), or null:
+   * the CPU.
+   */
   public String gpuBatchDevice() {
     return batchScorer.gpuDevice();
   }
@@ -190,7 +220,9 @@ public final class Recommender implements AutoCloseable {
     return itemCounts != null;
   }
 
-  /** {@link #recommend(List, int, RecommendOptions)} with the default options (seen items filtered). */
+  /**
+   * {@link #recommend(List, int, RecommendOptions)} with the default options (seen items filtered).
+   */
   public Recommendations recommend(List<String> history, int k) {
     return recommend(history, k, RecommendOptions.defaults());
   }
@@ -230,23 +262,30 @@ public final class Recommender implements AutoCloseable {
   /**
    * The top {@code k} items for each history, the histories encoded together on all cores and the
    * catalogue scored by the faster batch strategy for the shape (GEMM over decoded item tiles, or
-   * look-ups; docs/architecture.md §5, {@link BatchScorer#choose}). Same answers as {@link #recommend} one by one. Batches run one at a time.
+   * look-ups; docs/architecture.md §5, {@link BatchScorer#choose}). Same answers as {@link
+   * #recommend} one by one. Batches run one at a time.
    */
-  public List<Recommendations> recommendBatch(List<List<String>> histories, int k, RecommendOptions options) {
+  public List<Recommendations> recommendBatch(
+      List<List<String>> histories, int k, RecommendOptions options) {
     if (histories == null) {
-      throw new IllegalArgumentException("the histories must not be null (an empty list is allowed)");
+      throw new IllegalArgumentException(
+          "the histories must not be null (an empty list is allowed)");
     }
     return recommendBatch(histories, k, options, batchScorer.choose(histories.size()));
   }
 
   /** As above with the batch scoring strategy chosen by the caller (benchmarks). */
-  public synchronized List<Recommendations> recommendBatch(List<List<String>> histories, int k,
-      RecommendOptions options, BatchScorer.Strategy strategy) {
+  public synchronized List<Recommendations> recommendBatch(
+      List<List<String>> histories,
+      int k,
+      RecommendOptions options,
+      BatchScorer.Strategy strategy) {
     ensureOpen();
     checkK(k);
     checkOptions(options);
     if (histories == null) {
-      throw new IllegalArgumentException("the histories must not be null (an empty list is allowed)");
+      throw new IllegalArgumentException(
+          "the histories must not be null (an empty list is allowed)");
     }
     int users = histories.size();
     Recommendations[] out = new Recommendations[users];
@@ -271,13 +310,17 @@ public final class Recommender implements AutoCloseable {
       long t0 = System.nanoTime();
       float[] hs = new float[rows * d];
       // each history on its own window, on the pool's threads: the same bits as single requests
-      Parallel.forRange(rows, threads, 1, (from, to) -> {
-        Worker w = workers.get();
-        for (int r = from; r < to; r++) {
-          encode(w, known[modelRows.get(base + r)]);
-          System.arraycopy(w.h, 0, hs, r * d, d);
-        }
-      });
+      Parallel.forRange(
+          rows,
+          threads,
+          1,
+          (from, to) -> {
+            Worker w = workers.get();
+            for (int r = from; r < to; r++) {
+              encode(w, known[modelRows.get(base + r)]);
+              System.arraycopy(w.h, 0, hs, r * d, d);
+            }
+          });
       long t1 = System.nanoTime();
       ItemFilter[] filters = new ItemFilter[rows];
       TopK[] tops = new TopK[rows];
@@ -296,7 +339,9 @@ public final class Recommender implements AutoCloseable {
       long t2 = System.nanoTime();
       for (int r = 0; r < rows; r++) {
         int u = modelRows.get(c0 + r);
-        out[u] = answer(tops[r], unknown.get(u), "model", (t1 - t0) / 1e6 / rows, (t2 - t1) / 1e6 / rows);
+        out[u] =
+            answer(
+                tops[r], unknown.get(u), "model", (t1 - t0) / 1e6 / rows, (t2 - t1) / 1e6 / rows);
       }
     }
     return Arrays.asList(out);
@@ -312,7 +357,8 @@ public final class Recommender implements AutoCloseable {
 
   private static void checkOptions(RecommendOptions options) {
     if (options == null) {
-      throw new IllegalArgumentException("the options must not be null (RecommendOptions.defaults())");
+      throw new IllegalArgumentException(
+          "the options must not be null (RecommendOptions.defaults())");
     }
   }
 
@@ -331,7 +377,8 @@ public final class Recommender implements AutoCloseable {
     int position = 0;
     for (String id : history) {
       if (id == null) {
-        throw new IllegalArgumentException("the history holds a null item id at position " + position);
+        throw new IllegalArgumentException(
+            "the history holds a null item id at position " + position);
       }
       position++;
       int i = items.indexOf(id);
@@ -346,15 +393,16 @@ public final class Recommender implements AutoCloseable {
 
   /**
    * Runs the backbone on the last known items (at most maxLen) and keeps the last position's
-   * representation. Only the history's own slots are computed: a shorter history is the
-   * left-padded window without its PAD slots, which change nothing (see {@link SequenceModel#forward(IntBuf,
+   * representation. Only the history's own slots are computed: a shorter history is the left-padded
+   * window without its PAD slots, which change nothing (see {@link SequenceModel#forward(IntBuf,
    * int, int, int, boolean, long, long)}).
    */
   private void encode(Worker w, int[] known) {
     int maxLen = config.maxLen();
     int mask = w.view.maskToken();
     int len;
-    if (mask >= 0) { // BERT4Rec: the most recent maxLen - 1 items, then MASK, whose position is read
+    if (mask
+        >= 0) { // BERT4Rec: the most recent maxLen - 1 items, then MASK, whose position is read
       int n = Math.min(maxLen - 1, known.length);
       System.arraycopy(known, known.length - n, w.hostIds, 0, n);
       w.hostIds[n] = mask;
@@ -397,13 +445,21 @@ public final class Recommender implements AutoCloseable {
   }
 
   private int[] allowed(RecommendOptions options) {
-    return options.allow().stream().mapToInt(items::indexOf).filter(i -> i >= 0).sorted().distinct().toArray();
+    return options.allow().stream()
+        .mapToInt(items::indexOf)
+        .filter(i -> i >= 0)
+        .sorted()
+        .distinct()
+        .toArray();
   }
 
-  private Recommendations popularity(int k, RecommendOptions options, int[] known, List<String> unknown, Worker w) {
+  private Recommendations popularity(
+      int k, RecommendOptions options, int[] known, List<String> unknown, Worker w) {
     if (itemCounts == null) {
-      throw new RecjpqException("No known item in the history, and " + (source == null ? "this checkpoint" : source)
-          + " records no training popularity to fall back on (it predates it); retrain to add it.");
+      throw new RecjpqException(
+          "No known item in the history, and "
+              + (source == null ? "this checkpoint" : source)
+              + " records no training popularity to fall back on (it predates it); retrain to add it.");
     }
     long t0 = System.nanoTime();
     ItemFilter f = w.filter;
@@ -434,26 +490,36 @@ public final class Recommender implements AutoCloseable {
   private int[] popularOrder() {
     int[] order = popularOrder;
     if (order == null) {
-      order = java.util.stream.IntStream.range(0, numItems()).boxed()
-          .sorted((a, b) -> itemCounts[a] != itemCounts[b] ? Integer.compare(itemCounts[b], itemCounts[a])
-              : Integer.compare(a, b))
-          .mapToInt(Integer::intValue).toArray();
+      order =
+          java.util.stream.IntStream.range(0, numItems())
+              .boxed()
+              .sorted(
+                  (a, b) ->
+                      itemCounts[a] != itemCounts[b]
+                          ? Integer.compare(itemCounts[b], itemCounts[a])
+                          : Integer.compare(a, b))
+              .mapToInt(Integer::intValue)
+              .toArray();
       popularOrder = order;
     }
     return order;
   }
 
-  private Recommendations answer(TopK top, List<String> unknown, String source, double backboneMs, double scoringMs) {
+  private Recommendations answer(
+      TopK top, List<String> unknown, String source, double backboneMs, double scoringMs) {
     float[] scores = new float[top.size()];
     int[] ids = top.sorted(scores);
     List<String> ext = new ArrayList<>(ids.length);
     for (int i : ids) {
       ext.add(items.externalId(i));
     }
-    return new Recommendations(List.copyOf(ext), scores, List.copyOf(unknown), source, backboneMs, scoringMs);
+    return new Recommendations(
+        List.copyOf(ext), scores, List.copyOf(unknown), source, backboneMs, scoringMs);
   }
 
-  /** The last position's representation for a history of internal ids (benchmarks: backbone alone). */
+  /**
+   * The last position's representation for a history of internal ids (benchmarks: backbone alone).
+   */
   public float[] encodeInternal(int[] history) {
     Worker w = workers.get();
     encode(w, history);

@@ -4,9 +4,9 @@ import org.recjpq.backend.cpu.CpuBuf;
 
 /**
  * The item side of a trained model on the host, for top-K scoring: N items of dimension d and the
- * canonical score of an item for a query representation h. Every scorer ranks by exactly this
- * score (bit for bit), so they all return the same top-K; a scorer that computes scores another
- * way (a BLAS product) uses them only to find candidates and re-scores those canonically.
+ * canonical score of an item for a query representation h. Every scorer ranks by exactly this score
+ * (bit for bit), so they all return the same top-K; a scorer that computes scores another way (a
+ * BLAS product) uses them only to find candidates and re-scores those canonically.
  */
 public abstract sealed class ServingHead permits JpqHead, DenseHead {
   final int n;
@@ -18,7 +18,8 @@ public abstract sealed class ServingHead permits JpqHead, DenseHead {
     this.n = n;
     this.d = d;
     if (bias != null && bias.length != n) {
-      throw new IllegalArgumentException("item biases hold " + bias.length + " floats for " + n + " items");
+      throw new IllegalArgumentException(
+          "item biases hold " + bias.length + " floats for " + n + " items");
     }
     this.bias = bias;
     double abs = 0;
@@ -30,7 +31,10 @@ public abstract sealed class ServingHead permits JpqHead, DenseHead {
     this.maxAbsBias = abs;
   }
 
-  /** Whether items carry score offsets: the canonical score is then {@code h · e_i + b_i}, the offset added last. */
+  /**
+   * Whether items carry score offsets: the canonical score is then {@code h · e_i + b_i}, the
+   * offset added last.
+   */
   public boolean hasItemBias() {
     return bias != null;
   }
@@ -68,10 +72,10 @@ public abstract sealed class ServingHead permits JpqHead, DenseHead {
 
   /**
    * A bound on |BLAS dot − canonical score| for a query of norm {@code hNorm}: each differs from
-   * the exact dot by at most γ·|h|·|e| with γ = (terms)·2⁻²⁴ (the standard bound, with any order
-   * of summation, FMA or not); doubled, with room to spare. With item offsets the bound covers
-   * scores of d + 1 terms (an offset as one more product, as a device GEMM over rows with an extra
-   * column forms it) and one more rounding after the canonical sum: |h|·|e| + max|b_i| in place of
+   * the exact dot by at most γ·|h|·|e| with γ = (terms)·2⁻²⁴ (the standard bound, with any order of
+   * summation, FMA or not); doubled, with room to spare. With item offsets the bound covers scores
+   * of d + 1 terms (an offset as one more product, as a device GEMM over rows with an extra column
+   * forms it) and one more rounding after the canonical sum: |h|·|e| + max|b_i| in place of
    * |h|·|e|, and γ widened by two units.
    */
   double roundingWindow(double hNorm) {

@@ -14,8 +14,8 @@ import org.recjpq.backend.cuda.CudaTopK;
  * <ol>
  *   <li>select: for each row whose {@code kprime} k satisfies 1 ≤ k ≤ nt, {@code running[row]} is
  *       raised to the tile's k-th largest score when that is larger. Scores are ordered by their
- *       order-preserving 32-bit keys (so −0 ranks below +0); a row with k = 0 or k > nt is left
- *       as it is;
+ *       order-preserving 32-bit keys (so −0 ranks below +0); a row with k = 0 or k > nt is left as
+ *       it is;
  *   <li>collect: for each row with k ≠ 0, every item whose score is at least {@code running[row] −
  *       window[row]} (with the running bound after step 1) adds 1 to {@code counts[row]} and, while
  *       the row's count was below {@code cap}, its id to the row's list {@code ids[row * cap ..]}.
@@ -23,13 +23,23 @@ import org.recjpq.backend.cuda.CudaTopK;
  * </ol>
  */
 interface TileSelector {
-  void selectAndCollect(Buf scores, int rows, int nt, int i0, IntBuf kprime, Buf running, Buf window, IntBuf counts,
-      IntBuf ids, int cap);
+  void selectAndCollect(
+      Buf scores,
+      int rows,
+      int nt,
+      int i0,
+      IntBuf kprime,
+      Buf running,
+      Buf window,
+      IntBuf counts,
+      IntBuf ids,
+      int cap);
 
   /** The CUDA kernels of {@code cuda/topk.cu}. */
   static TileSelector cuda(CudaOps ops) {
     return (scores, rows, nt, i0, kprime, running, window, counts, ids, cap) ->
-        CudaTopK.selectAndCollect(ops, scores, rows, nt, i0, kprime, running, window, counts, ids, cap);
+        CudaTopK.selectAndCollect(
+            ops, scores, rows, nt, i0, kprime, running, window, counts, ids, cap);
   }
 
   /**
@@ -88,7 +98,10 @@ interface TileSelector {
     };
   }
 
-  /** The kernels' order-preserving key of a float, as a signed int (so that int order is score order). */
+  /**
+   * The kernels' order-preserving key of a float, as a signed int (so that int order is score
+   * order).
+   */
   static int orderKey(float f) {
     int u = Float.floatToRawIntBits(f);
     int key = u < 0 ? ~u : u | 0x80000000; // the kernels' unsigned key

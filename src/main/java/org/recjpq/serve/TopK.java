@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The K best (item, score) pairs seen so far: higher score first, and on equal scores the lower
- * item id first (the evaluation's tie rule). A binary heap whose root is the worst kept pair, so
- * a candidate is rejected with one comparison once K are kept. Reusable ({@link #reset}); not
+ * item id first (the evaluation's tie rule). A binary heap whose root is the worst kept pair, so a
+ * candidate is rejected with one comparison once K are kept. Reusable ({@link #reset}); not
  * thread-safe.
  */
 public final class TopK {
@@ -114,14 +114,21 @@ public final class TopK {
     scores[b] = ts;
   }
 
-  /** The kept ids, best first (a new array of {@link #size} ids); {@code outScores} gets their scores. */
+  /**
+   * The kept ids, best first (a new array of {@link #size} ids); {@code outScores} gets their
+   * scores.
+   */
   public int[] sorted(float[] outScores) {
     Integer[] order = new Integer[size];
     for (int i = 0; i < size; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, (x, y) -> better(ids[x], scores[x], ids[y], scores[y]) ? -1
-        : better(ids[y], scores[y], ids[x], scores[x]) ? 1 : 0);
+    Arrays.sort(
+        order,
+        (x, y) ->
+            better(ids[x], scores[x], ids[y], scores[y])
+                ? -1
+                : better(ids[y], scores[y], ids[x], scores[x]) ? 1 : 0);
     int[] out = new int[size];
     for (int i = 0; i < size; i++) {
       out[i] = ids[order[i]];

@@ -10,6 +10,9 @@ public interface TopKScorer {
   /** Short name, as the benchmarks print it. */
   String name();
 
-  /** Collects into {@code out} (already reset to K) the best items for {@code h} not excluded by {@code filter}. */
+  /**
+   * Collects into {@code out} (already reset to K) the best items for {@code h} not excluded by
+   * {@code filter}.
+   */
   void topK(float[] h, ItemFilter filter, TopK out);
 }

@@ -8,9 +8,9 @@ import org.recjpq.util.SplitMix64;
 /**
  * Next-item training examples from the TRAINING part of each user's sequence (the items before the
  * validation target), SASRec style: the input is the sequence without its last item, the target at
- * each position the item that follows, both the most recent {@code len} positions, left-padded
- * with -1. One example per user with at least two training items; with {@code slidingWindows},
- * longer users also give their earlier windows (stride {@code len}).
+ * each position the item that follows, both the most recent {@code len} positions, left-padded with
+ * -1. One example per user with at least two training items; with {@code slidingWindows}, longer
+ * users also give their earlier windows (stride {@code len}).
  *
  * <p>{@link #epochOrder} shuffles the examples with a seeded RNG per epoch, so the data order is
  * part of the state a checkpoint restores.
@@ -68,7 +68,10 @@ public final class SequenceBatches {
     return order;
   }
 
-  /** Batches per chunk of the shuffled order sorted by length ({@link #epochOrder(long, int, int, boolean)}). */
+  /**
+   * Batches per chunk of the shuffled order sorted by length ({@link #epochOrder(long, int, int,
+   * boolean)}).
+   */
   public static final int BUCKET_BATCHES = 8;
 
   /**
@@ -113,8 +116,8 @@ public final class SequenceBatches {
   }
 
   /**
-   * The slots of a filled batch ({@code ids}: batch × len, left-padded with -1) that its longest row
-   * uses: at least 1.
+   * The slots of a filled batch ({@code ids}: batch × len, left-padded with -1) that its longest
+   * row uses: at least 1.
    */
   public static int usedLength(int[] ids, int batch, int len) {
     int used = 1;
@@ -135,7 +138,15 @@ public final class SequenceBatches {
    * other positions have target -1. Draws come from the counter-based RNG keyed by (seed, step,
    * position), so a step's masks are reproducible and resuming is exact.
    */
-  public void fillMasked(int[] order, int from, int batch, int[] ids, int[] targets, double p, long seed, long step,
+  public void fillMasked(
+      int[] order,
+      int from,
+      int batch,
+      int[] ids,
+      int[] targets,
+      double p,
+      long seed,
+      long step,
       int maskToken) {
     fillMasked(order, from, batch, ids, targets, p, seed, step, maskToken, 0.0);
   }
@@ -145,8 +156,17 @@ public final class SequenceBatches {
    * its own draw gave (the inference task, where MASK follows the history), from a draw of the same
    * counter-based RNG at index {@code batch × len + b}.
    */
-  public void fillMasked(int[] order, int from, int batch, int[] ids, int[] targets, double p, long seed, long step,
-      int maskToken, double pLast) {
+  public void fillMasked(
+      int[] order,
+      int from,
+      int batch,
+      int[] ids,
+      int[] targets,
+      double p,
+      long seed,
+      long step,
+      int maskToken,
+      double pLast) {
     Arrays.fill(ids, -1);
     Arrays.fill(targets, -1);
     int[] flat = ds.flatItems();
@@ -168,8 +188,10 @@ public final class SequenceBatches {
           ids[row] = item;
         }
       }
-      boolean last = pLast > 0 && n > 0
-          && org.recjpq.backend.CounterRng.uniformAt(key, (long) batch * len + b) < pLast;
+      boolean last =
+          pLast > 0
+              && n > 0
+              && org.recjpq.backend.CounterRng.uniformAt(key, (long) batch * len + b) < pLast;
       if ((!any || last) && n > 0 && targets[b * len + len - 1] < 0) {
         int row = b * len + len - 1;
         targets[row] = ids[row];
@@ -189,7 +211,8 @@ public final class SequenceBatches {
     for (int b = 0; b < batch && from + b < order.length; b++) {
       int e = order[from + b];
       int start = ds.offset(exampleUser[e]);
-      int end = exampleEnd[e]; // items[start .. start+end): inputs end-1 of them, targets shifted by one
+      int end =
+          exampleEnd[e]; // items[start .. start+end): inputs end-1 of them, targets shifted by one
       int n = Math.min(len, end - 1);
       for (int t = 0; t < n; t++) {
         int pos = len - n + t;
@@ -203,16 +226,17 @@ public final class SequenceBatches {
    * Fills {@code ids} (rows × len) with the most recent {@code len} items of each history (for
    * inference), left-padded.
    */
-  public static void fillHistories(int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids) {
+  public static void fillHistories(
+      int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids) {
     fillHistories(items, starts, lengths, rows, len, ids, -1);
   }
 
   /**
-   * As above; with {@code maskToken >= 0} (BERT4Rec) each window ends with that token after the most
-   * recent {@code len - 1} items, the position whose representation is read.
+   * As above; with {@code maskToken >= 0} (BERT4Rec) each window ends with that token after the
+   * most recent {@code len - 1} items, the position whose representation is read.
    */
-  public static void fillHistories(int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids,
-      int maskToken) {
+  public static void fillHistories(
+      int[] items, int[] starts, int[] lengths, int rows, int len, int[] ids, int maskToken) {
     if (maskToken >= 0) {
       Arrays.fill(ids, 0, rows * len, -1);
       for (int r = 0; r < rows; r++) {

@@ -34,10 +34,29 @@ import org.recjpq.model.LossKind;
  *     less work on short histories (PAD slots change nothing at the other positions)
  */
 public record TrainConfig(
-    LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate, float beta1,
-    float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule, long seed,
-    int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
-    double maskLastProbability, boolean lengthBuckets, float itemLrScale, float itemWeightDecay) {
+    LossKind loss,
+    int negatives,
+    double gbceT,
+    int batchSize,
+    int epochs,
+    float learningRate,
+    float beta1,
+    float beta2,
+    float eps,
+    float weightDecay,
+    float clipNorm,
+    int warmupSteps,
+    Schedule schedule,
+    long seed,
+    int validateEvery,
+    int patience,
+    boolean slidingWindows,
+    double maxSeconds,
+    double maskProbability,
+    double maskLastProbability,
+    boolean lengthBuckets,
+    float itemLrScale,
+    float itemWeightDecay) {
 
   /** Learning-rate schedule after warm-up. */
   public enum Schedule {
@@ -51,45 +70,109 @@ public record TrainConfig(
       loss = LossKind.CE;
     }
     if (loss.sampled() && negatives < 1) {
-      throw new UsageException("The loss " + loss.cliName() + " needs at least one negative, found " + negatives + ".");
+      throw new UsageException(
+          "The loss " + loss.cliName() + " needs at least one negative, found " + negatives + ".");
     }
     if (batchSize < 1 || epochs < 1 || validateEvery < 1 || patience < 0 || warmupSteps < 0) {
-      throw new UsageException("Training sizes must be positive: batch " + batchSize + ", epochs " + epochs
-          + ", validate every " + validateEvery + ", patience " + patience + ", warm-up " + warmupSteps + ".");
+      throw new UsageException(
+          "Training sizes must be positive: batch "
+              + batchSize
+              + ", epochs "
+              + epochs
+              + ", validate every "
+              + validateEvery
+              + ", patience "
+              + patience
+              + ", warm-up "
+              + warmupSteps
+              + ".");
     }
     if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
-      throw new UsageException("The learning rate must be a positive number, found " + learningRate + ".");
+      throw new UsageException(
+          "The learning rate must be a positive number, found " + learningRate + ".");
     }
     if (clipNorm < 0 || weightDecay < 0) {
       throw new UsageException("Gradient clipping and weight decay must be 0 or more.");
     }
     if (!(maskProbability > 0 && maskProbability < 1)) {
-      throw new UsageException("The mask probability must be between 0 and 1 (exclusive), found " + maskProbability
-          + ".");
+      throw new UsageException(
+          "The mask probability must be between 0 and 1 (exclusive), found "
+              + maskProbability
+              + ".");
     }
     if (!(maskLastProbability >= 0 && maskLastProbability <= 1)) {
-      throw new UsageException("The mask-last probability must be between 0 and 1, found " + maskLastProbability + ".");
+      throw new UsageException(
+          "The mask-last probability must be between 0 and 1, found " + maskLastProbability + ".");
     }
     if (schedule == null) {
       schedule = Schedule.CONSTANT;
     }
     if (!(itemLrScale > 0) || Float.isInfinite(itemLrScale)) {
-      throw new UsageException("The item learning-rate scale must be a positive number, found " + itemLrScale + ".");
+      throw new UsageException(
+          "The item learning-rate scale must be a positive number, found " + itemLrScale + ".");
     }
-    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || Float.isInfinite(eps)) {
-      throw new UsageException("Adam needs 0 <= beta1, beta2 < 1 and eps > 0, found " + beta1 + ", " + beta2 + ", "
-          + eps + ".");
+    if (!(beta1 >= 0 && beta1 < 1)
+        || !(beta2 >= 0 && beta2 < 1)
+        || !(eps > 0)
+        || Float.isInfinite(eps)) {
+      throw new UsageException(
+          "Adam needs 0 <= beta1, beta2 < 1 and eps > 0, found "
+              + beta1
+              + ", "
+              + beta2
+              + ", "
+              + eps
+              + ".");
     }
   }
 
   /** As the canonical constructor with the item side optimised like the rest. */
-  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
-      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
-      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
-      double maskLastProbability, boolean lengthBuckets) {
-    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
-        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, maskLastProbability,
-        lengthBuckets, 1f, -1f);
+  public TrainConfig(
+      LossKind loss,
+      int negatives,
+      double gbceT,
+      int batchSize,
+      int epochs,
+      float learningRate,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float clipNorm,
+      int warmupSteps,
+      Schedule schedule,
+      long seed,
+      int validateEvery,
+      int patience,
+      boolean slidingWindows,
+      double maxSeconds,
+      double maskProbability,
+      double maskLastProbability,
+      boolean lengthBuckets) {
+    this(
+        loss,
+        negatives,
+        gbceT,
+        batchSize,
+        epochs,
+        learningRate,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        clipNorm,
+        warmupSteps,
+        schedule,
+        seed,
+        validateEvery,
+        patience,
+        slidingWindows,
+        maxSeconds,
+        maskProbability,
+        maskLastProbability,
+        lengthBuckets,
+        1f,
+        -1f);
   }
 
   /** The weight decay of the item-side tensors: their own, or the model's. */
@@ -103,21 +186,93 @@ public record TrainConfig(
   }
 
   /** As the canonical constructor with batches in plain shuffled order at full length. */
-  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
-      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
-      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability,
+  public TrainConfig(
+      LossKind loss,
+      int negatives,
+      double gbceT,
+      int batchSize,
+      int epochs,
+      float learningRate,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float clipNorm,
+      int warmupSteps,
+      Schedule schedule,
+      long seed,
+      int validateEvery,
+      int patience,
+      boolean slidingWindows,
+      double maxSeconds,
+      double maskProbability,
       double maskLastProbability) {
-    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
-        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, maskLastProbability,
+    this(
+        loss,
+        negatives,
+        gbceT,
+        batchSize,
+        epochs,
+        learningRate,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        clipNorm,
+        warmupSteps,
+        schedule,
+        seed,
+        validateEvery,
+        patience,
+        slidingWindows,
+        maxSeconds,
+        maskProbability,
+        maskLastProbability,
         false);
   }
 
   /** As the canonical constructor with plain masking (mask-last probability 0). */
-  public TrainConfig(LossKind loss, int negatives, double gbceT, int batchSize, int epochs, float learningRate,
-      float beta1, float beta2, float eps, float weightDecay, float clipNorm, int warmupSteps, Schedule schedule,
-      long seed, int validateEvery, int patience, boolean slidingWindows, double maxSeconds, double maskProbability) {
-    this(loss, negatives, gbceT, batchSize, epochs, learningRate, beta1, beta2, eps, weightDecay, clipNorm, warmupSteps,
-        schedule, seed, validateEvery, patience, slidingWindows, maxSeconds, maskProbability, 0.0);
+  public TrainConfig(
+      LossKind loss,
+      int negatives,
+      double gbceT,
+      int batchSize,
+      int epochs,
+      float learningRate,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float clipNorm,
+      int warmupSteps,
+      Schedule schedule,
+      long seed,
+      int validateEvery,
+      int patience,
+      boolean slidingWindows,
+      double maxSeconds,
+      double maskProbability) {
+    this(
+        loss,
+        negatives,
+        gbceT,
+        batchSize,
+        epochs,
+        learningRate,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        clipNorm,
+        warmupSteps,
+        schedule,
+        seed,
+        validateEvery,
+        patience,
+        slidingWindows,
+        maxSeconds,
+        maskProbability,
+        0.0);
   }
 
   /** The learning rate at 0-based {@code step} of {@code totalSteps}. */

@@ -1,11 +1,10 @@
 package org.recjpq.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.recjpq.model.SequenceModel;
 import org.recjpq.RecjpqException;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.CounterRng;
@@ -21,6 +20,7 @@ import org.recjpq.eval.Evaluator;
 import org.recjpq.model.ItemHead;
 import org.recjpq.model.LossKind;
 import org.recjpq.model.ModelConfig;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.util.Progress;
 
 /**
@@ -47,12 +47,19 @@ public final class Trainer {
   private final Buf adamM;
   private final Buf adamV;
   private final Buf best;
+
   /** The layout in runs of item-side tensors and the rest: {offset, length, 1 if item side}. */
   private final List<long[]> optimizerRuns = new java.util.ArrayList<>();
-  /** The last parameters once {@link #run} has restored the best ones (null before, or if they are the best). */
+
+  /**
+   * The last parameters once {@link #run} has restored the best ones (null before, or if they are
+   * the best).
+   */
   private float[] iterate;
+
   /** Whether the best buffer holds the current parameters (no step since the last improvement). */
   private boolean bestIsIterate = true;
+
   private final State state = new State();
   private final List<Record> history = new ArrayList<>();
   private final int len;
@@ -84,7 +91,12 @@ public final class Trainer {
   }
 
   /** One line of the learning curve. */
-  public record Record(int epoch, long step, double trainLoss, double validationNdcg, double seconds,
+  public record Record(
+      int epoch,
+      long step,
+      double trainLoss,
+      double validationNdcg,
+      double seconds,
       double sequencesPerSecond) {}
 
   public Trainer(SequenceModel model, SequenceDataset ds, TrainConfig tc, int[] validationUsers) {
@@ -94,19 +106,27 @@ public final class Trainer {
     this.tc = tc;
     ModelConfig c = model.config();
     if (c.numItems() != ds.numItems()) {
-      throw new IllegalArgumentException("model for " + c.numItems() + " items, dataset has " + ds.numItems());
+      throw new IllegalArgumentException(
+          "model for " + c.numItems() + " items, dataset has " + ds.numItems());
     }
     this.len = c.maxLen();
     this.batches = new SequenceBatches(ds, len, tc.slidingWindows());
     if (batches.size() == 0) {
-      throw new RecjpqException("No user has the two training interactions (before the validation target) a training"
-          + " example needs (" + ds + ").");
+      throw new RecjpqException(
+          "No user has the two training interactions (before the validation target) a training"
+              + " example needs ("
+              + ds
+              + ").");
     }
     this.head = new ItemHead(model);
     this.validationUsers = validationUsers;
     for (org.recjpq.model.ParameterLayout.Entry e : model.layout().entries()) {
-      long side = e.name().startsWith("item.") || e.name().startsWith("output.codebooks")
-          || e.name().startsWith("output.table") ? 1 : 0;
+      long side =
+          e.name().startsWith("item.")
+                  || e.name().startsWith("output.codebooks")
+                  || e.name().startsWith("output.table")
+              ? 1
+              : 0;
       long[] last = optimizerRuns.isEmpty() ? null : optimizerRuns.get(optimizerRuns.size() - 1);
       if (last != null && last[2] == side && last[0] + last[1] == e.offset()) {
         last[1] += e.size();
@@ -128,11 +148,13 @@ public final class Trainer {
     this.dH = ops.alloc((long) rows * c.dim());
     this.scores = tc.loss().sampled() ? ops.alloc((long) rows * cols) : null;
     this.dScores = tc.loss().sampled() ? ops.alloc((long) rows * cols) : null;
-    this.logQ = tc.loss() == LossKind.SAMPLED_SOFTMAX ? ops.alloc((long) rows * cols) : null; // uniform: 0
-    this.beta = switch (tc.loss()) {
-      case GBCE -> LossKind.gbceBeta(tc.negatives(), c.numItems(), tc.gbceT());
-      default -> 1f;
-    };
+    this.logQ =
+        tc.loss() == LossKind.SAMPLED_SOFTMAX ? ops.alloc((long) rows * cols) : null; // uniform: 0
+    this.beta =
+        switch (tc.loss()) {
+          case GBCE -> LossKind.gbceBeta(tc.negatives(), c.numItems(), tc.gbceT());
+          default -> 1f;
+        };
   }
 
   public State state() {
@@ -172,12 +194,22 @@ public final class Trainer {
     }
     int batch = tc.batchSize();
     if (model.maskToken() >= 0) { // masked items (BERT4Rec)
-      batches.fillMasked(order, state.position, batch, hostIds, hostTargets, tc.maskProbability(), tc.seed(),
-          state.step, model.maskToken(), tc.maskLastProbability());
+      batches.fillMasked(
+          order,
+          state.position,
+          batch,
+          hostIds,
+          hostTargets,
+          tc.maskProbability(),
+          tc.seed(),
+          state.step,
+          model.maskToken(),
+          tc.maskLastProbability());
     } else {
       batches.fill(order, state.position, batch, hostIds, hostTargets);
     }
-    // With length buckets the batch runs on the last L slots its longest example uses (the fills and
+    // With length buckets the batch runs on the last L slots its longest example uses (the fills
+    // and
     // their random draws are those of the full window; PAD slots change nothing elsewhere).
     int L = tc.lengthBuckets() ? SequenceBatches.usedLength(hostIds, batch, len) : len;
     int r = batch * L;
@@ -206,13 +238,29 @@ public final class Trainer {
       sampleNegatives(r);
       IntBuf stepItems = items.slice(0, cells);
       ops.upload(stepItems, r == rows ? hostItems : Arrays.copyOf(hostItems, (int) cells));
-      loss = head.sampled(tc.loss(), h, stepTargets, stepItems, r, tc.negatives(), beta,
-          logQ == null ? null : logQ.slice(0, cells), scores.slice(0, cells), dScores.slice(0, cells), stepDH);
+      loss =
+          head.sampled(
+              tc.loss(),
+              h,
+              stepTargets,
+              stepItems,
+              r,
+              tc.negatives(),
+              beta,
+              logQ == null ? null : logQ.slice(0, cells),
+              scores.slice(0, cells),
+              dScores.slice(0, cells),
+              stepDH);
     }
     if (!Double.isFinite(loss)) {
-      throw new RecjpqException(String.format(Locale.ROOT,
-          "The training loss became %s at step %d (epoch %d). Lower the learning rate (--lr) or enable gradient"
-              + " clipping (--clip-norm); the last good checkpoint is kept.", loss, state.step, state.epoch + 1));
+      throw new RecjpqException(
+          String.format(
+              Locale.ROOT,
+              "The training loss became %s at step %d (epoch %d). Lower the learning rate (--lr) or enable gradient"
+                  + " clipping (--clip-norm); the last good checkpoint is kept.",
+              loss,
+              state.step,
+              state.epoch + 1));
     }
     model.backward(stepDH);
     if (tc.clipNorm() > 0) {
@@ -224,14 +272,31 @@ public final class Trainer {
     long total = (long) stepsPerEpoch() * tc.epochs();
     float lr = tc.learningRateAt(state.step, total);
     if (!tc.separateItemOptimizer()) {
-      ops.adamStep(model.params(), model.grads(), adamM, adamV, lr, tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay(),
+      ops.adamStep(
+          model.params(),
+          model.grads(),
+          adamM,
+          adamV,
+          lr,
+          tc.beta1(),
+          tc.beta2(),
+          tc.eps(),
+          tc.weightDecay(),
           (int) (state.step + 1));
     } else {
       for (long[] run : optimizerRuns) { // {offset, length, 1 for the item side}
         boolean item = run[2] == 1;
-        ops.adamStep(model.params().slice(run[0], run[1]), model.grads().slice(run[0], run[1]),
-            adamM.slice(run[0], run[1]), adamV.slice(run[0], run[1]), item ? lr * tc.itemLrScale() : lr, tc.beta1(),
-            tc.beta2(), tc.eps(), item ? tc.itemDecay() : tc.weightDecay(), (int) (state.step + 1));
+        ops.adamStep(
+            model.params().slice(run[0], run[1]),
+            model.grads().slice(run[0], run[1]),
+            adamM.slice(run[0], run[1]),
+            adamV.slice(run[0], run[1]),
+            item ? lr * tc.itemLrScale() : lr,
+            tc.beta1(),
+            tc.beta2(),
+            tc.eps(),
+            item ? tc.itemDecay() : tc.weightDecay(),
+            (int) (state.step + 1));
       }
     }
     state.step++;
@@ -258,11 +323,12 @@ public final class Trainer {
 
   /**
    * A checkpoint of the current parameters; with {@code resumable}, also Adam's moments, the best
-   * parameters and the loop state, so {@link #restore} continues bit-exactly. A resumable checkpoint
-   * taken where the current parameters are not the best validated ones holds the best as its
-   * parameters (what serving and evaluation read) and the current ones as its iterate.
+   * parameters and the loop state, so {@link #restore} continues bit-exactly. A resumable
+   * checkpoint taken where the current parameters are not the best validated ones holds the best as
+   * its parameters (what serving and evaluation read) and the current ones as its iterate.
    */
-  public Checkpoint checkpoint(org.recjpq.data.Vocabulary items, boolean resumable, ObjectNode provenance) {
+  public Checkpoint checkpoint(
+      org.recjpq.data.Vocabulary items, boolean resumable, ObjectNode provenance) {
     int n = (int) model.layout().size();
     float[] p = new float[n];
     ops.download(p, model.params());
@@ -296,7 +362,8 @@ public final class Trainer {
     s.put("bestEpoch", state.bestEpoch);
     s.put("sinceBest", state.sinceBest);
     s.put("stopped", state.stopped);
-    return new Checkpoint(model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(), it);
+    return new Checkpoint(
+        model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(), it);
   }
 
   /**
@@ -317,8 +384,9 @@ public final class Trainer {
   public void restore(Checkpoint ck) {
     order = null; // recomputed for the restored epoch
     if (!ck.resumable()) {
-      throw new RecjpqException("The checkpoint holds no optimizer state, so training cannot resume from it;"
-          + " save with --save-optimizer to make resumable checkpoints.");
+      throw new RecjpqException(
+          "The checkpoint holds no optimizer state, so training cannot resume from it;"
+              + " save with --save-optimizer to make resumable checkpoints.");
     }
     ops.upload(model.params(), ck.iterate() != null ? ck.iterate() : ck.params());
     iterate = null;
@@ -340,7 +408,11 @@ public final class Trainer {
 
   /** Validation NDCG@10 of the current parameters on the validation users. */
   public EvaluationResult validate() {
-    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.VALIDATION, validationUsers,
+    return Evaluator.evaluate(
+        ds,
+        new ModelScorer(model, 4096),
+        Phase.VALIDATION,
+        validationUsers,
         EvalOptions.defaults().withThreads(1).withBatchSize(256));
   }
 
@@ -351,7 +423,8 @@ public final class Trainer {
 
   /** {@link #test(EvalOptions)} on the given test users only (ascending internal ids). */
   public EvaluationResult test(EvalOptions options, int[] users) {
-    return Evaluator.evaluate(ds, new ModelScorer(model, 4096), Phase.TEST, users, options.withThreads(1));
+    return Evaluator.evaluate(
+        ds, new ModelScorer(model, 4096), Phase.TEST, users, options.withThreads(1));
   }
 
   /**
@@ -364,8 +437,8 @@ public final class Trainer {
 
   /**
    * {@link #run(java.util.function.Consumer)} that pauses after epoch {@code untilEpoch} (validated
-   * there); the schedule stays that of all the configured epochs, so a paused run continued from its
-   * resumable {@link #checkpoint} trains as one that never paused.
+   * there); the schedule stays that of all the configured epochs, so a paused run continued from
+   * its resumable {@link #checkpoint} trains as one that never paused.
    */
   public void run(java.util.function.Consumer<Record> listener, int untilEpoch) {
     long start = System.nanoTime();
@@ -376,15 +449,22 @@ public final class Trainer {
       long t0 = System.nanoTime();
       double lossSum = 0;
       int steps = 0;
-      try (Progress bar = Progress.bar(String.format("epoch %d/%d", epoch + 1, tc.epochs()), stepsPerEpoch(), "steps")) {
+      try (Progress bar =
+          Progress.bar(
+              String.format("epoch %d/%d", epoch + 1, tc.epochs()), stepsPerEpoch(), "steps")) {
         while (state.epoch == epoch) {
           double loss = step();
           lossSum += loss;
           steps++;
           double secs = (System.nanoTime() - t0) / 1e9;
           bar.step(1);
-          bar.setExtra(String.format(Locale.ROOT, "loss %.4f, %.0f seq/s, %.0f tok/s", lossSum / steps,
-              steps * tc.batchSize() / secs, steps * (double) tc.batchSize() * len / secs));
+          bar.setExtra(
+              String.format(
+                  Locale.ROOT,
+                  "loss %.4f, %.0f seq/s, %.0f tok/s",
+                  lossSum / steps,
+                  steps * tc.batchSize() / secs,
+                  steps * (double) tc.batchSize() * len / secs));
           if (tc.maxSeconds() > 0 && (System.nanoTime() - start) / 1e9 > tc.maxSeconds()) {
             state.stopped = true;
             break;
@@ -406,8 +486,14 @@ public final class Trainer {
           state.stopped = true;
         }
       }
-      Record rec = new Record(epoch + 1, state.step, lossSum / Math.max(1, steps), ndcg, seconds,
-          steps * tc.batchSize() / seconds);
+      Record rec =
+          new Record(
+              epoch + 1,
+              state.step,
+              lossSum / Math.max(1, steps),
+              ndcg,
+              seconds,
+              steps * tc.batchSize() / seconds);
       history.add(rec);
       listener.accept(rec);
     }

@@ -37,8 +37,16 @@ final class TrainingPlots {
   }
 
   private static void plot(Path file, String title, String yLabel, XYSeries series) {
-    JFreeChart chart = ChartFactory.createXYLineChart(title, "epoch", yLabel, new XYSeriesCollection(series),
-        PlotOrientation.VERTICAL, false, false, false);
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title,
+            "epoch",
+            yLabel,
+            new XYSeriesCollection(series),
+            PlotOrientation.VERTICAL,
+            false,
+            false,
+            false);
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -10,8 +10,8 @@ import org.recjpq.io.AtomicFiles;
 
 /**
  * The report of a training run, written into a folder: {@code curves.csv} (one row per epoch),
- * {@code loss.png} and {@code validation_ndcg10.png} (JFreeChart, headless), and
- * {@code summary.md} (configuration and final table).
+ * {@code loss.png} and {@code validation_ndcg10.png} (JFreeChart, headless), and {@code summary.md}
+ * (configuration and final table).
  */
 public final class TrainingReport {
   private TrainingReport() {}
@@ -22,19 +22,33 @@ public final class TrainingReport {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new RecjpqException("Cannot create the report folder " + dir + ": " + e.getMessage(), e);
+      throw new RecjpqException(
+          "Cannot create the report folder " + dir + ": " + e.getMessage(), e);
     }
-    AtomicFiles.writeText(dir.resolve("curves.csv"), out -> {
-      out.write("epoch,step,train_loss,validation_ndcg10,seconds,sequences_per_second\n");
-      for (Trainer.Record r : history) {
-        out.write(String.format(Locale.ROOT, "%d,%d,%.6f,%s,%.3f,%.1f%n", r.epoch(), r.step(), r.trainLoss(),
-            Double.isNaN(r.validationNdcg()) ? "" : String.format(Locale.ROOT, "%.6f", r.validationNdcg()),
-            r.seconds(), r.sequencesPerSecond()));
-      }
-    });
+    AtomicFiles.writeText(
+        dir.resolve("curves.csv"),
+        out -> {
+          out.write("epoch,step,train_loss,validation_ndcg10,seconds,sequences_per_second\n");
+          for (Trainer.Record r : history) {
+            out.write(
+                String.format(
+                    Locale.ROOT,
+                    "%d,%d,%.6f,%s,%.3f,%.1f%n",
+                    r.epoch(),
+                    r.step(),
+                    r.trainLoss(),
+                    Double.isNaN(r.validationNdcg())
+                        ? ""
+                        : String.format(Locale.ROOT, "%.6f", r.validationNdcg()),
+                    r.seconds(),
+                    r.sequencesPerSecond()));
+          }
+        });
     try {
       TrainingPlots.write(dir, history);
-    } catch (LinkageError e) { // a runtime without java.desktop (e.g. a trimmed jlink image): curves only
+    } catch (
+        LinkageError
+            e) { // a runtime without java.desktop (e.g. a trimmed jlink image): curves only
       System.err.println("recjpq: the plots were skipped (" + e + "); curves.csv has the curves.");
     }
     AtomicFiles.writeText(dir.resolve("summary.md"), out -> out.write(summary));

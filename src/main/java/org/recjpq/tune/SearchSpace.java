@@ -43,8 +43,10 @@ public final class SearchSpace {
   /** Parses a space; {@code source} names it in errors (a file, or "the default space"). */
   public static SearchSpace parse(JsonNode json, String source) {
     if (json == null || !json.isObject() || json.size() == 0) {
-      throw new RecjpqException(source + ": a search space is a non-empty JSON object of settings, e.g."
-          + " {\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0, 0.1, 0.2]}.");
+      throw new RecjpqException(
+          source
+              + ": a search space is a non-empty JSON object of settings, e.g."
+              + " {\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0, 0.1, 0.2]}.");
     }
     Map<String, Domain> d = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
@@ -62,21 +64,41 @@ public final class SearchSpace {
       } else if (v.isObject() && v.size() == 1) {
         String kind = v.fieldNames().next();
         JsonNode ends = v.get(kind);
-        if (!List.of("log", "uniform", "int").contains(kind) || !ends.isArray() || ends.size() != 2
-            || !ends.get(0).isNumber() || !ends.get(1).isNumber()) {
-          throw new RecjpqException(where + " must be a list of values or one of {\"log\": [lo, hi]},"
-              + " {\"uniform\": [lo, hi]}, {\"int\": [lo, hi]}; found " + Excerpt.of(v.toString()) + ".");
+        if (!List.of("log", "uniform", "int").contains(kind)
+            || !ends.isArray()
+            || ends.size() != 2
+            || !ends.get(0).isNumber()
+            || !ends.get(1).isNumber()) {
+          throw new RecjpqException(
+              where
+                  + " must be a list of values or one of {\"log\": [lo, hi]},"
+                  + " {\"uniform\": [lo, hi]}, {\"int\": [lo, hi]}; found "
+                  + Excerpt.of(v.toString())
+                  + ".");
         }
         double lo = ends.get(0).asDouble();
         double hi = ends.get(1).asDouble();
-        if (!(lo <= hi) || !Double.isFinite(lo) || !Double.isFinite(hi) || (kind.equals("log") && !(lo > 0))) {
-          throw new RecjpqException(where + ": the range [" + lo + ", " + hi + "] is empty"
-              + (kind.equals("log") ? " or not positive" : "") + ".");
+        if (!(lo <= hi)
+            || !Double.isFinite(lo)
+            || !Double.isFinite(hi)
+            || (kind.equals("log") && !(lo > 0))) {
+          throw new RecjpqException(
+              where
+                  + ": the range ["
+                  + lo
+                  + ", "
+                  + hi
+                  + "] is empty"
+                  + (kind.equals("log") ? " or not positive" : "")
+                  + ".");
         }
         d.put(key, new Range(kind, lo, hi));
       } else {
-        throw new RecjpqException(where + " must be a list of values or a range object; found "
-            + Excerpt.of(v.toString()) + ".");
+        throw new RecjpqException(
+            where
+                + " must be a list of values or a range object; found "
+                + Excerpt.of(v.toString())
+                + ".");
       }
     }
     return new SearchSpace(d);
@@ -101,12 +123,22 @@ public final class SearchSpace {
       } else {
         Range r = (Range) e.getValue();
         double u = random.nextDouble();
-        value = switch (r.kind()) {
-          case "int" -> o.numberNode((long) Math.min(Math.floor(r.hi()),
-              Math.floor(Math.ceil(r.lo()) + u * (Math.floor(r.hi()) - Math.ceil(r.lo()) + 1))));
-          case "log" -> o.numberNode(round3(Math.exp(Math.log(r.lo()) + u * (Math.log(r.hi()) - Math.log(r.lo())))));
-          default -> o.numberNode(round3(r.lo() + u * (r.hi() - r.lo())));
-        };
+        value =
+            switch (r.kind()) {
+              case "int" ->
+                  o.numberNode(
+                      (long)
+                          Math.min(
+                              Math.floor(r.hi()),
+                              Math.floor(
+                                  Math.ceil(r.lo())
+                                      + u * (Math.floor(r.hi()) - Math.ceil(r.lo()) + 1))));
+              case "log" ->
+                  o.numberNode(
+                      round3(
+                          Math.exp(Math.log(r.lo()) + u * (Math.log(r.hi()) - Math.log(r.lo())))));
+              default -> o.numberNode(round3(r.lo() + u * (r.hi() - r.lo())));
+            };
       }
       o.set(e.getKey(), value);
     }

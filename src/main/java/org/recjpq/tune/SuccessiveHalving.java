@@ -8,10 +8,10 @@ import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
- * Synchronous successive halving (one bracket of Hyperband, Li et al. 2018): {@code n} configurations
- * train for a few epochs, the best 1/η of them go on to η times as many epochs, and so on up to the
- * full length. Deterministic: the same trials give the same ranking (ties go to the lower trial
- * index), whatever the order of their computation.
+ * Synchronous successive halving (one bracket of Hyperband, Li et al. 2018): {@code n}
+ * configurations train for a few epochs, the best 1/η of them go on to η times as many epochs, and
+ * so on up to the full length. Deterministic: the same trials give the same ranking (ties go to the
+ * lower trial index), whatever the order of their computation.
  */
 public final class SuccessiveHalving {
   private SuccessiveHalving() {}
@@ -36,8 +36,15 @@ public final class SuccessiveHalving {
   public record Plan(int configs, int eta, int minEpochs, int maxEpochs) {
     public Plan {
       if (configs < 1 || eta < 2 || minEpochs < 1 || maxEpochs < minEpochs) {
-        throw new IllegalArgumentException("a plan needs configs >= 1, eta >= 2 and 1 <= min epochs <= max epochs: "
-            + configs + ", " + eta + ", " + minEpochs + ", " + maxEpochs);
+        throw new IllegalArgumentException(
+            "a plan needs configs >= 1, eta >= 2 and 1 <= min epochs <= max epochs: "
+                + configs
+                + ", "
+                + eta
+                + ", "
+                + minEpochs
+                + ", "
+                + maxEpochs);
       }
     }
 
@@ -73,12 +80,15 @@ public final class SuccessiveHalving {
       return total;
     }
 
-    /** Configuration counts a fitted plan may have, so that small differences of speed give the same plan. */
+    /**
+     * Configuration counts a fitted plan may have, so that small differences of speed give the same
+     * plan.
+     */
     private static final int[] COUNTS = {3, 4, 6, 9, 12, 18, 27, 36, 54, 81, 108, 162, 243};
 
     /**
-     * The plan with the most configurations (from a coarse ladder) whose epochs fit {@code epochBudget};
-     * where not even {@code eta} configurations fit, fewer epochs for each.
+     * The plan with the most configurations (from a coarse ladder) whose epochs fit {@code
+     * epochBudget}; where not even {@code eta} configurations fit, fewer epochs for each.
      */
     public static Plan fit(double epochBudget, int eta, int minEpochs, int maxEpochs) {
       for (int max = maxEpochs; max >= minEpochs; max--) {
@@ -96,7 +106,11 @@ public final class SuccessiveHalving {
           return best;
         }
       }
-      return new Plan(Math.max(1, Math.min(eta, (int) Math.floor(epochBudget / minEpochs))), eta, minEpochs, minEpochs);
+      return new Plan(
+          Math.max(1, Math.min(eta, (int) Math.floor(epochBudget / minEpochs))),
+          eta,
+          minEpochs,
+          minEpochs);
     }
   }
 
@@ -104,15 +118,16 @@ public final class SuccessiveHalving {
   public record Result(int trial, int rung, int epochs, double score, double seconds) {}
 
   /** What {@link #run} found: every rung's results, and the winner. */
-  public record Outcome(List<Result> results, int best, double bestScore, int rungsRun, boolean stoppedByBudget) {}
+  public record Outcome(
+      List<Result> results, int best, double bestScore, int rungsRun, boolean stoppedByBudget) {}
 
   /**
    * Runs the plan: trial {@code i} comes from {@code trials.apply(i)} (called once per trial, in
-   * order); {@code listener} sees each result as it comes; before each rung after the first,
-   * {@code overBudget} may stop the search (the best of the last complete rung wins).
+   * order); {@code listener} sees each result as it comes; before each rung after the first, {@code
+   * overBudget} may stop the search (the best of the last complete rung wins).
    */
-  public static Outcome run(Plan plan, IntFunction<Trial> trials, Consumer<Result> listener,
-      BooleanSupplier overBudget) {
+  public static Outcome run(
+      Plan plan, IntFunction<Trial> trials, Consumer<Result> listener, BooleanSupplier overBudget) {
     int[] epochs = plan.rungEpochs();
     int[] sizes = plan.rungSizes();
     List<Trial> all = new ArrayList<>();
@@ -157,8 +172,11 @@ public final class SuccessiveHalving {
   /** Best first; a NaN score ranks last; ties go to the lower trial index. */
   static List<Result> ranked(List<Result> rung) {
     List<Result> r = new ArrayList<>(rung);
-    r.sort(Comparator.comparingDouble((Result x) -> Double.isNaN(x.score()) ? Double.NEGATIVE_INFINITY : x.score())
-        .reversed().thenComparingInt(Result::trial));
+    r.sort(
+        Comparator.comparingDouble(
+                (Result x) -> Double.isNaN(x.score()) ? Double.NEGATIVE_INFINITY : x.score())
+            .reversed()
+            .thenComparingInt(Result::trial));
     return r;
   }
 }

@@ -22,7 +22,10 @@ import org.recjpq.train.Trainer;
 public final class TunePlots {
   private TunePlots() {}
 
-  /** Writes {@code file} (PNG) atomically; needs the java.desktop module (a {@link LinkageError} without it). */
+  /**
+   * Writes {@code file} (PNG) atomically; needs the java.desktop module (a {@link LinkageError}
+   * without it).
+   */
   public static void write(Path file, Map<Integer, List<Trainer.Record>> curves, int best) {
     System.setProperty("java.awt.headless", "true");
     XYSeriesCollection data = new XYSeriesCollection();
@@ -39,8 +42,16 @@ public final class TunePlots {
       }
       data.addSeries(s);
     }
-    JFreeChart chart = ChartFactory.createXYLineChart("Validation NDCG@10 of each trial (best in red)", "epoch",
-        "NDCG@10", data, PlotOrientation.VERTICAL, false, false, false);
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            "Validation NDCG@10 of each trial (best in red)",
+            "epoch",
+            "NDCG@10",
+            data,
+            PlotOrientation.VERTICAL,
+            false,
+            false,
+            false);
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

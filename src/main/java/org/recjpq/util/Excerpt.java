@@ -13,12 +13,18 @@ public final class Excerpt {
 
   private Excerpt() {}
 
-  /** {@code text}, escaped and cut to {@value #MAX} printed characters ("... (N characters)" when cut). */
+  /**
+   * {@code text}, escaped and cut to {@value #MAX} printed characters ("... (N characters)" when
+   * cut).
+   */
   public static String of(String text) {
     return of(text, MAX);
   }
 
-  /** {@code text}, escaped and cut to {@code max} printed characters, for a message that says more besides. */
+  /**
+   * {@code text}, escaped and cut to {@code max} printed characters, for a message that says more
+   * besides.
+   */
   public static String of(String text, int max) {
     if (text == null) {
       return "(null)";
@@ -27,7 +33,9 @@ public final class Excerpt {
     int i = 0;
     while (i < text.length() && b.length() < max) {
       char c = text.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
         b.append(c).append(text.charAt(i + 1)); // a pair stays whole: never cut between its halves
         i += 2;
         continue;
@@ -40,10 +48,15 @@ public final class Excerpt {
         default -> {
           if (c < 0x20 || c == 0x7f) {
             b.append(String.format("\\x%02x", (int) c));
-          } else if (Character.isSurrogate(c) || Character.getType(c) == Character.FORMAT
-              || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
-              || Character.getType(c) == Character.CONTROL || c == '\ufffd') {
-            b.append(String.format("\\u%04x", (int) c)); // a lone surrogate, an invisible or undecodable character
+          } else if (Character.isSurrogate(c)
+              || Character.getType(c) == Character.FORMAT
+              || Character.getType(c) == Character.LINE_SEPARATOR
+              || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
+              || Character.getType(c) == Character.CONTROL
+              || c == '\ufffd') {
+            b.append(
+                String.format(
+                    "\\u%04x", (int) c)); // a lone surrogate, an invisible or undecodable character
           } else {
             b.append(c);
           }

@@ -17,11 +17,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Parallel {
   private static final ExecutorService POOL =
-      Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "recjpq-worker");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "recjpq-worker");
+            t.setDaemon(true);
+            return t;
+          });
 
   private Parallel() {}
 
@@ -32,8 +33,8 @@ public final class Parallel {
   }
 
   /**
-   * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} indices on up to
-   * {@code threads} threads (the calling thread is one of them). Exceptions propagate.
+   * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} indices on up to {@code
+   * threads} threads (the calling thread is one of them). Exceptions propagate.
    */
   public static void forRange(int n, int threads, int grain, RangeBody body) {
     if (n <= 0) {
@@ -43,12 +44,13 @@ public final class Parallel {
     int chunks = (int) ((n + (long) chunk - 1) / chunk);
     int workers = Math.max(1, Math.min(threads, chunks));
     AtomicInteger next = new AtomicInteger();
-    Runnable worker = () -> {
-      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
-        int from = c * chunk;
-        body.run(from, (int) Math.min(n, (long) from + chunk));
-      }
-    };
+    Runnable worker =
+        () -> {
+          for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+            int from = c * chunk;
+            body.run(from, (int) Math.min(n, (long) from + chunk));
+          }
+        };
     if (workers == 1) {
       worker.run();
       return;

@@ -37,8 +37,8 @@ public final class PeakHeap {
    * activation arenas live there), from the JVM's "direct" buffer pool.
    */
   public static long directBytes() {
-    for (java.lang.management.BufferPoolMXBean b
-        : ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+    for (java.lang.management.BufferPoolMXBean b :
+        ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
       if ("direct".equals(b.getName())) {
         return b.getMemoryUsed();
       }

@@ -1,6 +1,5 @@
 package org.recjpq.util;
 
-import java.time.Duration;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -9,10 +8,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /**
  * Progress of a long piece of work (reading a file, generating data, evaluating users).
  *
- * <p>Library code reports progress through this interface and never prints by itself: bars are
- * off unless the application switches them on with {@link #setEnabled(boolean)} (the CLI does,
- * unless {@code --quiet}). Bars go to standard error so standard output stays machine-readable
- * (e.g. {@code --json}).
+ * <p>Library code reports progress through this interface and never prints by itself: bars are off
+ * unless the application switches them on with {@link #setEnabled(boolean)} (the CLI does, unless
+ * {@code --quiet}). Bars go to standard error so standard output stays machine-readable (e.g.
+ * {@code --json}).
  */
 public interface Progress extends AutoCloseable {
 

@@ -8,9 +8,9 @@ public final class Sampling {
   private Sampling() {}
 
   /**
-   * {@code count} of {@code items} drawn without replacement by a partial Fisher–Yates shuffle of
-   * a copy, returned in ascending order; {@code nextInt} maps a bound to a uniform draw in
-   * [0, bound). All of them (the same array) when there are no more than {@code count}.
+   * {@code count} of {@code items} drawn without replacement by a partial Fisher–Yates shuffle of a
+   * copy, returned in ascending order; {@code nextInt} maps a bound to a uniform draw in [0,
+   * bound). All of them (the same array) when there are no more than {@code count}.
    */
   public static int[] sortedSample(int[] items, int count, IntUnaryOperator nextInt) {
     if (items.length <= count) {

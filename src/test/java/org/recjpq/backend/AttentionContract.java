@@ -69,14 +69,36 @@ public abstract class AttentionContract extends OpsContract {
     }
 
     void forward(Ops ops, boolean onRef) {
-      ops.attentionForward(pick(out, onRef), pick(probs, onRef), pick(q, onRef), pick(k, onRef), pick(v, onRef),
-          onRef ? ids.ref() : ids.got(), batch, len, dim, heads, causal);
+      ops.attentionForward(
+          pick(out, onRef),
+          pick(probs, onRef),
+          pick(q, onRef),
+          pick(k, onRef),
+          pick(v, onRef),
+          onRef ? ids.ref() : ids.got(),
+          batch,
+          len,
+          dim,
+          heads,
+          causal);
     }
 
     void backward(Ops ops, boolean onRef) {
-      ops.attentionBackward(pick(dq, onRef), pick(dk, onRef), pick(dv, onRef), pick(dOut, onRef),
-          pick(probs, onRef), pick(q, onRef), pick(k, onRef), pick(v, onRef), onRef ? ids.ref() : ids.got(), batch,
-          len, dim, heads, causal);
+      ops.attentionBackward(
+          pick(dq, onRef),
+          pick(dk, onRef),
+          pick(dv, onRef),
+          pick(dOut, onRef),
+          pick(probs, onRef),
+          pick(q, onRef),
+          pick(k, onRef),
+          pick(v, onRef),
+          onRef ? ids.ref() : ids.got(),
+          batch,
+          len,
+          dim,
+          heads,
+          causal);
     }
 
     /** Forward, then backward, on both engines. */
@@ -89,7 +111,15 @@ public abstract class AttentionContract extends OpsContract {
     }
 
     String what() {
-      return "B" + batch + " T" + len + " D" + dim + " H" + heads + (causal ? " causal" : " bidirectional");
+      return "B"
+          + batch
+          + " T"
+          + len
+          + " D"
+          + dim
+          + " H"
+          + heads
+          + (causal ? " causal" : " bidirectional");
     }
 
     boolean pad(int b, int t) {
@@ -108,19 +138,20 @@ public abstract class AttentionContract extends OpsContract {
   }
 
   /**
-   * ids (batch, len), sequence b by pattern b mod 4: 0 left padding (the first len/3 positions);
-   * 1 a PAD in the middle and the last two positions PAD; 2 all PAD; 3 no PAD.
+   * ids (batch, len), sequence b by pattern b mod 4: 0 left padding (the first len/3 positions); 1
+   * a PAD in the middle and the last two positions PAD; 2 all PAD; 3 no PAD.
    */
   static int[] ids(int batch, int len) {
     int[] ids = new int[batch * len];
     for (int b = 0; b < batch; b++) {
       for (int t = 0; t < len; t++) {
-        boolean pad = switch (b % 4) {
-          case 0 -> t < len / 3;
-          case 1 -> t == len / 2 || t >= len - 2;
-          case 2 -> true;
-          default -> false;
-        };
+        boolean pad =
+            switch (b % 4) {
+              case 0 -> t < len / 3;
+              case 1 -> t == len / 2 || t >= len - 2;
+              case 2 -> true;
+              default -> false;
+            };
         ids[b * len + t] = pad ? -1 : 1 + (b * 31 + t * 7) % 50;
       }
     }
@@ -201,7 +232,8 @@ public abstract class AttentionContract extends OpsContract {
             }
             sum += p;
           }
-          assertEquals(c.pad(b, i) ? 0.0 : 1.0, sum, 1e-5, c.what() + " probs row " + b + "," + h + "," + i);
+          assertEquals(
+              c.pad(b, i) ? 0.0 : 1.0, sum, 1e-5, c.what() + " probs row " + b + "," + h + "," + i);
         }
       }
     }
@@ -214,8 +246,19 @@ public abstract class AttentionContract extends OpsContract {
           for (int d = 0; d < c.dim; d++) {
             float value = a[(b * len + t) * c.dim + d];
             if (c.pad(b, t) ? value != 0f : !Float.isFinite(value)) {
-              fail(c.what() + " " + names[x] + "[" + b + "," + t + "," + d + "] = " + value
-                  + (c.pad(b, t) ? " at a PAD position" : ""));
+              fail(
+                  c.what()
+                      + " "
+                      + names[x]
+                      + "["
+                      + b
+                      + ","
+                      + t
+                      + ","
+                      + d
+                      + "] = "
+                      + value
+                      + (c.pad(b, t) ? " at a PAD position" : ""));
             }
           }
         }
@@ -243,23 +286,38 @@ public abstract class AttentionContract extends OpsContract {
     Buf x = e.alloc(n);
     Buf probs = e.alloc((long) batch * 2 * len * len);
     IntBuf ids = e.allocInts(batch * len);
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 3, true), "dim not divisible by heads");
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 0, true), "no heads");
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, x, x, x, ids, batch, -1, dim, 2, true), "negative len");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 3, true),
+        "dim not divisible by heads");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 0, true),
+        "no heads");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, x, x, x, ids, batch, -1, dim, 2, true),
+        "negative len");
     Buf small = e.alloc(n - 1);
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, small, x, x, ids, batch, len, dim, 2, true), "q too small");
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 4, true), "probs too small for 4 heads");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, small, x, x, ids, batch, len, dim, 2, true),
+        "q too small");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, x, x, x, ids, batch, len, dim, 4, true),
+        "probs too small for 4 heads");
     IntBuf fewIds = e.allocInts(batch * len - 1);
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionForward(x, probs, x, x, x, fewIds, batch, len, dim, 2, true), "too few ids");
-    assertThrows(IllegalArgumentException.class,
-        () -> e.attentionBackward(x, x, small, x, probs, x, x, x, ids, batch, len, dim, 2, false), "dv too small");
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionForward(x, probs, x, x, x, fewIds, batch, len, dim, 2, true),
+        "too few ids");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> e.attentionBackward(x, x, small, x, probs, x, x, x, ids, batch, len, dim, 2, false),
+        "dv too small");
+    assertThrows(
+        IllegalArgumentException.class,
         () -> e.attentionBackward(x, x, x, x, probs, x, x, x, ids, batch, len, dim, 4, false),
         "probs too small for 4 heads");
   }

@@ -48,7 +48,10 @@ public abstract class CoreOpsContract extends OpsContract {
   @ValueSource(ints = {1, 1000, 65_536, 200_001})
   void sumOfSquares(int n) {
     Floats x = randomFloats(n, n, 2);
-    assertAgree("sum of squares (n " + n + ")", ref.sumOfSquares(x.ref()), engine().sumOfSquares(x.got()),
+    assertAgree(
+        "sum of squares (n " + n + ")",
+        ref.sumOfSquares(x.ref()),
+        engine().sumOfSquares(x.got()),
         new Tolerance("double sum", 0, 1e-12));
   }
 
@@ -91,13 +94,19 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats codebooks = integerFloats(21, splits * 256 * subDim, 8);
     Ints ids = randomIds(22, rows, n, 0.1);
     Floats out = zeros(rows * splits * subDim);
-    ref.jpqEmbeddingForward(out.ref(), ids.ref(), codes.ref(), codebooks.ref(), rows, splits, subDim);
-    engine().jpqEmbeddingForward(out.got(), ids.got(), codes.got(), codebooks.got(), rows, splits, subDim);
+    ref.jpqEmbeddingForward(
+        out.ref(), ids.ref(), codes.ref(), codebooks.ref(), rows, splits, subDim);
+    engine()
+        .jpqEmbeddingForward(
+            out.got(), ids.got(), codes.got(), codebooks.got(), rows, splits, subDim);
     assertAgree("RecJPQ embedding forward", out, Tolerance.EXACT);
     Floats dOut = integerFloats(23, rows * splits * subDim, 5);
     Floats dCodebooks = integerFloats(24, splits * 256 * subDim, 2);
-    ref.jpqEmbeddingBackward(dCodebooks.ref(), dOut.ref(), ids.ref(), codes.ref(), rows, splits, subDim);
-    engine().jpqEmbeddingBackward(dCodebooks.got(), dOut.got(), ids.got(), codes.got(), rows, splits, subDim);
+    ref.jpqEmbeddingBackward(
+        dCodebooks.ref(), dOut.ref(), ids.ref(), codes.ref(), rows, splits, subDim);
+    engine()
+        .jpqEmbeddingBackward(
+            dCodebooks.got(), dOut.got(), ids.got(), codes.got(), rows, splits, subDim);
     assertAgree("RecJPQ embedding backward", dCodebooks, Tolerance.EXACT);
   }
 
@@ -156,9 +165,11 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats out = zeros(rows * dim);
     Floats mean = zeros(rows);
     Floats rstd = zeros(rows);
-    ref.layerNormForward(out.ref(), mean.ref(), rstd.ref(), in.ref(), gamma.ref(), beta.ref(), rows, dim, 1e-8f);
-    engine().layerNormForward(out.got(), mean.got(), rstd.got(), in.got(), gamma.got(), beta.got(), rows, dim,
-        1e-8f);
+    ref.layerNormForward(
+        out.ref(), mean.ref(), rstd.ref(), in.ref(), gamma.ref(), beta.ref(), rows, dim, 1e-8f);
+    engine()
+        .layerNormForward(
+            out.got(), mean.got(), rstd.got(), in.got(), gamma.got(), beta.got(), rows, dim, 1e-8f);
     assertAgree("layer norm out", out, Tolerance.REDUCTION);
     assertAgree("layer norm mean", mean, Tolerance.REDUCTION);
     assertAgree("layer norm rstd", rstd, Tolerance.REDUCTION);
@@ -166,10 +177,29 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats dIn = randomFloats(54, rows * dim, 1); // accumulates (residual stream)
     Floats dGamma = randomFloats(55, dim, 1);
     Floats dBeta = randomFloats(56, dim, 1);
-    ref.layerNormBackward(dIn.ref(), dGamma.ref(), dBeta.ref(), dOut.ref(), in.ref(), mean.ref(), rstd.ref(),
-        gamma.ref(), rows, dim);
-    engine().layerNormBackward(dIn.got(), dGamma.got(), dBeta.got(), dOut.got(), in.got(), mean.got(), rstd.got(),
-        gamma.got(), rows, dim);
+    ref.layerNormBackward(
+        dIn.ref(),
+        dGamma.ref(),
+        dBeta.ref(),
+        dOut.ref(),
+        in.ref(),
+        mean.ref(),
+        rstd.ref(),
+        gamma.ref(),
+        rows,
+        dim);
+    engine()
+        .layerNormBackward(
+            dIn.got(),
+            dGamma.got(),
+            dBeta.got(),
+            dOut.got(),
+            in.got(),
+            mean.got(),
+            rstd.got(),
+            gamma.got(),
+            rows,
+            dim);
     assertAgree("layer norm dIn", dIn, Tolerance.GRADIENT);
     assertAgree("layer norm dGamma", dGamma, Tolerance.GRADIENT);
     assertAgree("layer norm dBeta", dBeta, Tolerance.GRADIENT);
@@ -186,22 +216,42 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats b = randomFloats(62, outDim, 0.5);
     Floats out = randomFloats(63, rows * outDim, 1); // overwritten
     ref.linearForward(out.ref(), in.ref(), w.ref(), withBias ? b.ref() : null, rows, inDim, outDim);
-    engine().linearForward(out.got(), in.got(), w.got(), withBias ? b.got() : null, rows, inDim, outDim);
+    engine()
+        .linearForward(
+            out.got(), in.got(), w.got(), withBias ? b.got() : null, rows, inDim, outDim);
     assertAgree("linear forward", out, Tolerance.REDUCTION);
     Floats dOut = randomFloats(64, rows * outDim, 1);
     Floats dIn = randomFloats(65, rows * inDim, 1);
     Floats dW = randomFloats(66, inDim * outDim, 1);
     Floats dB = randomFloats(67, outDim, 1);
-    ref.linearBackward(dIn.ref(), dW.ref(), withBias ? dB.ref() : null, dOut.ref(), in.ref(), w.ref(), rows, inDim,
+    ref.linearBackward(
+        dIn.ref(),
+        dW.ref(),
+        withBias ? dB.ref() : null,
+        dOut.ref(),
+        in.ref(),
+        w.ref(),
+        rows,
+        inDim,
         outDim);
-    engine().linearBackward(dIn.got(), dW.got(), withBias ? dB.got() : null, dOut.got(), in.got(), w.got(), rows,
-        inDim, outDim);
+    engine()
+        .linearBackward(
+            dIn.got(),
+            dW.got(),
+            withBias ? dB.got() : null,
+            dOut.got(),
+            in.got(),
+            w.got(),
+            rows,
+            inDim,
+            outDim);
     assertAgree("linear dIn", dIn, Tolerance.GRADIENT);
     assertAgree("linear dWeight", dW, Tolerance.GRADIENT);
     assertAgree("linear dBias", dB, Tolerance.GRADIENT);
     // dIn = null skips the input gradient
     ref.linearBackward(null, dW.ref(), null, dOut.ref(), in.ref(), w.ref(), rows, inDim, outDim);
-    engine().linearBackward(null, dW.got(), null, dOut.got(), in.got(), w.got(), rows, inDim, outDim);
+    engine()
+        .linearBackward(null, dW.got(), null, dOut.got(), in.got(), w.got(), rows, inDim, outDim);
     assertAgree("linear dWeight (no dIn)", dW, Tolerance.GRADIENT);
   }
 
@@ -280,8 +330,11 @@ public abstract class CoreOpsContract extends OpsContract {
     v = floats(vAbs);
     for (int step = 1; step <= 3; step++) {
       Floats g = randomFloats(113 + step, n, 0.1);
-      ref.adamStep(p.ref(), g.ref(), m.ref(), v.ref(), 1e-3f, 0.9f, 0.98f, 1e-8f, weightDecay, step);
-      engine().adamStep(p.got(), g.got(), m.got(), v.got(), 1e-3f, 0.9f, 0.98f, 1e-8f, weightDecay, step);
+      ref.adamStep(
+          p.ref(), g.ref(), m.ref(), v.ref(), 1e-3f, 0.9f, 0.98f, 1e-8f, weightDecay, step);
+      engine()
+          .adamStep(
+              p.got(), g.got(), m.got(), v.got(), 1e-3f, 0.9f, 0.98f, 1e-8f, weightDecay, step);
     }
     assertAgree("Adam params", p, Tolerance.ELEMENTWISE);
     assertAgree("Adam m", m, Tolerance.ELEMENTWISE);

@@ -18,9 +18,12 @@ import java.nio.file.Path;
 public final class Golden {
   /** Outputs (forward values, losses): |a - ref| ≤ 1e-5 + 1e-4·|ref|. */
   public static final double OUT_ATOL = 1e-5;
+
   public static final double OUT_RTOL = 1e-4;
+
   /** Gradients: |a - ref| ≤ 1e-4 + 1e-3·|ref|. */
   public static final double GRAD_ATOL = 1e-4;
+
   public static final double GRAD_RTOL = 1e-3;
 
   private final String file;
@@ -138,7 +141,8 @@ public final class Golden {
   }
 
   /** Asserts |actual - expected| ≤ atol + rtol·|expected| everywhere, naming the worst element. */
-  public static void assertClose(String what, float[] actual, double[] expected, double atol, double rtol) {
+  public static void assertClose(
+      String what, float[] actual, double[] expected, double atol, double rtol) {
     if (actual.length != expected.length) {
       fail(what + ": length " + actual.length + ", expected " + expected.length);
     }
@@ -154,9 +158,16 @@ public final class Golden {
       }
     }
     if (worstRatio > 1) {
-      fail(String.format("%s: element %d is %s, expected %s (error %.3g, allowed %.3g; %.1fx the budget)", what, worst,
-          actual[worst], expected[worst], Math.abs(actual[worst] - expected[worst]),
-          atol + rtol * Math.abs(expected[worst]), worstRatio));
+      fail(
+          String.format(
+              "%s: element %d is %s, expected %s (error %.3g, allowed %.3g; %.1fx the budget)",
+              what,
+              worst,
+              actual[worst],
+              expected[worst],
+              Math.abs(actual[worst] - expected[worst]),
+              atol + rtol * Math.abs(expected[worst]),
+              worstRatio));
     }
   }
 

@@ -3,15 +3,17 @@ package org.recjpq.backend;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Central finite differences in double precision: a test writes the forward of an op in double
- * (a plain reference), and {@link #numeric} differentiates it by perturbing each input element.
- * The engine's float32 backward is then compared with the result.
+ * Central finite differences in double precision: a test writes the forward of an op in double (a
+ * plain reference), and {@link #numeric} differentiates it by perturbing each input element. The
+ * engine's float32 backward is then compared with the result.
  */
 public final class GradCheck {
   /** Relative step: h = STEP · max(1, |x|). */
   public static final double STEP = 1e-5;
+
   /** Float32 backward vs double finite differences: |a - fd| ≤ 1e-4 + 1e-3·|fd|. */
   public static final double ATOL = 1e-4;
+
   public static final double RTOL = 1e-3;
 
   private GradCheck() {}

@@ -52,8 +52,9 @@ public abstract class GruContract extends OpsContract {
         int[] v = new int[batch * len];
         for (int b = 0; b < batch; b++) {
           for (int t = 0; t < len; t++) {
-            boolean pad = pads == Pads.LAYOUT
-                && ((b % 3 == 0 && t < len / 2) || (b % 3 == 1 && t == len / 2) || b % 3 == 2);
+            boolean pad =
+                pads == Pads.LAYOUT
+                    && ((b % 3 == 0 && t < len / 2) || (b % 3 == 1 && t == len / 2) || b % 3 == 2);
             v[b * len + t] = pad ? -1 : 1 + (b * 31 + t * 7) % 97;
           }
         }
@@ -74,24 +75,61 @@ public abstract class GruContract extends OpsContract {
 
   private Layer layer(long seed, int batch, int len, int in, int hidden, Pads pads) {
     double w = 1 / Math.sqrt(hidden); // nn.GRU's initial range
-    return new Layer(randomFloats(seed, batch * len * in, 1.0), randomFloats(seed + 1, 3 * hidden * in, w),
-        randomFloats(seed + 2, 3 * hidden * hidden, w), randomFloats(seed + 3, 3 * hidden, w),
-        randomFloats(seed + 4, 3 * hidden, w), ids(pads, batch, len, seed + 5));
+    return new Layer(
+        randomFloats(seed, batch * len * in, 1.0),
+        randomFloats(seed + 1, 3 * hidden * in, w),
+        randomFloats(seed + 2, 3 * hidden * hidden, w),
+        randomFloats(seed + 3, 3 * hidden, w),
+        randomFloats(seed + 4, 3 * hidden, w),
+        ids(pads, batch, len, seed + 5));
   }
 
   /** y and gates of the forward on both engines. */
   private Floats[] forward(Layer l, int batch, int len, int in, int hidden) {
     Floats y = zeros(batch * len * hidden);
     Floats gates = zeros(batch * len * 4 * hidden);
-    ref.gruForward(y.ref(), gates.ref(), l.x.ref(), l.wIh.ref(), l.wHh.ref(), l.bIh.ref(), l.bHh.ref(), l.refIds(),
-        batch, len, in, hidden);
-    engine().gruForward(y.got(), gates.got(), l.x.got(), l.wIh.got(), l.wHh.got(), l.bIh.got(), l.bHh.got(),
-        l.gotIds(), batch, len, in, hidden);
+    ref.gruForward(
+        y.ref(),
+        gates.ref(),
+        l.x.ref(),
+        l.wIh.ref(),
+        l.wHh.ref(),
+        l.bIh.ref(),
+        l.bHh.ref(),
+        l.refIds(),
+        batch,
+        len,
+        in,
+        hidden);
+    engine()
+        .gruForward(
+            y.got(),
+            gates.got(),
+            l.x.got(),
+            l.wIh.got(),
+            l.wHh.got(),
+            l.bIh.got(),
+            l.bHh.got(),
+            l.gotIds(),
+            batch,
+            len,
+            in,
+            hidden);
     return new Floats[] {y, gates};
   }
 
   private static String label(int batch, int len, int in, int hidden, Pads pads) {
-    return "gru(batch " + batch + ", len " + len + ", in " + in + ", hidden " + hidden + ", " + pads + ")";
+    return "gru(batch "
+        + batch
+        + ", len "
+        + len
+        + ", in "
+        + in
+        + ", hidden "
+        + hidden
+        + ", "
+        + pads
+        + ")";
   }
 
   @ParameterizedTest
@@ -131,10 +169,41 @@ public abstract class GruContract extends OpsContract {
     Floats dWhh = randomFloats(seed + 9, 3 * hidden * hidden, 1.0);
     Floats dBih = randomFloats(seed + 10, 3 * hidden, 1.0);
     Floats dBhh = randomFloats(seed + 11, 3 * hidden, 1.0);
-    ref.gruBackward(dx.ref(), dWih.ref(), dWhh.ref(), dBih.ref(), dBhh.ref(), dy.ref(), l.x.ref(), out[0].ref(),
-        out[1].ref(), l.wIh.ref(), l.wHh.ref(), l.refIds(), batch, len, in, hidden);
-    engine().gruBackward(dx.got(), dWih.got(), dWhh.got(), dBih.got(), dBhh.got(), dy.got(), l.x.got(),
-        out[0].got(), out[1].got(), l.wIh.got(), l.wHh.got(), l.gotIds(), batch, len, in, hidden);
+    ref.gruBackward(
+        dx.ref(),
+        dWih.ref(),
+        dWhh.ref(),
+        dBih.ref(),
+        dBhh.ref(),
+        dy.ref(),
+        l.x.ref(),
+        out[0].ref(),
+        out[1].ref(),
+        l.wIh.ref(),
+        l.wHh.ref(),
+        l.refIds(),
+        batch,
+        len,
+        in,
+        hidden);
+    engine()
+        .gruBackward(
+            dx.got(),
+            dWih.got(),
+            dWhh.got(),
+            dBih.got(),
+            dBhh.got(),
+            dy.got(),
+            l.x.got(),
+            out[0].got(),
+            out[1].got(),
+            l.wIh.got(),
+            l.wHh.got(),
+            l.gotIds(),
+            batch,
+            len,
+            in,
+            hidden);
     assertAgree(what + " dx", dx, Tolerance.GRADIENT);
     assertAgree(what + " dW_ih", dWih, Tolerance.GRADIENT);
     assertAgree(what + " dW_hh", dWhh, Tolerance.GRADIENT);

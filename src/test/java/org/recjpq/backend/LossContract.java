@@ -7,13 +7,13 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract suite of the scoring heads and losses (docs/architecture.md §3): sampled scores (dense and RecJPQ,
- * forward and backward, with ignored rows, PAD items and repeated items), BCE and gBCE, sampled
- * softmax with logQ, and the full-catalogue cross-entropy (dense and RecJPQ; ignored rows; N not a
- * multiple of any tile; several tiles and row blocks; each tile strategy forced), each run on the
- * CPU reference and on the engine under test and compared with one {@link Tolerance}: REDUCTION for
- * scores and losses, GRADIENT for gradients, EXACT where inputs are small integers (sums exact in
- * any order).
+ * The contract suite of the scoring heads and losses (docs/architecture.md §3): sampled scores
+ * (dense and RecJPQ, forward and backward, with ignored rows, PAD items and repeated items), BCE
+ * and gBCE, sampled softmax with logQ, and the full-catalogue cross-entropy (dense and RecJPQ;
+ * ignored rows; N not a multiple of any tile; several tiles and row blocks; each tile strategy
+ * forced), each run on the CPU reference and on the engine under test and compared with one {@link
+ * Tolerance}: REDUCTION for scores and losses, GRADIENT for gradients, EXACT where inputs are small
+ * integers (sums exact in any order).
  *
  * <p>Every check takes the engine it runs ({@code under}) so that an engine's suite can also run it
  * on a second configuration of itself (e.g. the CUDA engine without its deterministic mode).
@@ -38,22 +38,36 @@ public abstract class LossContract extends OpsContract {
    */
   public record Forced(Strategy strategy, int tile, int rowBlock) {}
 
-  /** The item head of one engine: a dense table (N, dim), or codes (N, splits) + codebooks (splits, 256, subDim). */
+  /**
+   * The item head of one engine: a dense table (N, dim), or codes (N, splits) + codebooks (splits,
+   * 256, subDim).
+   */
   public record Head(Buf table, ByteBuf codes, Buf codebooks, int dim, int splits, int subDim) {
     public boolean isJpq() {
       return codes != null;
     }
   }
 
-  /** What a forced run did: its loss, the strategy used and how many tiles (or chunks) each row's items took. */
+  /**
+   * What a forced run did: its loss, the strategy used and how many tiles (or chunks) each row's
+   * items took.
+   */
   public record FullCeRun(double loss, Strategy strategy, int tiles) {}
 
   /**
    * The engine's full cross-entropy on {@code under} with a forced plan (through the engine's
    * package-private entry point, which the public {@link Ops} methods call with no plan forced).
    */
-  protected abstract FullCeRun fullCrossEntropyForced(Ops under, Forced plan, Buf dH, Buf dTable, Buf h,
-      IntBuf targets, Head head, int rows, int numItems);
+  protected abstract FullCeRun fullCrossEntropyForced(
+      Ops under,
+      Forced plan,
+      Buf dH,
+      Buf dTable,
+      Buf h,
+      IntBuf targets,
+      Head head,
+      int rows,
+      int numItems);
 
   // ---- sampled scores ------------------------------------------------------------------------
 
@@ -157,7 +171,8 @@ public abstract class LossContract extends OpsContract {
 
   @Test
   void gbceCalibrated() {
-    // gSASRec: α = n / (N − 1), β = α (t (1 − 1/α) + 1/α), t = 0.75, n = 7 negatives, N = 1000 items
+    // gSASRec: α = n / (N − 1), β = α (t (1 − 1/α) + 1/α), t = 0.75, n = 7 negatives, N = 1000
+    // items
     double alpha = 7.0 / 999;
     float beta = (float) (alpha * (0.75 * (1 - 1 / alpha) + 1 / alpha));
     assertTrue(beta > 0.25 && beta < 0.26);
@@ -206,7 +221,9 @@ public abstract class LossContract extends OpsContract {
     for (int e = 0; e < 2; e++) {
       Ops ops = engines[e];
       Buf dsb = filled(ops, rows * cols, Float.NaN);
-      loss[e] = ops.sampledSoftmaxLoss(dsb, up(ops, scores), up(ops, logQ), up(ops, targets), rows, negatives);
+      loss[e] =
+          ops.sampledSoftmaxLoss(
+              dsb, up(ops, scores), up(ops, logQ), up(ops, targets), rows, negatives);
       ds[e] = host(ops, dsb);
     }
     assertAgree("sampled softmax loss", loss[0], loss[1], Tolerance.REDUCTION);
@@ -223,11 +240,23 @@ public abstract class LossContract extends OpsContract {
     float[] scores = values(rnd, rows * cols, false, 2);
     Buf ds = filled(under, rows * cols, Float.NaN);
     assertEquals(0.0, under.bceLoss(ds, up(under, scores), up(under, none), rows, cols - 1, 1f));
-    assertAgree("bce dScores without targets", new float[rows * cols], host(under, ds), Tolerance.EXACT);
+    assertAgree(
+        "bce dScores without targets", new float[rows * cols], host(under, ds), Tolerance.EXACT);
     ds = filled(under, rows * cols, Float.NaN);
-    assertEquals(0.0, under.sampledSoftmaxLoss(ds, up(under, scores), up(under, new float[rows * cols]),
-        up(under, none), rows, cols - 1));
-    assertAgree("sampled softmax dScores without targets", new float[rows * cols], host(under, ds), Tolerance.EXACT);
+    assertEquals(
+        0.0,
+        under.sampledSoftmaxLoss(
+            ds,
+            up(under, scores),
+            up(under, new float[rows * cols]),
+            up(under, none),
+            rows,
+            cols - 1));
+    assertAgree(
+        "sampled softmax dScores without targets",
+        new float[rows * cols],
+        host(under, ds),
+        Tolerance.EXACT);
 
     FullCeProblem p = fullCeProblem(52, true, rows, 40, 2, 3, new int[] {0, 1, 2, 3, 4});
     checkFullCe(under, p, null);
@@ -337,43 +366,78 @@ public abstract class LossContract extends OpsContract {
       Buf dhb = filled(ops, p.rows() * d, Float.NaN);
       Buf dwb = up(ops, p.dWeights());
       Buf dbb = up(ops, dBias);
-      loss[e] = p.jpq()
-          ? ops.fullCrossEntropyJpq(dhb, dwb, dbb, hb, tb, cb, wb, bb, p.rows(), p.n(), p.m(), p.s())
-          : ops.fullCrossEntropyDense(dhb, dwb, dbb, hb, tb, wb, bb, p.rows(), p.n(), d);
+      loss[e] =
+          p.jpq()
+              ? ops.fullCrossEntropyJpq(
+                  dhb, dwb, dbb, hb, tb, cb, wb, bb, p.rows(), p.n(), p.m(), p.s())
+              : ops.fullCrossEntropyDense(dhb, dwb, dbb, hb, tb, wb, bb, p.rows(), p.n(), d);
       dh[e] = host(ops, dhb);
       dw[e] = host(ops, dwb);
       db[e] = host(ops, dbb);
     }
-    String what = (p.jpq() ? "RecJPQ" : "dense") + " full CE with item biases, N = " + p.n() + ", rows " + p.rows();
+    String what =
+        (p.jpq() ? "RecJPQ" : "dense")
+            + " full CE with item biases, N = "
+            + p.n()
+            + ", rows "
+            + p.rows();
     assertAgree(what + " loss", loss[0], loss[1], Tolerance.REDUCTION);
     assertAgree(what + " dH", dh[0], dh[1], Tolerance.GRADIENT);
     assertAgree(what + (p.jpq() ? " dCodebooks" : " dTable"), dw[0], dw[1], Tolerance.GRADIENT);
     assertAgree(what + " dBias", db[0], db[1], Tolerance.GRADIENT);
     // and the offsets are in the loss: without them it differs
     Buf dhb = filled(ref, p.rows() * d, 0f);
-    double plain = p.jpq()
-        ? ref.fullCrossEntropyJpq(dhb, up(ref, p.dWeights()), up(ref, p.h()), up(ref, p.targets()), up(ref, p.codes()),
-            up(ref, p.weights()), p.rows(), p.n(), p.m(), p.s())
-        : ref.fullCrossEntropyDense(dhb, up(ref, p.dWeights()), up(ref, p.h()), up(ref, p.targets()),
-            up(ref, p.weights()), p.rows(), p.n(), d);
+    double plain =
+        p.jpq()
+            ? ref.fullCrossEntropyJpq(
+                dhb,
+                up(ref, p.dWeights()),
+                up(ref, p.h()),
+                up(ref, p.targets()),
+                up(ref, p.codes()),
+                up(ref, p.weights()),
+                p.rows(),
+                p.n(),
+                p.m(),
+                p.s())
+            : ref.fullCrossEntropyDense(
+                dhb,
+                up(ref, p.dWeights()),
+                up(ref, p.h()),
+                up(ref, p.targets()),
+                up(ref, p.weights()),
+                p.rows(),
+                p.n(),
+                d);
     assertTrue(Math.abs(plain - loss[0]) > 1e-3, what + ": the offsets change the loss");
   }
 
-  /** A full cross-entropy problem on the host; codes in [0, codeRange) so that items share sub-ids. */
-  protected record FullCeProblem(boolean jpq, int rows, int n, int m, int s, float[] h, float[] weights,
-      float[] dWeights, byte[] codes, int[] targets) {
+  /**
+   * A full cross-entropy problem on the host; codes in [0, codeRange) so that items share sub-ids.
+   */
+  protected record FullCeProblem(
+      boolean jpq,
+      int rows,
+      int n,
+      int m,
+      int s,
+      float[] h,
+      float[] weights,
+      float[] dWeights,
+      byte[] codes,
+      int[] targets) {
     int dim() {
       return m * s;
     }
   }
 
   /**
-   * Rows with targets (the rows in {@code ignored} get -1; a target on item 0, one on the last item,
-   * two rows sharing one), h and weights in [-1.5, 1.5) so that the softmax has mass on a few items,
-   * accumulated-into gradients starting at small random values.
+   * Rows with targets (the rows in {@code ignored} get -1; a target on item 0, one on the last
+   * item, two rows sharing one), h and weights in [-1.5, 1.5) so that the softmax has mass on a few
+   * items, accumulated-into gradients starting at small random values.
    */
-  protected static FullCeProblem fullCeProblem(long seed, boolean jpq, int rows, int n, int m, int s,
-      int[] ignored) {
+  protected static FullCeProblem fullCeProblem(
+      long seed, boolean jpq, int rows, int n, int m, int s, int[] ignored) {
     SplittableRandom rnd = new SplittableRandom(seed);
     int d = m * s;
     int[] targets = new int[rows];
@@ -423,7 +487,8 @@ public abstract class LossContract extends OpsContract {
       Buf dhb = filled(ops, p.rows() * d, Float.NaN);
       Buf dwb = up(ops, p.dWeights());
       if (e == 1 && plan != null) {
-        Head head = p.jpq() ? new Head(null, cb, wb, d, p.m(), p.s()) : new Head(wb, null, null, d, 0, 0);
+        Head head =
+            p.jpq() ? new Head(null, cb, wb, d, p.m(), p.s()) : new Head(wb, null, null, d, 0, 0);
         run = fullCrossEntropyForced(ops, plan, dhb, dwb, hb, tb, head, p.rows(), p.n());
         loss[e] = run.loss();
       } else if (p.jpq()) {
@@ -434,8 +499,12 @@ public abstract class LossContract extends OpsContract {
       dh[e] = host(ops, dhb);
       dw[e] = host(ops, dwb);
     }
-    String what = (p.jpq() ? "RecJPQ" : "dense") + " full CE, N = " + p.n() + ", plan "
-        + (plan == null ? "the engine's" : plan.toString());
+    String what =
+        (p.jpq() ? "RecJPQ" : "dense")
+            + " full CE, N = "
+            + p.n()
+            + ", plan "
+            + (plan == null ? "the engine's" : plan.toString());
     assertAgree(what + " loss", loss[0], loss[1], Tolerance.REDUCTION);
     assertAgree(what + " dH", dh[0], dh[1], Tolerance.GRADIENT);
     assertAgree(what + (p.jpq() ? " dCodebooks" : " dTable"), dw[0], dw[1], Tolerance.GRADIENT);
@@ -448,7 +517,10 @@ public abstract class LossContract extends OpsContract {
   protected static float[] values(SplittableRandom rnd, int n, boolean integers, double scale) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
-      v[i] = integers ? rnd.nextInt(-(int) scale, (int) scale + 1) : (float) ((rnd.nextDouble() * 2 - 1) * scale);
+      v[i] =
+          integers
+              ? rnd.nextInt(-(int) scale, (int) scale + 1)
+              : (float) ((rnd.nextDouble() * 2 - 1) * scale);
     }
     return v;
   }

@@ -8,11 +8,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.recjpq.backend.cpu.CpuOps;
 
 /**
- * The base of the engine contract suites (docs/architecture.md §3): each suite (core ops, attention, losses, GRU)
- * is an abstract subclass whose tests run an op on the CPU reference engine and on the engine under
- * test with the same inputs and compare every output with one {@link Tolerance}. A concrete class
- * per engine supplies {@link #engine()}: the CPU engine with 2 threads (thread-count independence)
- * and the CUDA engine (tagged {@code gpu}; skipped with the reason where no GPU is present).
+ * The base of the engine contract suites (docs/architecture.md §3): each suite (core ops,
+ * attention, losses, GRU) is an abstract subclass whose tests run an op on the CPU reference engine
+ * and on the engine under test with the same inputs and compare every output with one {@link
+ * Tolerance}. A concrete class per engine supplies {@link #engine()}: the CPU engine with 2 threads
+ * (thread-count independence) and the CUDA engine (tagged {@code gpu}; skipped with the reason
+ * where no GPU is present).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class OpsContract {
@@ -21,7 +22,10 @@ public abstract class OpsContract {
 
   private Ops engine;
 
-  /** Opens the engine under test (called once per test class; skip with an assumption if it cannot run). */
+  /**
+   * Opens the engine under test (called once per test class; skip with an assumption if it cannot
+   * run).
+   */
   protected abstract Ops openEngine();
 
   /** The engine under test. */
@@ -145,7 +149,16 @@ public abstract class OpsContract {
     int[] g = host(engine(), x.got());
     for (int i = 0; i < r.length; i++) {
       if (r[i] != g[i]) {
-        fail(what + "[" + i + "]: " + engine().name() + " gave " + g[i] + ", the CPU reference " + r[i]);
+        fail(
+            what
+                + "["
+                + i
+                + "]: "
+                + engine().name()
+                + " gave "
+                + g[i]
+                + ", the CPU reference "
+                + r[i]);
       }
     }
   }
@@ -169,9 +182,24 @@ public abstract class OpsContract {
       }
     }
     if (bad > 0) {
-      fail(what + ": " + bad + " of " + ref.length + " elements outside tolerance '" + tol.name() + "' (atol "
-          + tol.atol() + ", rtol " + tol.rtol() + "); worst [" + worst + "]: got " + got[worst] + ", reference "
-          + ref[worst]);
+      fail(
+          what
+              + ": "
+              + bad
+              + " of "
+              + ref.length
+              + " elements outside tolerance '"
+              + tol.name()
+              + "' (atol "
+              + tol.atol()
+              + ", rtol "
+              + tol.rtol()
+              + "); worst ["
+              + worst
+              + "]: got "
+              + got[worst]
+              + ", reference "
+              + ref[worst]);
     }
   }
 

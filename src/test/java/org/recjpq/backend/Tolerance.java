@@ -1,14 +1,15 @@
 package org.recjpq.backend;
 
 /**
- * The one tolerance policy of the engine contract tests (docs/architecture.md §3): an engine's value {@code a}
- * agrees with the CPU reference {@code ref} when {@code |a - ref| <= atol + rtol·|ref|}. Every
- * contract test picks one of these constants; the reason for each value is next to it.
+ * The one tolerance policy of the engine contract tests (docs/architecture.md §3): an engine's
+ * value {@code a} agrees with the CPU reference {@code ref} when {@code |a - ref| <= atol +
+ * rtol·|ref|}. Every contract test picks one of these constants; the reason for each value is next
+ * to it.
  */
 public record Tolerance(String name, double atol, double rtol) {
   /**
-   * Index-heavy ops on small-integer inputs (gathers, scatter-adds, masks, dropout, ids): float sums
-   * of small integers are exact in any order, so engines must agree bit for bit.
+   * Index-heavy ops on small-integer inputs (gathers, scatter-adds, masks, dropout, ids): float
+   * sums of small integers are exact in any order, so engines must agree bit for bit.
    */
   public static final Tolerance EXACT = new Tolerance("exact", 0, 0);
 

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.recjpq.checkpoint.Checkpoint;
 
-/** Settings left to the preset are fitted to the data, said, and never override what the user gave. */
+/**
+ * Settings left to the preset are fitted to the data, said, and never override what the user gave.
+ */
 class FitToDataTest {
   @TempDir Path dir;
 
@@ -24,24 +26,81 @@ class FitToDataTest {
       }
     }
     Path in = Files.writeString(dir.resolve("pairs.txt"), b.toString());
-    String[] tiny = {"--dim", "8", "--splits", "2", "--ffn-dim", "8", "--blocks", "1", "--epochs", "1", "--threads", "1"};
+    String[] tiny = {
+      "--dim",
+      "8",
+      "--splits",
+      "2",
+      "--ffn-dim",
+      "8",
+      "--blocks",
+      "1",
+      "--epochs",
+      "1",
+      "--threads",
+      "1"
+    };
     Path fitted = dir.resolve("fitted.ckpt");
-    CliTest.Run r = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
-        fitted.toString(), "--quiet"}, tiny));
+    CliTest.Run r =
+        CliTest.run(
+            concat(
+                new String[] {
+                  "train",
+                  "-i",
+                  in.toString(),
+                  "-f",
+                  "sasrec-pairs",
+                  "--output",
+                  fitted.toString(),
+                  "--quiet"
+                },
+                tiny));
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("Fitted to the data: --max-len 30, not 200: 99% of the training sequences have at"
-        + " most 22 items"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "Fitted to the data: --max-len 30, not 200: 99% of the training sequences have at"
+                    + " most 22 items"),
+        r.out());
     assertEquals(30, Checkpoint.read(fitted).config().maxLen());
     Path given = dir.resolve("given.ckpt");
-    CliTest.Run g = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
-        given.toString(), "--quiet", "--max-len", "200"}, tiny));
+    CliTest.Run g =
+        CliTest.run(
+            concat(
+                new String[] {
+                  "train",
+                  "-i",
+                  in.toString(),
+                  "-f",
+                  "sasrec-pairs",
+                  "--output",
+                  given.toString(),
+                  "--quiet",
+                  "--max-len",
+                  "200"
+                },
+                tiny));
     assertEquals(0, g.code(), g.err());
     assertFalse(g.out().contains("Fitted to the data"), g.out());
     assertEquals(200, Checkpoint.read(given).config().maxLen());
     Path config = Files.writeString(dir.resolve("c.json"), "{\"maxLen\": 100}");
     Path fromConfig = dir.resolve("config.ckpt");
-    CliTest.Run c = CliTest.run(concat(new String[] {"train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
-        fromConfig.toString(), "--quiet", "--config", config.toString()}, tiny));
+    CliTest.Run c =
+        CliTest.run(
+            concat(
+                new String[] {
+                  "train",
+                  "-i",
+                  in.toString(),
+                  "-f",
+                  "sasrec-pairs",
+                  "--output",
+                  fromConfig.toString(),
+                  "--quiet",
+                  "--config",
+                  config.toString()
+                },
+                tiny));
     assertEquals(0, c.code(), c.err());
     assertEquals(100, Checkpoint.read(fromConfig).config().maxLen());
   }

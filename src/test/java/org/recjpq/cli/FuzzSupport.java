@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Mutations of valid inputs and the checks every mutated case must pass, for {@link RobustnessFuzzTest}.
+ * Mutations of valid inputs and the checks every mutated case must pass, for {@link
+ * RobustnessFuzzTest}.
  *
  * <p>A {@link Mutation} is the mutated bytes with a short description of what was done ("flip byte
  * 17 bit 3; truncate at 40"), so that a failing case can be reproduced by hand.
@@ -28,13 +29,48 @@ final class FuzzSupport {
   record Mutation(byte[] bytes, String what) {}
 
   /** Numbers and tokens a field is replaced with. */
-  static final String[] HUGE = {"99999999999999999999", "9223372036854775807", "9223372036854775808",
-      "-9223372036854775808", "-9223372036854775809", "2147483648", "4294967297", "1e400", "1" + "0".repeat(400)};
-  static final String[] NEGATIVE = {"-1", "-42", "-0", "-2147483648"};
-  static final String[] NON_NUMERIC = {"abc", "NaN", "Infinity", "1e5", "0x10", "+", "-", "1.5", "\u0661\u0662",
-      "１２", "12abc", "\"", "'", "null", "true", "\u00e9", "\ud83d\ude00", "a b", "\u2028", "\u00a0", "\\", "%s%n"};
+  static final String[] HUGE = {
+    "99999999999999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "2147483648",
+    "4294967297",
+    "1e400",
+    "1" + "0".repeat(400)
+  };
 
-  /** The value of {@code bytes} as ISO-8859-1 (one char per byte): line and field surgery keeps bytes as they are. */
+  static final String[] NEGATIVE = {"-1", "-42", "-0", "-2147483648"};
+  static final String[] NON_NUMERIC = {
+    "abc",
+    "NaN",
+    "Infinity",
+    "1e5",
+    "0x10",
+    "+",
+    "-",
+    "1.5",
+    "\u0661\u0662",
+    "１２",
+    "12abc",
+    "\"",
+    "'",
+    "null",
+    "true",
+    "\u00e9",
+    "\ud83d\ude00",
+    "a b",
+    "\u2028",
+    "\u00a0",
+    "\\",
+    "%s%n"
+  };
+
+  /**
+   * The value of {@code bytes} as ISO-8859-1 (one char per byte): line and field surgery keeps
+   * bytes as they are.
+   */
   static String latin1(byte[] bytes) {
     return new String(bytes, StandardCharsets.ISO_8859_1);
   }
@@ -75,16 +111,31 @@ final class FuzzSupport {
     return new Mutation(b, String.format("set byte %d to 0x%02x", pos, v & 0xff));
   }
 
-  /** Overwrites 4 or 8 bytes with a boundary integer (big- or little-endian): the lengths and counts of binary files. */
+  /**
+   * Overwrites 4 or 8 bytes with a boundary integer (big- or little-endian): the lengths and counts
+   * of binary files.
+   */
   static Mutation interestingInteger(SplittableRandom rnd, byte[] in, int from, int to) {
     byte[] b = in.clone();
     boolean wide = rnd.nextBoolean();
     int width = wide ? 8 : 4;
     int pos = from + rnd.nextInt(Math.max(1, to - from));
     pos = Math.max(0, Math.min(pos, b.length - width));
-    long[] values = wide
-        ? new long[] {Long.MAX_VALUE, Long.MIN_VALUE, -1L, 0L, 1L, Integer.MAX_VALUE, 0x7fffffffffffff00L, in.length}
-        : new long[] {Integer.MAX_VALUE, Integer.MIN_VALUE, -1L, 0L, 1L, 0xffffL, 0x8000L, in.length};
+    long[] values =
+        wide
+            ? new long[] {
+              Long.MAX_VALUE,
+              Long.MIN_VALUE,
+              -1L,
+              0L,
+              1L,
+              Integer.MAX_VALUE,
+              0x7fffffffffffff00L,
+              in.length
+            }
+            : new long[] {
+              Integer.MAX_VALUE, Integer.MIN_VALUE, -1L, 0L, 1L, 0xffffL, 0x8000L, in.length
+            };
     long v = values[rnd.nextInt(values.length)];
     boolean little = rnd.nextBoolean();
     for (int i = 0; i < width && pos + i < b.length; i++) {
@@ -94,7 +145,8 @@ final class FuzzSupport {
     if (Arrays.equals(b, in)) {
       b[pos] ^= 0x40;
     }
-    return new Mutation(b, "write " + width + "-byte " + (little ? "LE " : "BE ") + v + " at " + pos);
+    return new Mutation(
+        b, "write " + width + "-byte " + (little ? "LE " : "BE ") + v + " at " + pos);
   }
 
   static Mutation insertBytes(SplittableRandom rnd, byte[] in) {
@@ -151,10 +203,19 @@ final class FuzzSupport {
     return new Mutation(b, "copy " + n + " bytes from " + src + " to " + dst);
   }
 
-  /** Bytes that are never UTF-8: a lone continuation, a truncated sequence, an overlong form, a surrogate, 0xff. */
-  static final byte[][] BAD_UTF8 = {{(byte) 0x80}, {(byte) 0xc3, 0x28}, {(byte) 0xe2, (byte) 0x82},
-      {(byte) 0xc0, (byte) 0xaf}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, {(byte) 0xff}, {(byte) 0xf4, (byte) 0x90,
-      (byte) 0x80, (byte) 0x80}};
+  /**
+   * Bytes that are never UTF-8: a lone continuation, a truncated sequence, an overlong form, a
+   * surrogate, 0xff.
+   */
+  static final byte[][] BAD_UTF8 = {
+    {(byte) 0x80},
+    {(byte) 0xc3, 0x28},
+    {(byte) 0xe2, (byte) 0x82},
+    {(byte) 0xc0, (byte) 0xaf},
+    {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+    {(byte) 0xff},
+    {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}
+  };
 
   static Mutation invalidUtf8(SplittableRandom rnd, byte[] in) {
     byte[] bad = BAD_UTF8[rnd.nextInt(BAD_UTF8.length)];
@@ -184,9 +245,10 @@ final class FuzzSupport {
   // Checks
 
   /** A Java exception or error class name, a package-qualified class, or a stack frame. */
-  private static final Pattern JAVA_NAMES = Pattern.compile(
-      "[A-Z][a-z]+[A-Za-z]*(Exception|Error)\\b|\\bjava\\.(lang|io|util|nio)\\.|\\bcom\\.fasterxml\\.|"
-          + "\\borg\\.apache\\.|\\tat |\\bat [a-z]+\\.[a-z]+\\.[A-Za-z.$]+\\(");
+  private static final Pattern JAVA_NAMES =
+      Pattern.compile(
+          "[A-Z][a-z]+[A-Za-z]*(Exception|Error)\\b|\\bjava\\.(lang|io|util|nio)\\.|\\bcom\\.fasterxml\\.|"
+              + "\\borg\\.apache\\.|\\tat |\\bat [a-z]+\\.[a-z]+\\.[A-Za-z.$]+\\(");
 
   /**
    * The problems with a failed command's standard error, or an empty list: exactly one line, short,
@@ -214,11 +276,20 @@ final class FuzzSupport {
         continue;
       }
       int type = Character.getType(c);
-      boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < body.length()
-          && Character.isLowSurrogate(body.charAt(i + 1))
-          || Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(body.charAt(i - 1));
-      if (c < 0x20 || c == 0x7f || type == Character.CONTROL || type == Character.FORMAT
-          || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR || c == '\ufffd'
+      boolean pairedSurrogate =
+          Character.isHighSurrogate(c)
+                  && i + 1 < body.length()
+                  && Character.isLowSurrogate(body.charAt(i + 1))
+              || Character.isLowSurrogate(c)
+                  && i > 0
+                  && Character.isHighSurrogate(body.charAt(i - 1));
+      if (c < 0x20
+          || c == 0x7f
+          || type == Character.CONTROL
+          || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR
+          || type == Character.PARAGRAPH_SEPARATOR
+          || c == '\ufffd'
           || (Character.isSurrogate(c) && !pairedSurrogate)) {
         p.add(String.format("stderr holds the unprintable character U+%04X at %d", (int) c, i));
         break;
@@ -227,18 +298,23 @@ final class FuzzSupport {
     return p;
   }
 
-  /** Every file under {@code dir} (relative name → content), to compare before and after a command. */
+  /**
+   * Every file under {@code dir} (relative name → content), to compare before and after a command.
+   */
   static Map<String, byte[]> snapshot(Path dir) {
     Map<String, byte[]> files = new TreeMap<>();
     try (Stream<Path> s = Files.walk(dir)) {
-      s.filter(p -> !p.equals(dir)).forEach(p -> {
-        try {
-          files.put(dir.relativize(p).toString() + (Files.isDirectory(p) ? "/" : ""),
-              Files.isDirectory(p) ? new byte[0] : Files.readAllBytes(p));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      s.filter(p -> !p.equals(dir))
+          .forEach(
+              p -> {
+                try {
+                  files.put(
+                      dir.relativize(p).toString() + (Files.isDirectory(p) ? "/" : ""),
+                      Files.isDirectory(p) ? new byte[0] : Files.readAllBytes(p));
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -266,13 +342,16 @@ final class FuzzSupport {
   /** Deletes everything under {@code dir}, keeping the directory. */
   static void clear(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).filter(p -> !p.equals(dir)).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      s.sorted((a, b) -> b.getNameCount() - a.getNameCount())
+          .filter(p -> !p.equals(dir))
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -298,7 +377,10 @@ final class FuzzSupport {
       outcomes.merge(outcome, 1, Integer::sum);
     }
 
-    /** Something worth reporting that is not a failure (e.g. a change of a file that was accepted harmlessly). */
+    /**
+     * Something worth reporting that is not a failure (e.g. a change of a file that was accepted
+     * harmlessly).
+     */
     void note(String what) {
       if (notes.size() < 5 && !notes.contains(what)) {
         notes.add(what);
@@ -307,7 +389,8 @@ final class FuzzSupport {
 
     @Override
     public String toString() {
-      StringBuilder b = new StringBuilder("fuzz: ").append(reader).append(' ').append(cases).append(" cases");
+      StringBuilder b =
+          new StringBuilder("fuzz: ").append(reader).append(' ').append(cases).append(" cases");
       outcomes.forEach((k, v) -> b.append(", ").append(v).append(' ').append(k));
       b.append(String.format(" (%.1f s)", (System.nanoTime() - started) / 1e9));
       if (!notes.isEmpty()) {

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.recjpq.util.Excerpt;
 
 /**
- * Bad input and bad options, each a regression test of a defect found by trying the command line
- * as a careless user would: strict UTF-8, a byte-order mark, CSV records over several lines,
- * non-integer ids of dropped users, one exit-code convention (1 input, 2 usage) and messages
- * that quote at most {@value Excerpt#MAX} escaped characters of the input.
+ * Bad input and bad options, each a regression test of a defect found by trying the command line as
+ * a careless user would: strict UTF-8, a byte-order mark, CSV records over several lines,
+ * non-integer ids of dropped users, one exit-code convention (1 input, 2 usage) and messages that
+ * quote at most {@value Excerpt#MAX} escaped characters of the input.
  */
 class HardeningTest {
   @TempDir Path dir;
@@ -38,21 +38,43 @@ class HardeningTest {
 
   @Test
   void invalidUtf8IsAnErrorWithLineAndOffsetNotAMergedId() throws IOException {
-    byte[] text = "u1 a b c d e\nu2 a b\u00e9 c d e\nu3 a b c d e\n".getBytes(StandardCharsets.UTF_8);
+    byte[] text =
+        "u1 a b c d e\nu2 a b\u00e9 c d e\nu3 a b c d e\n".getBytes(StandardCharsets.UTF_8);
     byte[] bad = text.clone();
-    int e = new String(text, StandardCharsets.ISO_8859_1).indexOf('\u00c3'); // the first byte of 'é'
+    int e =
+        new String(text, StandardCharsets.ISO_8859_1).indexOf('\u00c3'); // the first byte of 'é'
     bad[e + 1] = (byte) 0x28; // 0xc3 followed by '(' is not UTF-8
     Path in = file("lines.txt", bad);
-    oneLine(CliTest.run("evaluate", "--input", in.toString(), "--format", "user-lines", "--model", "mostpop"), 1,
+    oneLine(
+        CliTest.run(
+            "evaluate", "--input", in.toString(), "--format", "user-lines", "--model", "mostpop"),
+        1,
         in + ":2: invalid UTF-8 at byte offset " + e);
-    Path csv = file("bad.csv", ("user,item\n1,x\n1,y\n2," + "\u00ff").getBytes(StandardCharsets.ISO_8859_1));
-    oneLine(CliTest.run("evaluate", "--input", csv.toString(), "--format", "csv", "--user-column", "user",
-        "--item-column", "item", "--model", "mostpop"), 1, csv + ":4: invalid UTF-8");
+    Path csv =
+        file(
+            "bad.csv",
+            ("user,item\n1,x\n1,y\n2," + "\u00ff").getBytes(StandardCharsets.ISO_8859_1));
+    oneLine(
+        CliTest.run(
+            "evaluate",
+            "--input",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--user-column",
+            "user",
+            "--item-column",
+            "item",
+            "--model",
+            "mostpop"),
+        1,
+        csv + ":4: invalid UTF-8");
   }
 
   @Test
   void csvWithAByteOrderMarkAndMultiLineFieldsNamesTheRightLine() throws IOException {
-    byte[] body = ("user_id,item_id\n1,\"a\nb\"\n1,c\n1,d\n1,e\n1,f\n2,,\n").getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("user_id,item_id\n1,\"a\nb\"\n1,c\n1,d\n1,e\n1,f\n2,,\n").getBytes(StandardCharsets.UTF_8);
     byte[] withBom = new byte[body.length + 3];
     withBom[0] = (byte) 0xef;
     withBom[1] = (byte) 0xbb;
@@ -60,40 +82,92 @@ class HardeningTest {
     System.arraycopy(body, 0, withBom, 3, body.length);
     Path in = file("bom.csv", withBom);
     // the BOM does not hide the first column; the record after a two-line field is on line 8
-    oneLine(CliTest.run("evaluate", "--input", in.toString(), "--format", "csv", "--model", "mostpop"), 1,
+    oneLine(
+        CliTest.run("evaluate", "--input", in.toString(), "--format", "csv", "--model", "mostpop"),
+        1,
         in + ":8: expected non-empty item_id value");
   }
 
   @Test
   void nonIntegerIdsOfDroppedUsersDoNotCrash() throws IOException {
-    Path in = file("a.csv", "user_id,item_id,ts\n1,5,1\n1,6,2\nx,7,3\n2,a,1\n2,b,2\n2,c,3\n2,d,4\n2,e,5\n"
-        + "3,1,1\n3,2,2\n3,3,3\n3,4,4\n3,5,5\n");
-    CliTest.Run r = CliTest.run("evaluate", "--input", in.toString(), "--format", "csv", "--time-column", "ts",
-        "--model", "mostpop");
+    Path in =
+        file(
+            "a.csv",
+            "user_id,item_id,ts\n1,5,1\n1,6,2\nx,7,3\n2,a,1\n2,b,2\n2,c,3\n2,d,4\n2,e,5\n"
+                + "3,1,1\n3,2,2\n3,3,3\n3,4,4\n3,5,5\n");
+    CliTest.Run r =
+        CliTest.run(
+            "evaluate",
+            "--input",
+            in.toString(),
+            "--format",
+            "csv",
+            "--time-column",
+            "ts",
+            "--model",
+            "mostpop");
     assertEquals(0, r.code(), r.err());
   }
 
   @Test
   void optionErrorsExitWithTheUsageCode() throws IOException {
-    oneLine(CliTest.run("serve", "--checkpoint", "none.ckpt", "--port", "70000"), 2, "--port must be a port number");
-    oneLine(CliTest.run("serve", "--checkpoint", "none.ckpt", "--threads", "0"), 2, "--threads must be at least 1");
-    oneLine(CliTest.run("bench", "http", "--url", "notaurl", "--seconds", "1"), 2, "--url must be an http://");
+    oneLine(
+        CliTest.run("serve", "--checkpoint", "none.ckpt", "--port", "70000"),
+        2,
+        "--port must be a port number");
+    oneLine(
+        CliTest.run("serve", "--checkpoint", "none.ckpt", "--threads", "0"),
+        2,
+        "--threads must be at least 1");
+    oneLine(
+        CliTest.run("bench", "http", "--url", "notaurl", "--seconds", "1"),
+        2,
+        "--url must be an http://");
     Path in = file("pairs.txt", "1 1\n1 2\n1 3\n2 1\n2 2\n2 3\n");
-    oneLine(CliTest.run("train", "--input", in.toString(), "--format", "sasrec-pairs", "--min-user-interactions",
-        "1", "--dim", "100000", "--output", dir.resolve("m.ckpt").toString()), 2, "d = 100000 (at most 65536)");
-    oneLine(CliTest.run("train", "--input", in.toString(), "--format", "sasrec-pairs", "--min-user-interactions",
-        "1", "--dropout", "1.5", "--output", dir.resolve("m.ckpt").toString()), 2, "dropout rate must be in [0, 1)");
+    oneLine(
+        CliTest.run(
+            "train",
+            "--input",
+            in.toString(),
+            "--format",
+            "sasrec-pairs",
+            "--min-user-interactions",
+            "1",
+            "--dim",
+            "100000",
+            "--output",
+            dir.resolve("m.ckpt").toString()),
+        2,
+        "d = 100000 (at most 65536)");
+    oneLine(
+        CliTest.run(
+            "train",
+            "--input",
+            in.toString(),
+            "--format",
+            "sasrec-pairs",
+            "--min-user-interactions",
+            "1",
+            "--dropout",
+            "1.5",
+            "--output",
+            dir.resolve("m.ckpt").toString()),
+        2,
+        "dropout rate must be in [0, 1)");
   }
 
   @Test
   void messagesQuoteAShortEscapedExcerptOfTheInput() throws IOException {
     String huge = "1 " + "9".repeat(300_000) + "x\u0001\n";
     Path in = file("huge.txt", huge);
-    CliTest.Run r = CliTest.run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs", "--model",
-        "mostpop");
+    CliTest.Run r =
+        CliTest.run(
+            "evaluate", "--input", in.toString(), "--format", "sasrec-pairs", "--model", "mostpop");
     assertEquals(1, r.code(), r.err());
     assertTrue(r.err().length() < 600, "the message is short: " + r.err().length() + " characters");
-    assertTrue(r.err().contains("... (" + (huge.length() - 3) + " characters)"), r.err()); // the id, not its line
+    assertTrue(
+        r.err().contains("... (" + (huge.length() - 3) + " characters)"),
+        r.err()); // the id, not its line
     assertEquals("a\\nb\\tc\\x01\\u2028\\\\", Excerpt.of("a\nb\tc\u0001\u2028\\"));
   }
 
@@ -111,8 +185,15 @@ class HardeningTest {
 
   private Path prepared() throws IOException {
     Path rjd = dir.resolve("data.rjd");
-    CliTest.Run r = CliTest.run("prepare", "--input", pairs(30, 6).toString(), "--format", "sasrec-pairs", "--output",
-        rjd.toString());
+    CliTest.Run r =
+        CliTest.run(
+            "prepare",
+            "--input",
+            pairs(30, 6).toString(),
+            "--format",
+            "sasrec-pairs",
+            "--output",
+            rjd.toString());
     assertEquals(0, r.code(), r.err());
     return rjd;
   }
@@ -134,24 +215,33 @@ class HardeningTest {
     int at = firstSection(valid);
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(valid.clone());
     int nameLength = Short.toUnsignedInt(b.getShort(at));
-    b.put(at + 2, (byte) '\n').put(at + 3, (byte) 0).put(at + 4, (byte) 0xff); // the name: "\n\0\xff..."
+    b.put(at + 2, (byte) '\n')
+        .put(at + 3, (byte) 0)
+        .put(at + 4, (byte) 0xff); // the name: "\n\0\xff..."
     b.putLong(at + 2 + nameLength, 1L << 40);
     Path bad = file("name.rjd", b.array());
     CliTest.Run r = CliTest.run("evaluate", "--input", bad.toString(), "--model", "mostpop");
     oneLine(r, 1, "it is truncated: section '\\n\\x00\\ufffdsets' needs 1099511627776 bytes");
     b = java.nio.ByteBuffer.wrap(valid.clone());
     b.putShort(at, (short) 0xffff); // a 64 KB name: longer than the file
-    oneLine(CliTest.run("evaluate", "--input", file("long.rjd", b.array()).toString()), 1,
+    oneLine(
+        CliTest.run("evaluate", "--input", file("long.rjd", b.array()).toString()),
+        1,
         "it is truncated inside a section header at offset " + at);
     for (long length : new long[] {Long.MAX_VALUE, Long.MAX_VALUE - at - 10, Long.MIN_VALUE}) {
       b = java.nio.ByteBuffer.wrap(valid.clone());
       b.putLong(at + 2 + nameLength, length);
-      r = CliTest.run("evaluate", "--input", file("huge.rjd", b.array()).toString(), "--model", "mostpop");
+      r =
+          CliTest.run(
+              "evaluate", "--input", file("huge.rjd", b.array()).toString(), "--model", "mostpop");
       oneLine(r, 1, "it is truncated: section 'offsets' needs " + length + " bytes");
     }
   }
 
-  /** An excerpt is at most {@value Excerpt#MAX} characters as printed: 300 NUL bytes were quoted as 1,200. */
+  /**
+   * An excerpt is at most {@value Excerpt#MAX} characters as printed: 300 NUL bytes were quoted as
+   * 1,200.
+   */
   @Test
   void excerptsAreBoundedAsPrinted() {
     String e = Excerpt.of("\u0000".repeat(300));
@@ -159,20 +249,30 @@ class HardeningTest {
     assertTrue(e.length() <= Excerpt.MAX + 30, e.length() + " characters");
     String pair = "\ud83d\ude00";
     String cut = Excerpt.of("a".repeat(Excerpt.MAX - 1) + pair + "b");
-    assertTrue(cut.startsWith("a".repeat(Excerpt.MAX - 1) + pair + "..."), "a surrogate pair is never cut: " + cut);
+    assertTrue(
+        cut.startsWith("a".repeat(Excerpt.MAX - 1) + pair + "..."),
+        "a surrogate pair is never cut: " + cut);
     assertEquals("x\\x01...", Excerpt.of("x\u0001yz", 2).substring(0, 8));
   }
 
-  /** A malformed id quotes the id, and the line around it only when both fit in one excerpt (it quoted both whole). */
+  /**
+   * A malformed id quotes the id, and the line around it only when both fit in one excerpt (it
+   * quoted both whole).
+   */
   @Test
   void aLongMalformedIdIsQuotedOnce() throws IOException {
     Path in = file("ids.txt", "1 2\n3 " + "x".repeat(5000) + "\n");
     CliTest.Run r = CliTest.run("evaluate", "--input", in.toString(), "--format", "sasrec-pairs");
-    oneLine(r, 1, in + ":2: expected an integer item id (this format needs integer ids), found 'xxx");
+    oneLine(
+        r, 1, in + ":2: expected an integer item id (this format needs integer ids), found 'xxx");
     assertFalse(r.err().contains("in line"), r.err());
-    assertTrue(r.err().length() < in.toString().length() + 330, r.err().length() + " characters: " + r.err());
+    assertTrue(
+        r.err().length() < in.toString().length() + 330,
+        r.err().length() + " characters: " + r.err());
     Path shortLine = file("short.txt", "1 2\n3 4x\n");
-    oneLine(CliTest.run("evaluate", "--input", shortLine.toString(), "--format", "sasrec-pairs"), 1,
+    oneLine(
+        CliTest.run("evaluate", "--input", shortLine.toString(), "--format", "sasrec-pairs"),
+        1,
         "expected an integer item id (this format needs integer ids) in line '3 4x', found '4x'.");
   }
 
@@ -185,15 +285,25 @@ class HardeningTest {
   void csvBlankLinesOfSpacesAreSkipped() throws IOException {
     String rows = "1,a\n1,b\n1,c\n1,d\n1,e\n2,a\n2,b\n2,c\n2,d\n2,e\n";
     Path plain = file("plain.csv", "user_id,item_id\n" + rows);
-    Path spaced = file("spaced.csv", "user_id,item_id\n   \n" + rows.replace("1,c\n", "1,c\n \t \n"));
-    CliTest.Run a = CliTest.run("evaluate", "--input", plain.toString(), "--format", "csv", "--json");
-    CliTest.Run b = CliTest.run("evaluate", "--input", spaced.toString(), "--format", "csv", "--json");
+    Path spaced =
+        file("spaced.csv", "user_id,item_id\n   \n" + rows.replace("1,c\n", "1,c\n \t \n"));
+    CliTest.Run a =
+        CliTest.run("evaluate", "--input", plain.toString(), "--format", "csv", "--json");
+    CliTest.Run b =
+        CliTest.run("evaluate", "--input", spaced.toString(), "--format", "csv", "--json");
     assertEquals(0, b.code(), b.err());
-    assertEquals(a.out().replaceAll("\"seconds\":[0-9.]+", ""), b.out().replaceAll("\"seconds\":[0-9.]+", ""));
+    assertEquals(
+        a.out().replaceAll("\"seconds\":[0-9.]+", ""),
+        b.out().replaceAll("\"seconds\":[0-9.]+", ""));
     Path quote = file("quote.csv", "\"user_id,item_id\n" + rows);
-    oneLine(CliTest.run("evaluate", "--input", quote.toString(), "--format", "csv"), 1,
+    oneLine(
+        CliTest.run("evaluate", "--input", quote.toString(), "--format", "csv"),
+        1,
         quote + ": malformed CSV: (startline 1) EOF reached before encapsulated token finished");
-    Path wide = file("wide.csv", "x".repeat(100_000) + ",user_id,item_id\n1\n"); // the header was quoted whole
+    Path wide =
+        file(
+            "wide.csv",
+            "x".repeat(100_000) + ",user_id,item_id\n1\n"); // the header was quoted whole
     CliTest.Run r = CliTest.run("evaluate", "--input", wide.toString(), "--format", "csv");
     oneLine(r, 1, wide + ":2: expected 3 fields (columns [xxx");
     assertTrue(r.err().length() < 400, r.err().length() + " characters");
@@ -212,17 +322,27 @@ class HardeningTest {
     Path a = file("a.csv", header + rows);
     for (String bad : new String[] {"NaN", "Infinity", "1e999", "-Infinity"}) {
       Path b = file("b.csv", header + rows.replace("0.63", bad));
-      oneLine(CliTest.run("compare", a.toString(), b.toString()), 1,
+      oneLine(
+          CliTest.run("compare", a.toString(), b.toString()),
+          1,
           b + ":2: expected a finite number in column 'ndcg@10', found '" + bad + "'.");
     }
     Path quote = file("q.csv", header + rows.replace("0.63", "\"0.63"));
-    oneLine(CliTest.run("compare", a.toString(), quote.toString()), 1, quote + ": malformed CSV: (startline 2) EOF");
+    oneLine(
+        CliTest.run("compare", a.toString(), quote.toString()),
+        1,
+        quote + ": malformed CSV: (startline 2) EOF");
     byte[] latin = (header + rows.replace("1,5", "\u00e9,5")).getBytes(StandardCharsets.ISO_8859_1);
     Path notUtf8 = file("l.csv", latin);
-    oneLine(CliTest.run("compare", a.toString(), notUtf8.toString()), 1,
+    oneLine(
+        CliTest.run("compare", a.toString(), notUtf8.toString()),
+        1,
         notUtf8 + ":2: invalid UTF-8 at byte offset " + header.length());
     Path late = file("late.csv", "ndcg@10,x,user\n0.5,1,1\n0.25\n");
-    oneLine(CliTest.run("compare", late.toString(), late.toString()), 1, late + ":3: expected 3 fields, found 1.");
+    oneLine(
+        CliTest.run("compare", late.toString(), late.toString()),
+        1,
+        late + ":3: expected 3 fields, found 1.");
     Path control = file("c.csv", header + rows.replace("0.63", "0.6\u00013"));
     oneLine(CliTest.run("compare", a.toString(), control.toString()), 1, "found '0.6\\x013'.");
   }
@@ -238,37 +358,86 @@ class HardeningTest {
   void configFilesAreReadStrictly() throws IOException {
     Path in = pairs(8, 6);
     String[][] cases = {
-      {"{\"dim\": 8} {\"dim\": 16}", ":1:12: malformed JSON: more data after the object of settings."},
+      {
+        "{\"dim\": 8} {\"dim\": 16}",
+        ":1:12: malformed JSON: more data after the object of settings."
+      },
       {"{\"dim\": 8, \"dim\": 16}", ":1:17: malformed JSON: Duplicate field 'dim'."},
-      {"{\"dim\": 8", ":1:10: malformed JSON: Unexpected end-of-input: expected close marker for Object (start marker at"
-          + " [line: 1, column: 1])."},
-      {"{\"dim\": 4294967304}", ": setting 'dim' must be an integer from -2147483648 to 2147483647, found 4294967304."},
-      {"{\"epochs\": 1.5}", ": setting 'epochs' must be an integer from -2147483648 to 2147483647, found 1.5."},
+      {
+        "{\"dim\": 8",
+        ":1:10: malformed JSON: Unexpected end-of-input: expected close marker for Object (start marker at"
+            + " [line: 1, column: 1])."
+      },
+      {
+        "{\"dim\": 4294967304}",
+        ": setting 'dim' must be an integer from -2147483648 to 2147483647, found 4294967304."
+      },
+      {
+        "{\"epochs\": 1.5}",
+        ": setting 'epochs' must be an integer from -2147483648 to 2147483647, found 1.5."
+      },
       {"{\"seed\": 99999999999999999999}", ": setting 'seed' must be an integer from"},
       {"{\"lr\": 1e400}", ": setting 'lr' must be a finite number, found \"Infinity\"."},
       {"{\"dim\": null}", ": setting 'dim' needs a value, found null."},
       {"{\"clipNorm\": null}", ": setting 'clipNorm' needs a value, found null."},
-      {"{\"loss\": [\"" + "x".repeat(5000) + "\"]}", ": setting 'loss' must be a string, found [\"xxx"},
+      {
+        "{\"loss\": [\"" + "x".repeat(5000) + "\"]}",
+        ": setting 'loss' must be a string, found [\"xxx"
+      },
       {"{\"" + "k".repeat(5000) + "\": 1}", ": unknown setting 'kkkkk"},
     };
     for (String[] c : cases) {
       Path config = file("c.json", c[0]);
-      CliTest.Run r = CliTest.run("train", "--input", in.toString(), "--format", "sasrec-pairs", "--config",
-          config.toString(), "--output", dir.resolve("m.ckpt").toString());
+      CliTest.Run r =
+          CliTest.run(
+              "train",
+              "--input",
+              in.toString(),
+              "--format",
+              "sasrec-pairs",
+              "--config",
+              config.toString(),
+              "--output",
+              dir.resolve("m.ckpt").toString());
       oneLine(r, 1, config + c[1]);
       assertTrue(r.err().length() < 600, r.err());
     }
     // an unknown value of a known string setting is a usage error, as the flag is, quoted short
     Path config = file("c.json", "{\"loss\": \"" + "x".repeat(5000) + "\"}");
-    CliTest.Run r = CliTest.run("train", "--input", in.toString(), "--format", "sasrec-pairs", "--config",
-        config.toString(), "--output", dir.resolve("m.ckpt").toString());
+    CliTest.Run r =
+        CliTest.run(
+            "train",
+            "--input",
+            in.toString(),
+            "--format",
+            "sasrec-pairs",
+            "--config",
+            config.toString(),
+            "--output",
+            dir.resolve("m.ckpt").toString());
     oneLine(r, 2, "Unknown loss 'xxx");
     assertTrue(r.err().length() < 600, r.err());
     // whole numbers written as such, and null for a setting that may be unset, are fine
-    config = file("c.json", "{\"dim\": 8.0, \"splits\": 2, \"maxLen\": 6, \"epochs\": 1, \"blocks\": 1, \"ffnDim\": 8,"
-        + " \"negatives\": null, \"validationUsers\": null, \"codes\": \"random\"}");
-    r = CliTest.run("train", "--input", in.toString(), "--format", "sasrec-pairs", "--config", config.toString(),
-        "--output", dir.resolve("m.ckpt").toString(), "--quiet", "--device", "cpu", "--json");
+    config =
+        file(
+            "c.json",
+            "{\"dim\": 8.0, \"splits\": 2, \"maxLen\": 6, \"epochs\": 1, \"blocks\": 1, \"ffnDim\": 8,"
+                + " \"negatives\": null, \"validationUsers\": null, \"codes\": \"random\"}");
+    r =
+        CliTest.run(
+            "train",
+            "--input",
+            in.toString(),
+            "--format",
+            "sasrec-pairs",
+            "--config",
+            config.toString(),
+            "--output",
+            dir.resolve("m.ckpt").toString(),
+            "--quiet",
+            "--device",
+            "cpu",
+            "--json");
     assertEquals(0, r.code(), r.err());
     assertEquals(8, org.recjpq.checkpoint.Checkpoint.read(dir.resolve("m.ckpt")).config().dim());
   }
@@ -281,8 +450,21 @@ class HardeningTest {
   void svdCodesOfARankDeficientDatasetAreAssigned() throws IOException {
     Path in = file("same.txt", "1 1\n1 2\n1 3\n1 4\n1 5\n2 1\n2 2\n2 3\n2 4\n2 5\n");
     for (String strategy : new String[] {"svd", "svd-pq", "cooc-pq", "nsvd-pq"}) {
-      CliTest.Run r = CliTest.run("assign-codes", "--input", in.toString(), "--format", "sasrec-pairs", "--strategy",
-          strategy, "--splits", "2", "--dim", "8", "--output", dir.resolve(strategy + ".codes").toString());
+      CliTest.Run r =
+          CliTest.run(
+              "assign-codes",
+              "--input",
+              in.toString(),
+              "--format",
+              "sasrec-pairs",
+              "--strategy",
+              strategy,
+              "--splits",
+              "2",
+              "--dim",
+              "8",
+              "--output",
+              dir.resolve(strategy + ".codes").toString());
       assertEquals(0, r.code(), strategy + ": " + r.err());
     }
   }

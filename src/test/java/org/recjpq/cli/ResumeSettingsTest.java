@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.recjpq.checkpoint.Checkpoint;
 
-/** {@code train --resume} continues with the settings saved in the checkpoint, never the preset's. */
+/**
+ * {@code train --resume} continues with the settings saved in the checkpoint, never the preset's.
+ */
 class ResumeSettingsTest {
   @TempDir Path dir;
 
@@ -29,15 +31,47 @@ class ResumeSettingsTest {
   }
 
   private static String[] args(Path in, Path out, String... more) {
-    List<String> a = new ArrayList<>(List.of("train", "-i", in.toString(), "-f", "sasrec-pairs", "--output",
-        out.toString(), "--quiet", "--threads", "1", "--save-optimizer"));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "-i",
+                in.toString(),
+                "-f",
+                "sasrec-pairs",
+                "--output",
+                out.toString(),
+                "--quiet",
+                "--threads",
+                "1",
+                "--save-optimizer"));
     a.addAll(List.of(more));
     return a.toArray(String[]::new);
   }
 
   /** A BCE run with its own learning rate, none of them the preset's values. */
-  private static final String[] RUN = {"--dim", "8", "--splits", "2", "--max-len", "6", "--batch-size", "8",
-      "--ffn-dim", "8", "--blocks", "1", "--loss", "bce", "--lr", "0.004", "--schedule", "constant", "--dropout", "0.1"};
+  private static final String[] RUN = {
+    "--dim",
+    "8",
+    "--splits",
+    "2",
+    "--max-len",
+    "6",
+    "--batch-size",
+    "8",
+    "--ffn-dim",
+    "8",
+    "--blocks",
+    "1",
+    "--loss",
+    "bce",
+    "--lr",
+    "0.004",
+    "--schedule",
+    "constant",
+    "--dropout",
+    "0.1"
+  };
 
   private static String[] concat(String[] a, String... b) {
     String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
@@ -51,13 +85,17 @@ class ResumeSettingsTest {
     Path first = dir.resolve("first.ckpt");
     Path resumed = dir.resolve("resumed.ckpt");
     Path straight = dir.resolve("straight.ckpt");
-    // 2 epochs, then 2 more from the checkpoint with no setting retyped but the one that says when to stop
+    // 2 epochs, then 2 more from the checkpoint with no setting retyped but the one that says when
+    // to stop
     CliTest.Run a = CliTest.run(args(in, first, concat(RUN, "--epochs", "2")));
     assertEquals(0, a.code(), a.err());
     Checkpoint cut = Checkpoint.read(first);
-    // the final checkpoint holds the best weights; where epoch 2 was not the best, the last iterate rides along
+    // the final checkpoint holds the best weights; where epoch 2 was not the best, the last iterate
+    // rides along
     assertEquals(cut.state().path("bestEpoch").asInt() != 1, cut.iterate() != null);
-    CliTest.Run b = CliTest.run(args(in, resumed, "--resume", first.toString(), "--lr", "0.004", "--epochs", "4"));
+    CliTest.Run b =
+        CliTest.run(
+            args(in, resumed, "--resume", first.toString(), "--lr", "0.004", "--epochs", "4"));
     assertEquals(0, b.code(), b.err());
     assertTrue(b.out().contains("with the settings saved in it:"), b.out());
     assertTrue(b.out().contains("--epochs 4 (saved: 2) replaces the saved value"), b.out());
@@ -71,7 +109,8 @@ class ResumeSettingsTest {
   }
 
   @Test
-  void aConflictingSettingIsAUsageErrorUnlessOverriddenAndTheShapeNeverChanges() throws IOException {
+  void aConflictingSettingIsAUsageErrorUnlessOverriddenAndTheShapeNeverChanges()
+      throws IOException {
     Path in = pairs();
     Path first = dir.resolve("first.ckpt");
     assertEquals(0, CliTest.run(args(in, first, concat(RUN, "--epochs", "1"))).code());
@@ -79,18 +118,31 @@ class ResumeSettingsTest {
     CliTest.Run lr = CliTest.run(args(in, out, "--resume", first.toString(), "--lr", "0.01"));
     assertEquals(2, lr.code(), lr.err());
     assertTrue(lr.err().contains("--lr 0.01 (saved: 0.004) conflicts"), lr.err());
-    CliTest.Run preset = CliTest.run(args(in, out, "--resume", first.toString(), "--preset", "paper"));
+    CliTest.Run preset =
+        CliTest.run(args(in, out, "--resume", first.toString(), "--preset", "paper"));
     assertEquals(2, preset.code(), preset.err());
     assertTrue(preset.err().contains("--preset paper (saved: cpu)"), preset.err());
-    CliTest.Run dim = CliTest.run(args(in, out, "--resume", first.toString(), "--dim", "16", "--override"));
+    CliTest.Run dim =
+        CliTest.run(args(in, out, "--resume", first.toString(), "--dim", "16", "--override"));
     assertEquals(2, dim.code(), dim.err());
     assertTrue(dim.err().contains("the model's shape comes from the checkpoint"), dim.err());
     assertEquals(2, CliTest.run(args(in, out, concat(RUN, "--override"))).code());
     assertFalse(Files.exists(out), "nothing written by a refused run");
-    CliTest.Run over = CliTest.run(args(in, out, "--resume", first.toString(), "--lr", "0.002", "--override",
-        "--epochs", "2"));
+    CliTest.Run over =
+        CliTest.run(
+            args(
+                in,
+                out,
+                "--resume",
+                first.toString(),
+                "--lr",
+                "0.002",
+                "--override",
+                "--epochs",
+                "2"));
     assertEquals(0, over.code(), over.err());
-    assertTrue(over.out().contains("--lr 0.002 (saved: 0.004) replaces the saved value"), over.out());
+    assertTrue(
+        over.out().contains("--lr 0.002 (saved: 0.004) replaces the saved value"), over.out());
     assertTrue(over.out().contains("--epochs 2 (saved: 1) replaces the saved value"), over.out());
     assertEquals(0.002, Checkpoint.read(out).state().path("settings").path("lr").asDouble(), 0);
   }
@@ -105,8 +157,10 @@ class ResumeSettingsTest {
     assertEquals(0, CliTest.run(args(in, b, concat(RUN, "--epochs", "1"))).code());
     assertEquals(0, CliTest.run(args(in, c, concat(RUN, "--epochs", "1", "--seed", "7"))).code());
     String da = digest(CliTest.run("info", "--checkpoint", a.toString()));
-    assertEquals(da, digest(CliTest.run("info", "--checkpoint", b.toString())), "the same run twice");
-    assertFalse(da.equals(digest(CliTest.run("info", "--checkpoint", c.toString()))), "another seed");
+    assertEquals(
+        da, digest(CliTest.run("info", "--checkpoint", b.toString())), "the same run twice");
+    assertFalse(
+        da.equals(digest(CliTest.run("info", "--checkpoint", c.toString()))), "another seed");
     byte[] bytes = Files.readAllBytes(a);
     bytes[bytes.length - 9] ^= 4;
     Path broken = Files.write(dir.resolve("broken.ckpt"), bytes);

@@ -45,24 +45,25 @@ import org.recjpq.util.Excerpt;
 
 /**
  * Robustness fuzzing of every reader of the command line: valid inputs are mutated many times with
- * a fixed seed ({@link SplittableRandom}), and every mutated case is run in-process through
- * {@link CliTest#run} (or, for HTTP bodies, sent to an in-process {@link HttpService}).
+ * a fixed seed ({@link SplittableRandom}), and every mutated case is run in-process through {@link
+ * CliTest#run} (or, for HTTP bodies, sent to an in-process {@link HttpService}).
  *
  * <p><b>What is fuzzed, and with what.</b>
+ *
  * <ol>
  *   <li>Interaction logs in every {@code --format} (sasrec-pairs, user-lines, movielens in both its
  *       {@code ::} and tab forms, csv with a comma and with a tab, booking, gowalla), read by
- *       {@code evaluate} and by {@code prepare}: bit flips, byte insertion and deletion, truncation,
- *       line duplication and deletion, field swaps, a field replaced by a huge, negative,
- *       non-numeric, empty or 100 KB token, invalid UTF-8, NUL bytes, unbalanced quotes, joined
- *       lines; and changes that must not change the result at all (a byte-order mark, CRLF line
- *       ends, blank lines, spaces around lines).
+ *       {@code evaluate} and by {@code prepare}: bit flips, byte insertion and deletion,
+ *       truncation, line duplication and deletion, field swaps, a field replaced by a huge,
+ *       negative, non-numeric, empty or 100 KB token, invalid UTF-8, NUL bytes, unbalanced quotes,
+ *       joined lines; and changes that must not change the result at all (a byte-order mark, CRLF
+ *       line ends, blank lines, spaces around lines).
  *   <li>The binary dataset file ({@code .rjd}) of {@code prepare}, read by {@code evaluate} and
  *       {@code info --dataset}: bit flips and boundary values in the header and the sections,
  *       truncation, appended garbage, copied, inserted and deleted bytes.
  *   <li>A codes file of {@code assign-codes}, read by a tiny {@code train --codes FILE}.
- *   <li>A resumable checkpoint of a tiny {@code train}, read by {@code recommend},
- *       {@code evaluate --checkpoint} and {@code train --resume}.
+ *   <li>A resumable checkpoint of a tiny {@code train}, read by {@code recommend}, {@code evaluate
+ *       --checkpoint} and {@code train --resume}.
  *   <li>The {@code --config} JSON of {@code train}: malformed JSON, wrong types, nulls, unknown and
  *       duplicate keys, trailing data, huge, negative, fractional and out-of-range numbers.
  *   <li>Request bodies of {@code POST /recommend} on an {@link HttpService} over the tiny
@@ -74,26 +75,26 @@ import org.recjpq.util.Excerpt;
  * <p><b>What every case asserts.</b> The command either succeeds with a correct result or fails
  * with exit code 1 (an input problem; the README's "Failure behaviour"): never 2 (usage) or 3
  * (internal error) for a mutated file. A failure's standard error is exactly one line, shorter than
- * 600 characters (a message quotes at most 200 characters of input), without a stack trace or a Java
- * class name, and without unescaped control, format or undecodable characters. Inputs are never
- * modified; a failed command leaves its output directory exactly as it was (no new file, no
+ * 600 characters (a message quotes at most 200 characters of input), without a stack trace or a
+ * Java class name, and without unescaped control, format or undecodable characters. Inputs are
+ * never modified; a failed command leaves its output directory exactly as it was (no new file, no
  * temporary file), and a successful one leaves no temporary file. A success is checked: a prepared
  * dataset loads and evaluates to the numbers of the raw log; a mutation that must not matter gives
  * the unmutated input's numbers; a damaged binary file (dataset, codes, checkpoint) is refused, or,
  * if accepted, gives exactly the unmutated file's results; a compare result has finite statistics.
  *
- * <p><b>Config files</b> ({@code --config}) are input files, so a file that is not one JSON
- * object of known settings with values of the settings' types (integers for integer settings,
- * finite numbers, strings, booleans, null only where a setting may be unset) must fail with exit
- * code 1. A well-formed file whose values are out of range (dim -3, maxLen 0) is refused by the same
- * checks as the equivalent flags, which are usage errors: exit code 2 is accepted there, and so is
- * 0 when the checkpoint records exactly the settings of the file.
+ * <p><b>Config files</b> ({@code --config}) are input files, so a file that is not one JSON object
+ * of known settings with values of the settings' types (integers for integer settings, finite
+ * numbers, strings, booleans, null only where a setting may be unset) must fail with exit code 1. A
+ * well-formed file whose values are out of range (dim -3, maxLen 0) is refused by the same checks
+ * as the equivalent flags, which are usage errors: exit code 2 is accepted there, and so is 0 when
+ * the checkpoint records exactly the settings of the file.
  *
- * <p><b>HTTP bodies</b> must get 200 with a JSON object whose {@code items} hold at most k distinct,
- * not excluded ids (each of a batch's {@code results} too), or a 4xx with a JSON
- * {@code {"error": "..."}} body and {@code Content-Type: application/json}; never a 5xx, never
- * HTML; and the error message is held to the same rules as a command's standard error (one line,
- * bounded, printable, no class names).
+ * <p><b>HTTP bodies</b> must get 200 with a JSON object whose {@code items} hold at most k
+ * distinct, not excluded ids (each of a batch's {@code results} too), or a 4xx with a JSON {@code
+ * {"error": "..."}} body and {@code Content-Type: application/json}; never a 5xx, never HTML; and
+ * the error message is held to the same rules as a command's standard error (one line, bounded,
+ * printable, no class names).
  *
  * <p>Each reader prints its case counts and time ({@code fuzz: READER N cases, ...}), and the last
  * line the total; all of it takes about 35 s on 2 cores.
@@ -101,17 +102,47 @@ import org.recjpq.util.Excerpt;
 class RobustnessFuzzTest {
   private static final long SEED = 0x5eed_2024_0611L;
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Parses as the readers must: one value, no trailing data, no duplicate keys. */
-  private static final ObjectMapper STRICT = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final ObjectMapper STRICT =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
   private static final int USERS = 30;
   private static final int PER_USER = 6;
   private static final int ITEMS = 40;
   private static final List<Tally> TALLIES = new ArrayList<>();
-  private static final String[] TINY_MODEL = {"--preset", "cpu", "--embedding", "jpq", "--splits", "2", "--dim", "8",
-      "--blocks", "1", "--heads", "1", "--max-len", "10", "--ffn-dim", "8", "--batch-size", "16", "--epochs", "1",
-      "--validation-users", "all", "--device", "cpu", "--threads", "1", "--quiet", "--json"};
+  private static final String[] TINY_MODEL = {
+    "--preset",
+    "cpu",
+    "--embedding",
+    "jpq",
+    "--splits",
+    "2",
+    "--dim",
+    "8",
+    "--blocks",
+    "1",
+    "--heads",
+    "1",
+    "--max-len",
+    "10",
+    "--ffn-dim",
+    "8",
+    "--batch-size",
+    "16",
+    "--epochs",
+    "1",
+    "--validation-users",
+    "all",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+    "--quiet",
+    "--json"
+  };
 
   @TempDir static Path root;
   private static Path base;
@@ -126,15 +157,48 @@ class RobustnessFuzzTest {
     base = Files.createDirectories(root.resolve("base"));
     Path pairs = Files.writeString(base.resolve("pairs.txt"), pairs());
     dataset = base.resolve("data.rjd");
-    expectOk(CliTest.run("prepare", "--input", pairs.toString(), "--format", "sasrec-pairs", "--output",
-        dataset.toString()));
+    expectOk(
+        CliTest.run(
+            "prepare",
+            "--input",
+            pairs.toString(),
+            "--format",
+            "sasrec-pairs",
+            "--output",
+            dataset.toString()));
     codes = base.resolve("base.codes");
-    expectOk(CliTest.run("assign-codes", "--input", dataset.toString(), "--strategy", "random", "--splits", "2",
-        "--dim", "8", "--seed", "5", "--output", codes.toString()));
+    expectOk(
+        CliTest.run(
+            "assign-codes",
+            "--input",
+            dataset.toString(),
+            "--strategy",
+            "random",
+            "--splits",
+            "2",
+            "--dim",
+            "8",
+            "--seed",
+            "5",
+            "--output",
+            codes.toString()));
     checkpoint = base.resolve("base.ckpt");
-    expectOk(CliTest.run(concat(new String[] {"train", "--input", dataset.toString(), "--codes", codes.toString(),
-        "--save-optimizer", "--output", checkpoint.toString(), "--report", base.resolve("report").toString()},
-        TINY_MODEL)));
+    expectOk(
+        CliTest.run(
+            concat(
+                new String[] {
+                  "train",
+                  "--input",
+                  dataset.toString(),
+                  "--codes",
+                  codes.toString(),
+                  "--save-optimizer",
+                  "--output",
+                  checkpoint.toString(),
+                  "--report",
+                  base.resolve("report").toString()
+                },
+                TINY_MODEL)));
   }
 
   @AfterAll
@@ -143,8 +207,9 @@ class RobustnessFuzzTest {
     for (Tally t : TALLIES) {
       total += t.cases;
     }
-    System.out.printf("fuzz: %d cases in total over %d readers in %.1f s%n", total, TALLIES.size(),
-        (System.nanoTime() - started) / 1e9);
+    System.out.printf(
+        "fuzz: %d cases in total over %d readers in %.1f s%n",
+        total, TALLIES.size(), (System.nanoTime() - started) / 1e9);
   }
 
   private static void expectOk(CliTest.Run r) {
@@ -201,17 +266,28 @@ class RobustnessFuzzTest {
     }
 
     void fail(String problem, String[] args, CliTest.Run r) {
-      failures.add(reader + " case " + caseNo + " (" + what + "): " + problem
-          + (args == null ? "" : "\n    command: " + Excerpt.of(String.join(" ", args)))
-          + (r == null ? "" : "\n    exit " + r.code() + ", stderr: " + Excerpt.of(r.err())));
+      failures.add(
+          reader
+              + " case "
+              + caseNo
+              + " ("
+              + what
+              + "): "
+              + problem
+              + (args == null ? "" : "\n    command: " + Excerpt.of(String.join(" ", args)))
+              + (r == null ? "" : "\n    exit " + r.code() + ", stderr: " + Excerpt.of(r.err())));
     }
 
     /** Prints the tally and fails with every problem found (the first 40 of them). */
     void finish() {
       System.out.println(tally);
       if (!failures.isEmpty()) {
-        StringBuilder b = new StringBuilder(failures.size() + " of " + tally.cases + " " + reader + " cases failed:\n");
-        failures.stream().limit(Integer.getInteger("fuzz.show", 40)).forEach(f -> b.append(f).append('\n'));
+        StringBuilder b =
+            new StringBuilder(
+                failures.size() + " of " + tally.cases + " " + reader + " cases failed:\n");
+        failures.stream()
+            .limit(Integer.getInteger("fuzz.show", 40))
+            .forEach(f -> b.append(f).append('\n'));
         throw new AssertionError(b.toString());
       }
     }
@@ -219,7 +295,8 @@ class RobustnessFuzzTest {
     /**
      * Runs a command whose input file {@code input} is mutated; checks what every case must hold
      * (input unchanged; on failure: an allowed exit code, one clean line, the output directory
-     * unchanged; on success: no temporary file left). Returns the run, or null when it failed a check.
+     * unchanged; on success: no temporary file left). Returns the run, or null when it failed a
+     * check.
      */
     CliTest.Run run(Path input, Set<Integer> allowedFailures, String... args) {
       byte[] before = read(input);
@@ -302,12 +379,25 @@ class RobustnessFuzzTest {
   // 1. Interaction logs
 
   /**
-   * A valid log of one format: its file name, the field separator of its lines, the options that read
-   * it, how many header lines it has, and its text.
+   * A valid log of one format: its file name, the field separator of its lines, the options that
+   * read it, how many header lines it has, and its text.
    */
-  private record LogFormat(String name, String file, String separator, List<String> options, int headerLines,
-      String text, Reorder reorder, boolean csv) {
-    LogFormat(String name, String file, String separator, List<String> options, int headerLines, String text) {
+  private record LogFormat(
+      String name,
+      String file,
+      String separator,
+      List<String> options,
+      int headerLines,
+      String text,
+      Reorder reorder,
+      boolean csv) {
+    LogFormat(
+        String name,
+        String file,
+        String separator,
+        List<String> options,
+        int headerLines,
+        String text) {
       this(name, file, separator, options, headerLines, text, Reorder.NONE, false);
     }
   }
@@ -330,8 +420,9 @@ class RobustnessFuzzTest {
     StringBuilder udata = new StringBuilder();
     StringBuilder csv = new StringBuilder("user_id,item_id,rating,timestamp\n");
     StringBuilder tsv = new StringBuilder("who\twhat\twhen\n");
-    StringBuilder booking = new StringBuilder(
-        "user_id,checkin,checkout,city_id,device_class,affiliate_id,booker_country,hotel_country,utrip_id\n");
+    StringBuilder booking =
+        new StringBuilder(
+            "user_id,checkin,checkout,city_id,device_class,affiliate_id,booker_country,hotel_country,utrip_id\n");
     StringBuilder gowalla = new StringBuilder();
     for (int u = 1; u <= USERS; u++) {
       lines.append(u);
@@ -340,37 +431,153 @@ class RobustnessFuzzTest {
         long t = 978_300_000L + 1000L * ((u * 13 + k * 5) % 37) + k; // not in file order
         pairs.append(u).append(' ').append(i).append('\n');
         lines.append(' ').append(i);
-        dat.append(u).append("::").append(i).append("::").append(1 + k % 5).append("::").append(t).append('\n');
-        udata.append(u).append('\t').append(i).append('\t').append(1 + k % 5).append('\t').append(t).append('\n');
-        String itemId = i % 7 == 0 ? "\"item," + i + "\"" : "i" + i; // text ids, some quoted with a comma
-        csv.append("u").append(u).append(',').append(itemId).append(',').append(1 + k % 5).append(',').append(t)
+        dat.append(u)
+            .append("::")
+            .append(i)
+            .append("::")
+            .append(1 + k % 5)
+            .append("::")
+            .append(t)
             .append('\n');
-        tsv.append("user ").append(u).append('\t').append(i).append('\t')
-            .append(java.time.Instant.ofEpochSecond(t)).append('\n');
+        udata
+            .append(u)
+            .append('\t')
+            .append(i)
+            .append('\t')
+            .append(1 + k % 5)
+            .append('\t')
+            .append(t)
+            .append('\n');
+        String itemId =
+            i % 7 == 0 ? "\"item," + i + "\"" : "i" + i; // text ids, some quoted with a comma
+        csv.append("u")
+            .append(u)
+            .append(',')
+            .append(itemId)
+            .append(',')
+            .append(1 + k % 5)
+            .append(',')
+            .append(t)
+            .append('\n');
+        tsv.append("user ")
+            .append(u)
+            .append('\t')
+            .append(i)
+            .append('\t')
+            .append(java.time.Instant.ofEpochSecond(t))
+            .append('\n');
         String day = java.time.LocalDate.of(2016, 4, 1).plusDays((u * 3 + k * 2) % 20).toString();
-        booking.append(1000 + u).append(',').append(day).append(',').append(day).append(',').append(i)
-            .append(",mobile,").append(u % 4).append(",Elbonia,Gondal,").append(1000 + u).append("_1\n");
-        gowalla.append(u).append('\t').append(java.time.Instant.ofEpochSecond(t)).append("\t30.2359\t-97.7951\t")
-            .append(i).append('\n');
+        booking
+            .append(1000 + u)
+            .append(',')
+            .append(day)
+            .append(',')
+            .append(day)
+            .append(',')
+            .append(i)
+            .append(",mobile,")
+            .append(u % 4)
+            .append(",Elbonia,Gondal,")
+            .append(1000 + u)
+            .append("_1\n");
+        gowalla
+            .append(u)
+            .append('\t')
+            .append(java.time.Instant.ofEpochSecond(t))
+            .append("\t30.2359\t-97.7951\t")
+            .append(i)
+            .append('\n');
       }
       lines.append('\n');
     }
-    f.add(new LogFormat("sasrec-pairs", "pairs.txt", " ", List.of("--format", "sasrec-pairs"), 0, pairs.toString(),
-        Reorder.PER_USER, false));
-    f.add(new LogFormat("user-lines", "lines.txt", " ", List.of("--format", "user-lines"), 0, lines.toString(),
-        Reorder.ANY, false));
-    f.add(new LogFormat("movielens-dat", "ratings.dat", "::", List.of("--format", "movielens"), 0, dat.toString(),
-        Reorder.ANY, false));
-    f.add(new LogFormat("movielens-tab", "u.data", "\t", List.of("--format", "movielens"), 0, udata.toString(),
-        Reorder.ANY, false));
-    f.add(new LogFormat("csv", "log.csv", ",", List.of("--format", "csv", "--time-column", "timestamp"), 1,
-        csv.toString(), Reorder.ANY, true));
-    f.add(new LogFormat("csv-tab", "log.csv", "\t", List.of("--format", "csv", "--user-column", "who",
-        "--item-column", "what", "--time-column", "when"), 1, tsv.toString(), Reorder.ANY, true));
-    f.add(new LogFormat("booking", "booking.csv", ",", List.of("--format", "booking"), 1, booking.toString(),
-        Reorder.ANY, true));
-    f.add(new LogFormat("gowalla", "checkins.txt", "\t", List.of("--format", "gowalla"), 0, gowalla.toString(),
-        Reorder.ANY, false));
+    f.add(
+        new LogFormat(
+            "sasrec-pairs",
+            "pairs.txt",
+            " ",
+            List.of("--format", "sasrec-pairs"),
+            0,
+            pairs.toString(),
+            Reorder.PER_USER,
+            false));
+    f.add(
+        new LogFormat(
+            "user-lines",
+            "lines.txt",
+            " ",
+            List.of("--format", "user-lines"),
+            0,
+            lines.toString(),
+            Reorder.ANY,
+            false));
+    f.add(
+        new LogFormat(
+            "movielens-dat",
+            "ratings.dat",
+            "::",
+            List.of("--format", "movielens"),
+            0,
+            dat.toString(),
+            Reorder.ANY,
+            false));
+    f.add(
+        new LogFormat(
+            "movielens-tab",
+            "u.data",
+            "\t",
+            List.of("--format", "movielens"),
+            0,
+            udata.toString(),
+            Reorder.ANY,
+            false));
+    f.add(
+        new LogFormat(
+            "csv",
+            "log.csv",
+            ",",
+            List.of("--format", "csv", "--time-column", "timestamp"),
+            1,
+            csv.toString(),
+            Reorder.ANY,
+            true));
+    f.add(
+        new LogFormat(
+            "csv-tab",
+            "log.csv",
+            "\t",
+            List.of(
+                "--format",
+                "csv",
+                "--user-column",
+                "who",
+                "--item-column",
+                "what",
+                "--time-column",
+                "when"),
+            1,
+            tsv.toString(),
+            Reorder.ANY,
+            true));
+    f.add(
+        new LogFormat(
+            "booking",
+            "booking.csv",
+            ",",
+            List.of("--format", "booking"),
+            1,
+            booking.toString(),
+            Reorder.ANY,
+            true));
+    f.add(
+        new LogFormat(
+            "gowalla",
+            "checkins.txt",
+            "\t",
+            List.of("--format", "gowalla"),
+            0,
+            gowalla.toString(),
+            Reorder.ANY,
+            false));
     return f;
   }
 
@@ -391,11 +598,13 @@ class RobustnessFuzzTest {
         fields[fi] = "\"" + fields[fi] + "\"";
       }
       lines[at] = String.join(f.separator(), fields);
-      return new Mutation(latin1(String.join("\n", lines)), "quote field " + fi + " of line " + (at + 1));
+      return new Mutation(
+          latin1(String.join("\n", lines)), "quote field " + fi + " of line " + (at + 1));
     }
     switch (kind) {
       case 0 -> {
-        return new Mutation(FuzzSupport.splice(in, 0, 0, new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}),
+        return new Mutation(
+            FuzzSupport.splice(in, 0, 0, new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}),
             "byte-order mark");
       }
       case 1 -> {
@@ -432,10 +641,14 @@ class RobustnessFuzzTest {
       out.addAll(data);
       return new Mutation(latin1(String.join("\n", out) + "\n"), "shuffle the lines");
     }
-    Map<String, java.util.ArrayDeque<String>> byUser = new LinkedHashMap<>(); // interleave users, each in order
+    Map<String, java.util.ArrayDeque<String>> byUser =
+        new LinkedHashMap<>(); // interleave users, each in order
     for (String line : data) {
-      byUser.computeIfAbsent(line.split(java.util.regex.Pattern.quote(f.separator()))[0],
-          u -> new java.util.ArrayDeque<>()).add(line);
+      byUser
+          .computeIfAbsent(
+              line.split(java.util.regex.Pattern.quote(f.separator()))[0],
+              u -> new java.util.ArrayDeque<>())
+          .add(line);
     }
     List<java.util.ArrayDeque<String>> queues = new ArrayList<>(byUser.values());
     while (!queues.isEmpty()) {
@@ -445,15 +658,22 @@ class RobustnessFuzzTest {
         queues.remove(q);
       }
     }
-    return new Mutation(latin1(String.join("\n", out) + "\n"), "interleave the users' lines, each user's in order");
+    return new Mutation(
+        latin1(String.join("\n", out) + "\n"), "interleave the users' lines, each user's in order");
   }
 
-  /** One mutation of a log (text as one char per byte, so that any byte survives line and field surgery). */
+  /**
+   * One mutation of a log (text as one char per byte, so that any byte survives line and field
+   * surgery).
+   */
   private static Mutation mutateLog(SplittableRandom rnd, byte[] in, LogFormat f) {
     String s = latin1(in);
     List<String> lines = new ArrayList<>(List.of(s.split("\n", -1)));
     int nLines = lines.size() - (s.endsWith("\n") ? 1 : 0);
-    int li = nLines == 0 ? 0 : f.headerLines() > 0 && rnd.nextInt(8) == 0 ? 0 : rnd.nextInt(nLines); // headers too
+    int li =
+        nLines == 0
+            ? 0
+            : f.headerLines() > 0 && rnd.nextInt(8) == 0 ? 0 : rnd.nextInt(nLines); // headers too
     String sep = f.separator();
     switch (rnd.nextInt(16)) {
       case 0:
@@ -464,88 +684,114 @@ class RobustnessFuzzTest {
         return FuzzSupport.deleteBytes(rnd, in);
       case 3:
         return FuzzSupport.truncate(rnd, in);
-      case 4: {
-        lines.add(li, lines.get(li));
-        return new Mutation(latin1(String.join("\n", lines)), "duplicate line " + (li + 1));
-      }
-      case 5: {
-        lines.remove(li);
-        return new Mutation(latin1(String.join("\n", lines)), "delete line " + (li + 1));
-      }
-      case 6: {
-        String[] fields = lines.get(li).split(java.util.regex.Pattern.quote(sep), -1);
-        if (fields.length < 2) {
-          return FuzzSupport.flipBit(rnd, in, 0, in.length);
+      case 4:
+        {
+          lines.add(li, lines.get(li));
+          return new Mutation(latin1(String.join("\n", lines)), "duplicate line " + (li + 1));
         }
-        int a = rnd.nextInt(fields.length);
-        int b = rnd.nextInt(fields.length);
-        String t = fields[a];
-        fields[a] = fields[b];
-        fields[b] = t;
-        lines.set(li, String.join(sep, fields));
-        return new Mutation(latin1(String.join("\n", lines)), "swap fields " + a + " and " + b + " of line " + (li + 1));
-      }
+      case 5:
+        {
+          lines.remove(li);
+          return new Mutation(latin1(String.join("\n", lines)), "delete line " + (li + 1));
+        }
+      case 6:
+        {
+          String[] fields = lines.get(li).split(java.util.regex.Pattern.quote(sep), -1);
+          if (fields.length < 2) {
+            return FuzzSupport.flipBit(rnd, in, 0, in.length);
+          }
+          int a = rnd.nextInt(fields.length);
+          int b = rnd.nextInt(fields.length);
+          String t = fields[a];
+          fields[a] = fields[b];
+          fields[b] = t;
+          lines.set(li, String.join(sep, fields));
+          return new Mutation(
+              latin1(String.join("\n", lines)),
+              "swap fields " + a + " and " + b + " of line " + (li + 1));
+        }
       case 7:
       case 8:
-      case 9: {
-        String[] fields = lines.get(li).split(java.util.regex.Pattern.quote(sep), -1);
-        int fi = rnd.nextInt(fields.length);
-        String token;
-        String kind;
-        switch (rnd.nextInt(5)) {
-          case 0 -> {
-            token = pick(rnd, FuzzSupport.HUGE);
-            kind = "huge";
+      case 9:
+        {
+          String[] fields = lines.get(li).split(java.util.regex.Pattern.quote(sep), -1);
+          int fi = rnd.nextInt(fields.length);
+          String token;
+          String kind;
+          switch (rnd.nextInt(5)) {
+            case 0 -> {
+              token = pick(rnd, FuzzSupport.HUGE);
+              kind = "huge";
+            }
+            case 1 -> {
+              token = pick(rnd, FuzzSupport.NEGATIVE);
+              kind = "negative";
+            }
+            case 2 -> {
+              token = utf8Token(pick(rnd, FuzzSupport.NON_NUMERIC));
+              kind = "non-numeric";
+            }
+            case 3 -> {
+              token = "";
+              kind = "empty";
+            }
+            default -> {
+              token = rnd.nextBoolean() ? "7".repeat(100_000) : "x".repeat(100_000);
+              kind = "100 KB";
+            }
           }
-          case 1 -> {
-            token = pick(rnd, FuzzSupport.NEGATIVE);
-            kind = "negative";
-          }
-          case 2 -> {
-            token = utf8Token(pick(rnd, FuzzSupport.NON_NUMERIC));
-            kind = "non-numeric";
-          }
-          case 3 -> {
-            token = "";
-            kind = "empty";
-          }
-          default -> {
-            token = rnd.nextBoolean() ? "7".repeat(100_000) : "x".repeat(100_000);
-            kind = "100 KB";
-          }
+          fields[fi] = token;
+          lines.set(li, String.join(sep, fields));
+          return new Mutation(
+              latin1(String.join("\n", lines)),
+              "field "
+                  + fi
+                  + " of line "
+                  + (li + 1)
+                  + " := "
+                  + kind
+                  + " '"
+                  + Excerpt.of(token.length() > 20 ? token.substring(0, 20) : token)
+                  + "'");
         }
-        fields[fi] = token;
-        lines.set(li, String.join(sep, fields));
-        return new Mutation(latin1(String.join("\n", lines)),
-            "field " + fi + " of line " + (li + 1) + " := " + kind + " '" + Excerpt.of(token.length() > 20
-                ? token.substring(0, 20) : token) + "'");
-      }
       case 10:
         return FuzzSupport.invalidUtf8(rnd, in);
       case 11:
         return FuzzSupport.nulBytes(rnd, in);
-      case 12: {
-        int pos = rnd.nextInt(in.length + 1);
-        return new Mutation(FuzzSupport.splice(in, pos, 0, new byte[] {'"'}), "unbalanced quote at " + pos);
-      }
-      case 13: {
-        if (li + 1 >= lines.size()) {
-          return FuzzSupport.truncate(rnd, in);
+      case 12:
+        {
+          int pos = rnd.nextInt(in.length + 1);
+          return new Mutation(
+              FuzzSupport.splice(in, pos, 0, new byte[] {'"'}), "unbalanced quote at " + pos);
         }
-        lines.set(li, lines.get(li) + lines.remove(li + 1));
-        return new Mutation(latin1(String.join("\n", lines)), "join lines " + (li + 1) + " and " + (li + 2));
-      }
-      case 14: {
-        // a line of another format's shape
-        String[] others = {"1 2 3", "1::2::3::4", "a\tb\tc\td\te", "x,y", ",,,", "\t", "::", "1 2\t3"};
-        String o = pick(rnd, others);
-        lines.add(li, o);
-        return new Mutation(latin1(String.join("\n", lines)), "insert line '" + Excerpt.of(o) + "' at " + (li + 1));
-      }
-      default: {
-        lines.set(li, lines.get(li).replace(sep, rnd.nextBoolean() ? sep + sep : ""));
-        return new Mutation(latin1(String.join("\n", lines)), "double or drop the separators of line " + (li + 1));
-      }
+      case 13:
+        {
+          if (li + 1 >= lines.size()) {
+            return FuzzSupport.truncate(rnd, in);
+          }
+          lines.set(li, lines.get(li) + lines.remove(li + 1));
+          return new Mutation(
+              latin1(String.join("\n", lines)), "join lines " + (li + 1) + " and " + (li + 2));
+        }
+      case 14:
+        {
+          // a line of another format's shape
+          String[] others = {
+            "1 2 3", "1::2::3::4", "a\tb\tc\td\te", "x,y", ",,,", "\t", "::", "1 2\t3"
+          };
+          String o = pick(rnd, others);
+          lines.add(li, o);
+          return new Mutation(
+              latin1(String.join("\n", lines)),
+              "insert line '" + Excerpt.of(o) + "' at " + (li + 1));
+        }
+      default:
+        {
+          lines.set(li, lines.get(li).replace(sep, rnd.nextBoolean() ? sep + sep : ""));
+          return new Mutation(
+              latin1(String.join("\n", lines)),
+              "double or drop the separators of line " + (li + 1));
+        }
     }
   }
 
@@ -575,8 +821,16 @@ class RobustnessFuzzTest {
       byte[] valid = f.text().getBytes(StandardCharsets.UTF_8);
       Path input = c.in.resolve(f.file());
       write(input, valid);
-      String[] evaluate = concat(concat(new String[] {"evaluate", "--input", input.toString()},
-          f.options().toArray(new String[0])), "--model", "mostpop", "--json", "--threads", "1");
+      String[] evaluate =
+          concat(
+              concat(
+                  new String[] {"evaluate", "--input", input.toString()},
+                  f.options().toArray(new String[0])),
+              "--model",
+              "mostpop",
+              "--json",
+              "--threads",
+              "1");
       CliTest.Run first = CliTest.run(evaluate);
       assertEquals(0, first.code(), f.name() + ": " + first.err());
       JsonNode expected = result(first.out(), "seconds");
@@ -596,17 +850,31 @@ class RobustnessFuzzTest {
           }
           JsonNode got = result(r.out(), "seconds");
           if (got == null || !validMetrics(got)) {
-            c.fail("the output is not a JSON object of metrics: " + Excerpt.of(r.out()), evaluate, r);
+            c.fail(
+                "the output is not a JSON object of metrics: " + Excerpt.of(r.out()), evaluate, r);
           } else if (mustNotMatter && !got.equals(expected)) {
-            c.fail("a change that must not matter changed the result: " + got + " instead of " + expected, evaluate, r);
+            c.fail(
+                "a change that must not matter changed the result: "
+                    + got
+                    + " instead of "
+                    + expected,
+                evaluate,
+                r);
           } else if (mustNotMatter) {
-            c.tally.outcomes.merge("of them the unmutated result after a change that must not matter", 1,
+            c.tally.outcomes.merge(
+                "of them the unmutated result after a change that must not matter",
+                1,
                 Integer::sum);
           }
         } else {
           Path output = c.out.resolve("case.rjd");
-          String[] prepare = concat(concat(new String[] {"prepare", "--input", input.toString()},
-              f.options().toArray(new String[0])), "--output", output.toString());
+          String[] prepare =
+              concat(
+                  concat(
+                      new String[] {"prepare", "--input", input.toString()},
+                      f.options().toArray(new String[0])),
+                  "--output",
+                  output.toString());
           CliTest.Run r = c.run(input, INPUT_ERROR, prepare);
           if (r == null || r.code() != 0) {
             if (r != null && Files.exists(output)) {
@@ -623,7 +891,10 @@ class RobustnessFuzzTest {
     assertTrue(failures.isEmpty(), String.join("\n", failures));
   }
 
-  /** A successful prepare: its output (and nothing else) exists, loads, and evaluates as the raw log does. */
+  /**
+   * A successful prepare: its output (and nothing else) exists, loads, and evaluates as the raw log
+   * does.
+   */
   private static void checkPrepared(Cases c, Path output, String[] evaluateRaw, String[] prepare) {
     try (Stream<Path> s = Files.list(c.out)) {
       List<String> names = s.map(p -> p.getFileName().toString()).toList();
@@ -634,8 +905,16 @@ class RobustnessFuzzTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    CliTest.Run fromFile = CliTest.run("evaluate", "--input", output.toString(), "--model", "mostpop", "--json",
-        "--threads", "1");
+    CliTest.Run fromFile =
+        CliTest.run(
+            "evaluate",
+            "--input",
+            output.toString(),
+            "--model",
+            "mostpop",
+            "--json",
+            "--threads",
+            "1");
     if (fromFile.code() != 0) {
       c.fail("the dataset prepare wrote does not load", prepare, fromFile);
       return;
@@ -644,10 +923,18 @@ class RobustnessFuzzTest {
     JsonNode a = result(fromFile.out(), "seconds");
     JsonNode b = result(fromRaw.out(), "seconds");
     if (a == null || !validMetrics(a)) {
-      c.fail("evaluate on the prepared file printed no metrics: " + Excerpt.of(fromFile.out()), prepare, fromFile);
+      c.fail(
+          "evaluate on the prepared file printed no metrics: " + Excerpt.of(fromFile.out()),
+          prepare,
+          fromFile);
     } else if (fromRaw.code() != 0 || !a.equals(b)) {
-      c.fail("the prepared file and the raw log evaluate differently: " + a + " vs " + Excerpt.of(fromRaw.out()
-          + fromRaw.err()), prepare, fromRaw);
+      c.fail(
+          "the prepared file and the raw log evaluate differently: "
+              + a
+              + " vs "
+              + Excerpt.of(fromRaw.out() + fromRaw.err()),
+          prepare,
+          fromRaw);
     }
   }
 
@@ -676,12 +963,16 @@ class RobustnessFuzzTest {
   // ---------------------------------------------------------------------------------------------
   // 2-4. Binary files: datasets, codes, checkpoints
 
-  /** The length of a sectioned file's frame before its first section (magic, version, header, CRC). */
+  /**
+   * The length of a sectioned file's frame before its first section (magic, version, header, CRC).
+   */
   private static int headerEnd(byte[] file) {
     return 16 + ByteBuffer.wrap(file, 12, 4).getInt() + 4;
   }
 
-  /** The offsets of the sections' frames: {name length at, byte length at, data at, data length}. */
+  /**
+   * The offsets of the sections' frames: {name length at, byte length at, data at, data length}.
+   */
   private static List<long[]> sections(byte[] file) {
     List<long[]> s = new ArrayList<>();
     ByteBuffer b = ByteBuffer.wrap(file);
@@ -703,12 +994,26 @@ class RobustnessFuzzTest {
     byte[] b = in.clone();
     ByteBuffer buf = ByteBuffer.wrap(b);
     if (rnd.nextInt(4) == 0) {
-      int v = pick(rnd, new String[] {"0", "65535", "1", "32768"}).equals("0") ? 0 : 1 + rnd.nextInt(65535);
+      int v =
+          pick(rnd, new String[] {"0", "65535", "1", "32768"}).equals("0")
+              ? 0
+              : 1 + rnd.nextInt(65535);
       buf.putShort((int) sec[0], (short) v);
       return new Mutation(b, "name length of the section at " + sec[0] + " := " + v);
     }
-    long[] values = {Long.MAX_VALUE, Long.MAX_VALUE - sec[2] - 3, Long.MIN_VALUE, -1, 0, sec[3] + 1, sec[3] - 1,
-        sec[3] + 4, in.length, 1L << 32, Integer.MAX_VALUE};
+    long[] values = {
+      Long.MAX_VALUE,
+      Long.MAX_VALUE - sec[2] - 3,
+      Long.MIN_VALUE,
+      -1,
+      0,
+      sec[3] + 1,
+      sec[3] - 1,
+      sec[3] + 4,
+      in.length,
+      1L << 32,
+      Integer.MAX_VALUE
+    };
     long v = values[rnd.nextInt(values.length)];
     if (v == sec[3]) {
       v++;
@@ -732,7 +1037,8 @@ class RobustnessFuzzTest {
       case 6 -> FuzzSupport.truncate(rnd, in);
       case 7 -> FuzzSupport.appendGarbage(rnd, in);
       case 8 -> FuzzSupport.duplicateChunk(rnd, in);
-      default -> rnd.nextBoolean() ? FuzzSupport.insertBytes(rnd, in) : FuzzSupport.deleteBytes(rnd, in);
+      default ->
+          rnd.nextBoolean() ? FuzzSupport.insertBytes(rnd, in) : FuzzSupport.deleteBytes(rnd, in);
     };
   }
 
@@ -742,12 +1048,18 @@ class RobustnessFuzzTest {
   }
 
   /**
-   * Mutates a binary file {@code cases} times and runs {@code command} on it: it must be refused with
-   * exit code 1, or give exactly the unmutated file's result (as {@code normal} puts it): an accepted
-   * change that changes a result is a silently accepted damaged file.
+   * Mutates a binary file {@code cases} times and runs {@code command} on it: it must be refused
+   * with exit code 1, or give exactly the unmutated file's result (as {@code normal} puts it): an
+   * accepted change that changes a result is a silently accepted damaged file.
    */
-  private static void fuzzBinary(Cases c, SplittableRandom rnd, byte[] valid, Path file, int cases,
-      Function<Path, String[]> command, Function<String, Object> normal) {
+  private static void fuzzBinary(
+      Cases c,
+      SplittableRandom rnd,
+      byte[] valid,
+      Path file,
+      int cases,
+      Function<Path, String[]> command,
+      Function<String, Object> normal) {
     write(file, valid);
     String[] args = command.apply(file);
     CliTest.Run first = CliTest.run(args);
@@ -762,7 +1074,10 @@ class RobustnessFuzzTest {
       if (r != null && r.code() == 0) {
         Object got = normal.apply(r.out());
         if (got == null || !got.equals(expected)) {
-          c.fail("a damaged file was accepted and gave another result: " + Excerpt.of(r.out()), args, r);
+          c.fail(
+              "a damaged file was accepted and gave another result: " + Excerpt.of(r.out()),
+              args,
+              r);
         } else {
           c.tally.outcomes.merge("of them accepted with the unmutated result", 1, Integer::sum);
           c.tally.note("accepted: " + m.what());
@@ -777,17 +1092,50 @@ class RobustnessFuzzTest {
     SplittableRandom rnd = new SplittableRandom(SEED + 2);
     Cases c = new Cases("dataset-rjd");
     byte[] numeric = read(dataset);
-    fuzzBinary(c, rnd, numeric, c.in.resolve("d.rjd"), 220, f -> new String[] {"evaluate", "--input", f.toString(),
-        "--model", "markov", "--json", "--threads", "1"}, json("seconds"));
+    fuzzBinary(
+        c,
+        rnd,
+        numeric,
+        c.in.resolve("d.rjd"),
+        220,
+        f ->
+            new String[] {
+              "evaluate", "--input", f.toString(), "--model", "markov", "--json", "--threads", "1"
+            },
+        json("seconds"));
     // text ids: the strings section
     Path csv = Files.writeString(c.in.resolve("t.csv"), logFormats().get(4).text());
     Path textIds = c.in.resolve("text.rjd");
-    expectOk(CliTest.run("prepare", "--input", csv.toString(), "--format", "csv", "--time-column", "timestamp",
-        "--output", textIds.toString()));
-    fuzzBinary(c, rnd, read(textIds), textIds, 100, f -> new String[] {"evaluate", "--input", f.toString(),
-        "--model", "mostpop", "--json", "--threads", "1"}, json("seconds"));
+    expectOk(
+        CliTest.run(
+            "prepare",
+            "--input",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--time-column",
+            "timestamp",
+            "--output",
+            textIds.toString()));
+    fuzzBinary(
+        c,
+        rnd,
+        read(textIds),
+        textIds,
+        100,
+        f ->
+            new String[] {
+              "evaluate", "--input", f.toString(), "--model", "mostpop", "--json", "--threads", "1"
+            },
+        json("seconds"));
     Cases info = new Cases("dataset-rjd-info");
-    fuzzBinary(info, rnd, numeric, info.in.resolve("d.rjd"), 60, f -> new String[] {"info", "--dataset", f.toString()},
+    fuzzBinary(
+        info,
+        rnd,
+        numeric,
+        info.in.resolve("d.rjd"),
+        60,
+        f -> new String[] {"info", "--dataset", f.toString()},
         out -> out.replaceAll("loaded and checked in [0-9.,]+ ms", ""));
     List<String> failures = new ArrayList<>(finish(c));
     failures.addAll(finish(info));
@@ -799,9 +1147,27 @@ class RobustnessFuzzTest {
     SplittableRandom rnd = new SplittableRandom(SEED + 3);
     Cases c = new Cases("codes");
     Path output = c.out.resolve("m.ckpt");
-    fuzzBinary(c, rnd, read(codes), c.in.resolve("c.codes"), 150, f -> concat(new String[] {"train", "--input",
-        dataset.toString(), "--codes", f.toString(), "--output", output.toString(), "--report",
-        c.out.resolve("report").toString()}, TINY_MODEL), json("seconds", "train_seconds", "peak_heap_mib", "direct_mib"));
+    fuzzBinary(
+        c,
+        rnd,
+        read(codes),
+        c.in.resolve("c.codes"),
+        150,
+        f ->
+            concat(
+                new String[] {
+                  "train",
+                  "--input",
+                  dataset.toString(),
+                  "--codes",
+                  f.toString(),
+                  "--output",
+                  output.toString(),
+                  "--report",
+                  c.out.resolve("report").toString()
+                },
+                TINY_MODEL),
+        json("seconds", "train_seconds", "peak_heap_mib", "direct_mib"));
     c.finish();
   }
 
@@ -810,16 +1176,62 @@ class RobustnessFuzzTest {
     SplittableRandom rnd = new SplittableRandom(SEED + 4);
     byte[] valid = read(checkpoint);
     Cases rec = new Cases("checkpoint-recommend");
-    fuzzBinary(rec, rnd, valid, rec.in.resolve("m.ckpt"), 200, f -> new String[] {"recommend", "--checkpoint",
-        f.toString(), "--history", "1,2,3", "--k", "5", "--json"}, json("backbone_ms", "scoring_ms"));
+    fuzzBinary(
+        rec,
+        rnd,
+        valid,
+        rec.in.resolve("m.ckpt"),
+        200,
+        f ->
+            new String[] {
+              "recommend", "--checkpoint", f.toString(), "--history", "1,2,3", "--k", "5", "--json"
+            },
+        json("backbone_ms", "scoring_ms"));
     Cases eval = new Cases("checkpoint-evaluate");
-    fuzzBinary(eval, rnd, valid, eval.in.resolve("m.ckpt"), 80, f -> new String[] {"evaluate", "--checkpoint",
-        f.toString(), "--input", dataset.toString(), "--device", "cpu", "--threads", "1", "--json"}, json("seconds"));
+    fuzzBinary(
+        eval,
+        rnd,
+        valid,
+        eval.in.resolve("m.ckpt"),
+        80,
+        f ->
+            new String[] {
+              "evaluate",
+              "--checkpoint",
+              f.toString(),
+              "--input",
+              dataset.toString(),
+              "--device",
+              "cpu",
+              "--threads",
+              "1",
+              "--json"
+            },
+        json("seconds"));
     Cases resume = new Cases("checkpoint-resume");
     Path output = resume.out.resolve("r.ckpt");
-    fuzzBinary(resume, rnd, valid, resume.in.resolve("m.ckpt"), 40, f -> concat(new String[] {"train", "--input",
-        dataset.toString(), "--resume", f.toString(), "--save-optimizer", "--output", output.toString(), "--report",
-        resume.out.resolve("report").toString()}, TINY_MODEL), json("seconds", "train_seconds", "peak_heap_mib", "direct_mib"));
+    fuzzBinary(
+        resume,
+        rnd,
+        valid,
+        resume.in.resolve("m.ckpt"),
+        40,
+        f ->
+            concat(
+                new String[] {
+                  "train",
+                  "--input",
+                  dataset.toString(),
+                  "--resume",
+                  f.toString(),
+                  "--save-optimizer",
+                  "--output",
+                  output.toString(),
+                  "--report",
+                  resume.out.resolve("report").toString()
+                },
+                TINY_MODEL),
+        json("seconds", "train_seconds", "peak_heap_mib", "direct_mib"));
     List<String> failures = new ArrayList<>();
     failures.addAll(finish(rec));
     failures.addAll(finish(eval));
@@ -832,19 +1244,67 @@ class RobustnessFuzzTest {
 
   private static ObjectNode validConfig() {
     ObjectNode o = JSON.createObjectNode();
-    o.put("model", "sasrec").put("embedding", "jpq").put("codes", "random").put("splits", 2).put("dim", 8)
-        .put("blocks", 1).put("heads", 1).put("maxLen", 10).put("dropout", 0.1).put("ffnDim", 8)
-        .put("activation", "relu").put("block", "pre-ln").put("loss", "ce").put("batchSize", 16).put("epochs", 1)
-        .put("lr", 0.001).put("weightDecay", 0.0).put("clipNorm", 5.0).put("seed", 7L).put("validateEvery", 1)
-        .put("patience", 2).put("validationUsers", "all").put("lengthBuckets", false).put("untied", false);
+    o.put("model", "sasrec")
+        .put("embedding", "jpq")
+        .put("codes", "random")
+        .put("splits", 2)
+        .put("dim", 8)
+        .put("blocks", 1)
+        .put("heads", 1)
+        .put("maxLen", 10)
+        .put("dropout", 0.1)
+        .put("ffnDim", 8)
+        .put("activation", "relu")
+        .put("block", "pre-ln")
+        .put("loss", "ce")
+        .put("batchSize", 16)
+        .put("epochs", 1)
+        .put("lr", 0.001)
+        .put("weightDecay", 0.0)
+        .put("clipNorm", 5.0)
+        .put("seed", 7L)
+        .put("validateEvery", 1)
+        .put("patience", 2)
+        .put("validationUsers", "all")
+        .put("lengthBuckets", false)
+        .put("untied", false);
     return o;
   }
 
   /** Values a setting is replaced with, as JSON text. */
-  private static final String[] CONFIG_VALUES = {"2147483648", "4294967304", "9223372036854775807",
-      "99999999999999999999", "1e400", "-1e400", "-3", "0", "-1", "1.5", "8.0", "2e0", "\"8\"", "true", "null", "[]",
-      "{}", "\"\"", "[8]", "{\"dim\": 8}", "-0.0", "1e-320", "NaN", "Infinity", "'8'", "08", "+8", "0x8", ".5",
-      "\"\\u0000\"", "\"\\ud800\""};
+  private static final String[] CONFIG_VALUES = {
+    "2147483648",
+    "4294967304",
+    "9223372036854775807",
+    "99999999999999999999",
+    "1e400",
+    "-1e400",
+    "-3",
+    "0",
+    "-1",
+    "1.5",
+    "8.0",
+    "2e0",
+    "\"8\"",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    "\"\"",
+    "[8]",
+    "{\"dim\": 8}",
+    "-0.0",
+    "1e-320",
+    "NaN",
+    "Infinity",
+    "'8'",
+    "08",
+    "+8",
+    "0x8",
+    ".5",
+    "\"\\u0000\"",
+    "\"\\ud800\""
+  };
 
   /** One mutation of a config file: of its JSON structure, or of its bytes. */
   private static Mutation mutateConfig(SplittableRandom rnd, ObjectNode valid) {
@@ -854,47 +1314,94 @@ class RobustnessFuzzTest {
     String text = valid.toString();
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     switch (rnd.nextInt(12)) {
-      case 0, 1, 2: { // a value of a setting in the file, or of another setting
-        String key = rnd.nextInt(3) == 0 ? pick(rnd, settings.toArray(new String[0])) : pick(rnd, keys.toArray(new String[0]));
-        String value = rnd.nextInt(8) == 0 ? "\"" + "x".repeat(100_000) + "\"" : pick(rnd, CONFIG_VALUES);
-        ObjectNode o = valid.deepCopy();
-        o.put(key, "@@VALUE@@");
-        return new Mutation(o.toString().replace("\"@@VALUE@@\"", value).getBytes(StandardCharsets.UTF_8),
-            key + " := " + Excerpt.of(value.length() > 30 ? value.substring(0, 30) : value));
-      }
-      case 3: {
-        ObjectNode o = valid.deepCopy();
-        String key = pick(rnd, keys.toArray(new String[0]));
-        if (rnd.nextBoolean()) {
-          o.remove(key);
-          return new Mutation(o.toString().getBytes(StandardCharsets.UTF_8), "remove " + key);
+      case 0, 1, 2:
+        { // a value of a setting in the file, or of another setting
+          String key =
+              rnd.nextInt(3) == 0
+                  ? pick(rnd, settings.toArray(new String[0]))
+                  : pick(rnd, keys.toArray(new String[0]));
+          String value =
+              rnd.nextInt(8) == 0 ? "\"" + "x".repeat(100_000) + "\"" : pick(rnd, CONFIG_VALUES);
+          ObjectNode o = valid.deepCopy();
+          o.put(key, "@@VALUE@@");
+          return new Mutation(
+              o.toString().replace("\"@@VALUE@@\"", value).getBytes(StandardCharsets.UTF_8),
+              key + " := " + Excerpt.of(value.length() > 30 ? value.substring(0, 30) : value));
         }
-        String unknown = pick(rnd, new String[] {"dimension", "Dim", "max_len", "", " dim", "dim\u0000", "preset",
-            "config", "output", "k".repeat(5000)});
-        o.put(unknown, 8);
-        return new Mutation(o.toString().getBytes(StandardCharsets.UTF_8), "unknown key '" + Excerpt.of(
-            unknown.length() > 20 ? unknown.substring(0, 20) : unknown) + "'");
-      }
-      case 4: {
-        String key = pick(rnd, keys.toArray(new String[0]));
-        String dup = text.substring(0, text.length() - 1) + ",\"" + key + "\":" + valid.get(key) + "}";
-        return new Mutation(dup.getBytes(StandardCharsets.UTF_8), "duplicate key " + key);
-      }
-      case 5: {
-        String[] tails = {" x", "}", " {}", "{\"dim\": 16}", ",", " // comment", "\u0000", " \n\n ", "]"};
-        String tail = pick(rnd, tails);
-        return new Mutation((text + tail).getBytes(StandardCharsets.UTF_8), "trailing '" + Excerpt.of(tail) + "'");
-      }
-      case 6: {
-        String[] whole = {"", " ", "[]", "null", "8", "\"dim\"", "[" + text + "]", "{", "{}", "{\"dim\": 8,}",
-            "{'dim': 8}", "{dim: 8}", "/* c */ {\"dim\": 8}", "[".repeat(3000) + "]".repeat(3000),
-            "{\"dim\": " + "[".repeat(3000) + "]".repeat(3000) + "}"};
-        String w = pick(rnd, whole);
-        return new Mutation(w.getBytes(StandardCharsets.UTF_8), "file := '" + Excerpt.of(
-            w.length() > 30 ? w.substring(0, 30) : w) + "'");
-      }
+      case 3:
+        {
+          ObjectNode o = valid.deepCopy();
+          String key = pick(rnd, keys.toArray(new String[0]));
+          if (rnd.nextBoolean()) {
+            o.remove(key);
+            return new Mutation(o.toString().getBytes(StandardCharsets.UTF_8), "remove " + key);
+          }
+          String unknown =
+              pick(
+                  rnd,
+                  new String[] {
+                    "dimension",
+                    "Dim",
+                    "max_len",
+                    "",
+                    " dim",
+                    "dim\u0000",
+                    "preset",
+                    "config",
+                    "output",
+                    "k".repeat(5000)
+                  });
+          o.put(unknown, 8);
+          return new Mutation(
+              o.toString().getBytes(StandardCharsets.UTF_8),
+              "unknown key '"
+                  + Excerpt.of(unknown.length() > 20 ? unknown.substring(0, 20) : unknown)
+                  + "'");
+        }
+      case 4:
+        {
+          String key = pick(rnd, keys.toArray(new String[0]));
+          String dup =
+              text.substring(0, text.length() - 1) + ",\"" + key + "\":" + valid.get(key) + "}";
+          return new Mutation(dup.getBytes(StandardCharsets.UTF_8), "duplicate key " + key);
+        }
+      case 5:
+        {
+          String[] tails = {
+            " x", "}", " {}", "{\"dim\": 16}", ",", " // comment", "\u0000", " \n\n ", "]"
+          };
+          String tail = pick(rnd, tails);
+          return new Mutation(
+              (text + tail).getBytes(StandardCharsets.UTF_8),
+              "trailing '" + Excerpt.of(tail) + "'");
+        }
+      case 6:
+        {
+          String[] whole = {
+            "",
+            " ",
+            "[]",
+            "null",
+            "8",
+            "\"dim\"",
+            "[" + text + "]",
+            "{",
+            "{}",
+            "{\"dim\": 8,}",
+            "{'dim': 8}",
+            "{dim: 8}",
+            "/* c */ {\"dim\": 8}",
+            "[".repeat(3000) + "]".repeat(3000),
+            "{\"dim\": " + "[".repeat(3000) + "]".repeat(3000) + "}"
+          };
+          String w = pick(rnd, whole);
+          return new Mutation(
+              w.getBytes(StandardCharsets.UTF_8),
+              "file := '" + Excerpt.of(w.length() > 30 ? w.substring(0, 30) : w) + "'");
+        }
       case 7:
-        return new Mutation(FuzzSupport.splice(bytes, 0, 0, new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}),
+        return new Mutation(
+            FuzzSupport.splice(bytes, 0, 0, new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}),
             "byte-order mark");
       case 8:
         return FuzzSupport.invalidUtf8(rnd, bytes);
@@ -903,14 +1410,16 @@ class RobustnessFuzzTest {
       case 10:
         return FuzzSupport.flipBit(rnd, bytes, 0, bytes.length);
       default:
-        return rnd.nextBoolean() ? FuzzSupport.insertBytes(rnd, bytes) : FuzzSupport.deleteBytes(rnd, bytes);
+        return rnd.nextBoolean()
+            ? FuzzSupport.insertBytes(rnd, bytes)
+            : FuzzSupport.deleteBytes(rnd, bytes);
     }
   }
 
   /**
    * Whether a config file is one JSON object of known settings, each of its setting's type: integer
-   * settings an integral number that fits, numbers finite, null only where the setting may be unset.
-   * Returns null when it is, else why not.
+   * settings an integral number that fits, numbers finite, null only where the setting may be
+   * unset. Returns null when it is, else why not.
    */
   static String configProblem(byte[] file) {
     JsonNode n;
@@ -950,10 +1459,19 @@ class RobustnessFuzzTest {
       } else if (t == Double.class) {
         ok = v.isNumber() && Double.isFinite(v.asDouble());
       } else {
-        java.math.BigDecimal d = v.isNumber() && Double.isFinite(v.asDouble()) ? v.decimalValue() : null;
-        ok = d != null && d.stripTrailingZeros().scale() <= 0
-            && d.compareTo(java.math.BigDecimal.valueOf(t == Integer.class ? Integer.MIN_VALUE : Long.MIN_VALUE)) >= 0
-            && d.compareTo(java.math.BigDecimal.valueOf(t == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE)) <= 0;
+        java.math.BigDecimal d =
+            v.isNumber() && Double.isFinite(v.asDouble()) ? v.decimalValue() : null;
+        ok =
+            d != null
+                && d.stripTrailingZeros().scale() <= 0
+                && d.compareTo(
+                        java.math.BigDecimal.valueOf(
+                            t == Integer.class ? Integer.MIN_VALUE : Long.MIN_VALUE))
+                    >= 0
+                && d.compareTo(
+                        java.math.BigDecimal.valueOf(
+                            t == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE))
+                    <= 0;
       }
       if (!ok) {
         return "wrong type for " + e.getKey();
@@ -971,11 +1489,16 @@ class RobustnessFuzzTest {
       }
       JsonNode want = e.getValue();
       JsonNode got = recorded.get(e.getKey());
-      boolean same = got != null && (want.isNumber() && got.isNumber() && Double.isFinite(want.asDouble())
-          && Double.isFinite(got.asDouble())
-          ? want.decimalValue().compareTo(got.decimalValue()) == 0
-          : want.isNumber() && got.isTextual() ? want.asText().equals(got.asText())
-          : want.equals(got));
+      boolean same =
+          got != null
+              && (want.isNumber()
+                      && got.isNumber()
+                      && Double.isFinite(want.asDouble())
+                      && Double.isFinite(got.asDouble())
+                  ? want.decimalValue().compareTo(got.decimalValue()) == 0
+                  : want.isNumber() && got.isTextual()
+                      ? want.asText().equals(got.asText())
+                      : want.equals(got));
       if (!same) {
         return e.getKey() + " is " + got + " but the file says " + Excerpt.of(String.valueOf(want));
       }
@@ -990,9 +1513,25 @@ class RobustnessFuzzTest {
     ObjectNode valid = validConfig();
     Path config = c.in.resolve("settings.json");
     Path output = c.out.resolve("m.ckpt");
-    String[] args = {"train", "--input", dataset.toString(), "--config", config.toString(), "--output",
-        output.toString(), "--report", c.out.resolve("report").toString(), "--max-minutes", "0.05",
-        "--device", "cpu", "--threads", "1", "--quiet", "--json"};
+    String[] args = {
+      "train",
+      "--input",
+      dataset.toString(),
+      "--config",
+      config.toString(),
+      "--output",
+      output.toString(),
+      "--report",
+      c.out.resolve("report").toString(),
+      "--max-minutes",
+      "0.05",
+      "--device",
+      "cpu",
+      "--threads",
+      "1",
+      "--quiet",
+      "--json"
+    };
     write(config, valid.toString().getBytes(StandardCharsets.UTF_8));
     CliTest.Run first = CliTest.run(args);
     assertEquals(0, first.code(), first.err());
@@ -1003,15 +1542,23 @@ class RobustnessFuzzTest {
       String problem = configProblem(m.bytes());
       CliTest.Run r = c.run(config, Set.of(1, 2), args);
       if (r != null && r.code() == 2 && problem != null) {
-        c.fail("a malformed config file (" + problem + ") is a usage error (exit 2), not an input error", args, r);
+        c.fail(
+            "a malformed config file ("
+                + problem
+                + ") is a usage error (exit 2), not an input error",
+            args,
+            r);
       } else if (r != null && r.code() == 0) {
         if (problem != null) {
           c.fail("a malformed config file (" + problem + ") was accepted", args, r);
         } else {
-          JsonNode recorded = org.recjpq.checkpoint.Checkpoint.read(output).state().path("settings");
-          String mismatch = settingsMismatch(STRICT.readTree(m.bytes()), recorded, Set.of("maxMinutes"));
+          JsonNode recorded =
+              org.recjpq.checkpoint.Checkpoint.read(output).state().path("settings");
+          String mismatch =
+              settingsMismatch(STRICT.readTree(m.bytes()), recorded, Set.of("maxMinutes"));
           if (mismatch != null) {
-            c.fail("the model was trained with other settings than the file's: " + mismatch, args, r);
+            c.fail(
+                "the model was trained with other settings than the file's: " + mismatch, args, r);
           }
         }
       }
@@ -1032,43 +1579,106 @@ class RobustnessFuzzTest {
     o.put("k", 5);
     String text = o.toString();
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    String[] values = {"0", "-1", "51", "50", "1", "2147483648", "1e400", "5.5", "5.0", "\"5\"", "true", "null", "[]",
-        "{}", "[5]", "99999999999999999999", "\"\"", "[\"1\", \"2\"]", "[1, 2]", "[1.5]", "[true]", "[null]", "[{}]",
-        "[[\"1\"]]", "[\"\\u0000\"]", "[\"" + "9".repeat(60_000) + "\"]", "[\"" + "x".repeat(100_000) + "\"]",
-        "[-1]", "[1000000000000000000000000000000]", "[\"unknown\"]", "\"1,2\"", "\"\\ud800\"",
-        "[" + "\"1\",".repeat(70) + "\"2\"]", "[" + "[".repeat(5000) + "]".repeat(5000) + "]"};
-    String[] fields = {"history", "histories", "k", "filter_seen", "exclude", "allow", "colour", ""};
+    String[] values = {
+      "0",
+      "-1",
+      "51",
+      "50",
+      "1",
+      "2147483648",
+      "1e400",
+      "5.5",
+      "5.0",
+      "\"5\"",
+      "true",
+      "null",
+      "[]",
+      "{}",
+      "[5]",
+      "99999999999999999999",
+      "\"\"",
+      "[\"1\", \"2\"]",
+      "[1, 2]",
+      "[1.5]",
+      "[true]",
+      "[null]",
+      "[{}]",
+      "[[\"1\"]]",
+      "[\"\\u0000\"]",
+      "[\"" + "9".repeat(60_000) + "\"]",
+      "[\"" + "x".repeat(100_000) + "\"]",
+      "[-1]",
+      "[1000000000000000000000000000000]",
+      "[\"unknown\"]",
+      "\"1,2\"",
+      "\"\\ud800\"",
+      "[" + "\"1\",".repeat(70) + "\"2\"]",
+      "[" + "[".repeat(5000) + "]".repeat(5000) + "]"
+    };
+    String[] fields = {
+      "history", "histories", "k", "filter_seen", "exclude", "allow", "colour", ""
+    };
     switch (rnd.nextInt(9)) {
-      case 0, 1, 2: {
-        String field = pick(rnd, fields);
-        String value = pick(rnd, values);
-        ObjectNode m = o.deepCopy();
-        if (field.equals("histories") && rnd.nextBoolean()) {
+      case 0, 1, 2:
+        {
+          String field = pick(rnd, fields);
+          String value = pick(rnd, values);
+          ObjectNode m = o.deepCopy();
+          if (field.equals("histories") && rnd.nextBoolean()) {
+            m.remove("history");
+          }
+          m.put(field, "@@V@@");
+          return new Mutation(
+              m.toString().replace("\"@@V@@\"", value).getBytes(StandardCharsets.UTF_8),
+              field + " := " + Excerpt.of(value.length() > 30 ? value.substring(0, 30) : value));
+        }
+      case 3:
+        {
+          String[] batches = {
+            "[[\"1\"], []]",
+            "[[]]",
+            "[]",
+            "[" + "[\"3\"],".repeat(9) + "[]]",
+            "[[\"1\", 2], [\"x\"]]",
+            "[\"1\"]",
+            "[[[\"1\"]]]",
+            "[[\"1\"], null]"
+          };
+          String b = pick(rnd, batches);
+          ObjectNode m = o.deepCopy();
           m.remove("history");
+          m.put("histories", "@@V@@");
+          if (rnd.nextBoolean()) {
+            m.putArray(rnd.nextBoolean() ? "exclude" : "allow")
+                .add(String.valueOf(1 + rnd.nextInt(ITEMS)));
+          }
+          return new Mutation(
+              m.toString().replace("\"@@V@@\"", b).getBytes(StandardCharsets.UTF_8),
+              "histories := " + b.substring(0, Math.min(30, b.length())));
         }
-        m.put(field, "@@V@@");
-        return new Mutation(m.toString().replace("\"@@V@@\"", value).getBytes(StandardCharsets.UTF_8),
-            field + " := " + Excerpt.of(value.length() > 30 ? value.substring(0, 30) : value));
-      }
-      case 3: {
-        String[] batches = {"[[\"1\"], []]", "[[]]", "[]", "[" + "[\"3\"],".repeat(9) + "[]]", "[[\"1\", 2], [\"x\"]]",
-            "[\"1\"]", "[[[\"1\"]]]", "[[\"1\"], null]"};
-        String b = pick(rnd, batches);
-        ObjectNode m = o.deepCopy();
-        m.remove("history");
-        m.put("histories", "@@V@@");
-        if (rnd.nextBoolean()) {
-          m.putArray(rnd.nextBoolean() ? "exclude" : "allow").add(String.valueOf(1 + rnd.nextInt(ITEMS)));
+      case 4:
+        {
+          String[] whole = {
+            "",
+            " ",
+            "[]",
+            "null",
+            "5",
+            "\"x\"",
+            "{",
+            "{}",
+            "{\"history\": [\"1\"],}",
+            "{'k': 5}",
+            text + " x",
+            text + text,
+            text.replace("}", ", \"k\": 6}"),
+            "\ufeff" + text,
+            text + "\u0000"
+          };
+          String w = pick(rnd, whole);
+          return new Mutation(
+              w.getBytes(StandardCharsets.UTF_8), "body := '" + Excerpt.of(w) + "'");
         }
-        return new Mutation(m.toString().replace("\"@@V@@\"", b).getBytes(StandardCharsets.UTF_8),
-            "histories := " + b.substring(0, Math.min(30, b.length())));
-      }
-      case 4: {
-        String[] whole = {"", " ", "[]", "null", "5", "\"x\"", "{", "{}", "{\"history\": [\"1\"],}", "{'k': 5}",
-            text + " x", text + text, text.replace("}", ", \"k\": 6}"), "\ufeff" + text, text + "\u0000"};
-        String w = pick(rnd, whole);
-        return new Mutation(w.getBytes(StandardCharsets.UTF_8), "body := '" + Excerpt.of(w) + "'");
-      }
       case 5:
         return FuzzSupport.invalidUtf8(rnd, bytes);
       case 6:
@@ -1076,7 +1686,9 @@ class RobustnessFuzzTest {
       case 7:
         return FuzzSupport.flipBit(rnd, bytes, 0, bytes.length);
       default:
-        return rnd.nextBoolean() ? FuzzSupport.insertBytes(rnd, bytes) : FuzzSupport.deleteBytes(rnd, bytes);
+        return rnd.nextBoolean()
+            ? FuzzSupport.insertBytes(rnd, bytes)
+            : FuzzSupport.deleteBytes(rnd, bytes);
     }
   }
 
@@ -1096,7 +1708,9 @@ class RobustnessFuzzTest {
       return p;
     }
     if (status >= 400 && status < 500) {
-      if (body == null || !body.path("error").isTextual() || body.path("error").asText().isBlank()) {
+      if (body == null
+          || !body.path("error").isTextual()
+          || body.path("error").asText().isBlank()) {
         p.add(status + " without an {\"error\": ...} body: " + Excerpt.of(r.body()));
       }
       return p;
@@ -1119,7 +1733,12 @@ class RobustnessFuzzTest {
     if (body.has("results")) {
       body.get("results").forEach(answers::add);
       if (body.get("results").size() != req.path("histories").size()) {
-        p.add("a batch of " + req.path("histories").size() + " got " + body.get("results").size() + " results");
+        p.add(
+            "a batch of "
+                + req.path("histories").size()
+                + " got "
+                + body.get("results").size()
+                + " results");
       }
     } else {
       answers.add(body);
@@ -1144,29 +1763,42 @@ class RobustnessFuzzTest {
     SplittableRandom rnd = new SplittableRandom(SEED + 6);
     Cases c = new Cases("http-body");
     List<Mutation> bodies = new ArrayList<>();
-    bodies.add(new Mutation("{\"history\": [\"1\", \"2\"], \"k\": 5}".getBytes(StandardCharsets.UTF_8),
-        "the valid body"));
+    bodies.add(
+        new Mutation(
+            "{\"history\": [\"1\", \"2\"], \"k\": 5}".getBytes(StandardCharsets.UTF_8),
+            "the valid body"));
     for (int i = 1; i < 500; i++) {
       bodies.add(mutateBody(rnd));
     }
     Recommender rec = Recommender.load(checkpoint, Recommender.Scoring.AUTO, 1);
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10)).build();
+    HttpClient client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     // requests go 8 at a time, on 8 server threads
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-    try (HttpService http = new HttpService(rec, "127.0.0.1", 0, 8, new HttpService.Limits(1 << 16, 64, MAX_K, 8))) {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try (HttpService http =
+        new HttpService(rec, "127.0.0.1", 0, 8, new HttpService.Limits(1 << 16, 64, MAX_K, 8))) {
       URI uri = URI.create("http://127.0.0.1:" + http.port() + "/recommend");
       List<java.util.concurrent.Future<Object>> answers = new ArrayList<>();
       for (Mutation m : bodies) {
-        answers.add(pool.submit(() -> {
-          try {
-            return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(m.bytes())).build(), HttpResponse.BodyHandlers.ofString());
-          } catch (IOException e) {
-            return e;
-          }
-        }));
+        answers.add(
+            pool.submit(
+                () -> {
+                  try {
+                    return client.send(
+                        HttpRequest.newBuilder(uri)
+                            .timeout(Duration.ofSeconds(60))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(m.bytes()))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                  } catch (IOException e) {
+                    return e;
+                  }
+                }));
       }
       Set<String> reported = new HashSet<>();
       for (int i = 0; i < bodies.size(); i++) {
@@ -1189,7 +1821,8 @@ class RobustnessFuzzTest {
         }
         // the error message: one clean line, a bounded excerpt of the input, no class names
         if (r.statusCode() >= 400) {
-          for (String p : FuzzSupport.stderrProblems(JSON.readTree(r.body()).path("error").asText() + "\n")) {
+          for (String p :
+              FuzzSupport.stderrProblems(JSON.readTree(r.body()).path("error").asText() + "\n")) {
             c.fail(p.replace("stderr", "the error message"), null, null);
           }
         }
@@ -1209,13 +1842,33 @@ class RobustnessFuzzTest {
     Cases c = new Cases("compare-per-user");
     Path a = c.in.resolve("a.csv");
     Path b = c.in.resolve("b.csv");
-    expectOk(CliTest.run("evaluate", "--input", dataset.toString(), "--model", "mostpop", "--k", "5,10",
-        "--per-user", a.toString()));
-    expectOk(CliTest.run("evaluate", "--input", dataset.toString(), "--model", "markov", "--k", "5,10",
-        "--per-user", b.toString()));
+    expectOk(
+        CliTest.run(
+            "evaluate",
+            "--input",
+            dataset.toString(),
+            "--model",
+            "mostpop",
+            "--k",
+            "5,10",
+            "--per-user",
+            a.toString()));
+    expectOk(
+        CliTest.run(
+            "evaluate",
+            "--input",
+            dataset.toString(),
+            "--model",
+            "markov",
+            "--k",
+            "5,10",
+            "--per-user",
+            b.toString()));
     byte[] validA = read(a);
     byte[] validB = read(b);
-    LogFormat csv = new LogFormat("per-user", "b.csv", ",", List.of(), 1, new String(validB, StandardCharsets.UTF_8));
+    LogFormat csv =
+        new LogFormat(
+            "per-user", "b.csv", ",", List.of(), 1, new String(validB, StandardCharsets.UTF_8));
     for (int i = 0; i < 300; i++) {
       boolean mutateA = rnd.nextInt(4) == 0;
       byte[] valid = mutateA ? validA : validB;
@@ -1236,12 +1889,20 @@ class RobustnessFuzzTest {
           c.fail("compare printed no result: " + Excerpt.of(r.out()), args, r);
           continue;
         }
-        for (String f : new String[] {"meanA", "meanB", "tStatistic", "tPValue", "wilcoxonZ", "wilcoxonPValue"}) {
+        for (String f :
+            new String[] {
+              "meanA", "meanB", "tStatistic", "tPValue", "wilcoxonZ", "wilcoxonPValue"
+            }) {
           JsonNode v = j.path(f);
-          // equal non-zero differences have no variance: t is infinite (written as a string), and that is right
-          boolean infiniteT = f.equals("tStatistic") && (v.asText().equals("Infinity") || v.asText().equals("-Infinity"));
-          if (!infiniteT && (!v.isNumber() || !Double.isFinite(v.asDouble())
-              || (f.endsWith("PValue") && !(v.asDouble() >= 0 && v.asDouble() <= 1)))) {
+          // equal non-zero differences have no variance: t is infinite (written as a string), and
+          // that is right
+          boolean infiniteT =
+              f.equals("tStatistic")
+                  && (v.asText().equals("Infinity") || v.asText().equals("-Infinity"));
+          if (!infiniteT
+              && (!v.isNumber()
+                  || !Double.isFinite(v.asDouble())
+                  || (f.endsWith("PValue") && !(v.asDouble() >= 0 && v.asDouble() <= 1)))) {
             c.fail("compare printed " + f + " = " + j.path(f), args, r);
           }
         }

@@ -27,10 +27,39 @@ class TuneCommandTest {
   }
 
   private CliTest.Run tune(Path in, Path space, Path out, String... more) {
-    List<String> a = new java.util.ArrayList<>(List.of("tune", "-i", in.toString(), "-f", "sasrec-pairs", "--dim", "8",
-        "--max-len", "6", "--batch-size", "16", "--ffn-dim", "8", "--blocks", "1", "--threads", "1", "--space",
-        space.toString(), "--configs", "4", "--min-epochs", "1", "--max-epochs", "3", "--eta", "2", "--output",
-        out.toString(), "--quiet"));
+    List<String> a =
+        new java.util.ArrayList<>(
+            List.of(
+                "tune",
+                "-i",
+                in.toString(),
+                "-f",
+                "sasrec-pairs",
+                "--dim",
+                "8",
+                "--max-len",
+                "6",
+                "--batch-size",
+                "16",
+                "--ffn-dim",
+                "8",
+                "--blocks",
+                "1",
+                "--threads",
+                "1",
+                "--space",
+                space.toString(),
+                "--configs",
+                "4",
+                "--min-epochs",
+                "1",
+                "--max-epochs",
+                "3",
+                "--eta",
+                "2",
+                "--output",
+                out.toString(),
+                "--quiet"));
     a.addAll(List.of(more));
     return CliTest.run(a.toArray(String[]::new));
   }
@@ -38,12 +67,16 @@ class TuneCommandTest {
   @Test
   void aPinnedPlanRunsEveryRungKeepsTheBestAndRepeatsExactly() throws IOException {
     Path in = data();
-    Path space = Files.writeString(dir.resolve("space.json"),
-        "{\"lr\": {\"log\": [0.001, 0.02]}, \"dropout\": [0.0, 0.2], \"splits\": [2, 4]}");
+    Path space =
+        Files.writeString(
+            dir.resolve("space.json"),
+            "{\"lr\": {\"log\": [0.001, 0.02]}, \"dropout\": [0.0, 0.2], \"splits\": [2, 4]}");
     Path a = dir.resolve("a.ckpt");
     CliTest.Run r = tune(in, space, a);
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("Plan: 4 settings, η 2, rungs of [1, 2, 3] epochs ([4, 2, 1] settings)"), r.out());
+    assertTrue(
+        r.out().contains("Plan: 4 settings, η 2, rungs of [1, 2, 3] epochs ([4, 2, 1] settings)"),
+        r.out());
     Path report = Path.of(a + ".tune");
     List<String> rows = Files.readAllLines(report.resolve("trials.csv"));
     assertEquals(1 + 4 + 2 + 1, rows.size(), String.join("\n", rows));
@@ -51,17 +84,32 @@ class TuneCommandTest {
       assertTrue(Files.isRegularFile(report.resolve(f)), f);
     }
     assertFalse(Files.exists(report.resolve("trials")), "the trials' checkpoints are removed");
-    // the winner's checkpoint holds the settings it was sampled with, and they train again with train --config
+    // the winner's checkpoint holds the settings it was sampled with, and they train again with
+    // train --config
     Checkpoint best = Checkpoint.read(a);
     assertEquals(3, best.state().path("epoch").asInt());
     Path again = dir.resolve("b.ckpt");
     assertEquals(0, tune(in, space, again).code());
-    assertArrayEquals(best.params(), Checkpoint.read(again).params(), "the same seed and plan, the same result");
-    CliTest.Run trained = CliTest.run("train", "-i", in.toString(), "-f", "sasrec-pairs", "--config",
-        report.resolve("best-settings.json").toString(), "--threads", "1", "--output", dir.resolve("t.ckpt").toString(),
-        "--quiet");
+    assertArrayEquals(
+        best.params(), Checkpoint.read(again).params(), "the same seed and plan, the same result");
+    CliTest.Run trained =
+        CliTest.run(
+            "train",
+            "-i",
+            in.toString(),
+            "-f",
+            "sasrec-pairs",
+            "--config",
+            report.resolve("best-settings.json").toString(),
+            "--threads",
+            "1",
+            "--output",
+            dir.resolve("t.ckpt").toString(),
+            "--quiet");
     assertEquals(0, trained.code(), trained.err());
-    assertArrayEquals(best.params(), Checkpoint.read(dir.resolve("t.ckpt")).params(),
+    assertArrayEquals(
+        best.params(),
+        Checkpoint.read(dir.resolve("t.ckpt")).params(),
         "train --config best-settings.json reproduces the winner");
   }
 
@@ -83,8 +131,10 @@ class TuneCommandTest {
   @Test
   void theHelpShowsTheDefaultSpace() throws Exception {
     CliTest.Run help = CliTest.run("tune", "--help");
-    String shown = help.out().substring(help.out().indexOf("{\"lr\""), help.out().indexOf("(without"));
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String shown =
+        help.out().substring(help.out().indexOf("{\"lr\""), help.out().indexOf("(without"));
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
     assertEquals(json.readTree(TuneCommand.DEFAULT_JPQ_SPACE), json.readTree(shown));
   }
 }

@@ -37,7 +37,8 @@ class CodesFileTest {
     assertEquals(42, back.seed());
     assertEquals(4, back.codes().splits());
     assertEquals(ds.numItems(), back.codes().numItems());
-    assertArrayEquals(CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 4, 42)).codes().raw(),
+    assertArrayEquals(
+        CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 4, 42)).codes().raw(),
         back.codes().raw());
     assertEquals(256, back.header().get("subIds").asInt());
     assertTrue(back.header().get("diagnostics").has("distinct_codes"));
@@ -49,9 +50,12 @@ class CodesFileTest {
     Path p = written();
     SequenceDataset same = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 4, 5, 6, 7, 8, 9}});
     CodesFile.readFor(p, same); // same item ids: accepted whatever the users
-    SequenceDataset other = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 4, 5, 6, 7, 8, 10}});
+    SequenceDataset other =
+        DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 4, 5, 6, 7, 8, 10}});
     RecjpqException e = assertThrows(RecjpqException.class, () -> CodesFile.readFor(p, other));
-    assertTrue(e.getMessage().startsWith(p + " holds codes for another item vocabulary (9 items"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(p + " holds codes for another item vocabulary (9 items"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("recjpq assign-codes"), e.getMessage());
   }
 
@@ -68,7 +72,8 @@ class CodesFileTest {
     Path flipped = dir.resolve("flipped.codes");
     Files.write(flipped, bad);
     e = assertThrows(RecjpqException.class, () -> CodesFile.read(flipped));
-    assertTrue(e.getMessage().contains("checksum of section 'codes' does not match"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("checksum of section 'codes' does not match"), e.getMessage());
     Path notCodes = dir.resolve("x.rjd");
     org.recjpq.data.DatasetFile.write(ds, notCodes, null);
     e = assertThrows(RecjpqException.class, () -> CodesFile.read(notCodes));

@@ -27,7 +27,8 @@ class CooccurrenceTest {
   @Test
   void pairsWithinTheWindowOfTrainingSequencesWeighOneOverTheirDistance() {
     // Training parts (the last two items are the validation and test targets): 1 2 3 2 and 1 2.
-    SequenceDataset ds = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 2, 8, 9}, {1, 2, 8, 9}});
+    SequenceDataset ds =
+        DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 2, 8, 9}, {1, 2, 8, 9}});
     TrainingMatrix c = Cooccurrence.of(ds, 2, 1);
     assertEquals(ds.numItems(), c.numUsers());
     assertEquals(ds.numItems(), c.numItems());

@@ -70,7 +70,8 @@ class RandomizedSvdTest {
     RandomizedSvd.Result r = RandomizedSvd.compute(m, rank, 10, 5, 42, 2, Progress.none());
 
     DMatrixRMaj exact = new DMatrixRMaj(users, items, true, a);
-    SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(users, items, false, true, false);
+    SingularValueDecomposition_F64<DMatrixRMaj> svd =
+        DecompositionFactory_DDRM.svd(users, items, false, true, false);
     assertTrue(svd.decompose(exact));
     DMatrixRMaj w = svd.getW(null);
     DMatrixRMaj v = svd.getV(null, false);
@@ -84,7 +85,8 @@ class RandomizedSvdTest {
       }
       assertEquals(1.0, Math.abs(dot), 1e-9, "vector " + k + " up to sign");
     }
-    // Largest principal angle between the two rank-6 subspaces: acos(smallest singular value of VᵀV̂).
+    // Largest principal angle between the two rank-6 subspaces: acos(smallest singular value of
+    // VᵀV̂).
     DMatrixRMaj vk = CommonOps_DDRM.extract(v, 0, items, 0, rank);
     DMatrixRMaj vhat = new DMatrixRMaj(items, rank, true, r.vectors());
     DMatrixRMaj c = new DMatrixRMaj(rank, rank);

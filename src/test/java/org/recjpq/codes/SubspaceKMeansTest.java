@@ -16,7 +16,10 @@ class SubspaceKMeansTest {
   static final int COLS = 4;
   static final int SPLITS = 2;
 
-  /** 300 random items, three with one identical vector (300..302), 300 more random, and item 603 without factors. */
+  /**
+   * 300 random items, three with one identical vector (300..302), 300 more random, and item 603
+   * without factors.
+   */
   static double[] factors() {
     Random rnd = new Random(11);
     double[] f = new double[N * COLS];
@@ -72,7 +75,8 @@ class SubspaceKMeansTest {
   @Test
   void coocPqCodesAreDistinctOnASyntheticCatalogue() {
     var ds = CodeAssignersTest.synthetic(800, 3000, 40_000, 3);
-    CodeAssigners.Assignment a = CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.COOC_PQ, 8, 42));
+    CodeAssigners.Assignment a =
+        CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.COOC_PQ, 8, 42));
     assertTrue(a.diagnostics().seconds().containsKey("deduplication"));
     Set<String> warm = new HashSet<>();
     int warmItems = 0;

@@ -14,7 +14,8 @@ class TrainingMatrixTest {
   }
 
   private static double[][] dense(TrainingMatrix a) {
-    // Columns of A are A^T e_u: read them through both products, so the CSR and the CSC copies are checked.
+    // Columns of A are A^T e_u: read them through both products, so the CSR and the CSC copies are
+    // checked.
     double[][] out = new double[a.numUsers()][a.numItems()];
     double[][] viaRows = new double[a.numUsers()][a.numItems()];
     for (int i = 0; i < a.numItems(); i++) {
@@ -31,7 +32,8 @@ class TrainingMatrixTest {
       y[u] = 1;
       a.multiplyTransposed(y, out[u], 1, 2);
       for (int i = 0; i < a.numItems(); i++) {
-        assertEquals(viaRows[u][i], out[u][i], 0.0, "CSR and CSC disagree at (" + u + ", " + i + ")");
+        assertEquals(
+            viaRows[u][i], out[u][i], 0.0, "CSR and CSC disagree at (" + u + ", " + i + ")");
       }
     }
     return out;

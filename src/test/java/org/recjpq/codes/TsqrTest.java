@@ -45,14 +45,16 @@ class TsqrTest {
 
   /**
    * A rank-deficient matrix (a zero column; a column equal to another) is factored, not refused: Q
-   * is orthonormal and Q R is the matrix. Its QR used to be an internal error, so that SVD codes of a
-   * tiny or degenerate dataset (two users with the same items) failed with exit code 3.
+   * is orthonormal and Q R is the matrix. Its QR used to be an internal error, so that SVD codes of
+   * a tiny or degenerate dataset (two users with the same items) failed with exit code 3.
    */
   @Test
   void rankDeficientMatrixGetsAnOrthonormalCompletion() {
     int rows = 5;
     int cols = 3;
-    double[] a = {1, 0, 1, 2, 0, 2, 3, 0, 3, 0, 0, 0, 1, 0, 1}; // column 1 is zero, column 2 equals column 0
+    double[] a = {
+      1, 0, 1, 2, 0, 2, 3, 0, 3, 0, 0, 0, 1, 0, 1
+    }; // column 1 is zero, column 2 equals column 0
     double[] q = a.clone();
     DMatrixRMaj r = Tsqr.orthonormalize(q, rows, cols, 1);
     for (int j = 0; j < cols; j++) {

@@ -13,7 +13,8 @@ import org.recjpq.RecjpqException;
 class DatasetBuilderTest {
 
   private static InteractionLog log(long[][] rows, boolean timed) {
-    InteractionLog.Builder b = new InteractionLog.Builder(Path.of("t.txt"), Format.MOVIELENS, true, true, timed);
+    InteractionLog.Builder b =
+        new InteractionLog.Builder(Path.of("t.txt"), Format.MOVIELENS, true, true, timed);
     for (long[] r : rows) {
       b.add(b.userCode(r[0]), b.itemCode(r[1]), timed ? r[2] : 0);
     }
@@ -22,7 +23,9 @@ class DatasetBuilderTest {
 
   @Test
   void dropsShortUsersAndTheItemsOnlyTheyHad() {
-    long[][] rows = {{1, 100}, {1, 101}, {1, 102}, {2, 103}, {2, 100}, {3, 100}, {3, 104}, {3, 101}};
+    long[][] rows = {
+      {1, 100}, {1, 101}, {1, 102}, {2, 103}, {2, 100}, {3, 100}, {3, 104}, {3, 101}
+    };
     SequenceDataset ds = DatasetBuilder.build(log(rows, false), new FilterOptions(3, 0));
     assertEquals(2, ds.numUsers());
     assertEquals(-1, ds.users().indexOf("2"));
@@ -52,18 +55,25 @@ class DatasetBuilderTest {
   @Test
   void nothingLeftAfterFilteringIsAnError() {
     long[][] rows = {{1, 1}, {1, 2}, {2, 1}};
-    RecjpqException e = assertThrows(RecjpqException.class,
-        () -> DatasetBuilder.build(log(rows, false), FilterOptions.DEFAULT));
-    assertTrue(e.getMessage().startsWith("No interaction is left after filtering t.txt"), e.getMessage());
+    RecjpqException e =
+        assertThrows(
+            RecjpqException.class,
+            () -> DatasetBuilder.build(log(rows, false), FilterOptions.DEFAULT));
+    assertTrue(
+        e.getMessage().startsWith("No interaction is left after filtering t.txt"), e.getMessage());
     assertTrue(e.getMessage().contains("--min-user-interactions"), e.getMessage());
   }
 
   @Test
   void noUserWithTwoInteractionsIsAnError() {
     long[][] rows = {{1, 1}, {2, 2}, {3, 1}};
-    RecjpqException e = assertThrows(RecjpqException.class,
-        () -> DatasetBuilder.build(log(rows, false), FilterOptions.NONE));
-    assertTrue(e.getMessage().startsWith("No user of t.txt has 2 or more interactions after filtering"), e.getMessage());
+    RecjpqException e =
+        assertThrows(
+            RecjpqException.class,
+            () -> DatasetBuilder.build(log(rows, false), FilterOptions.NONE));
+    assertTrue(
+        e.getMessage().startsWith("No user of t.txt has 2 or more interactions after filtering"),
+        e.getMessage());
   }
 
   @Test
@@ -73,7 +83,10 @@ class DatasetBuilderTest {
       int n = 1 + rnd.nextInt(400);
       long[][] rows = new long[n][];
       for (int k = 0; k < n; k++) {
-        rows[k] = new long[] {rnd.nextInt(5), k, rnd.nextInt(6)}; // item = file position, few distinct times
+        rows[k] =
+            new long[] {
+              rnd.nextInt(5), k, rnd.nextInt(6)
+            }; // item = file position, few distinct times
       }
       SequenceDataset ds;
       try {
@@ -89,7 +102,8 @@ class DatasetBuilderTest {
           long pos = Long.parseLong(ds.items().externalId(ds.item(u, k)));
           long[] r = rows[(int) pos];
           assertEquals(user, r[0]);
-          assertTrue(r[2] > prevTime || (r[2] == prevTime && pos > prevPos), "not a stable time order");
+          assertTrue(
+              r[2] > prevTime || (r[2] == prevTime && pos > prevPos), "not a stable time order");
           prevTime = r[2];
           prevPos = pos;
         }

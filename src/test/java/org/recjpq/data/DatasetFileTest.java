@@ -22,7 +22,8 @@ class DatasetFileTest {
     Path p = dir.resolve("log.csv");
     Files.writeString(p, "user_id,item_id\nbob,x\nbob,y\nann,y\nann,zé\nann,x\n");
     SequenceDataset ds =
-        DatasetBuilder.build(InteractionReaders.read(p, ReadOptions.of(Format.CSV)), new FilterOptions(2, 0));
+        DatasetBuilder.build(
+            InteractionReaders.read(p, ReadOptions.of(Format.CSV)), new FilterOptions(2, 0));
     return ds.withInfo(ds.info().withSplit(-1, 7));
   }
 
@@ -51,7 +52,8 @@ class DatasetFileTest {
     assertEquals(2, back.info().filter().minUserInteractions());
     assertEquals("recjpq prepare ...", DatasetFile.header(f).get("command").asText());
 
-    SequenceDataset numeric = DatasetBuilder.fromSequences(new int[][] {{10, 20, 30}, {30, 40}, {1_000_000_007, 10}});
+    SequenceDataset numeric =
+        DatasetBuilder.fromSequences(new int[][] {{10, 20, 30}, {30, 40}, {1_000_000_007, 10}});
     Path g = dir.resolve("num.rjd");
     DatasetFile.write(numeric, g, null);
     assertSameData(numeric, DatasetFile.read(g));
@@ -74,7 +76,8 @@ class DatasetFileTest {
       Path g = dir.resolve("bad.rjd");
       Files.write(g, bad);
       int at = pos;
-      RecjpqException e = assertThrows(RecjpqException.class, () -> DatasetFile.read(g), () -> "byte " + at);
+      RecjpqException e =
+          assertThrows(RecjpqException.class, () -> DatasetFile.read(g), () -> "byte " + at);
       assertTrue(e.getMessage().startsWith(g.toString()), e.getMessage());
     }
   }

@@ -84,7 +84,8 @@ class InteractionReadersTest {
   void userLinesRejectAUserWithoutItems() throws IOException {
     Path p = file("lines.txt", "1 2 3\n2\n");
     RecjpqException e = fails(p, ReadOptions.of(Format.USER_LINES));
-    assertTrue(e.getMessage().startsWith(p + ":2: expected 'user item1 item2 ...'"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(p + ":2: expected 'user item1 item2 ...'"), e.getMessage());
   }
 
   @Test
@@ -105,20 +106,26 @@ class InteractionReadersTest {
   @Test
   void movieLensRejectsWrongFieldCountAndBadTimestamp() throws IOException {
     Path p = file("ratings.dat", "1::2::3::4\n1::2::3\n");
-    assertTrue(fails(p, ReadOptions.of(Format.MOVIELENS)).getMessage().startsWith(p + ":2: expected 'user::item::rating::timestamp'"));
+    assertTrue(
+        fails(p, ReadOptions.of(Format.MOVIELENS))
+            .getMessage()
+            .startsWith(p + ":2: expected 'user::item::rating::timestamp'"));
     Path q = file("ratings2.dat", "1::2::3::yesterday\n");
     RecjpqException e = fails(q, ReadOptions.of(Format.MOVIELENS));
-    assertTrue(e.getMessage().startsWith(q + ":1: expected an integer unix timestamp"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(q + ":1: expected an integer unix timestamp"), e.getMessage());
   }
 
   @Test
   void csvWithNamedColumnsQuotesAndIsoTimes() throws IOException {
-    Path p = file("log.csv",
-        "ts,uid,sku,extra\n"
-            + "2021-03-01T10:00:00Z,alice,\"b,1\",x\n"
-            + "2021-02-01,alice,a9,y\n"
-            + "2021-03-01 09:00:00,bob,a9,z\n"
-            + "2021-01-01,bob,c3,w\n");
+    Path p =
+        file(
+            "log.csv",
+            "ts,uid,sku,extra\n"
+                + "2021-03-01T10:00:00Z,alice,\"b,1\",x\n"
+                + "2021-02-01,alice,a9,y\n"
+                + "2021-03-01 09:00:00,bob,a9,z\n"
+                + "2021-01-01,bob,c3,w\n");
     SequenceDataset ds = read(p, new ReadOptions(Format.CSV, "uid", "sku", "ts", null));
     assertArrayEquals(new String[] {"a9", "b,1"}, itemsOf(ds, "alice"));
     assertArrayEquals(new String[] {"c3", "a9"}, itemsOf(ds, "bob"));
@@ -137,16 +144,23 @@ class InteractionReadersTest {
   void csvUnknownColumnListsTheHeader() throws IOException {
     Path p = file("log.csv", "user,item\n1,2\n");
     RecjpqException e = fails(p, ReadOptions.of(Format.CSV));
-    assertTrue(e.getMessage().startsWith(p + ":1: no user column named 'user_id'; the header has [user, item]"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(p + ":1: no user column named 'user_id'; the header has [user, item]"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("--user-column"), e.getMessage());
   }
 
   @Test
   void csvRejectsMissingFieldsEmptyIdsAndBadTimes() throws IOException {
     Path p = file("log.csv", "user_id,item_id\n1,2\n3\n");
-    assertTrue(fails(p, ReadOptions.of(Format.CSV)).getMessage().startsWith(p + ":3: expected 2 fields"));
+    assertTrue(
+        fails(p, ReadOptions.of(Format.CSV)).getMessage().startsWith(p + ":3: expected 2 fields"));
     Path q = file("log2.csv", "user_id,item_id\n1,2\n,3\n");
-    assertTrue(fails(q, ReadOptions.of(Format.CSV)).getMessage().startsWith(q + ":3: expected non-empty user_id"));
+    assertTrue(
+        fails(q, ReadOptions.of(Format.CSV))
+            .getMessage()
+            .startsWith(q + ":3: expected non-empty user_id"));
     Path r = file("log3.csv", "user_id,item_id,t\n1,2,noon\n");
     RecjpqException e = fails(r, new ReadOptions(Format.CSV, null, null, "t", null));
     assertTrue(e.getMessage().startsWith(r + ":2: expected a time in column 't'"), e.getMessage());
@@ -154,11 +168,13 @@ class InteractionReadersTest {
 
   @Test
   void bookingUsesTripsCitiesAndCheckinDates() throws IOException {
-    Path p = file("booking.csv",
-        "user_id,checkin,checkout,city_id,device_class,affiliate_id,booker_country,hotel_country,utrip_id\n"
-            + "1000027,2016-08-13,2016-08-14,8183,desktop,7168,Elbonia,Gondal,1000027_1\n"
-            + "1000027,2016-08-10,2016-08-11,15626,desktop,7168,Elbonia,Gondal,1000027_1\n"
-            + "1000033,2016-04-09,2016-04-11,38677,mobile,359,Gondal,Cobra Island,1000033_1\n");
+    Path p =
+        file(
+            "booking.csv",
+            "user_id,checkin,checkout,city_id,device_class,affiliate_id,booker_country,hotel_country,utrip_id\n"
+                + "1000027,2016-08-13,2016-08-14,8183,desktop,7168,Elbonia,Gondal,1000027_1\n"
+                + "1000027,2016-08-10,2016-08-11,15626,desktop,7168,Elbonia,Gondal,1000027_1\n"
+                + "1000033,2016-04-09,2016-04-11,38677,mobile,359,Gondal,Cobra Island,1000033_1\n");
     SequenceDataset ds = read(p, ReadOptions.of(Format.BOOKING));
     assertArrayEquals(new String[] {"15626", "8183"}, itemsOf(ds, "1000027_1"));
     assertEquals(2, ds.numUsers());
@@ -173,10 +189,12 @@ class InteractionReadersTest {
 
   @Test
   void gowallaSortsReverseChronologicalCheckIns() throws IOException {
-    Path p = file("gowalla.txt",
-        "0\t2010-10-19T23:55:27Z\t30.23\t-97.79\t22847\n"
-            + "0\t2010-10-18T22:17:43Z\t30.26\t-97.75\t420315\n"
-            + "1\t2010-10-17T23:42:03Z\t30.25\t-97.74\t316637\n");
+    Path p =
+        file(
+            "gowalla.txt",
+            "0\t2010-10-19T23:55:27Z\t30.23\t-97.79\t22847\n"
+                + "0\t2010-10-18T22:17:43Z\t30.26\t-97.75\t420315\n"
+                + "1\t2010-10-17T23:42:03Z\t30.25\t-97.74\t316637\n");
     SequenceDataset ds = read(p, ReadOptions.of(Format.GOWALLA));
     assertArrayEquals(new String[] {"420315", "22847"}, itemsOf(ds, "0"));
   }
@@ -184,22 +202,39 @@ class InteractionReadersTest {
   @Test
   void gowallaRejectsBadTimesAndFieldCounts() throws IOException {
     Path p = file("gowalla.txt", "0\tlast tuesday\t30.23\t-97.79\t22847\n");
-    assertTrue(fails(p, ReadOptions.of(Format.GOWALLA)).getMessage().startsWith(p + ":1: expected an ISO-8601 check-in time"));
+    assertTrue(
+        fails(p, ReadOptions.of(Format.GOWALLA))
+            .getMessage()
+            .startsWith(p + ":1: expected an ISO-8601 check-in time"));
     Path q = file("gowalla2.txt", "0\t2010-10-19T23:55:27Z\t30.23\n");
-    assertTrue(fails(q, ReadOptions.of(Format.GOWALLA)).getMessage().startsWith(q + ":1: expected 'user<TAB>ISO-time"));
+    assertTrue(
+        fails(q, ReadOptions.of(Format.GOWALLA))
+            .getMessage()
+            .startsWith(q + ":1: expected 'user<TAB>ISO-time"));
   }
 
   @Test
   void emptyBlankMissingAndDirectoryInputsAreClearErrors() throws IOException {
     Path empty = file("empty.txt", "");
-    assertEquals(empty + " is empty: expected interactions.", fails(empty, ReadOptions.of(Format.SASREC_PAIRS)).getMessage());
+    assertEquals(
+        empty + " is empty: expected interactions.",
+        fails(empty, ReadOptions.of(Format.SASREC_PAIRS)).getMessage());
     Path blank = file("blank.txt", "\n  \n");
-    assertTrue(fails(blank, ReadOptions.of(Format.SASREC_PAIRS)).getMessage().startsWith(blank + " holds no interactions"));
+    assertTrue(
+        fails(blank, ReadOptions.of(Format.SASREC_PAIRS))
+            .getMessage()
+            .startsWith(blank + " holds no interactions"));
     Path missing = dir.resolve("nope.txt");
-    assertEquals("Cannot read " + missing + ": no such file.", fails(missing, ReadOptions.of(Format.SASREC_PAIRS)).getMessage());
-    assertTrue(fails(dir, ReadOptions.of(Format.SASREC_PAIRS)).getMessage().contains("it is a directory"));
+    assertEquals(
+        "Cannot read " + missing + ": no such file.",
+        fails(missing, ReadOptions.of(Format.SASREC_PAIRS)).getMessage());
+    assertTrue(
+        fails(dir, ReadOptions.of(Format.SASREC_PAIRS)).getMessage().contains("it is a directory"));
     Path headerOnly = file("h.csv", "user_id,item_id\n");
-    assertTrue(fails(headerOnly, ReadOptions.of(Format.CSV)).getMessage().startsWith(headerOnly + " holds no interactions"));
+    assertTrue(
+        fails(headerOnly, ReadOptions.of(Format.CSV))
+            .getMessage()
+            .startsWith(headerOnly + " holds no interactions"));
   }
 
   @Test

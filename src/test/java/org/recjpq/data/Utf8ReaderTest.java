@@ -10,7 +10,10 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Strict UTF-8 decoding: valid text round-trips, every kind of bad byte is an error with its line and offset. */
+/**
+ * Strict UTF-8 decoding: valid text round-trips, every kind of bad byte is an error with its line
+ * and offset.
+ */
 class Utf8ReaderTest {
   private static String decode(byte[] bytes, int chunk) throws IOException {
     StringBuilder b = new StringBuilder();
@@ -51,7 +54,8 @@ class Utf8ReaderTest {
       {new byte[] {'\n', '\n', (byte) 0xc3, 'a'}, 3L, 2L, "not a continuation"},
     };
     for (Object[] c : cases) {
-      Utf8Reader.Malformed e = assertThrows(Utf8Reader.Malformed.class, () -> decode((byte[]) c[0], 16));
+      Utf8Reader.Malformed e =
+          assertThrows(Utf8Reader.Malformed.class, () -> decode((byte[]) c[0], 16));
       assertEquals(c[1], e.line, e.getMessage());
       assertEquals(c[2], e.byteOffset, e.getMessage());
       assertTrue(e.getMessage().contains((String) c[3]), e.getMessage());

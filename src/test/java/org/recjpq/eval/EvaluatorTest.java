@@ -17,7 +17,9 @@ import org.recjpq.data.SequenceDataset;
 
 class EvaluatorTest {
 
-  /** Scores = a small-integer hash of (history, item): many ties, deterministic, history-dependent. */
+  /**
+   * Scores = a small-integer hash of (history, item): many ties, deterministic, history-dependent.
+   */
   static final class HashScorer implements Scorer {
     final int numItems;
     final int levels;
@@ -64,7 +66,8 @@ class EvaluatorTest {
   }
 
   /** Rank by sorting every candidate: (score desc, id asc); NaN scores sort last. */
-  static int bruteForceRank(SequenceDataset ds, HashScorer s, Phase phase, int u, boolean filterSeen) {
+  static int bruteForceRank(
+      SequenceDataset ds, HashScorer s, Phase phase, int u, boolean filterSeen) {
     int len = phase.historyLength(ds, u);
     int target = phase.target(ds, u);
     Set<Integer> seen = new HashSet<>();
@@ -83,17 +86,19 @@ class EvaluatorTest {
     for (int i = 0; i < sc.length; i++) {
       sc[i] = s.score(ds.flatItems(), ds.offset(u), len, i);
     }
-    Arrays.sort(sorted, (a, b) -> {
-      float x = Float.isNaN(sc[a]) ? Float.NEGATIVE_INFINITY : sc[a];
-      float y = Float.isNaN(sc[b]) ? Float.NEGATIVE_INFINITY : sc[b];
-      if (x != y) {
-        return x > y ? -1 : 1;
-      }
-      if (Float.isNaN(sc[a]) != Float.isNaN(sc[b])) {
-        return Float.isNaN(sc[a]) ? 1 : -1;
-      }
-      return Integer.compare(a, b);
-    });
+    Arrays.sort(
+        sorted,
+        (a, b) -> {
+          float x = Float.isNaN(sc[a]) ? Float.NEGATIVE_INFINITY : sc[a];
+          float y = Float.isNaN(sc[b]) ? Float.NEGATIVE_INFINITY : sc[b];
+          if (x != y) {
+            return x > y ? -1 : 1;
+          }
+          if (Float.isNaN(sc[a]) != Float.isNaN(sc[b])) {
+            return Float.isNaN(sc[a]) ? 1 : -1;
+          }
+          return Integer.compare(a, b);
+        });
     if (Float.isNaN(sc[target])) {
       return n; // a NaN target is ranked last
     }
@@ -120,17 +125,30 @@ class EvaluatorTest {
       for (Phase phase : Phase.values()) {
         int[] users = LeaveOneOut.evaluableUsers(ds, phase);
         for (boolean filter : new boolean[] {true, false}) {
-          int[] expected = Arrays.stream(users).map(u -> bruteForceRank(ds, scorer, phase, u, filter)).toArray();
+          int[] expected =
+              Arrays.stream(users).map(u -> bruteForceRank(ds, scorer, phase, u, filter)).toArray();
           for (int tile : new int[] {1, 7, ds.numItems(), 1000}) {
             for (int batch : new int[] {1, 5, 200}) {
-              EvalOptions o = new EvalOptions(new int[] {1, 10}, filter, batch, tile, 1 + (batch % 3));
+              EvalOptions o =
+                  new EvalOptions(new int[] {1, 10}, filter, batch, tile, 1 + (batch % 3));
               EvaluationResult r = Evaluator.evaluate(ds, scorer, phase, users, o);
               int[] ranks = new int[users.length];
               for (int i = 0; i < ranks.length; i++) {
                 ranks[i] = r.rank(i);
               }
-              assertArrayEquals(expected, ranks,
-                  () -> "trial " + " tile " + tile + " batch " + batch + " filter " + filter + " " + phase);
+              assertArrayEquals(
+                  expected,
+                  ranks,
+                  () ->
+                      "trial "
+                          + " tile "
+                          + tile
+                          + " batch "
+                          + batch
+                          + " filter "
+                          + filter
+                          + " "
+                          + phase);
             }
           }
         }
@@ -143,7 +161,8 @@ class EvaluatorTest {
     Random rnd = new Random(3);
     SequenceDataset ds = randomDataset(rnd, 30, 15);
     HashScorer scorer = new HashScorer(ds.numItems(), 4, false);
-    EvaluationResult r = Evaluator.evaluate(ds, scorer, Phase.TEST, EvalOptions.defaults().withKs(1, 5));
+    EvaluationResult r =
+        Evaluator.evaluate(ds, scorer, Phase.TEST, EvalOptions.defaults().withKs(1, 5));
     double ndcg5 = 0;
     double recall1 = 0;
     double mrr = 0;
@@ -162,14 +181,16 @@ class EvaluatorTest {
   @Test
   void handCheckedMostPopRanks() {
     // item ids 1..4 -> internal 0..3. Test targets: 4, 1, 2. Training = everything before them.
-    SequenceDataset ds = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 4}, {2, 2, 1}, {3, 1, 2}});
+    SequenceDataset ds =
+        DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 4}, {2, 2, 1}, {3, 1, 2}});
     MostPopular pop = MostPopular.fit(ds, Phase.TEST);
     // counts: item1 = 2 (u0, u2), item2 = 3 (u0, u1 twice), item3 = 2 (u0, u2), item4 = 0
     assertEquals(2f, pop.count(0));
     assertEquals(3f, pop.count(1));
     assertEquals(2f, pop.count(2));
     assertEquals(0f, pop.count(3));
-    EvaluationResult unfiltered = Evaluator.evaluate(ds, pop, Phase.TEST, EvalOptions.defaults().withFilterSeen(false));
+    EvaluationResult unfiltered =
+        Evaluator.evaluate(ds, pop, Phase.TEST, EvalOptions.defaults().withFilterSeen(false));
     // order: 2 (3), 1 (2, lower id), 3 (2), 4 (0)
     assertEquals(4, unfiltered.rank(0)); // target 4
     assertEquals(2, unfiltered.rank(1)); // target 1
@@ -182,7 +203,8 @@ class EvaluatorTest {
 
   @Test
   void markovScoresTransitionsThenPopularity() {
-    SequenceDataset ds = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 9}, {1, 3, 1, 3, 9}, {2, 1, 9}});
+    SequenceDataset ds =
+        DatasetBuilder.fromSequences(new int[][] {{1, 2, 3, 9}, {1, 3, 1, 3, 9}, {2, 1, 9}});
     MarkovChain mc = MarkovChain.fit(ds, Phase.TEST);
     float[] out = new float[ds.numItems()];
     mc.batch(HistoryBatch.of(0)).score(0, ds.numItems(), out); // after item "1"
@@ -199,8 +221,14 @@ class EvaluatorTest {
   @Test
   void aModelForAnotherCatalogueIsRejected() {
     SequenceDataset ds = DatasetBuilder.fromSequences(new int[][] {{1, 2, 3}});
-    RecjpqException e = assertThrows(RecjpqException.class,
-        () -> Evaluator.evaluate(ds, new HashScorer(99, 3, false), Phase.TEST, EvalOptions.defaults()));
-    assertEquals("The model 'hash' ranks 99 items but the dataset has 3; it was trained on another dataset.", e.getMessage());
+    RecjpqException e =
+        assertThrows(
+            RecjpqException.class,
+            () ->
+                Evaluator.evaluate(
+                    ds, new HashScorer(99, 3, false), Phase.TEST, EvalOptions.defaults()));
+    assertEquals(
+        "The model 'hash' ranks 99 items but the dataset has 3; it was trained on another dataset.",
+        e.getMessage());
   }
 }

@@ -58,7 +58,8 @@ class PairedSignificanceTest {
     assertEquals(12, r.users());
     assertEquals(1, r.onlyInB());
     assertEquals(0.04682598997519258, r.tPValue(), 1e-9);
-    RecjpqException e = assertThrows(RecjpqException.class, () -> PairedSignificance.compare(pa, pb, "ndcg@5"));
+    RecjpqException e =
+        assertThrows(RecjpqException.class, () -> PairedSignificance.compare(pa, pb, "ndcg@5"));
     assertTrue(e.getMessage().contains("no column 'ndcg@5'"), e.getMessage());
   }
 }

@@ -26,12 +26,19 @@ class ReferenceFiguresTest {
     "beauty/Beauty.txt, user-lines, true, 22363, 0.00608, 0.01346",
     "beauty/Beauty.txt, user-lines, false, 22363, 0.00538, 0.01145"
   })
-  void mostPopMatchesTheReference(String file, String format, boolean filterSeen, int users, double ndcg, double recall) {
+  void mostPopMatchesTheReference(
+      String file, String format, boolean filterSeen, int users, double ndcg, double recall) {
     Path p = SharedData.require(file);
-    SequenceDataset ds = DatasetBuilder.build(
-        InteractionReaders.read(p, ReadOptions.of(Format.fromCliName(format))), FilterOptions.DEFAULT);
-    EvaluationResult r = Evaluator.evaluate(
-        ds, MostPopular.fit(ds, Phase.TEST), Phase.TEST, EvalOptions.defaults().withFilterSeen(filterSeen));
+    SequenceDataset ds =
+        DatasetBuilder.build(
+            InteractionReaders.read(p, ReadOptions.of(Format.fromCliName(format))),
+            FilterOptions.DEFAULT);
+    EvaluationResult r =
+        Evaluator.evaluate(
+            ds,
+            MostPopular.fit(ds, Phase.TEST),
+            Phase.TEST,
+            EvalOptions.defaults().withFilterSeen(filterSeen));
     assertEquals(users, r.users());
     assertEquals(ndcg, r.ndcg(10), 0.000005 + 1e-12, "NDCG@10");
     assertEquals(recall, r.recall(10), 0.000005 + 1e-12, "Recall@10");

@@ -16,7 +16,8 @@ import org.recjpq.model.ModelConfig.EmbeddingKind;
 
 /**
  * GRU4Rec plus the full softmax CE against central finite differences of an independent double
- * forward (embedding, masked GRU layers, projection, CE over tied item embeddings): every parameter.
+ * forward (embedding, masked GRU layers, projection, CE over tied item embeddings): every
+ * parameter.
  */
 class Gru4RecGradientTest {
   static final int N = 11;
@@ -29,19 +30,35 @@ class Gru4RecGradientTest {
   @ParameterizedTest
   @EnumSource(EmbeddingKind.class)
   void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind) {
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.GRU4REC, N, D, LAYERS, 1, LEN, 0f, D, Activation.RELU, kind,
-        M, true, ModelConfig.BlockStyle.PRE_LN, 1e-8f);
+    ModelConfig c =
+        new ModelConfig(
+            ModelConfig.Backbone.GRU4REC,
+            N,
+            D,
+            LAYERS,
+            1,
+            LEN,
+            0f,
+            D,
+            Activation.RELU,
+            kind,
+            M,
+            true,
+            ModelConfig.BlockStyle.PRE_LN,
+            1e-8f);
     Random rnd = new Random(5);
     byte[] codes = new byte[N * M];
     for (int i = 0; i < codes.length; i++) {
       codes[i] = (byte) rnd.nextInt(4);
     }
     CpuOps ops = new CpuOps(2);
-    SequenceModel model = SequenceModel.create(c, ops, kind == EmbeddingKind.JPQ ? new ItemCodes(N, M, codes) : null);
+    SequenceModel model =
+        SequenceModel.create(c, ops, kind == EmbeddingKind.JPQ ? new ItemCodes(N, M, codes) : null);
     assertEquals(Gru4Rec.class, model.getClass());
     model.initialize(3);
     float[] p0 = ((CpuBuf) model.params()).toArray();
-    for (ParameterLayout.Entry e : model.layout().entries()) { // generic biases, larger item vectors
+    for (ParameterLayout.Entry e :
+        model.layout().entries()) { // generic biases, larger item vectors
       for (long i = 0; i < e.size(); i++) {
         int at = (int) (e.offset() + i);
         if (e.name().contains(".b")) {
@@ -60,7 +77,8 @@ class Gru4RecGradientTest {
     double loss = new ItemHead(model).fullCrossEntropy(h, CpuIntBuf.wrap(targets), BATCH * LEN, dH);
     model.backward(dH);
     double[] p = GradCheck.toDouble(p0);
-    assertEquals(reference(model.layout(), c, codes, p, ids, targets), loss, 1e-5 + 1e-4 * Math.abs(loss));
+    assertEquals(
+        reference(model.layout(), c, codes, p, ids, targets), loss, 1e-5 + 1e-4 * Math.abs(loss));
     double[] fd = GradCheck.numeric(p, () -> reference(model.layout(), c, codes, p, ids, targets));
     GradCheck.assertMatches(kind + " GRU4Rec", ((CpuBuf) model.grads()).toArray(), fd);
   }
@@ -76,7 +94,8 @@ class Gru4RecGradientTest {
     throw new IllegalArgumentException(name);
   }
 
-  static double reference(ParameterLayout layout, ModelConfig c, byte[] codes, double[] p, int[] ids, int[] targets) {
+  static double reference(
+      ParameterLayout layout, ModelConfig c, byte[] codes, double[] p, int[] ids, int[] targets) {
     double[][] e = new double[N][D];
     if (c.isJpq()) {
       double[] cb = view(layout, p, "item.codebooks");
@@ -104,8 +123,18 @@ class Gru4RecGradientTest {
     }
     for (int l = 0; l < LAYERS; l++) {
       String n = "gru" + l + ".";
-      x = org.recjpq.backend.cpu.CpuTestAccess.reference(x, view(layout, p, n + "w_ih"), view(layout, p, n + "w_hh"),
-          view(layout, p, n + "b_ih"), view(layout, p, n + "b_hh"), ids, BATCH, LEN, D, D);
+      x =
+          org.recjpq.backend.cpu.CpuTestAccess.reference(
+              x,
+              view(layout, p, n + "w_ih"),
+              view(layout, p, n + "w_hh"),
+              view(layout, p, n + "b_ih"),
+              view(layout, p, n + "b_hh"),
+              ids,
+              BATCH,
+              LEN,
+              D,
+              D);
     }
     double[] w = view(layout, p, "proj.w");
     double[] b = view(layout, p, "proj.b");

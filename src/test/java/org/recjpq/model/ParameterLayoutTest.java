@@ -16,14 +16,29 @@ import org.recjpq.model.ModelConfig.EmbeddingKind;
 class ParameterLayoutTest {
 
   static ModelConfig config(int items, EmbeddingKind kind, boolean tied) {
-    return new ModelConfig(ModelConfig.Backbone.SASREC, items, 64, 2, 2, 200, 0.2f, 64, Activation.RELU, kind, 8, tied, BlockStyle.PRE_LN, 1e-8f);
+    return new ModelConfig(
+        ModelConfig.Backbone.SASREC,
+        items,
+        64,
+        2,
+        2,
+        200,
+        0.2f,
+        64,
+        Activation.RELU,
+        kind,
+        8,
+        tied,
+        BlockStyle.PRE_LN,
+        1e-8f);
   }
 
   static void assertTiles(ParameterLayout layout) {
     long next = 0;
     for (ParameterLayout.Entry e : layout.entries()) {
       assertEquals(next, e.offset(), e.name() + " starts where the previous tensor ends");
-      assertEquals(Arrays.stream(e.shape()).asLongStream().reduce(1, (a, b) -> a * b), e.size(), e.name());
+      assertEquals(
+          Arrays.stream(e.shape()).asLongStream().reduce(1, (a, b) -> a * b), e.size(), e.name());
       next += e.size();
     }
     assertEquals(next, layout.size(), "the tensors tile the buffer exactly");
@@ -32,9 +47,12 @@ class ParameterLayoutTest {
   @Test
   void denseAndJpqLayoutsTileTheirBuffers() {
     CpuOps ops = new CpuOps(1);
-    for (ModelConfig c : new ModelConfig[] {
-        config(100, EmbeddingKind.DENSE, true), config(100, EmbeddingKind.DENSE, false),
-        config(100, EmbeddingKind.JPQ, true)}) {
+    for (ModelConfig c :
+        new ModelConfig[] {
+          config(100, EmbeddingKind.DENSE, true),
+          config(100, EmbeddingKind.DENSE, false),
+          config(100, EmbeddingKind.JPQ, true)
+        }) {
       SasRec m = new SasRec(c, ops, c.isJpq() ? new ItemCodes(100, 8, new byte[800]) : null);
       assertTiles(m.layout());
       assertEquals(m.layout().size(), m.params().size());
@@ -51,10 +69,12 @@ class ParameterLayoutTest {
       assertFalse(Arrays.stream(e.shape()).anyMatch(x -> x == n), e + " has an items dimension");
     }
     assertTrue(m.layout().size() < (long) n * c.dim() / 10, "parameters " + m.layout().size());
-    assertEquals(8L * 256 * 8, m.layout().entry("item.codebooks").size(), "item parameters are b·d floats");
+    assertEquals(
+        8L * 256 * 8, m.layout().entry("item.codebooks").size(), "item parameters are b·d floats");
     // the same model over 10x more items has exactly as many parameters
     ModelConfig small = config(1000, EmbeddingKind.JPQ, true);
-    assertEquals(new SasRec(small, new CpuOps(1), new ItemCodes(1000, 8, new byte[8000])).layout().size(),
+    assertEquals(
+        new SasRec(small, new CpuOps(1), new ItemCodes(1000, 8, new byte[8000])).layout().size(),
         m.layout().size());
   }
 

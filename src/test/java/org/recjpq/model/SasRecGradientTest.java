@@ -33,22 +33,39 @@ class SasRecGradientTest {
     "DENSE, PRE_LN, true, CE, true",
     "DENSE, PRE_LN, false, BCE, true"
   })
-  void everyParameterGradientMatchesFiniteDifferences(EmbeddingKind kind, BlockStyle style, boolean tied,
-      LossKind loss, boolean itemBias) {
+  void everyParameterGradientMatchesFiniteDifferences(
+      EmbeddingKind kind, BlockStyle style, boolean tied, LossKind loss, boolean itemBias) {
     int n = 13;
     int d = 8;
     int batch = 2;
     int len = 5;
     int negatives = 2;
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, n, d, 2, 2, len, 0f, 6, Activation.RELU, kind, 2, tied,
-        style, 1e-5f, false, itemBias);
+    ModelConfig c =
+        new ModelConfig(
+            ModelConfig.Backbone.SASREC,
+            n,
+            d,
+            2,
+            2,
+            len,
+            0f,
+            6,
+            Activation.RELU,
+            kind,
+            2,
+            tied,
+            style,
+            1e-5f,
+            false,
+            itemBias);
     Random rnd = new Random(3);
     byte[] codes = new byte[n * 2];
     for (int i = 0; i < codes.length; i++) {
       codes[i] = (byte) rnd.nextInt(5); // few sub-ids, so items share them
     }
     CpuOps ops = new CpuOps(2);
-    SasRec model = new SasRec(c, ops, kind == EmbeddingKind.JPQ ? new ItemCodes(n, 2, codes) : null);
+    SasRec model =
+        new SasRec(c, ops, kind == EmbeddingKind.JPQ ? new ItemCodes(n, 2, codes) : null);
     model.initialize(11);
     // perturb the layer-norm gains and biases away from 1 and 0 so their gradients are generic
     float[] p = ((CpuBuf) model.params()).toArray();
@@ -82,19 +99,31 @@ class SasRecGradientTest {
     if (loss == LossKind.CE) {
       head.fullCrossEntropy(h, targetBuf, rows, dH);
     } else {
-      head.sampled(loss, h, targetBuf, CpuIntBuf.wrap(items), rows, negatives, beta, null, ops.alloc(rows * cols),
-          ops.alloc(rows * cols), dH);
+      head.sampled(
+          loss,
+          h,
+          targetBuf,
+          CpuIntBuf.wrap(items),
+          rows,
+          negatives,
+          beta,
+          null,
+          ops.alloc(rows * cols),
+          ops.alloc(rows * cols),
+          dH);
     }
     model.backward(dH);
     float[] analytic = ((CpuBuf) model.grads()).toArray();
 
     SasRecReference ref = new SasRecReference(c, model.layout(), codes);
     double[] params = GradCheck.toDouble(p);
-    GradCheck.Scalar f = () -> {
-      double[][] hh = ref.forward(params, ids, batch, len);
-      return loss == LossKind.CE ? ref.fullCrossEntropy(params, hh, targets)
-          : ref.bce(params, hh, targets, items, negatives, beta);
-    };
+    GradCheck.Scalar f =
+        () -> {
+          double[][] hh = ref.forward(params, ids, batch, len);
+          return loss == LossKind.CE
+              ? ref.fullCrossEntropy(params, hh, targets)
+              : ref.bce(params, hh, targets, items, negatives, beta);
+        };
     // forward agrees with the reference
     double[][] hRef = ref.forward(params, ids, batch, len);
     double[] flatRef = new double[rows * d];
@@ -104,8 +133,10 @@ class SasRecGradientTest {
     Golden.assertOutput("h", ((CpuBuf) h).toArray(), flatRef);
     double[] numeric = GradCheck.numeric(params, f);
     for (ParameterLayout.Entry e : model.layout().entries()) {
-      float[] a = java.util.Arrays.copyOfRange(analytic, (int) e.offset(), (int) (e.offset() + e.size()));
-      double[] fd = java.util.Arrays.copyOfRange(numeric, (int) e.offset(), (int) (e.offset() + e.size()));
+      float[] a =
+          java.util.Arrays.copyOfRange(analytic, (int) e.offset(), (int) (e.offset() + e.size()));
+      double[] fd =
+          java.util.Arrays.copyOfRange(numeric, (int) e.offset(), (int) (e.offset() + e.size()));
       GradCheck.assertMatches(e.name(), a, fd);
     }
   }

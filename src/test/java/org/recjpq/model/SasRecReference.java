@@ -42,7 +42,10 @@ final class SasRecReference {
     return e;
   }
 
-  /** The score of item i for a representation: {@code h · e_i}, plus b_i when the model has item biases. */
+  /**
+   * The score of item i for a representation: {@code h · e_i}, plus b_i when the model has item
+   * biases.
+   */
   double score(double[] p, double[] h, int i) {
     double s = dot(h, item(p, i, true));
     return c.itemBias() ? s + p[off("item.bias") + i] : s;
@@ -159,7 +162,8 @@ final class SasRecReference {
     for (int r = 0; r < rows; r++) {
       x[r] = new double[d];
       if (ids[r] >= 0) {
-        double[] e = ids[r] == n ? java.util.Arrays.copyOfRange(p, mask, mask + d) : item(p, ids[r], false);
+        double[] e =
+            ids[r] == n ? java.util.Arrays.copyOfRange(p, mask, mask + d) : item(p, ids[r], false);
         for (int j = 0; j < d; j++) {
           x[r][j] = Math.sqrt(d) * e[j] + p[pos + (firstPosition + r % len) * d + j];
         }
@@ -171,15 +175,22 @@ final class SasRecReference {
       double[][] q = linear(x, p, b + "attn.wq", b + "attn.bq", d, d);
       double[][] k = linear(x, p, b + "attn.wk", b + "attn.bk", d, d);
       double[][] v = linear(x, p, b + "attn.wv", b + "attn.bv", d, d);
-      double[][] att = linear(attention(q, k, v, ids, batch, len, false), p, b + "attn.wo", b + "attn.bo", d, d);
+      double[][] att =
+          linear(attention(q, k, v, ids, batch, len, false), p, b + "attn.wo", b + "attn.bo", d, d);
       double[][] m = layerNorm(add(x, att), p, b + "ln1.gamma", b + "ln1.beta");
       double[][] pre = activate(linear(m, p, b + "ffn.w1", b + "ffn.b1", d, c.ffnDim()));
       double[][] ff = linear(pre, p, b + "ffn.w2", b + "ffn.b2", c.ffnDim(), d);
       x = maskRows(layerNorm(add(m, ff), p, b + "ln2.gamma", b + "ln2.beta"), ids);
     }
     if (c.headTransform()) {
-      x = maskRows(layerNorm(activate(linear(x, p, "transform.w", "transform.b", d, d)), p, "transform.gamma",
-          "transform.beta"), ids);
+      x =
+          maskRows(
+              layerNorm(
+                  activate(linear(x, p, "transform.w", "transform.b", d, d)),
+                  p,
+                  "transform.gamma",
+                  "transform.beta"),
+              ids);
     }
     return x;
   }
@@ -187,9 +198,12 @@ final class SasRecReference {
   private double[][] activate(double[][] x) {
     for (double[] row : x) {
       for (int j = 0; j < row.length; j++) {
-        row[j] = c.activation() == org.recjpq.backend.Activation.GELU
-            ? 0.5 * row[j] * (1 + org.recjpq.backend.cpu.CpuTestAccess.erf(row[j] / Math.sqrt(2)))
-            : Math.max(row[j], 0);
+        row[j] =
+            c.activation() == org.recjpq.backend.Activation.GELU
+                ? 0.5
+                    * row[j]
+                    * (1 + org.recjpq.backend.cpu.CpuTestAccess.erf(row[j] / Math.sqrt(2)))
+                : Math.max(row[j], 0);
       }
     }
     return x;
@@ -204,12 +218,13 @@ final class SasRecReference {
     return x;
   }
 
-  private double[][] attention(double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len) {
+  private double[][] attention(
+      double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len) {
     return attention(q, k, v, ids, batch, len, true);
   }
 
-  private double[][] attention(double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len,
-      boolean causal) {
+  private double[][] attention(
+      double[][] q, double[][] k, double[][] v, int[] ids, int batch, int len, boolean causal) {
     int d = c.dim();
     int dh = d / c.heads();
     double[][] out = new double[batch * len][d];

@@ -9,7 +9,8 @@ import org.recjpq.backend.cpu.CpuBuf;
 class DenseHeadChunkTest {
   @Test
   void chunksOfWideTablesStayWithinOneBuffer() {
-    // d = 512 once asked for 2^20 rows = 2^29 floats, 16 past a buffer's limit (bench scoring, 1.1M items).
+    // d = 512 once asked for 2^20 rows = 2^29 floats, 16 past a buffer's limit (bench scoring, 1.1M
+    // items).
     assertEquals(1 << 20, DenseHead.chunkItems(64));
     assertEquals(1 << 19, DenseHead.chunkItems(512));
     assertEquals(1 << 18, DenseHead.chunkItems(1024));
@@ -17,7 +18,9 @@ class DenseHeadChunkTest {
       int c = DenseHead.chunkItems(d);
       assertEquals(1, Integer.bitCount(c), "d " + d + ": chunk " + c + " is not a power of two");
       assertTrue((long) c * d <= CpuBuf.MAX_FLOATS, "d " + d + ": " + c + " rows pass one buffer");
-      assertTrue(2L * c * d > CpuBuf.MAX_FLOATS || c == DenseHead.CHUNK, "d " + d + ": chunk " + c + " is needlessly small");
+      assertTrue(
+          2L * c * d > CpuBuf.MAX_FLOATS || c == DenseHead.CHUNK,
+          "d " + d + ": chunk " + c + " is needlessly small");
     }
   }
 
@@ -30,14 +33,16 @@ class DenseHeadChunkTest {
     for (int i = 0; i < table.length; i++) {
       table[i] = (i % 977) * 0.25f - 100f;
     }
-    DenseHead head = new DenseHead(n, d, chunk, (i, out) -> System.arraycopy(table, i * d, out, 0, d));
+    DenseHead head =
+        new DenseHead(n, d, chunk, (i, out) -> System.arraycopy(table, i * d, out, 0, d));
     float[] h = new float[d];
     h[3] = 1f;
     for (int item : new int[] {0, 1, 511, 512, 1499, 2559, 2560, 2999}) {
       assertEquals(table[item * d + 3], head.score(h, item), 0f, "item " + item);
     }
     CpuBuf scratch = CpuBuf.allocate(64L * d);
-    // {from, count}: inside one chunk (a view), across a boundary (copied), and the short last chunk.
+    // {from, count}: inside one chunk (a view), across a boundary (copied), and the short last
+    // chunk.
     for (int[] r : new int[][] {{512, 64}, {500, 24}, {2550, 20}, {2944, 56}}) {
       CpuBuf e = head.embeddings(r[0], r[1], scratch);
       float[] got = new float[r[1] * d];

@@ -12,15 +12,20 @@ import org.recjpq.backend.cpu.CpuOps;
 /**
  * The GPU batch scorer's algorithm (running k'-th bounds, rounding windows, candidate lists, their
  * overflow and the CPU fallback, canonical re-scoring) on the CPU engine, with the selection's host
- * specification in place of the kernels and small tiles so that a catalogue spans many of them.
- * The kernels themselves are checked against the same specification in {@link
- * GpuBatchScorerTest}, where CUDA runs.
+ * specification in place of the kernels and small tiles so that a catalogue spans many of them. The
+ * kernels themselves are checked against the same specification in {@link GpuBatchScorerTest},
+ * where CUDA runs.
  */
 class GpuBatchScorerHostTest {
   private static final CpuOps OPS = new CpuOps(2);
 
   private static GpuBatchScorer scorer(ServingHead head, int tile, boolean keepCatalogue) {
-    return new GpuBatchScorer(head, OPS, TileSelector.host(OPS), GpuBatchScorerTest.fallbackOf(head), tile,
+    return new GpuBatchScorer(
+        head,
+        OPS,
+        TileSelector.host(OPS),
+        GpuBatchScorerTest.fallbackOf(head),
+        tile,
         keepCatalogue ? Long.MAX_VALUE : 0);
   }
 
@@ -32,8 +37,18 @@ class GpuBatchScorerHostTest {
         for (boolean coarse : new boolean[] {false, true}) {
           JpqHead head = randomHead(rnd, n, m, 4, coarse);
           boolean keep = n % 2 == 1; // tiles kept on the engine, or uploaded per batch
-          GpuBatchScorerTest.compare(scorer(head, 1000, keep), head, rnd, coarse, new int[] {1, 10, n + 3},
-              "jpq n " + n + " m " + m + (coarse ? " coarse" : "") + (keep ? " kept" : " uploaded"));
+          GpuBatchScorerTest.compare(
+              scorer(head, 1000, keep),
+              head,
+              rnd,
+              coarse,
+              new int[] {1, 10, n + 3},
+              "jpq n "
+                  + n
+                  + " m "
+                  + m
+                  + (coarse ? " coarse" : "")
+                  + (keep ? " kept" : " uploaded"));
         }
       }
     }
@@ -49,7 +64,8 @@ class GpuBatchScorerHostTest {
         table[i] = (float) rnd.nextGaussian();
       }
       DenseHead head = DenseHead.of(table, n, d);
-      GpuBatchScorerTest.compare(scorer(head, 500, true), head, rnd, false, new int[] {1, 10, 100}, "dense n " + n);
+      GpuBatchScorerTest.compare(
+          scorer(head, 500, true), head, rnd, false, new int[] {1, 10, 100}, "dense n " + n);
     }
   }
 
@@ -84,16 +100,32 @@ class GpuBatchScorerHostTest {
     GpuBatchScorerTest.longExclusionLists(scorer(head, 4096, false), head, rnd);
   }
 
-  /** The host specification orders scores as the kernels' keys do: −0 below +0, infinities at the ends. */
+  /**
+   * The host specification orders scores as the kernels' keys do: −0 below +0, infinities at the
+   * ends.
+   */
   @Test
   void orderKeysFollowTheScoreOrderAndRoundTrip() {
-    float[] ascending = {Float.NEGATIVE_INFINITY, -3.5f, -Float.MIN_VALUE, -0f, 0f, Float.MIN_VALUE, 1f, 2e30f,
-        Float.POSITIVE_INFINITY};
+    float[] ascending = {
+      Float.NEGATIVE_INFINITY,
+      -3.5f,
+      -Float.MIN_VALUE,
+      -0f,
+      0f,
+      Float.MIN_VALUE,
+      1f,
+      2e30f,
+      Float.POSITIVE_INFINITY
+    };
     for (int i = 0; i < ascending.length; i++) {
       int key = TileSelector.orderKey(ascending[i]);
-      assertEquals(Float.floatToRawIntBits(ascending[i]), Float.floatToRawIntBits(TileSelector.fromOrderKey(key)));
+      assertEquals(
+          Float.floatToRawIntBits(ascending[i]),
+          Float.floatToRawIntBits(TileSelector.fromOrderKey(key)));
       if (i > 0) {
-        assertTrue(TileSelector.orderKey(ascending[i - 1]) < key, ascending[i - 1] + " before " + ascending[i]);
+        assertTrue(
+            TileSelector.orderKey(ascending[i - 1]) < key,
+            ascending[i - 1] + " before " + ascending[i]);
       }
     }
   }

@@ -50,7 +50,9 @@ class GpuBatchScorerTest {
 
   /** The CPU scorer a batch scorer of {@code head} falls back to. */
   static TopKScorer fallbackOf(ServingHead head) {
-    return head instanceof JpqHead j ? new PqTopKScorer(j) : new DenseScorer(head, (DenseHead) head);
+    return head instanceof JpqHead j
+        ? new PqTopKScorer(j)
+        : new DenseScorer(head, (DenseHead) head);
   }
 
   private static void compare(ServingHead head, Random rnd, boolean coarse, int[] ks, String what) {
@@ -61,7 +63,8 @@ class GpuBatchScorerTest {
    * {@code gpu}'s answers for 7 random queries (half with an exclusion filter, half with an
    * exclusion list) at each K of {@code ks}, against the brute-force canonical top-K, bit for bit.
    */
-  static void compare(GpuBatchScorer gpu, ServingHead head, Random rnd, boolean coarse, int[] ks, String what) {
+  static void compare(
+      GpuBatchScorer gpu, ServingHead head, Random rnd, boolean coarse, int[] ks, String what) {
     int n = head.numItems();
     int d = head.dim();
     int queries = 7;
@@ -89,8 +92,16 @@ class GpuBatchScorerTest {
     }
   }
 
-  /** Runs {@code gpu} over the queries and checks each answer against the brute-force canonical top-K. */
-  static void answerAndCheck(GpuBatchScorer gpu, ServingHead head, float[] hs, ItemFilter[] filters, TopK[] outs,
+  /**
+   * Runs {@code gpu} over the queries and checks each answer against the brute-force canonical
+   * top-K.
+   */
+  static void answerAndCheck(
+      GpuBatchScorer gpu,
+      ServingHead head,
+      float[] hs,
+      ItemFilter[] filters,
+      TopK[] outs,
       String what) {
     gpu.topK(hs, outs.length, filters, outs);
     int d = head.dim();
@@ -111,7 +122,12 @@ class GpuBatchScorerTest {
       for (int m : new int[] {1, 8}) {
         for (boolean coarse : new boolean[] {false, true}) {
           JpqHead head = randomHead(rnd, n, m, 4, coarse);
-          compare(head, rnd, coarse, new int[] {1, 10, n + 3}, "jpq n " + n + " m " + m + (coarse ? " coarse" : ""));
+          compare(
+              head,
+              rnd,
+              coarse,
+              new int[] {1, 10, n + 3},
+              "jpq n " + n + " m " + m + (coarse ? " coarse" : ""));
         }
       }
     }
@@ -143,39 +159,44 @@ class GpuBatchScorerTest {
     TopKScorer cpu = new PqTopKScorer(head);
     GpuBatchScorer gpu = GpuBatchScorer.open(head, cpu, "the test");
     long[] open = ops().memoryInfo();
-    assertTrue(before[0] - open[0] >= 20_000L * head.dim() * Float.BYTES, "the catalogue is on the device");
+    assertTrue(
+        before[0] - open[0] >= 20_000L * head.dim() * Float.BYTES,
+        "the catalogue is on the device");
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       List<Future<Integer>> answers = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         long seed = 100 + t;
-        answers.add(pool.submit(() -> {
-          Random r = new Random(seed);
-          int queries = 5;
-          int d = head.dim();
-          int checked = 0;
-          for (int round = 0; round < 3; round++) {
-            float[] hs = new float[queries * d];
-            ItemFilter[] filters = new ItemFilter[queries];
-            TopK[] outs = new TopK[queries];
-            for (int b = 0; b < queries; b++) {
-              System.arraycopy(randomH(r, d, false), 0, hs, b * d, d);
-              filters[b] = ItemFilter.of(new int[] {r.nextInt(20_000), r.nextInt(20_000)});
-              outs[b] = new TopK(10);
-            }
-            gpu.topK(hs, queries, filters, outs);
-            for (int b = 0; b < queries; b++) {
-              TopK want = new TopK(10);
-              cpu.topK(Arrays.copyOfRange(hs, b * d, (b + 1) * d), filters[b], want);
-              float[] ws = new float[10];
-              float[] gs = new float[10];
-              assertArrayEquals(want.sorted(ws), outs[b].sorted(gs), "thread " + seed + " query " + b);
-              assertArrayEquals(ws, gs, "thread " + seed + " query " + b + " scores");
-              checked++;
-            }
-          }
-          return checked;
-        }));
+        answers.add(
+            pool.submit(
+                () -> {
+                  Random r = new Random(seed);
+                  int queries = 5;
+                  int d = head.dim();
+                  int checked = 0;
+                  for (int round = 0; round < 3; round++) {
+                    float[] hs = new float[queries * d];
+                    ItemFilter[] filters = new ItemFilter[queries];
+                    TopK[] outs = new TopK[queries];
+                    for (int b = 0; b < queries; b++) {
+                      System.arraycopy(randomH(r, d, false), 0, hs, b * d, d);
+                      filters[b] = ItemFilter.of(new int[] {r.nextInt(20_000), r.nextInt(20_000)});
+                      outs[b] = new TopK(10);
+                    }
+                    gpu.topK(hs, queries, filters, outs);
+                    for (int b = 0; b < queries; b++) {
+                      TopK want = new TopK(10);
+                      cpu.topK(Arrays.copyOfRange(hs, b * d, (b + 1) * d), filters[b], want);
+                      float[] ws = new float[10];
+                      float[] gs = new float[10];
+                      assertArrayEquals(
+                          want.sorted(ws), outs[b].sorted(gs), "thread " + seed + " query " + b);
+                      assertArrayEquals(ws, gs, "thread " + seed + " query " + b + " scores");
+                      checked++;
+                    }
+                  }
+                  return checked;
+                }));
       }
       int total = 0;
       for (Future<Integer> f : answers) {
@@ -187,10 +208,23 @@ class GpuBatchScorerTest {
       gpu.close();
     }
     long[] closed = ops().memoryInfo();
-    assertTrue(closed[0] >= before[0] - (1L << 20), "closing the scorer frees its device memory: free " + before[0]
-        + " before, " + open[0] + " open, " + closed[0] + " after close");
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-        () -> gpu.topK(new float[head.dim()], 1, new ItemFilter[] {ItemFilter.of(new int[0])}, new TopK[] {new TopK(1)}));
+    assertTrue(
+        closed[0] >= before[0] - (1L << 20),
+        "closing the scorer frees its device memory: free "
+            + before[0]
+            + " before, "
+            + open[0]
+            + " open, "
+            + closed[0]
+            + " after close");
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalStateException.class,
+        () ->
+            gpu.topK(
+                new float[head.dim()],
+                1,
+                new ItemFilter[] {ItemFilter.of(new int[0])},
+                new TopK[] {new TopK(1)}));
   }
 
   @Test
@@ -227,8 +261,8 @@ class GpuBatchScorerTest {
    * The kernels of {@code cuda/topk.cu} against their host specification ({@link
    * TileSelector#host}) on the same tile: rows with k' of 0, 1, 10, the tile size and past it;
    * running bounds and counts carried in from earlier tiles; Gaussian scores and coarse ones with
-   * many ties and both signed zeros. Bounds and counts must match exactly, and each row's list
-   * that did not overflow (device order is unspecified) as a sorted set.
+   * many ties and both signed zeros. Bounds and counts must match exactly, and each row's list that
+   * did not overflow (device order is unspecified) as a sorted set.
    */
   @Test
   void selectionKernelsMatchTheirHostSpecification() {
@@ -241,10 +275,13 @@ class GpuBatchScorerTest {
     for (boolean coarse : new boolean[] {false, true}) {
       float[] s = new float[rows * nt];
       for (int i = 0; i < s.length; i++) {
-        s[i] = coarse ? (rnd.nextInt(9) == 0 ? -0f : rnd.nextInt(7) - 3) : (float) rnd.nextGaussian();
+        s[i] =
+            coarse ? (rnd.nextInt(9) == 0 ? -0f : rnd.nextInt(7) - 3) : (float) rnd.nextGaussian();
       }
       int[] kp = {0, 1, 10, nt, nt + 1, 37};
-      float[] run = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0.5f, Float.NEGATIVE_INFINITY, 2f, 9f};
+      float[] run = {
+        Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0.5f, Float.NEGATIVE_INFINITY, 2f, 9f
+      };
       float[] win = {0.1f, 0f, 0.01f, 1f, 0.2f, 0f};
       int[] counts = {0, 3, 0, 0, 0, 1};
       int[] ids = new int[rows * cap];
@@ -276,7 +313,9 @@ class GpuBatchScorerTest {
       }
       for (int r = 0; r < rows; r++) {
         String what = (coarse ? "coarse" : "gaussian") + " row " + r;
-        assertEquals(Float.floatToRawIntBits(runOut[1][r]), Float.floatToRawIntBits(runOut[0][r]),
+        assertEquals(
+            Float.floatToRawIntBits(runOut[1][r]),
+            Float.floatToRawIntBits(runOut[0][r]),
             what + ": running bound " + runOut[0][r] + ", specification " + runOut[1][r]);
         assertEquals(countOut[1][r], countOut[0][r], what + ": count");
         if (countOut[1][r] <= cap) { // an overflowing list holds whichever items came first

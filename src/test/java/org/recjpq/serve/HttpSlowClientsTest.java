@@ -26,7 +26,8 @@ class HttpSlowClientsTest {
   private static final String BODY = "{\"history\": [\"1\", \"2\", \"3\"], \"k\": 5}";
 
   private static HttpService start(int threads, HttpService.Limits limits) throws IOException {
-    Recommender rec = Recommender.of(RecommenderTest.checkpoint(true, 8), Recommender.Scoring.AUTO, threads);
+    Recommender rec =
+        Recommender.of(RecommenderTest.checkpoint(true, 8), Recommender.Scoring.AUTO, threads);
     return new HttpService(rec, "127.0.0.1", 0, threads, limits);
   }
 
@@ -56,7 +57,11 @@ class HttpSlowClientsTest {
   private static byte[] post(String body) {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     return ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
-        + "Content-Length: " + b.length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8);
+            + "Content-Length: "
+            + b.length
+            + "\r\n\r\n"
+            + body)
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static void assertJsonError(Answer a, int status) throws IOException {
@@ -92,8 +97,11 @@ class HttpSlowClientsTest {
           assertTrue(JSON.readTree(a.body()).path("items").size() == 5, a.body());
           assertTrue(ms < 1_000, "request " + i + " took " + ms + " ms beside 64 stalled clients");
         }
-        assertTrue((System.nanoTime() - started) / 1e6 < idleMs, "the normal requests ran past the timeout");
-        // each stalled connection is closed by the server: half-headers silently, half-bodies with 408
+        assertTrue(
+            (System.nanoTime() - started) / 1e6 < idleMs,
+            "the normal requests ran past the timeout");
+        // each stalled connection is closed by the server: half-headers silently, half-bodies with
+        // 408
         long t0 = System.nanoTime();
         int answered408 = 0;
         for (int i = 0; i < slow.size(); i++) {
@@ -111,11 +119,21 @@ class HttpSlowClientsTest {
           }
         }
         double closedAfter = (System.nanoTime() - t0) / 1e6;
-        assertTrue(closedAfter < idleMs + 5_000, "stalled clients closed only after " + closedAfter + " ms");
+        assertTrue(
+            closedAfter < idleMs + 5_000,
+            "stalled clients closed only after " + closedAfter + " ms");
         assertEquals(32, answered408);
-        JsonNode info = JSON.readTree(exchange(port, ("GET /info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII), 5_000).body());
-        assertTrue(info.path("requests").path("timed_out").asLong() >= 64, info.path("requests").toString());
+        JsonNode info =
+            JSON.readTree(
+                exchange(
+                        port,
+                        ("GET /info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII),
+                        5_000)
+                    .body());
+        assertTrue(
+            info.path("requests").path("timed_out").asLong() >= 64,
+            info.path("requests").toString());
       } finally {
         for (Socket s : slow) {
           s.close();
@@ -157,27 +175,61 @@ class HttpSlowClientsTest {
     try (HttpService http = start(1, HttpService.Limits.defaults().withConnections(1024, 64))) {
       int port = http.port();
       String big = "x".repeat(4096);
-      assertJsonError(exchange(port, ("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + big
-          + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII), 5_000), 431);
-      assertJsonError(exchange(port, "BLAH\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 5_000), 400);
-      assertJsonError(exchange(port, ("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII), 5_000), 400); // no Host header
-      assertJsonError(exchange(port, ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
-          + "Connection: close\r\n\r\n{").getBytes(StandardCharsets.US_ASCII), 5_000), 413);
+      assertJsonError(
+          exchange(
+              port,
+              ("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII),
+              5_000),
+          431);
+      assertJsonError(
+          exchange(port, "BLAH\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 5_000), 400);
+      assertJsonError(
+          exchange(
+              port,
+              ("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII),
+              5_000),
+          400); // no Host header
+      assertJsonError(
+          exchange(
+              port,
+              ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
+                      + "Connection: close\r\n\r\n{")
+                  .getBytes(StandardCharsets.US_ASCII),
+              5_000),
+          413);
       assertJsonError(exchange(port, post(BODY + " {}"), 5_000), 400); // trailing data
-      assertJsonError(exchange(port, ("DELETE /recommend HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII), 5_000), 405);
-      assertJsonError(exchange(port, ("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII), 5_000), 404);
+      assertJsonError(
+          exchange(
+              port,
+              ("DELETE /recommend HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII),
+              5_000),
+          405);
+      assertJsonError(
+          exchange(
+              port,
+              ("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII),
+              5_000),
+          404);
       // a chunked body over the limit, without a Content-Length to refuse it early
       String chunk = "a".repeat(4000);
-      StringBuilder chunked = new StringBuilder("POST /recommend HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-          + "Connection: close\r\n\r\n");
+      StringBuilder chunked =
+          new StringBuilder(
+              "POST /recommend HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  + "Connection: close\r\n\r\n");
       for (int i = 0; i < 300; i++) {
-        chunked.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+        chunked
+            .append(Integer.toHexString(chunk.length()))
+            .append("\r\n")
+            .append(chunk)
+            .append("\r\n");
       }
       chunked.append("0\r\n\r\n");
-      assertJsonError(exchange(port, chunked.toString().getBytes(StandardCharsets.US_ASCII), 5_000), 413);
+      assertJsonError(
+          exchange(port, chunked.toString().getBytes(StandardCharsets.US_ASCII), 5_000), 413);
       Answer ok = exchange(port, post(BODY), 5_000);
       assertEquals(200, ok.status(), ok.body());
     }

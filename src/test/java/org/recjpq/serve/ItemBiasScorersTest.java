@@ -32,7 +32,8 @@ class ItemBiasScorersTest {
 
   /** A random RecJPQ head with offsets, sharing its codes and codebooks with {@code plain}. */
   private static JpqHead withOffsets(JpqHead plain, float[] bias) {
-    return new JpqHead(new ItemCodes(plain.n, plain.m, plain.codes), plain.codebooks, plain.sub, bias);
+    return new JpqHead(
+        new ItemCodes(plain.n, plain.m, plain.codes), plain.codebooks, plain.sub, bias);
   }
 
   @Test
@@ -46,10 +47,12 @@ class ItemBiasScorersTest {
       float[] q = new float[head.queryFloats()];
       head.prepare(h, q);
       for (int i = 0; i < 200; i++) {
-        assertEquals(Float.floatToIntBits(plain.score(q, i) + b[i]), Float.floatToIntBits(head.score(q, i)));
+        assertEquals(
+            Float.floatToIntBits(plain.score(q, i) + b[i]), Float.floatToIntBits(head.score(q, i)));
       }
     }
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> withOffsets(ScorersAgreeTest.randomHead(rnd, 10, 2, 1, false), new float[9]));
   }
 
@@ -60,11 +63,26 @@ class ItemBiasScorersTest {
     for (int n : new int[] {1, 300, 5_000}) {
       for (int m : new int[] {3, 8}) {
         for (boolean coarse : new boolean[] {false, true}) {
-          JpqHead head = withOffsets(ScorersAgreeTest.randomHead(rnd, n, m, 2, coarse), offsets(rnd, n, coarse, 3));
-          GpuBatchScorer gpuAlgorithm = new GpuBatchScorer(head, new CpuOps(2), TileSelector.host(new CpuOps(2)),
-              new PqTopKScorer(head), 700, n % 2 == 0 ? Long.MAX_VALUE : 0);
-          cases += ScorersAgreeTest.checkEveryScorer(rnd, head, coarse, new int[] {1, 10, n + 2}, 3, gpuAlgorithm,
-              "n " + n + " m " + m + (coarse ? " coarse" : ""));
+          JpqHead head =
+              withOffsets(
+                  ScorersAgreeTest.randomHead(rnd, n, m, 2, coarse), offsets(rnd, n, coarse, 3));
+          GpuBatchScorer gpuAlgorithm =
+              new GpuBatchScorer(
+                  head,
+                  new CpuOps(2),
+                  TileSelector.host(new CpuOps(2)),
+                  new PqTopKScorer(head),
+                  700,
+                  n % 2 == 0 ? Long.MAX_VALUE : 0);
+          cases +=
+              ScorersAgreeTest.checkEveryScorer(
+                  rnd,
+                  head,
+                  coarse,
+                  new int[] {1, 10, n + 2},
+                  3,
+                  gpuAlgorithm,
+                  "n " + n + " m " + m + (coarse ? " coarse" : ""));
         }
       }
     }
@@ -84,8 +102,9 @@ class ItemBiasScorersTest {
     DenseHead head = new DenseHead(n, d, (i, out) -> System.arraycopy(table, i * d, out, 0, d), b);
     DenseScorer scorer = new DenseScorer(head, head);
     BatchScorer batch = new BatchScorer(head, scorer, 2);
-    GpuBatchScorer gpuAlgorithm = new GpuBatchScorer(head, new CpuOps(2), TileSelector.host(new CpuOps(2)), scorer,
-        1000, Long.MAX_VALUE);
+    GpuBatchScorer gpuAlgorithm =
+        new GpuBatchScorer(
+            head, new CpuOps(2), TileSelector.host(new CpuOps(2)), scorer, 1000, Long.MAX_VALUE);
     ItemFilter none = new ItemFilter(n);
     float[] hs = new float[2 * d];
     for (int r = 0; r < 2; r++) {
@@ -121,9 +140,14 @@ class ItemBiasScorersTest {
     Random rnd = new Random(29);
     int n = 20_000;
     for (boolean coarse : new boolean[] {false, true}) {
-      JpqHead head = withOffsets(ScorersAgreeTest.randomHead(rnd, n, 8, 2, coarse), offsets(rnd, n, coarse, 10));
-      List<PrunedScorer> pruned = List.of(new PrunedScorer(head), new PrunedScorer(head, 0),
-          new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
+      JpqHead head =
+          withOffsets(
+              ScorersAgreeTest.randomHead(rnd, n, 8, 2, coarse), offsets(rnd, n, coarse, 10));
+      List<PrunedScorer> pruned =
+          List.of(
+              new PrunedScorer(head),
+              new PrunedScorer(head, 0),
+              new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
       for (int q = 0; q < 4; q++) {
         float[] h = randomH(rnd, head.dim(), coarse);
         ItemFilter f = new ItemFilter(n);
@@ -134,7 +158,11 @@ class ItemBiasScorersTest {
           float[] want = new float[k];
           int[] ids = bruteForce(head, h, f, k, want);
           for (PrunedScorer p : pruned) {
-            check("dominant offsets q " + q + " k " + k + (coarse ? " coarse" : ""), ids, want, run(p, h, f, k));
+            check(
+                "dominant offsets q " + q + " k " + k + (coarse ? " coarse" : ""),
+                ids,
+                want,
+                run(p, h, f, k));
             if (!coarse) {
               assertTrue(p.lastVisited() < n / 2, "visited " + p.lastVisited() + " of " + n);
             }

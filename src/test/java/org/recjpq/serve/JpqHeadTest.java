@@ -35,7 +35,9 @@ class JpqHeadTest {
           for (int s = 0; s < sub; s++) {
             acc += h[k * sub + s] * cb[(k * ItemCodes.SUB_IDS + j) * sub + s];
           }
-          assertEquals(Float.floatToIntBits(acc), Float.floatToIntBits(t[k * ItemCodes.SUB_IDS + j]),
+          assertEquals(
+              Float.floatToIntBits(acc),
+              Float.floatToIntBits(t[k * ItemCodes.SUB_IDS + j]),
               "s " + sub + " split " + k + " sub-id " + j);
         }
       }
@@ -43,12 +45,18 @@ class JpqHeadTest {
       JpqHead.pairTables(t, pairs);
       for (int i = 0; i < n; i++) {
         float want = head.score(t, i);
-        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(JpqHead.scorePairs(pairs, head.packed[i])), "item " + i);
+        assertEquals(
+            Float.floatToIntBits(want),
+            Float.floatToIntBits(JpqHead.scorePairs(pairs, head.packed[i])),
+            "item " + i);
         float[] parts = new float[m];
         for (int k = 0; k < m; k++) {
           parts[k] = t[k * ItemCodes.SUB_IDS + (codes[i * m + k] & 0xff)];
         }
-        assertEquals(Float.floatToIntBits(head.combine(parts)), Float.floatToIntBits(want), "item " + i + " combine");
+        assertEquals(
+            Float.floatToIntBits(head.combine(parts)),
+            Float.floatToIntBits(want),
+            "item " + i + " combine");
       }
     }
   }

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.recjpq.backend.Availability;
 import org.recjpq.backend.cuda.CudaAvailability;
 
-/** Batches scored on the GPU give the single-request (CPU) answers; skipped, with the reason, without CUDA. */
+/**
+ * Batches scored on the GPU give the single-request (CPU) answers; skipped, with the reason,
+ * without CUDA.
+ */
 @Tag("gpu")
 class RecommenderGpuTest {
   @Test

@@ -28,8 +28,8 @@ import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.Vocabulary;
 import org.recjpq.eval.HistoryBatch;
-import org.recjpq.model.SequenceModel;
 import org.recjpq.model.ModelConfig;
+import org.recjpq.model.SequenceModel;
 import org.recjpq.train.ModelScorer;
 
 class RecommenderTest {
@@ -41,9 +41,22 @@ class RecommenderTest {
   }
 
   static Checkpoint checkpoint(ModelConfig.Backbone backbone, boolean jpq, long seed) {
-    ModelConfig c = new ModelConfig(backbone, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
-        jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
-        ModelConfig.BlockStyle.PRE_LN, 1e-8f);
+    ModelConfig c =
+        new ModelConfig(
+            backbone,
+            N,
+            16,
+            2,
+            2,
+            12,
+            0.2f,
+            32,
+            Activation.GELU,
+            jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE,
+            4,
+            true,
+            ModelConfig.BlockStyle.PRE_LN,
+            1e-8f);
     return checkpoint(c, seed);
   }
 
@@ -66,8 +79,16 @@ class RecommenderTest {
       ids[i] = 1000 + 3L * i;
       counts[i] = (i * 7919) % 50;
     }
-    return new Checkpoint(c, new Vocabulary.Numeric(ids), codes, p, null, null, null,
-        new ObjectMapper().createObjectNode(), counts);
+    return new Checkpoint(
+        c,
+        new Vocabulary.Numeric(ids),
+        codes,
+        p,
+        null,
+        null,
+        null,
+        new ObjectMapper().createObjectNode(),
+        counts);
   }
 
   static String ext(int i) {
@@ -84,8 +105,23 @@ class RecommenderTest {
 
   @Test
   void bert4RecWithTheOutputTransformSurvivesTheCheckpointFile(@TempDir Path dir) {
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.BERT4REC, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
-        ModelConfig.EmbeddingKind.JPQ, 4, true, ModelConfig.BlockStyle.PRE_LN, 1e-8f, true);
+    ModelConfig c =
+        new ModelConfig(
+            ModelConfig.Backbone.BERT4REC,
+            N,
+            16,
+            2,
+            2,
+            12,
+            0.2f,
+            32,
+            Activation.GELU,
+            ModelConfig.EmbeddingKind.JPQ,
+            4,
+            true,
+            ModelConfig.BlockStyle.PRE_LN,
+            1e-8f,
+            true);
     Checkpoint ck = checkpoint(c, 3);
     Path file = dir.resolve("bert.ckpt");
     ck.write(file, SequenceModel.create(c, new CpuOps(1), ck.codes()).layout());
@@ -95,15 +131,34 @@ class RecommenderTest {
     List<String> h = history(new Random(4), 7);
     RecommendOptions all = RecommendOptions.defaults().withFilterSeen(false);
     Recommendations a = Recommender.of(ck, Recommender.Scoring.DENSE, 1).recommend(h, 10, all);
-    assertEquals(a, same(a, Recommender.of(back, Recommender.Scoring.AUTO, 1).recommend(h, 10, all)));
+    assertEquals(
+        a, same(a, Recommender.of(back, Recommender.Scoring.AUTO, 1).recommend(h, 10, all)));
     // the transform is BERT4Rec's only
-    assertThrows(RecjpqException.class, () -> new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32,
-        Activation.GELU, ModelConfig.EmbeddingKind.JPQ, 4, true, ModelConfig.BlockStyle.PRE_LN, 1e-8f, true));
+    assertThrows(
+        RecjpqException.class,
+        () ->
+            new ModelConfig(
+                ModelConfig.Backbone.SASREC,
+                N,
+                16,
+                2,
+                2,
+                12,
+                0.2f,
+                32,
+                Activation.GELU,
+                ModelConfig.EmbeddingKind.JPQ,
+                4,
+                true,
+                ModelConfig.BlockStyle.PRE_LN,
+                1e-8f,
+                true));
   }
 
   @ParameterizedTest
   @EnumSource(ModelConfig.Backbone.class)
-  void everyScoringGivesTheSameAnswerAndItMatchesTheEvaluationScorer(ModelConfig.Backbone backbone) {
+  void everyScoringGivesTheSameAnswerAndItMatchesTheEvaluationScorer(
+      ModelConfig.Backbone backbone) {
     Checkpoint ck = checkpoint(backbone, true, 1);
     Recommender dense = Recommender.of(ck, Recommender.Scoring.DENSE, 2);
     Recommender pq = Recommender.of(ck, Recommender.Scoring.PQTOPK, 2);
@@ -117,8 +172,10 @@ class RecommenderTest {
     for (int len : new int[] {1, 5, 12, 30}) {
       List<String> h = history(rnd, len);
       Recommendations a = dense.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false));
-      assertEquals(a, same(a, pq.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
-      assertEquals(a, same(a, pruned.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
+      assertEquals(
+          a, same(a, pq.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
+      assertEquals(
+          a, same(a, pruned.recommend(h, 10, RecommendOptions.defaults().withFilterSeen(false))));
       assertEquals("model", a.source());
       assertEquals(evaluationTop10(eval, h), a.items(), "history length " + len);
     }
@@ -126,10 +183,26 @@ class RecommenderTest {
 
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
-  void itemBiasesSurviveTheFileEveryScoringAddsThemAndMatchesTheEvaluationScorer(boolean jpq, @TempDir Path dir) {
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, N, 16, 2, 2, 12, 0.2f, 32, Activation.GELU,
-        jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE, 4, true,
-        ModelConfig.BlockStyle.PRE_LN, 1e-8f, false, true);
+  void itemBiasesSurviveTheFileEveryScoringAddsThemAndMatchesTheEvaluationScorer(
+      boolean jpq, @TempDir Path dir) {
+    ModelConfig c =
+        new ModelConfig(
+            ModelConfig.Backbone.SASREC,
+            N,
+            16,
+            2,
+            2,
+            12,
+            0.2f,
+            32,
+            Activation.GELU,
+            jpq ? ModelConfig.EmbeddingKind.JPQ : ModelConfig.EmbeddingKind.DENSE,
+            4,
+            true,
+            ModelConfig.BlockStyle.PRE_LN,
+            1e-8f,
+            false,
+            true);
     Checkpoint plain = checkpoint(c, 8);
     SequenceModel shape = SequenceModel.create(c, new CpuOps(1), plain.codes());
     var entry = shape.layout().entry("item.bias");
@@ -140,8 +213,17 @@ class RecommenderTest {
       assertEquals(0f, p[(int) entry.offset() + i]); // biases start at 0
       p[(int) entry.offset() + i] = (float) (3 * rnd.nextGaussian());
     }
-    Checkpoint ck = new Checkpoint(c, plain.items(), plain.codes(), p, null, null, null, plain.state(),
-        plain.itemCounts());
+    Checkpoint ck =
+        new Checkpoint(
+            c,
+            plain.items(),
+            plain.codes(),
+            p,
+            null,
+            null,
+            null,
+            plain.state(),
+            plain.itemCounts());
     Path file = dir.resolve("bias.ckpt");
     ck.write(file, shape.layout());
     Checkpoint back = Checkpoint.read(file);
@@ -172,7 +254,10 @@ class RecommenderTest {
     assertTrue(differ > 0, "the biases change the recommendations");
   }
 
-  /** The top 10 of the evaluation scorer (batched backbone, GEMM scores) for a history, ties to the lower id. */
+  /**
+   * The top 10 of the evaluation scorer (batched backbone, GEMM scores) for a history, ties to the
+   * lower id.
+   */
   private static List<String> evaluationTop10(ModelScorer eval, List<String> h) {
     int[] internal = h.stream().mapToInt(id -> (Integer.parseInt(id) - 1000) / 3).toArray();
     float[] s = new float[N];
@@ -183,9 +268,12 @@ class RecommenderTest {
       batch.score(from, to, part);
       System.arraycopy(part, 0, s, from, part.length);
     }
-    return IntStream.range(0, N).boxed()
-        .sorted(Comparator.comparingDouble((Integer i) -> -s[i]).thenComparing(i -> i)).limit(10)
-        .map(RecommenderTest::ext).toList();
+    return IntStream.range(0, N)
+        .boxed()
+        .sorted(Comparator.comparingDouble((Integer i) -> -s[i]).thenComparing(i -> i))
+        .limit(10)
+        .map(RecommenderTest::ext)
+        .toList();
   }
 
   /** Records hold float[] scores, which equals() compares by identity: compare fields, return a. */
@@ -209,10 +297,15 @@ class RecommenderTest {
     assertEquals("popularity", pop.source());
     assertEquals(List.of("x", "y"), pop.unknownItems());
     // counts (i * 7919) % 50: the most popular items have count 49, lower id first
-    int[] byCount = IntStream.range(0, N).boxed()
-        .sorted(Comparator.comparingInt((Integer i) -> -((i * 7919) % 50)).thenComparing(i -> i))
-        .mapToInt(Integer::intValue).toArray();
-    assertEquals(List.of(ext(byCount[0]), ext(byCount[1]), ext(byCount[2]), ext(byCount[3])), pop.items());
+    int[] byCount =
+        IntStream.range(0, N)
+            .boxed()
+            .sorted(
+                Comparator.comparingInt((Integer i) -> -((i * 7919) % 50)).thenComparing(i -> i))
+            .mapToInt(Integer::intValue)
+            .toArray();
+    assertEquals(
+        List.of(ext(byCount[0]), ext(byCount[1]), ext(byCount[2]), ext(byCount[3])), pop.items());
     assertEquals(49f, pop.scores()[0]);
     assertEquals("popularity", rec.recommend(List.of(), 3).source());
   }
@@ -228,7 +321,8 @@ class RecommenderTest {
     assertEquals(N - Set.copyOf(h).size(), filtered.items().size());
     assertTrue(filtered.items().stream().noneMatch(h::contains));
     String top = filtered.items().get(0);
-    Recommendations excluded = rec.recommend(h, 10, RecommendOptions.defaults().withExclude(Set.of(top, "zzz")));
+    Recommendations excluded =
+        rec.recommend(h, 10, RecommendOptions.defaults().withExclude(Set.of(top, "zzz")));
     assertFalse(excluded.items().contains(top));
     assertEquals(filtered.items().subList(1, 11), excluded.items());
     Set<String> allow = Set.of(ext(1), ext(2), ext(3), h.get(0), "unknown");
@@ -249,15 +343,19 @@ class RecommenderTest {
         hs.add(u == 4 ? List.of("unknown") : history(rnd, 1 + rnd.nextInt(20)));
       }
       RecommendOptions o = RecommendOptions.defaults().withExclude(Set.of(ext(5)));
-      for (BatchScorer.Strategy st : List.of(BatchScorer.Strategy.GEMM, BatchScorer.Strategy.LOOKUP)) {
+      for (BatchScorer.Strategy st :
+          List.of(BatchScorer.Strategy.GEMM, BatchScorer.Strategy.LOOKUP)) {
         List<Recommendations> batch = rec.recommendBatch(hs, 7, o, st);
         for (int u = 0; u < hs.size(); u++) {
           same(rec.recommend(hs.get(u), 7, o), batch.get(u));
         }
       }
-      List<Recommendations> allowed = rec.recommendBatch(hs, 3, o.withAllow(Set.of(ext(1), ext(2), ext(7))));
+      List<Recommendations> allowed =
+          rec.recommendBatch(hs, 3, o.withAllow(Set.of(ext(1), ext(2), ext(7))));
       for (int u = 0; u < hs.size(); u++) {
-        same(rec.recommend(hs.get(u), 3, o.withAllow(Set.of(ext(1), ext(2), ext(7)))), allowed.get(u));
+        same(
+            rec.recommend(hs.get(u), 3, o.withAllow(Set.of(ext(1), ext(2), ext(7)))),
+            allowed.get(u));
       }
     }
   }
@@ -265,12 +363,24 @@ class RecommenderTest {
   @Test
   void gpuBatchesWithoutAGpuFailWithTheReason() {
     org.recjpq.backend.Availability a = org.recjpq.backend.cuda.CudaAvailability.check();
-    org.junit.jupiter.api.Assumptions.assumeFalse(a.available(), "a GPU is present (RecommenderGpuTest covers it)");
-    var e = assertThrows(org.recjpq.RecjpqException.class,
-        () -> Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2, true));
-    assertTrue(e.getMessage().startsWith("GPU batch scoring was asked for, but there is no usable GPU: "), e.getMessage());
-    assertThrows(IllegalStateException.class, () -> Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2)
-        .recommendBatch(List.of(List.of(ext(1))), 3, RecommendOptions.defaults(), BatchScorer.Strategy.GPU));
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        a.available(), "a GPU is present (RecommenderGpuTest covers it)");
+    var e =
+        assertThrows(
+            org.recjpq.RecjpqException.class,
+            () -> Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2, true));
+    assertTrue(
+        e.getMessage().startsWith("GPU batch scoring was asked for, but there is no usable GPU: "),
+        e.getMessage());
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            Recommender.of(checkpoint(true, 4), Recommender.Scoring.AUTO, 2)
+                .recommendBatch(
+                    List.of(List.of(ext(1))),
+                    3,
+                    RecommendOptions.defaults(),
+                    BatchScorer.Strategy.GPU));
   }
 
   @Test
@@ -287,17 +397,19 @@ class RecommenderTest {
       List<Future<Boolean>> fs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int offset = t;
-        fs.add(pool.submit(() -> {
-          for (int rep = 0; rep < 3; rep++) {
-            for (int u = 0; u < hs.size(); u++) {
-              int x = (u + offset * 7) % hs.size();
-              if (!rec.recommend(hs.get(x), 10).items().equals(want.get(x))) {
-                return false;
-              }
-            }
-          }
-          return true;
-        }));
+        fs.add(
+            pool.submit(
+                () -> {
+                  for (int rep = 0; rep < 3; rep++) {
+                    for (int u = 0; u < hs.size(); u++) {
+                      int x = (u + offset * 7) % hs.size();
+                      if (!rec.recommend(hs.get(x), 10).items().equals(want.get(x))) {
+                        return false;
+                      }
+                    }
+                  }
+                  return true;
+                }));
       }
       for (Future<Boolean> f : fs) {
         assertTrue(f.get());
@@ -311,17 +423,32 @@ class RecommenderTest {
   void badRequestsAndScorings() {
     Recommender rec = Recommender.of(checkpoint(true, 6), Recommender.Scoring.AUTO, 1);
     assertThrows(IllegalArgumentException.class, () -> rec.recommend(List.of(ext(1)), 0));
-    assertThrows(IllegalArgumentException.class, () -> rec.recommend(List.of(ext(1)), Recommender.MAX_K + 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> rec.recommend(List.of(ext(1)), Recommender.MAX_K + 1));
     assertThrows(IllegalArgumentException.class, () -> rec.recommend(null, 5));
     assertEquals(N - 1, rec.recommend(List.of(ext(1)), Recommender.MAX_K).items().size());
-    RecjpqException e = assertThrows(RecjpqException.class,
-        () -> Recommender.of(checkpoint(false, 6), Recommender.Scoring.PQTOPK, 1));
+    RecjpqException e =
+        assertThrows(
+            RecjpqException.class,
+            () -> Recommender.of(checkpoint(false, 6), Recommender.Scoring.PQTOPK, 1));
     assertTrue(e.getMessage().contains("needs RecJPQ item embeddings"), e.getMessage());
     Checkpoint old = checkpoint(true, 6);
-    Checkpoint noCounts = new Checkpoint(old.config(), old.items(), old.codes(), old.params(), null, null, null,
-        old.state(), null);
-    RecjpqException p = assertThrows(RecjpqException.class,
-        () -> Recommender.of(noCounts, Recommender.Scoring.AUTO, 1).recommend(List.of(), 5));
+    Checkpoint noCounts =
+        new Checkpoint(
+            old.config(),
+            old.items(),
+            old.codes(),
+            old.params(),
+            null,
+            null,
+            null,
+            old.state(),
+            null);
+    RecjpqException p =
+        assertThrows(
+            RecjpqException.class,
+            () -> Recommender.of(noCounts, Recommender.Scoring.AUTO, 1).recommend(List.of(), 5));
     assertTrue(p.getMessage().contains("records no training popularity"), p.getMessage());
   }
 }

@@ -11,14 +11,15 @@ import org.junit.jupiter.api.Test;
 import org.recjpq.codes.ItemCodes;
 
 /**
- * Property test: on random models and catalogues every scorer returns exactly the brute-force
- * top-K of the canonical score (same ids, same order, same float scores), ties to the lower id —
- * with exact ties planted (coarsely quantised codebooks, duplicated codes), filters, K beyond N.
+ * Property test: on random models and catalogues every scorer returns exactly the brute-force top-K
+ * of the canonical score (same ids, same order, same float scores), ties to the lower id — with
+ * exact ties planted (coarsely quantised codebooks, duplicated codes), filters, K beyond N.
  */
 class ScorersAgreeTest {
 
   /** Brute force: every canonical score, sorted by (score desc, id asc). */
-  static int[] bruteForce(ServingHead head, float[] h, ItemFilter filter, int k, float[] outScores) {
+  static int[] bruteForce(
+      ServingHead head, float[] h, ItemFilter filter, int k, float[] outScores) {
     float[] q = new float[head.queryFloats()];
     head.prepare(h, q);
     List<Integer> items = new ArrayList<>();
@@ -69,8 +70,15 @@ class ScorersAgreeTest {
         for (int sub : new int[] {1, 4}) {
           for (boolean coarse : new boolean[] {false, true}) {
             JpqHead head = randomHead(rnd, n, m, sub, coarse);
-            cases += checkEveryScorer(rnd, head, coarse, new int[] {1, 10, n + 3}, 4, null,
-                "n " + n + " m " + m + " s " + sub + (coarse ? " coarse" : ""));
+            cases +=
+                checkEveryScorer(
+                    rnd,
+                    head,
+                    coarse,
+                    new int[] {1, 10, n + 3},
+                    4,
+                    null,
+                    "n " + n + " m " + m + " s " + sub + (coarse ? " coarse" : ""));
           }
         }
       }
@@ -84,15 +92,26 @@ class ScorersAgreeTest {
    * brute force on {@code queries} random queries with random exclusions, for each K; returns the
    * number of (query, K) cases checked.
    */
-  static int checkEveryScorer(Random rnd, JpqHead head, boolean coarse, int[] ks, int queries, GpuBatchScorer gpu,
+  static int checkEveryScorer(
+      Random rnd,
+      JpqHead head,
+      boolean coarse,
+      int[] ks,
+      int queries,
+      GpuBatchScorer gpu,
       String what) {
     int n = head.numItems();
     DenseHead decoded = DenseScorer.predecode(head);
     // the pruned scorer twice: codes inline in its posting lists (m = 8) and item stamps, and both
     // with split-pair tables (m = 8; over large catalogues only, forced on here)
-    List<TopKScorer> scorers = List.of(new PqTopKScorer(head), new PrunedScorer(head), new PrunedScorer(head, 0),
-        new DenseScorer(head, decoded), new PqTopKScorer(head, 0),
-        new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
+    List<TopKScorer> scorers =
+        List.of(
+            new PqTopKScorer(head),
+            new PrunedScorer(head),
+            new PrunedScorer(head, 0),
+            new DenseScorer(head, decoded),
+            new PqTopKScorer(head, 0),
+            new PrunedScorer(head, PrunedScorer.DEFAULT_INLINE_BUDGET, 0));
     BatchScorer batch = new BatchScorer(head, new PrunedScorer(head), 3);
     int cases = 0;
     for (int k : ks) {
@@ -145,7 +164,8 @@ class ScorersAgreeTest {
       for (int i = 0; i < table.length; i++) {
         table[i] = i % 97 == 0 ? 0.5f : (float) rnd.nextGaussian();
       }
-      System.arraycopy(table, 0, table, (n - 1) * d, d); // an exact tie between the first and last items
+      System.arraycopy(
+          table, 0, table, (n - 1) * d, d); // an exact tie between the first and last items
       DenseHead head = DenseHead.of(table, n, d);
       DenseScorer scorer = new DenseScorer(head, head);
       BatchScorer batch = new BatchScorer(head, scorer, 2);
@@ -173,8 +193,9 @@ class ScorersAgreeTest {
   }
 
   /**
-   * Random codes, and codebooks whose sub-ids 0..3 of every split score about 3 per dimension for an
-   * all-ones query and the rest about 0: peaked scores, as a trained model's are. {@code bias} may be null.
+   * Random codes, and codebooks whose sub-ids 0..3 of every split score about 3 per dimension for
+   * an all-ones query and the rest about 0: peaked scores, as a trained model's are. {@code bias}
+   * may be null.
    */
   static JpqHead peakedHead(Random rnd, int n, int m, int sub, float[] bias) {
     byte[] codes = new byte[n * m];
@@ -183,7 +204,8 @@ class ScorersAgreeTest {
     for (int k = 0; k < m; k++) {
       for (int j = 0; j < 256; j++) {
         for (int s = 0; s < sub; s++) {
-          cb[(k * 256 + j) * sub + s] = (float) (j < 4 ? 3 + rnd.nextGaussian() * 0.1 : rnd.nextGaussian() * 0.1);
+          cb[(k * 256 + j) * sub + s] =
+              (float) (j < 4 ? 3 + rnd.nextGaussian() * 0.1 : rnd.nextGaussian() * 0.1);
         }
       }
     }
@@ -192,7 +214,8 @@ class ScorersAgreeTest {
 
   @Test
   void pruningVisitsFewItemsWhenScoresArePeaked() {
-    // Sub-ids 0..3 of every split score high for h, the rest low: the top items are those with those
+    // Sub-ids 0..3 of every split score high for h, the rest low: the top items are those with
+    // those
     // codes, and the bound falls below the K-th best after a few lists.
     Random rnd = new Random(3);
     int n = 100_000;
@@ -206,13 +229,16 @@ class ScorersAgreeTest {
     int[] ids = bruteForce(head, h, none, 10, want);
     long[] visited = new long[2];
     for (int path = 0; path < 2; path++) {
-      PrunedScorer pruned = new PrunedScorer(head, path == 0 ? PrunedScorer.DEFAULT_INLINE_BUDGET : 0);
+      PrunedScorer pruned =
+          new PrunedScorer(head, path == 0 ? PrunedScorer.DEFAULT_INLINE_BUDGET : 0);
       assertEquals(path == 0, pruned.inlineCodes());
       check("peaked", ids, want, run(pruned, h, none, 10));
       visited[path] = pruned.lastVisited();
       assertTrue(visited[path] < n / 4, "visited " + visited[path] + " of " + n);
     }
-    assertTrue(visited[0] <= visited[1], "groups skip items: " + visited[0] + " vs " + visited[1] + " scored");
+    assertTrue(
+        visited[0] <= visited[1],
+        "groups skip items: " + visited[0] + " vs " + visited[1] + " scored");
   }
 
   @Test
@@ -255,7 +281,8 @@ class ScorersAgreeTest {
         assertEquals(streaming.lastVisited(), pairs.lastVisited(), "the same items scored");
       }
     }
-    assertTrue(scoredStreaming < 36L * n / 2, "pruning should bite: " + scoredStreaming + " items scored");
+    assertTrue(
+        scoredStreaming < 36L * n / 2, "pruning should bite: " + scoredStreaming + " items scored");
   }
 
   @Test
@@ -299,7 +326,10 @@ class ScorersAgreeTest {
     int[] gotIds = got.sorted(gotScores);
     assertArrayEquals(ids, gotIds, what + " ids");
     for (int i = 0; i < ids.length; i++) {
-      assertEquals(Float.floatToIntBits(scores[i]), Float.floatToIntBits(gotScores[i]), what + " score " + i);
+      assertEquals(
+          Float.floatToIntBits(scores[i]),
+          Float.floatToIntBits(gotScores[i]),
+          what + " score " + i);
     }
   }
 }

@@ -14,8 +14,30 @@ import org.recjpq.model.SasRec;
 /** The item side's own learning rate and weight decay reach exactly the item-side tensors. */
 class ItemOptimizerTest {
   private static TrainConfig config(float itemLrScale, float itemWeightDecay, float weightDecay) {
-    return new TrainConfig(LossKind.CE, 0, 0.75, 32, 2, 5e-3f, 0.9f, 0.98f, 1e-8f, weightDecay, 0f, 0,
-        TrainConfig.Schedule.CONSTANT, 7, 1, 0, false, 0, 0.2, 0.0, false, itemLrScale, itemWeightDecay);
+    return new TrainConfig(
+        LossKind.CE,
+        0,
+        0.75,
+        32,
+        2,
+        5e-3f,
+        0.9f,
+        0.98f,
+        1e-8f,
+        weightDecay,
+        0f,
+        0,
+        TrainConfig.Schedule.CONSTANT,
+        7,
+        1,
+        0,
+        false,
+        0,
+        0.2,
+        0.0,
+        false,
+        itemLrScale,
+        itemWeightDecay);
   }
 
   /** Parameters after one step from the same start. */
@@ -66,7 +88,8 @@ class ItemOptimizerTest {
       for (long i = e.offset(); i < e.offset() + e.size(); i++) {
         int k = (int) i;
         if (item) { // decoupled decay: p -= lr·wd·p on top of the same Adam update
-          assertEquals(same[1][k] + 5e-3f * 0.5f * same[0][k], none[1][k], 1e-6, e.name() + "[" + i + "]");
+          assertEquals(
+              same[1][k] + 5e-3f * 0.5f * same[0][k], none[1][k], 1e-6, e.name() + "[" + i + "]");
         } else {
           assertEquals(same[1][k], none[1][k], 0.0, e.name() + "[" + i + "]");
         }

@@ -31,7 +31,8 @@ class LengthBucketsTest {
   /** Users with the given numbers of interactions over {@code items} items (seeded). */
   static SequenceDataset dataset(int[] lengths, int items, long seed) {
     Random rnd = new Random(seed);
-    InteractionLog.Builder b = new InteractionLog.Builder(Path.of("(test)"), Format.SASREC_PAIRS, true, true, false);
+    InteractionLog.Builder b =
+        new InteractionLog.Builder(Path.of("(test)"), Format.SASREC_PAIRS, true, true, false);
     for (int u = 0; u < lengths.length; u++) {
       for (int t = 0; t < lengths[u]; t++) {
         b.add(b.userCode(u + 1), b.itemCode(1 + rnd.nextInt(items)), 0);
@@ -41,8 +42,28 @@ class LengthBucketsTest {
   }
 
   static TrainConfig config(boolean buckets, int batch) {
-    return new TrainConfig(LossKind.CE, 0, 0.75, batch, 5, 5e-3f, 0.9f, 0.98f, 1e-8f, 0f, 5f, 0,
-        TrainConfig.Schedule.CONSTANT, 7, 1, 0, false, 0, 0.3, 0.5, buckets);
+    return new TrainConfig(
+        LossKind.CE,
+        0,
+        0.75,
+        batch,
+        5,
+        5e-3f,
+        0.9f,
+        0.98f,
+        1e-8f,
+        0f,
+        5f,
+        0,
+        TrainConfig.Schedule.CONSTANT,
+        7,
+        1,
+        0,
+        false,
+        0,
+        0.3,
+        0.5,
+        buckets);
   }
 
   @Test
@@ -76,7 +97,9 @@ class LengthBucketsTest {
       sb.fill(order, from, batch, ids, targets);
       slotsBuckets += SequenceBatches.usedLength(ids, batch, len);
     }
-    assertTrue(slotsBuckets < 0.8 * slotsPlain, slotsBuckets + " slots bucketed, " + slotsPlain + " plain");
+    assertTrue(
+        slotsBuckets < 0.8 * slotsPlain,
+        slotsBuckets + " slots bucketed, " + slotsPlain + " plain");
     // another epoch mixes the batches differently
     assertTrue(!Arrays.equals(order, sb.epochOrder(9, 4, batch, true)));
   }
@@ -107,9 +130,22 @@ class LengthBucketsTest {
     float[][] params = new float[2][];
     for (int v = 0; v < 2; v++) {
       CpuOps ops = new CpuOps(1);
-      ModelConfig c = new ModelConfig(backbone, ds.numItems(), 8, 2, 2, 30, 0f, 16,
-          backbone == Backbone.BERT4REC ? Activation.GELU : Activation.RELU, EmbeddingKind.JPQ, 2, true,
-          BlockStyle.PRE_LN, 1e-8f);
+      ModelConfig c =
+          new ModelConfig(
+              backbone,
+              ds.numItems(),
+              8,
+              2,
+              2,
+              30,
+              0f,
+              16,
+              backbone == Backbone.BERT4REC ? Activation.GELU : Activation.RELU,
+              EmbeddingKind.JPQ,
+              2,
+              true,
+              BlockStyle.PRE_LN,
+              1e-8f);
       byte[] codes = new byte[ds.numItems() * 2];
       new Random(4).nextBytes(codes);
       SequenceModel m = SequenceModel.create(c, ops, new ItemCodes(ds.numItems(), 2, codes));
@@ -133,7 +169,8 @@ class LengthBucketsTest {
       }
     }
     for (int s = 0; s < 3; s++) {
-      assertEquals(losses[0][s], losses[1][s], 1e-5 * Math.abs(losses[0][s]), backbone + " step " + s);
+      assertEquals(
+          losses[0][s], losses[1][s], 1e-5 * Math.abs(losses[0][s]), backbone + " step " + s);
     }
     for (int i = 0; i < params[0].length; i++) {
       if (skip != null && skip[i]) {

@@ -85,7 +85,9 @@ class MaskedBatchesTest {
     final int batch = f.batch;
     int[] plainIds = new int[batch * len];
     int[] plainT = new int[batch * len];
-    f.b.fillMasked(f.order, 0, batch, plainIds, plainT, 0.2, 7, 3, f.mask); // the 9-argument form: plain masking
+    f.b.fillMasked(
+        f.order, 0, batch, plainIds, plainT, 0.2, 7, 3,
+        f.mask); // the 9-argument form: plain masking
     for (double pLast : new double[] {0.0, 0.5, 1.0}) {
       int[][] filled = f.fill(pLast);
       int[] ids = filled[0];
@@ -111,7 +113,9 @@ class MaskedBatchesTest {
       } else if (pLast == 1.0) {
         assertEquals(batch, lastMasked);
       } else {
-        assertTrue(share > 0.5 && share < 0.75, "last masked in " + share + " of the rows (0.5 + 0.5 x 0.2 expected)");
+        assertTrue(
+            share > 0.5 && share < 0.75,
+            "last masked in " + share + " of the rows (0.5 + 0.5 x 0.2 expected)");
       }
     }
   }
@@ -123,7 +127,8 @@ class MaskedBatchesTest {
     b.fill(new int[] {e}, 0, 1, ids, targets);
     for (int u = 0; u < ds.numUsers(); u++) {
       int train = Phase.VALIDATION.historyLength(ds, u);
-      if (train >= 2 && ds.item(u, train - 1) == targets[b.length() - 1]
+      if (train >= 2
+          && ds.item(u, train - 1) == targets[b.length() - 1]
           && ds.item(u, train - 2) == ids[b.length() - 1]) {
         int n = Math.min(b.length(), train - 1);
         boolean same = true;

@@ -26,30 +26,64 @@ import org.recjpq.data.SequenceDataset;
 import org.recjpq.data.synth.SynthConfig;
 import org.recjpq.data.synth.SyntheticGenerator;
 import org.recjpq.model.LossKind;
-import org.recjpq.model.SasRec;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.model.ModelConfig.BlockStyle;
 import org.recjpq.model.ModelConfig.EmbeddingKind;
+import org.recjpq.model.SasRec;
 
 class TrainerTest {
   @TempDir Path dir;
 
   static SequenceDataset synthetic() {
     SynthConfig config = SynthConfig.defaults(400, 300, 12_000, 5);
-    InteractionLog.Builder b = new InteractionLog.Builder(Path.of("(synth)"), Format.SASREC_PAIRS, true, true, false);
+    InteractionLog.Builder b =
+        new InteractionLog.Builder(Path.of("(synth)"), Format.SASREC_PAIRS, true, true, false);
     SyntheticGenerator.generate(config, (u, i) -> b.add(b.userCode(u), b.itemCode(i), 0));
     return DatasetBuilder.build(b.build(), FilterOptions.DEFAULT);
   }
 
   static TrainConfig config(LossKind loss, int epochs) {
-    return new TrainConfig(loss, loss == LossKind.CE ? 0 : 4, 0.75, 32, epochs, 5e-3f, 0.9f, 0.98f, 1e-8f, 0f, 5f, 0,
-        TrainConfig.Schedule.CONSTANT, 7, 1, 0, false, 0, 0.2);
+    return new TrainConfig(
+        loss,
+        loss == LossKind.CE ? 0 : 4,
+        0.75,
+        32,
+        epochs,
+        5e-3f,
+        0.9f,
+        0.98f,
+        1e-8f,
+        0f,
+        5f,
+        0,
+        TrainConfig.Schedule.CONSTANT,
+        7,
+        1,
+        0,
+        false,
+        0,
+        0.2);
   }
 
   static SasRec model(SequenceDataset ds, CpuOps ops) {
-    ModelConfig c = new ModelConfig(ModelConfig.Backbone.SASREC, ds.numItems(), 16, 1, 1, 20, 0.1f, 16, Activation.RELU, EmbeddingKind.JPQ, 4,
-        true, BlockStyle.PRE_LN, 1e-8f);
-    ItemCodes codes = CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 4, 1)).codes();
+    ModelConfig c =
+        new ModelConfig(
+            ModelConfig.Backbone.SASREC,
+            ds.numItems(),
+            16,
+            1,
+            1,
+            20,
+            0.1f,
+            16,
+            Activation.RELU,
+            EmbeddingKind.JPQ,
+            4,
+            true,
+            BlockStyle.PRE_LN,
+            1e-8f);
+    ItemCodes codes =
+        CodeAssigners.assign(ds, CodeOptions.defaults(CodeStrategy.SVD, 4, 1)).codes();
     SasRec m = new SasRec(c, ops, codes);
     m.initialize(3);
     return m;
@@ -64,7 +98,7 @@ class TrainerTest {
     int[] val = LeaveOneOut.validationUsers(ds, -1, 1);
     Trainer t = new Trainer(m, ds, config(loss, 6), val);
     double first = t.step();
-    t.run(r -> { });
+    t.run(r -> {});
     double last = t.history().get(t.history().size() - 1).trainLoss();
     assertTrue(last < first, loss + ": loss " + first + " -> " + last);
     double ndcg = t.state().bestMetric;

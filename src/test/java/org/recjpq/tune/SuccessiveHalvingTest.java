@@ -40,22 +40,33 @@ class SuccessiveHalvingTest {
     return n * 2;
   }
 
-  /** Trials whose score after e epochs is a known curve; the winner must be the best at the full length. */
+  /**
+   * Trials whose score after e epochs is a known curve; the winner must be the best at the full
+   * length.
+   */
   @Test
   void keepsTheBestTrialsAndTrainsEachOnlyForward() {
     double[] quality = {0.10, 0.30, 0.20, 0.25, 0.05, 0.28, 0.15, 0.12, 0.22};
     Map<Integer, Integer> trainedTo = new HashMap<>();
     List<SuccessiveHalving.Result> seen = new ArrayList<>();
-    SuccessiveHalving.Outcome o = SuccessiveHalving.run(new SuccessiveHalving.Plan(9, 3, 1, 9), i -> e -> {
-      int before = trainedTo.getOrDefault(i, 0);
-      assertTrue(e > before, "trial " + i + " went back from " + before + " to " + e);
-      trainedTo.put(i, e);
-      return quality[i] * (1 - Math.exp(-e / 3.0));
-    }, seen::add, () -> false);
+    SuccessiveHalving.Outcome o =
+        SuccessiveHalving.run(
+            new SuccessiveHalving.Plan(9, 3, 1, 9),
+            i ->
+                e -> {
+                  int before = trainedTo.getOrDefault(i, 0);
+                  assertTrue(e > before, "trial " + i + " went back from " + before + " to " + e);
+                  trainedTo.put(i, e);
+                  return quality[i] * (1 - Math.exp(-e / 3.0));
+                },
+            seen::add,
+            () -> false);
     assertEquals(1, o.best());
     assertEquals(9 + 3 + 1, seen.size());
-    assertEquals(java.util.Set.of(1, 3, 5), new java.util.HashSet<>(List.of(seen.get(9).trial(), seen.get(10).trial(),
-        seen.get(11).trial())));
+    assertEquals(
+        java.util.Set.of(1, 3, 5),
+        new java.util.HashSet<>(
+            List.of(seen.get(9).trial(), seen.get(10).trial(), seen.get(11).trial())));
     assertEquals(9, trainedTo.get(1));
     assertEquals(1, trainedTo.get(0));
   }
@@ -63,8 +74,12 @@ class SuccessiveHalvingTest {
   @Test
   void theBudgetStopsBetweenRungsAndTiesGoToTheLowerIndex() {
     int[] rungs = {0};
-    SuccessiveHalving.Outcome o = SuccessiveHalving.run(new SuccessiveHalving.Plan(6, 2, 1, 8), i -> e -> 0.5,
-        r -> rungs[0] = Math.max(rungs[0], r.rung()), () -> rungs[0] >= 1);
+    SuccessiveHalving.Outcome o =
+        SuccessiveHalving.run(
+            new SuccessiveHalving.Plan(6, 2, 1, 8),
+            i -> e -> 0.5,
+            r -> rungs[0] = Math.max(rungs[0], r.rung()),
+            () -> rungs[0] >= 1);
     assertTrue(o.stoppedByBudget());
     assertEquals(2, o.rungsRun());
     assertEquals(0, o.best());

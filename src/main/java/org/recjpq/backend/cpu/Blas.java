@@ -9,18 +9,18 @@ import org.recjpq.backend.Availability;
  * Single-precision GEMM on Java {@code float[]} arrays through OpenBLAS (Bytedeco's {@code
  * openblas_nolapack} preset), loaded lazily on first use.
  *
- * <p>OpenBLAS is optional at run time (docs/architecture.md §3): {@link #status()} never throws and says exactly
- * why OpenBLAS is missing when it is (the loader's error message); {@link #sgemm} throws {@link
- * IllegalStateException} with that reason when called without it, so callers check {@link
- * #isAvailable()} first and fall back to plain loops.
+ * <p>OpenBLAS is optional at run time (docs/architecture.md §3): {@link #status()} never throws and
+ * says exactly why OpenBLAS is missing when it is (the loader's error message); {@link #sgemm}
+ * throws {@link IllegalStateException} with that reason when called without it, so callers check
+ * {@link #isAvailable()} first and fall back to plain loops.
  *
  * <p>All matrices are <b>row-major</b> with explicit leading dimensions and element offsets into
  * the arrays, as in CBLAS with {@code CblasRowMajor}.
  *
  * <p>Threads: OpenBLAS's thread count is set once, at load time, to the system property {@code
- * recjpq.blas.threads} if given, else to 1: the CPU engine runs GEMMs on its own threads over
- * fixed row blocks ({@code CpuGemm}), because OpenBLAS's worker threads spin after each call and
- * starve the engine's other threads on small machines.
+ * recjpq.blas.threads} if given, else to 1: the CPU engine runs GEMMs on its own threads over fixed
+ * row blocks ({@code CpuGemm}), because OpenBLAS's worker threads spin after each call and starve
+ * the engine's other threads on small machines.
  *
  * <p>Cost note: JavaCPP hands a heap array to native code with JNI {@code GetFloatArrayElements},
  * which on HotSpot copies the <em>whole</em> backing array in (and, for C, back out) on every call,
@@ -114,7 +114,8 @@ public final class Blas {
         // fall through to the default
       }
     }
-    return 1; // the engine parallelises GEMMs itself (CpuGemm): OpenBLAS's spinning threads starve it
+    return 1; // the engine parallelises GEMMs itself (CpuGemm): OpenBLAS's spinning threads starve
+    // it
   }
 
   /** The error's message, and its causes' messages, as one sentence-like string. */
@@ -203,8 +204,20 @@ public final class Blas {
    * on the buffers' memory), row-major, each matrix starting at its view's first element. Same
    * conventions as the array version.
    */
-  public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CpuBuf a,
-      int lda, CpuBuf b, int ldb, float beta, CpuBuf c, int ldc) {
+  public static void sgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      CpuBuf a,
+      int lda,
+      CpuBuf b,
+      int ldb,
+      float beta,
+      CpuBuf c,
+      int ldc) {
     if (m < 0 || n < 0 || k < 0) {
       throw new IllegalArgumentException(
           "GEMM sizes must not be negative, but m = " + m + ", n = " + n + ", k = " + k + ".");
@@ -224,7 +237,17 @@ public final class Blas {
         openblas_nolapack.CblasRowMajor,
         transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
         transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-        m, n, k, alpha, a.pointer(), lda, b.pointer(), ldb, beta, c.pointer(), ldc);
+        m,
+        n,
+        k,
+        alpha,
+        a.pointer(),
+        lda,
+        b.pointer(),
+        ldb,
+        beta,
+        c.pointer(),
+        ldc);
   }
 
   /**
@@ -233,21 +256,35 @@ public final class Blas {
    */
   public static void sgemv(int m, int n, CpuBuf a, int lda, CpuBuf x, CpuBuf y) {
     if (m < 0 || n < 0) {
-      throw new IllegalArgumentException("GEMV sizes must not be negative, but m = " + m + ", n = " + n + ".");
+      throw new IllegalArgumentException(
+          "GEMV sizes must not be negative, but m = " + m + ", n = " + n + ".");
     }
     checkMatrix("A", a.size, 0, lda, m, n);
     if (x.size < n || y.size < m) {
-      throw new IllegalArgumentException("GEMV vectors too short: x " + x.size + " < " + n + " or y " + y.size + " < " + m);
+      throw new IllegalArgumentException(
+          "GEMV vectors too short: x " + x.size + " < " + n + " or y " + y.size + " < " + m);
     }
     Availability status = status();
     if (!status.available()) {
-      throw new IllegalStateException("OpenBLAS is not available, so Blas.sgemv cannot run. " + status.description());
+      throw new IllegalStateException(
+          "OpenBLAS is not available, so Blas.sgemv cannot run. " + status.description());
     }
     if (m == 0) {
       return;
     }
-    openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, m, n, 1f,
-        a.pointer(), lda, x.pointer(), 1, 0f, y.pointer(), 1);
+    openblas_nolapack.cblas_sgemv(
+        openblas_nolapack.CblasRowMajor,
+        openblas_nolapack.CblasNoTrans,
+        m,
+        n,
+        1f,
+        a.pointer(),
+        lda,
+        x.pointer(),
+        1,
+        0f,
+        y.pointer(),
+        1);
   }
 
   /** Plain {@code C = A * B} with dense row-major arrays (no offsets, tight leading dimensions). */

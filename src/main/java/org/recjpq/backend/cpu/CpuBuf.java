@@ -37,7 +37,10 @@ public final class CpuBuf implements Buf {
       throw new IllegalArgumentException(
           "a CPU buffer holds 0.." + MAX_FLOATS + " floats (2 GiB), asked for " + n);
     }
-    FloatBuffer fb = ByteBuffer.allocateDirect((int) Math.max(4, n * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer fb =
+        ByteBuffer.allocateDirect((int) Math.max(4, n * 4))
+            .order(ByteOrder.nativeOrder())
+            .asFloatBuffer();
     return new CpuBuf(fb, new FloatPointer(fb), 0, (int) n);
   }
 
@@ -68,7 +71,8 @@ public final class CpuBuf implements Buf {
   /** Copies elements {@code [at, at + len)} of this view into {@code dst[off, off + len)}. */
   public void read(int at, float[] dst, int off, int len) {
     if (at < 0 || len < 0 || (long) at + len > size) {
-      throw new IndexOutOfBoundsException("read [" + at + ", " + ((long) at + len) + ") of a view of " + size);
+      throw new IndexOutOfBoundsException(
+          "read [" + at + ", " + ((long) at + len) + ") of a view of " + size);
     }
     data.get(offset + at, dst, off, len);
   }
@@ -76,7 +80,8 @@ public final class CpuBuf implements Buf {
   /** Copies {@code src[off, off + len)} into elements {@code [at, at + len)} of this view. */
   public void write(int at, float[] src, int off, int len) {
     if (at < 0 || len < 0 || (long) at + len > size) {
-      throw new IndexOutOfBoundsException("write [" + at + ", " + ((long) at + len) + ") of a view of " + size);
+      throw new IndexOutOfBoundsException(
+          "write [" + at + ", " + ((long) at + len) + ") of a view of " + size);
     }
     data.put(offset + at, src, off, len);
   }
@@ -105,7 +110,8 @@ public final class CpuBuf implements Buf {
     if (b instanceof CpuBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CPU buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CPU buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 
   /** {@link #of} of an optional buffer: null stays null. */

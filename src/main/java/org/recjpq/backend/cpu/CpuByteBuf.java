@@ -24,6 +24,7 @@ public final class CpuByteBuf implements ByteBuf {
     if (b instanceof CpuByteBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CPU byte buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CPU byte buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 }

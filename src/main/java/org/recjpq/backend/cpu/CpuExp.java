@@ -8,13 +8,13 @@ package org.recjpq.backend.cpu;
  *
  * <p>Method: {@code exp(x) = exp(x / 1024)^1024}. For {@code x} in [-87, 0], {@code z = x/1024}
  * (exact) lies in [-0.085, 0], where the degree-8 Taylor polynomial of exp is accurate to 7e-16;
- * ten squarings multiply that relative error by 1024 and add ~2e-13 of rounding, so the result
- * is within about 1e-12 relative of exp(x) (measured 7e-13): far below float precision, which is
- * what every caller rounds to or adds up in double. Arguments below -87 are clamped there: they
- * give exp(-87) ≈ 1.6e-38 instead of something smaller, an absolute error under 2e-38, invisible
- * next to the softmax denominators (at least 1) and in float gradients. The callers' arguments are
- * {@code score − max} or {@code score − lse}, so never above 0 by more than rounding; the formula
- * stays accurate to about 1e-9 up to x = 20 all the same. NaN stays NaN.
+ * ten squarings multiply that relative error by 1024 and add ~2e-13 of rounding, so the result is
+ * within about 1e-12 relative of exp(x) (measured 7e-13): far below float precision, which is what
+ * every caller rounds to or adds up in double. Arguments below -87 are clamped there: they give
+ * exp(-87) ≈ 1.6e-38 instead of something smaller, an absolute error under 2e-38, invisible next to
+ * the softmax denominators (at least 1) and in float gradients. The callers' arguments are {@code
+ * score − max} or {@code score − lse}, so never above 0 by more than rounding; the formula stays
+ * accurate to about 1e-9 up to x = 20 all the same. NaN stays NaN.
  */
 final class CpuExp {
   /** Arguments are clamped to at least this (exp(-87) is still a normal float). */

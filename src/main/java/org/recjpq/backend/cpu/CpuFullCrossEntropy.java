@@ -4,8 +4,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 
 /**
- * Exact softmax cross-entropy over all N items (docs/method.md §4, docs/architecture.md §5), never holding rows × N
- * logits: the items are streamed in tiles of fixed bounds {@code [k·T, (k+1)·T)}, twice.
+ * Exact softmax cross-entropy over all N items (docs/method.md §4, docs/architecture.md §5), never
+ * holding rows × N logits: the items are streamed in tiles of fixed bounds {@code [k·T, (k+1)·T)},
+ * twice.
  *
  * <pre>
  *   pass 1, per row: online log-sum-exp over the tiles (running max and sum, in double)
@@ -18,11 +19,11 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
  * GEMM strategy sums each tile's gradient columns per item task; the look-up strategy, whose tasks
  * are rows, adds an item-major pass over each row block). Both keep a fixed summation order.
  *
- * <p>Shapes: R = rows, V = rows with a target (the others are dropped up front and get dH = 0),
- * D = dim, M = splits, S = subDim, N = items, T = tile, B = row block.
+ * <p>Shapes: R = rows, V = rows with a target (the others are dropped up front and get dH = 0), D =
+ * dim, M = splits, S = subDim, N = items, T = tile, B = row block.
  *
- * <p>Two tile strategies (docs/architecture.md §5), each in its own class; a dense table always takes the second
- * without the decode:
+ * <p>Two tile strategies (docs/architecture.md §5), each in its own class; a dense table always
+ * takes the second without the decode:
  *
  * <ul>
  *   <li>{@link Strategy#LOOKUP} ({@link CpuLookupCrossEntropy}, RecJPQ only): per row the sub-id
@@ -65,8 +66,8 @@ final class CpuFullCrossEntropy {
    * @param strategy how tiles are scored
    * @param tile items per tile (T)
    * @param rowBlock rows per block (B)
-   * @param chunks look-up work units per row (the tiles split into that many contiguous groups, so a
-   *     single row still keeps every thread busy); 1 for GEMM
+   * @param chunks look-up work units per row (the tiles split into that many contiguous groups, so
+   *     a single row still keeps every thread busy); 1 for GEMM
    */
   record Plan(Strategy strategy, int tile, int rowBlock, int chunks) {}
 
@@ -77,8 +78,8 @@ final class CpuFullCrossEntropy {
   static final int UNITS = 16;
 
   /**
-   * Sub-score budget of the look-up strategy: B·M·256 floats of sub-scores and as many of dSub
-   * (8 MB each), so B = 1024 rows at M = 8. Big blocks mean few GEMM calls, and OpenBLAS's worker
+   * Sub-score budget of the look-up strategy: B·M·256 floats of sub-scores and as many of dSub (8
+   * MB each), so B = 1024 rows at M = 8. Big blocks mean few GEMM calls, and OpenBLAS's worker
    * threads busy-wait for a while after each call, taking a core from the look-up loops.
    */
   static final int LOOKUP_BLOCK_FLOATS = 1 << 21;
@@ -104,7 +105,10 @@ final class CpuFullCrossEntropy {
    */
   static final int ROW_TASK = 64;
 
-  /** Items per task of the tile-gradient GEMM dE_t = Gᵀ·H (a reduction over rows, so split by items). */
+  /**
+   * Items per task of the tile-gradient GEMM dE_t = Gᵀ·H (a reduction over rows, so split by
+   * items).
+   */
   static final int ITEM_TASK = 64;
 
   private static final ThreadLocal<CpuBuf[]> ARENA = ThreadLocal.withInitial(() -> new CpuBuf[1]);
@@ -123,13 +127,13 @@ final class CpuFullCrossEntropy {
    *   GEMM     = DECODE_NS · N·D    +  4 GEMMs of 2·V·N·D flops at gemmRate(V)
    * </pre>
    *
-   * So look-ups win for few rows (the decode of N·D floats is not shared by enough rows), and
-   * GEMMs win for many rows when M·LOOKUP_NS exceeds 8·D / GEMM rate, i.e. when the sub-embedding
-   * size S = D/M is small: 2·M ns against 0.053·D ns per (row, item), so GEMMs can win only when
-   * S < 37. Measured: at S = 8 (D = 64, M = 8) GEMMs win from 32 rows (16 rows still look-ups;
-   * model: 24); at S = 64 (D = 512, M = 8) look-ups won at every row count measured, up to 25,600
-   * (model: never GEMM). With these constants the model picked the faster strategy in all 49
-   * measured cells; it switches at 47 rows for S = 16 and about 200–270 rows for S = 32.
+   * So look-ups win for few rows (the decode of N·D floats is not shared by enough rows), and GEMMs
+   * win for many rows when M·LOOKUP_NS exceeds 8·D / GEMM rate, i.e. when the sub-embedding size S
+   * = D/M is small: 2·M ns against 0.053·D ns per (row, item), so GEMMs can win only when S < 37.
+   * Measured: at S = 8 (D = 64, M = 8) GEMMs win from 32 rows (16 rows still look-ups; model: 24);
+   * at S = 64 (D = 512, M = 8) look-ups won at every row count measured, up to 25,600 (model: never
+   * GEMM). With these constants the model picked the faster strategy in all 49 measured cells; it
+   * switches at 47 rows for S = 16 and about 200–270 rows for S = 32.
    */
   static Strategy choose(int validRows, int numItems, int splits, int subDim) {
     double v = validRows;
@@ -157,13 +161,24 @@ final class CpuFullCrossEntropy {
     return Math.max(12, GEMM_FLOPS_PER_NS * Math.min(1.0, validRows / 64));
   }
 
-  /** The plan of a call: strategy, tile and blocks from the shapes ({@code 0} overrides mean "choose"). */
-  static Plan plan(int validRows, int numItems, ItemTable t, Strategy force, int tileOverride,
+  /**
+   * The plan of a call: strategy, tile and blocks from the shapes ({@code 0} overrides mean
+   * "choose").
+   */
+  static Plan plan(
+      int validRows,
+      int numItems,
+      ItemTable t,
+      Strategy force,
+      int tileOverride,
       int rowBlockOverride) {
-    Strategy strategy = !t.isJpq() ? Strategy.GEMM
-        : force != null ? force : choose(validRows, numItems, t.splits(), t.subDim());
+    Strategy strategy =
+        !t.isJpq()
+            ? Strategy.GEMM
+            : force != null ? force : choose(validRows, numItems, t.splits(), t.subDim());
     if (strategy == Strategy.LOOKUP && !t.isJpq()) {
-      throw new IllegalArgumentException("the look-up strategy needs RecJPQ items, not a dense table.");
+      throw new IllegalArgumentException(
+          "the look-up strategy needs RecJPQ items, not a dense table.");
     }
     int v = Math.max(1, validRows);
     int tile;
@@ -177,18 +192,22 @@ final class CpuFullCrossEntropy {
       if (v < UNITS) {
         chunks = Math.min(tiles, ceilDiv(UNITS, v));
       }
-    } else if (tileOverride <= 0 && (long) numItems * t.dim() <= ONE_TILE_TABLE_FLOATS
+    } else if (tileOverride <= 0
+        && (long) numItems * t.dim() <= ONE_TILE_TABLE_FLOATS
         && numItems <= ONE_TILE_SCORE_FLOATS / ROW_TASK) {
       // A small catalogue is one tile, done in a single pass (three GEMMs, one exponential per
       // score); blocks of rows as long as the (B, N) scores stay within their budget.
       tile = numItems;
-      rowBlock = Math.min(v, Math.max(ROW_TASK, ONE_TILE_SCORE_FLOATS / numItems / ROW_TASK * ROW_TASK));
+      rowBlock =
+          Math.min(v, Math.max(ROW_TASK, ONE_TILE_SCORE_FLOATS / numItems / ROW_TASK * ROW_TASK));
     } else {
       // Few rows: long tiles (fewer GEMM calls); many rows: T = 256 and blocks of B = 1024 rows,
       // so the (B, T) scores stay in cache between their GEMM and the exp loop.
       int longest = Math.max(256, Math.min(4096, roundDown((1 << 20) / t.dim(), 16)));
-      tile = tileOverride > 0 ? tileOverride
-          : Math.max(256, Math.min(longest, roundDown(GEMM_TILE_FLOATS / v, 16)));
+      tile =
+          tileOverride > 0
+              ? tileOverride
+              : Math.max(256, Math.min(longest, roundDown(GEMM_TILE_FLOATS / v, 16)));
       tile = Math.min(tile, numItems);
       rowBlock = Math.min(v, Math.max(16, GEMM_TILE_FLOATS / tile));
     }
@@ -201,30 +220,77 @@ final class CpuFullCrossEntropy {
   // ---- entry -----------------------------------------------------------------------------------
 
   /**
-   * The full cross-entropy with an optional forced strategy ({@code force == null}: the cost
-   * model) and tile size ({@code tileOverride <= 0}: the plan's); package-private for the tests
-   * and the benchmark.
+   * The full cross-entropy with an optional forced strategy ({@code force == null}: the cost model)
+   * and tile size ({@code tileOverride <= 0}: the plan's); package-private for the tests and the
+   * benchmark.
    */
-  static Result run(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf h, CpuIntBuf targets, ItemTable t, int rows,
-      int numItems, Strategy force, int tileOverride) {
+  static Result run(
+      CpuOps ops,
+      CpuBuf dH,
+      CpuBuf dTable,
+      CpuBuf h,
+      CpuIntBuf targets,
+      ItemTable t,
+      int rows,
+      int numItems,
+      Strategy force,
+      int tileOverride) {
     return run(ops, dH, dTable, h, targets, t, rows, numItems, force, tileOverride, 0);
   }
 
-  /** As above, also forcing the row block ({@code rowBlockOverride <= 0}: the plan's), for tests. */
-  static Result run(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf h, CpuIntBuf targets, ItemTable t, int rows,
-      int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
-    return run(ops, dH, dTable, null, h, targets, t, null, rows, numItems, force, tileOverride, rowBlockOverride);
+  /**
+   * As above, also forcing the row block ({@code rowBlockOverride <= 0}: the plan's), for tests.
+   */
+  static Result run(
+      CpuOps ops,
+      CpuBuf dH,
+      CpuBuf dTable,
+      CpuBuf h,
+      CpuIntBuf targets,
+      ItemTable t,
+      int rows,
+      int numItems,
+      Strategy force,
+      int tileOverride,
+      int rowBlockOverride) {
+    return run(
+        ops,
+        dH,
+        dTable,
+        null,
+        h,
+        targets,
+        t,
+        null,
+        rows,
+        numItems,
+        force,
+        tileOverride,
+        rowBlockOverride);
   }
 
   /**
-   * As above with per-item score offsets: {@code score(r, i) = h_r · e_i + bias[i]} and {@code dBias[i] +=
-   * Σ_r g[r][i]} (both null: no offsets).
+   * As above with per-item score offsets: {@code score(r, i) = h_r · e_i + bias[i]} and {@code
+   * dBias[i] += Σ_r g[r][i]} (both null: no offsets).
    */
-  static Result run(CpuOps ops, CpuBuf dH, CpuBuf dTable, CpuBuf dBias, CpuBuf h, CpuIntBuf targets, ItemTable t,
-      CpuBuf bias, int rows, int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
+  static Result run(
+      CpuOps ops,
+      CpuBuf dH,
+      CpuBuf dTable,
+      CpuBuf dBias,
+      CpuBuf h,
+      CpuIntBuf targets,
+      ItemTable t,
+      CpuBuf bias,
+      int rows,
+      int numItems,
+      Strategy force,
+      int tileOverride,
+      int rowBlockOverride) {
     int d = t.dim();
     if ((bias == null) != (dBias == null)) {
-      throw new IllegalArgumentException("item biases and their gradient come together (one of them is null).");
+      throw new IllegalArgumentException(
+          "item biases and their gradient come together (one of them is null).");
     }
     if (bias != null) {
       CpuLosses.need("bias", bias, numItems);
@@ -232,7 +298,11 @@ final class CpuFullCrossEntropy {
     }
     if (rows < 0 || numItems <= 0) {
       throw new IllegalArgumentException(
-          "full cross-entropy needs rows >= 0 and at least one item, got " + rows + " and " + numItems + ".");
+          "full cross-entropy needs rows >= 0 and at least one item, got "
+              + rows
+              + " and "
+              + numItems
+              + ".");
     }
     t.check(dTable, numItems);
     CpuLosses.need("h", h, (long) rows * d);
@@ -259,8 +329,21 @@ final class CpuFullCrossEntropy {
       tgt[i] = targets.get(valid[i]);
     }
     scratch.heap(4L * v);
-    Pass pass = new Pass(ops, t, h, compact ? valid : null, hBlock, dH.slice(0, (long) v * d), dTable, tgt, v,
-        numItems, plan, arena.slice(at[0], arena.size - at[0]), scratch);
+    Pass pass =
+        new Pass(
+            ops,
+            t,
+            h,
+            compact ? valid : null,
+            hBlock,
+            dH.slice(0, (long) v * d),
+            dTable,
+            tgt,
+            v,
+            numItems,
+            plan,
+            arena.slice(at[0], arena.size - at[0]),
+            scratch);
     if (bias != null) {
       pass.bias = bias.slice(0, numItems).toArray();
       pass.dBias = dBias;
@@ -306,8 +389,20 @@ final class CpuFullCrossEntropy {
     CpuBuf dBias; // their gradient (+=), or null
     private int gathered = -1; // the first valid row that hBlock holds
 
-    Pass(CpuOps ops, ItemTable t, CpuBuf h, int[] valid, CpuBuf hBlock, CpuBuf dhv, CpuBuf dTable, int[] target,
-        int v, int n, Plan plan, CpuBuf arena, Scratch scratch) {
+    Pass(
+        CpuOps ops,
+        ItemTable t,
+        CpuBuf h,
+        int[] valid,
+        CpuBuf hBlock,
+        CpuBuf dhv,
+        CpuBuf dTable,
+        int[] target,
+        int v,
+        int n,
+        Plan plan,
+        CpuBuf arena,
+        Scratch scratch) {
       this.ops = ops;
       this.t = t;
       this.h = h;
@@ -368,12 +463,20 @@ final class CpuFullCrossEntropy {
   }
 
   /**
-   * Folds valid row r's scores of the tile starting at item i0, {@code row[0, nt)}, into the running
-   * max and sum at {@code max[slot]}, {@code sum[slot]}, and notes the target's score. {@code exps}
-   * is work space of nt doubles.
+   * Folds valid row r's scores of the tile starting at item i0, {@code row[0, nt)}, into the
+   * running max and sum at {@code max[slot]}, {@code sum[slot]}, and notes the target's score.
+   * {@code exps} is work space of nt doubles.
    */
-  static void logSumExpStep(Pass p, float[] row, double[] exps, int nt, int r, int i0, double[] max,
-      double[] sum, int slot) {
+  static void logSumExpStep(
+      Pass p,
+      float[] row,
+      double[] exps,
+      int nt,
+      int r,
+      int i0,
+      double[] max,
+      double[] sum,
+      int slot) {
     addBias(p, row, i0, nt);
     float tileMax = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < nt; i++) {
@@ -455,7 +558,13 @@ final class CpuFullCrossEntropy {
       int tg = targets.get(r);
       if (tg >= numItems) {
         throw new IllegalArgumentException(
-            "target " + tg + " of row " + r + " is outside the catalogue of " + numItems + " items.");
+            "target "
+                + tg
+                + " of row "
+                + r
+                + " is outside the catalogue of "
+                + numItems
+                + " items.");
       }
       if (tg >= 0) {
         valid[v++] = r;
@@ -465,9 +574,9 @@ final class CpuFullCrossEntropy {
   }
 
   /**
-   * Moves the valid rows' gradients from dH's first V rows to their own rows, last first (valid
-   * row i goes to row valid[i] ≥ i, so nothing is overwritten before it moves), and zeroes the
-   * ignored rows.
+   * Moves the valid rows' gradients from dH's first V rows to their own rows, last first (valid row
+   * i goes to row valid[i] ≥ i, so nothing is overwritten before it moves), and zeroes the ignored
+   * rows.
    */
   private static void spreadRows(CpuBuf dH, int[] valid, int rows, int d) {
     float[] row = new float[d];
@@ -519,8 +628,9 @@ final class CpuFullCrossEntropy {
   }
 
   /**
-   * Per-thread work arrays of the row tasks, grown on demand and kept (a task's tile of scores and their
-   * exponentials, a row's sub-id table and its dSub in double), so that tasks allocate nothing in steady state.
+   * Per-thread work arrays of the row tasks, grown on demand and kept (a task's tile of scores and
+   * their exponentials, a row's sub-id table and its dSub in double), so that tasks allocate
+   * nothing in steady state.
    */
   static final class Work {
     private static final ThreadLocal<Work> LOCAL = ThreadLocal.withInitial(Work::new);

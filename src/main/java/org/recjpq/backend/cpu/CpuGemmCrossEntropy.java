@@ -34,8 +34,8 @@ import org.recjpq.util.Parallel;
  * <p>When the whole catalogue is one tile (small catalogues, see {@link CpuFullCrossEntropy#plan}),
  * a row's scores over all N items are in hand at once, so a single pass does it: per task of 64
  * rows, S = H·Eᵀ, then per row lse and G = (exp(S − lse) − onehot) / V from one exponential each,
- * then dh = G·E; per block, dE += Gᵀ·H. Three GEMMs and N exponentials per row instead of four
- * and 2·N.
+ * then dh = G·E; per block, dE += Gᵀ·H. Three GEMMs and N exponentials per row instead of four and
+ * 2·N.
  *
  * <p>The decode costs N·D per pass whatever the number of rows, which is why few rows go to the
  * look-up strategy instead ({@link CpuFullCrossEntropy#choose}).
@@ -74,7 +74,9 @@ final class CpuGemmCrossEntropy {
     }
   }
 
-  /** Scratch of the GEMM strategy (see {@link #gemmStrategy}); the RecJPQ parts are null for dense. */
+  /**
+   * Scratch of the GEMM strategy (see {@link #gemmStrategy}); the RecJPQ parts are null for dense.
+   */
   private static final class GemmScratch {
     CpuBuf s; // (B, T) scores, then gradients
     CpuBuf et; // (T, D) decoded tile
@@ -85,8 +87,8 @@ final class CpuGemmCrossEntropy {
   }
 
   /**
-   * The whole catalogue as one tile: scores, lse and gradient of each row in one pass (see the class
-   * comment), block by block of rows.
+   * The whole catalogue as one tile: scores, lse and gradient of each row in one pass (see the
+   * class comment), block by block of rows.
    */
   private static void onePass(Pass p, GemmScratch g) {
     boolean jpq = p.t.isJpq();
@@ -101,23 +103,61 @@ final class CpuGemmCrossEntropy {
       CpuBuf hb = p.hRows(r0, rb);
       CpuBuf dhb = p.dhRows(r0, rb);
       int base = r0;
-      Parallel.forRange(ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
-        Work work = Work.get(p.scratch, n, 0);
-        for (int task = from; task < to; task++) {
-          int a = task * ROW_TASK;
-          int nr = Math.min(ROW_TASK, rb - a);
-          CpuBuf sr = sb.slice((long) a * n, (long) nr * n);
-          Blas.sgemm(false, true, nr, n, d, 1f, hb.slice((long) a * d, (long) nr * d), d, e, d, 0f, sr, n);
-          float[] row = work.scores;
-          for (int r = 0; r < nr; r++) {
-            sr.data.get(sr.offset + r * n, row, 0, n);
-            softmaxRowGradient(p, row, work.exps, n, base + a + r);
-            sr.data.put(sr.offset + r * n, row, 0, n);
-          }
-          Blas.sgemm(false, false, nr, d, n, 1f, sr, n, e, d, 0f, dhb.slice((long) a * d, (long) nr * d), d);
-        }
-      });
-      tileGradient(p, sb, hb, de, 0, n, rb, jpq && r0 == 0 ? 0f : 1f); // a decoded table: the first block overwrites
+      Parallel.forRange(
+          ceilDiv(rb, ROW_TASK),
+          p.ops.threads,
+          1,
+          (from, to) -> {
+            Work work = Work.get(p.scratch, n, 0);
+            for (int task = from; task < to; task++) {
+              int a = task * ROW_TASK;
+              int nr = Math.min(ROW_TASK, rb - a);
+              CpuBuf sr = sb.slice((long) a * n, (long) nr * n);
+              Blas.sgemm(
+                  false,
+                  true,
+                  nr,
+                  n,
+                  d,
+                  1f,
+                  hb.slice((long) a * d, (long) nr * d),
+                  d,
+                  e,
+                  d,
+                  0f,
+                  sr,
+                  n);
+              float[] row = work.scores;
+              for (int r = 0; r < nr; r++) {
+                sr.data.get(sr.offset + r * n, row, 0, n);
+                softmaxRowGradient(p, row, work.exps, n, base + a + r);
+                sr.data.put(sr.offset + r * n, row, 0, n);
+              }
+              Blas.sgemm(
+                  false,
+                  false,
+                  nr,
+                  d,
+                  n,
+                  1f,
+                  sr,
+                  n,
+                  e,
+                  d,
+                  0f,
+                  dhb.slice((long) a * d, (long) nr * d),
+                  d);
+            }
+          });
+      tileGradient(
+          p,
+          sb,
+          hb,
+          de,
+          0,
+          n,
+          rb,
+          jpq && r0 == 0 ? 0f : 1f); // a decoded table: the first block overwrites
     }
     if (jpq) {
       de.data.get(de.offset, g.deHeap, 0, n * d);
@@ -143,19 +183,37 @@ final class CpuGemmCrossEntropy {
         CpuBuf hb = p.hRows(r0, rb);
         int base = r0;
         // Each task scores its own ROW_TASK rows (a single-threaded GEMM) and folds them in.
-        Parallel.forRange(ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
-          Work work = Work.get(p.scratch, nt, 0);
-          for (int task = from; task < to; task++) {
-            int a = task * ROW_TASK;
-            int nr = Math.min(ROW_TASK, rb - a);
-            CpuBuf sr = g.s.slice((long) a * nt, (long) nr * nt);
-            Blas.sgemm(false, true, nr, nt, d, 1f, hb.slice((long) a * d, (long) nr * d), d, e, d, 0f, sr, nt);
-            for (int r = 0; r < nr; r++) {
-              sr.data.get(sr.offset + r * nt, work.scores, 0, nt);
-              logSumExpStep(p, work.scores, work.exps, nt, base + a + r, i0, max, sum, base + a + r);
-            }
-          }
-        });
+        Parallel.forRange(
+            ceilDiv(rb, ROW_TASK),
+            p.ops.threads,
+            1,
+            (from, to) -> {
+              Work work = Work.get(p.scratch, nt, 0);
+              for (int task = from; task < to; task++) {
+                int a = task * ROW_TASK;
+                int nr = Math.min(ROW_TASK, rb - a);
+                CpuBuf sr = g.s.slice((long) a * nt, (long) nr * nt);
+                Blas.sgemm(
+                    false,
+                    true,
+                    nr,
+                    nt,
+                    d,
+                    1f,
+                    hb.slice((long) a * d, (long) nr * d),
+                    d,
+                    e,
+                    d,
+                    0f,
+                    sr,
+                    nt);
+                for (int r = 0; r < nr; r++) {
+                  sr.data.get(sr.offset + r * nt, work.scores, 0, nt);
+                  logSumExpStep(
+                      p, work.scores, work.exps, nt, base + a + r, i0, max, sum, base + a + r);
+                }
+              }
+            });
       }
     }
     for (int r = 0; r < p.v; r++) {
@@ -163,7 +221,9 @@ final class CpuGemmCrossEntropy {
     }
   }
 
-  /** Pass 2: G = (softmax − onehot) / V per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H. */
+  /**
+   * Pass 2: G = (softmax − onehot) / V per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H.
+   */
   private static void gemmGradients(Pass p, GemmScratch g) {
     boolean jpq = p.t.isJpq();
     int d = p.t.dim();
@@ -173,7 +233,8 @@ final class CpuGemmCrossEntropy {
       int i0 = k * tile;
       int nt = Math.min(tile, p.n - i0);
       CpuBuf e = tileEmbeddings(p, g.et, g.cb, i0, nt);
-      CpuBuf de = jpq ? g.det.slice(0, (long) nt * d) : p.dTable.slice((long) i0 * d, (long) nt * d);
+      CpuBuf de =
+          jpq ? g.det.slice(0, (long) nt * d) : p.dTable.slice((long) i0 * d, (long) nt * d);
       for (int r0 = 0; r0 < p.v; r0 += block) {
         int rb = Math.min(block, p.v - r0);
         CpuBuf sb = g.s.slice(0, (long) rb * nt);
@@ -181,25 +242,55 @@ final class CpuGemmCrossEntropy {
         CpuBuf dhb = p.dhRows(r0, rb);
         float dhBeta = k == 0 ? 0f : 1f; // the first tile overwrites dh
         int base = r0;
-        Parallel.forRange(ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
-          Work work = Work.get(p.scratch, nt, 0);
-          for (int task = from; task < to; task++) {
-            int a = task * ROW_TASK;
-            int nr = Math.min(ROW_TASK, rb - a);
-            CpuBuf sr = sb.slice((long) a * nt, (long) nr * nt);
-            Blas.sgemm(false, true, nr, nt, d, 1f, hb.slice((long) a * d, (long) nr * d), d, e, d, 0f, sr, nt);
-            float[] row = work.scores;
-            for (int r = 0; r < nr; r++) {
-              sr.data.get(sr.offset + r * nt, row, 0, nt);
-              softmaxMinusOneHot(p, row, work.exps, nt, base + a + r, i0);
-              for (int i = 0; i < nt; i++) {
-                row[i] = (float) (work.exps[i] * p.invV);
+        Parallel.forRange(
+            ceilDiv(rb, ROW_TASK),
+            p.ops.threads,
+            1,
+            (from, to) -> {
+              Work work = Work.get(p.scratch, nt, 0);
+              for (int task = from; task < to; task++) {
+                int a = task * ROW_TASK;
+                int nr = Math.min(ROW_TASK, rb - a);
+                CpuBuf sr = sb.slice((long) a * nt, (long) nr * nt);
+                Blas.sgemm(
+                    false,
+                    true,
+                    nr,
+                    nt,
+                    d,
+                    1f,
+                    hb.slice((long) a * d, (long) nr * d),
+                    d,
+                    e,
+                    d,
+                    0f,
+                    sr,
+                    nt);
+                float[] row = work.scores;
+                for (int r = 0; r < nr; r++) {
+                  sr.data.get(sr.offset + r * nt, row, 0, nt);
+                  softmaxMinusOneHot(p, row, work.exps, nt, base + a + r, i0);
+                  for (int i = 0; i < nt; i++) {
+                    row[i] = (float) (work.exps[i] * p.invV);
+                  }
+                  sr.data.put(sr.offset + r * nt, row, 0, nt);
+                }
+                Blas.sgemm(
+                    false,
+                    false,
+                    nr,
+                    d,
+                    nt,
+                    1f,
+                    sr,
+                    nt,
+                    e,
+                    d,
+                    dhBeta,
+                    dhb.slice((long) a * d, (long) nr * d),
+                    d);
               }
-              sr.data.put(sr.offset + r * nt, row, 0, nt);
-            }
-            Blas.sgemm(false, false, nr, d, nt, 1f, sr, nt, e, d, dhBeta, dhb.slice((long) a * d, (long) nr * d), d);
-          }
-        });
+            });
         // dE_t (+)= Gᵀ·H_b, each task its own ITEM_TASK items over all rb rows (a decoded tile's
         // first block overwrites, the dense table accumulates).
         tileGradient(p, sb, hb, de, i0, nt, rb, jpq && r0 == 0 ? 0f : 1f);
@@ -217,30 +308,48 @@ final class CpuGemmCrossEntropy {
    * all rows (a sum over rows, so split by items). With item biases, the same task also adds its
    * items' column sums of G to dBias (rows in order), the tile starting at item i0.
    */
-  private static void tileGradient(Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int i0, int nt, int rb, float beta) {
+  private static void tileGradient(
+      Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int i0, int nt, int rb, float beta) {
     int d = p.t.dim();
-    Parallel.forRange(ceilDiv(nt, ITEM_TASK), p.ops.threads, 1, (from, to) -> {
-      for (int task = from; task < to; task++) {
-        int a = task * ITEM_TASK;
-        int ni = Math.min(ITEM_TASK, nt - a);
-        Blas.sgemm(true, false, ni, d, rb, 1f, g.slice(a, (long) rb * nt - a), nt, hb, d, beta,
-            de.slice((long) a * d, (long) ni * d), d);
-        if (p.dBias != null) { // each item's column summed over the rows in order, read row by row
-          float[] sum = new float[ni];
-          float[] row = new float[ni];
-          for (int r = 0; r < rb; r++) {
-            g.data.get(g.offset + r * nt + a, row, 0, ni);
-            for (int i = 0; i < ni; i++) {
-              sum[i] += row[i];
+    Parallel.forRange(
+        ceilDiv(nt, ITEM_TASK),
+        p.ops.threads,
+        1,
+        (from, to) -> {
+          for (int task = from; task < to; task++) {
+            int a = task * ITEM_TASK;
+            int ni = Math.min(ITEM_TASK, nt - a);
+            Blas.sgemm(
+                true,
+                false,
+                ni,
+                d,
+                rb,
+                1f,
+                g.slice(a, (long) rb * nt - a),
+                nt,
+                hb,
+                d,
+                beta,
+                de.slice((long) a * d, (long) ni * d),
+                d);
+            if (p.dBias
+                != null) { // each item's column summed over the rows in order, read row by row
+              float[] sum = new float[ni];
+              float[] row = new float[ni];
+              for (int r = 0; r < rb; r++) {
+                g.data.get(g.offset + r * nt + a, row, 0, ni);
+                for (int i = 0; i < ni; i++) {
+                  sum[i] += row[i];
+                }
+              }
+              for (int i = 0; i < ni; i++) {
+                int at = p.dBias.offset + i0 + a + i;
+                p.dBias.data.put(at, p.dBias.data.get(at) + sum[i]);
+              }
             }
           }
-          for (int i = 0; i < ni; i++) {
-            int at = p.dBias.offset + i0 + a + i;
-            p.dBias.data.put(at, p.dBias.data.get(at) + sum[i]);
-          }
-        }
-      }
-    });
+        });
   }
 
   /**
@@ -256,14 +365,22 @@ final class CpuGemmCrossEntropy {
     int m = t.splits();
     int sub = t.subDim();
     byte[] code = t.codes().data;
-    Parallel.forRange(nt, p.ops.threads, Math.max(1, 8192 / d), (from, to) -> {
-      for (int i = from; i < to; i++) {
-        int item = i0 + i;
-        for (int k = 0; k < m; k++) {
-          et.data.put(et.offset + i * d + k * sub, cb, (k * 256 + (code[item * m + k] & 0xff)) * sub, sub);
-        }
-      }
-    });
+    Parallel.forRange(
+        nt,
+        p.ops.threads,
+        Math.max(1, 8192 / d),
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int item = i0 + i;
+            for (int k = 0; k < m; k++) {
+              et.data.put(
+                  et.offset + i * d + k * sub,
+                  cb,
+                  (k * 256 + (code[item * m + k] & 0xff)) * sub,
+                  sub);
+            }
+          }
+        });
     return et.slice(0, (long) nt * d);
   }
 
@@ -278,16 +395,20 @@ final class CpuGemmCrossEntropy {
     int sub = t.subDim();
     byte[] code = t.codes().data;
     int grain = (long) nt * d < 8192 ? m : 1;
-    Parallel.forRange(m, p.ops.threads, grain, (from, to) -> {
-      for (int k = from; k < to; k++) {
-        for (int i = 0; i < nt; i++) {
-          int dst = (k * 256 + (code[(i0 + i) * m + k] & 0xff)) * sub;
-          int src = i * d + k * sub;
-          for (int j = 0; j < sub; j++) {
-            dc[dst + j] += de[src + j];
+    Parallel.forRange(
+        m,
+        p.ops.threads,
+        grain,
+        (from, to) -> {
+          for (int k = from; k < to; k++) {
+            for (int i = 0; i < nt; i++) {
+              int dst = (k * 256 + (code[(i0 + i) * m + k] & 0xff)) * sub;
+              int src = i * d + k * sub;
+              for (int j = 0; j < sub; j++) {
+                dc[dst + j] += de[src + j];
+              }
+            }
           }
-        }
-      }
-    });
+        });
   }
 }

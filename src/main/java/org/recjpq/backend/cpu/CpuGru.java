@@ -28,8 +28,20 @@ final class CpuGru {
     return (float) (1.0 / (1.0 + Math.exp(-a)));
   }
 
-  static void forward(CpuOps ops, CpuBuf y, CpuBuf gates, CpuBuf x, CpuBuf wIh, CpuBuf wHh, CpuBuf bIh, CpuBuf bHh,
-      CpuIntBuf ids, int batch, int len, int in, int hidden) {
+  static void forward(
+      CpuOps ops,
+      CpuBuf y,
+      CpuBuf gates,
+      CpuBuf x,
+      CpuBuf wIh,
+      CpuBuf wHh,
+      CpuBuf bIh,
+      CpuBuf bHh,
+      CpuIntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
     int h3 = 3 * hidden;
     int rows = batch * len;
     CpuBuf gi = scratch((long) rows * h3 + (long) batch * h3);
@@ -50,8 +62,20 @@ final class CpuGru {
         gh.data.put(gh.offset + b * h3, bh, 0, h3);
       }
       if (t > 0) { // Gh = h_prev · W_hhᵀ + b_hh, h_prev = y[:, t-1] (rows b·T + t-1, stride T·H)
-        Blas.sgemm(false, true, batch, h3, hidden, 1f, y.slice((long) (t - 1) * hidden,
-            (long) (batch - 1) * len * hidden + hidden), len * hidden, wHh, hidden, 1f, gh, h3);
+        Blas.sgemm(
+            false,
+            true,
+            batch,
+            h3,
+            hidden,
+            1f,
+            y.slice((long) (t - 1) * hidden, (long) (batch - 1) * len * hidden + hidden),
+            len * hidden,
+            wHh,
+            hidden,
+            1f,
+            gh,
+            h3);
       }
       for (int b = 0; b < batch; b++) {
         int row = b * len + t;
@@ -84,15 +108,33 @@ final class CpuGru {
     }
   }
 
-  static void backward(CpuOps ops, CpuBuf dx, CpuBuf dWih, CpuBuf dWhh, CpuBuf dBih, CpuBuf dBhh, CpuBuf dy, CpuBuf x,
-      CpuBuf y, CpuBuf gates, CpuBuf wIh, CpuBuf wHh, CpuIntBuf ids, int batch, int len, int in, int hidden) {
+  static void backward(
+      CpuOps ops,
+      CpuBuf dx,
+      CpuBuf dWih,
+      CpuBuf dWhh,
+      CpuBuf dBih,
+      CpuBuf dBhh,
+      CpuBuf dy,
+      CpuBuf x,
+      CpuBuf y,
+      CpuBuf gates,
+      CpuBuf wIh,
+      CpuBuf wHh,
+      CpuIntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
     int h3 = 3 * hidden;
     int rows = batch * len;
     // dGi (B·T, 3H); dGh of one step (B, 3H); dh carried to the previous step (B, H); h_prev (B, H)
     CpuBuf dGi = scratch((long) rows * h3 + (long) batch * h3 + 2L * batch * hidden);
     CpuBuf dGh = dGi.slice((long) rows * h3, (long) batch * h3);
     CpuBuf carry = dGi.slice((long) rows * h3 + (long) batch * h3, (long) batch * hidden);
-    CpuBuf hPrevAll = dGi.slice((long) rows * h3 + (long) batch * h3 + (long) batch * hidden, (long) batch * hidden);
+    CpuBuf hPrevAll =
+        dGi.slice(
+            (long) rows * h3 + (long) batch * h3 + (long) batch * hidden, (long) batch * hidden);
     float[] zero = new float[hidden];
     for (int b = 0; b < batch; b++) {
       carry.data.put(carry.offset + b * hidden, zero, 0, hidden);

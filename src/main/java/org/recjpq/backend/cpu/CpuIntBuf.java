@@ -27,7 +27,8 @@ public final class CpuIntBuf implements IntBuf {
   @Override
   public CpuIntBuf slice(long off, long length) {
     if (off < 0 || length < 0 || off + length > size) {
-      throw new IndexOutOfBoundsException("slice [" + off + ", " + (off + length) + ") of " + size + " ints");
+      throw new IndexOutOfBoundsException(
+          "slice [" + off + ", " + (off + length) + ") of " + size + " ints");
     }
     return new CpuIntBuf(data, offset + (int) off, (int) length);
   }
@@ -40,6 +41,7 @@ public final class CpuIntBuf implements IntBuf {
     if (b instanceof CpuIntBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CPU int buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CPU int buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 }

@@ -10,11 +10,11 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 import org.recjpq.util.Parallel;
 
 /**
- * The look-up tile strategy of {@link CpuFullCrossEntropy} for RecJPQ items (docs/method.md §4, the PQTopK
- * decomposition fused with the softmax).
+ * The look-up tile strategy of {@link CpuFullCrossEntropy} for RecJPQ items (docs/method.md §4, the
+ * PQTopK decomposition fused with the softmax).
  *
- * <p>Shapes: V valid rows, D = M·S, B = row block, W = M·256 (one row's sub-id table), N items,
- * T = tile, C = chunks (work units per row). Per row block:
+ * <p>Shapes: V valid rows, D = M·S, B = row block, W = M·256 (one row's sub-id table), N items, T =
+ * tile, C = chunks (work units per row). Per row block:
  *
  * <pre>
  *   sub[r][k][j]  = h_r[k·S:(k+1)·S] · codebooks[k][j]          (B, M, 256)  GEMMs (64×S)·(S×256)
@@ -56,11 +56,17 @@ final class CpuLookupCrossEntropy {
       subScores(p, hb, sub, rb);
       int base = r0;
       int grain = unitGrain(p, chunks, m);
-      Parallel.forRange(rb * chunks, p.ops.threads, grain, (from, to) -> forward(p, sub, base, from, to, unitMax,
-          unitSum));
+      Parallel.forRange(
+          rb * chunks,
+          p.ops.threads,
+          grain,
+          (from, to) -> forward(p, sub, base, from, to, unitMax, unitSum));
       mergeLogSumExp(p, base, rb, chunks, unitMax, unitSum);
-      Parallel.forRange(rb * chunks, p.ops.threads, grain, (from, to) -> backward(p, sub, dsub, unitDs, base, from,
-          to));
+      Parallel.forRange(
+          rb * chunks,
+          p.ops.threads,
+          grain,
+          (from, to) -> backward(p, sub, dsub, unitDs, base, from, to));
       if (chunks > 1) {
         mergeGradients(p, dsub, unitDs, rb, chunks, width);
       }
@@ -71,24 +77,42 @@ final class CpuLookupCrossEntropy {
     }
   }
 
-  /** {@code sub[r][k][j] = h_r[k-block] · codebooks[k][j]} for a block's rb rows, ROW_TASK rows a task. */
+  /**
+   * {@code sub[r][k][j] = h_r[k-block] · codebooks[k][j]} for a block's rb rows, ROW_TASK rows a
+   * task.
+   */
   private static void subScores(Pass p, CpuBuf hb, CpuBuf sub, int rb) {
     int d = p.t.dim();
     int m = p.t.splits();
     int s = p.t.subDim();
     int width = m * 256;
     CpuBuf cb = p.t.codebooks();
-    Parallel.forRange(CpuFullCrossEntropy.ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
-      for (int task = from; task < to; task++) {
-        int a = task * ROW_TASK;
-        int nr = Math.min(ROW_TASK, rb - a);
-        for (int k = 0; k < m; k++) {
-          Blas.sgemm(false, true, nr, 256, s, 1f, hb.slice((long) a * d + k * s, (long) nr * d - k * s), d,
-              cb.slice((long) k * 256 * s, 256L * s), s, 0f,
-              sub.slice((long) a * width + k * 256, (long) nr * width - k * 256), width);
-        }
-      }
-    });
+    Parallel.forRange(
+        CpuFullCrossEntropy.ceilDiv(rb, ROW_TASK),
+        p.ops.threads,
+        1,
+        (from, to) -> {
+          for (int task = from; task < to; task++) {
+            int a = task * ROW_TASK;
+            int nr = Math.min(ROW_TASK, rb - a);
+            for (int k = 0; k < m; k++) {
+              Blas.sgemm(
+                  false,
+                  true,
+                  nr,
+                  256,
+                  s,
+                  1f,
+                  hb.slice((long) a * d + k * s, (long) nr * d - k * s),
+                  d,
+                  cb.slice((long) k * 256 * s, 256L * s),
+                  s,
+                  0f,
+                  sub.slice((long) a * width + k * 256, (long) nr * width - k * 256),
+                  width);
+            }
+          }
+        });
   }
 
   /**
@@ -102,27 +126,59 @@ final class CpuLookupCrossEntropy {
     int s = p.t.subDim();
     int width = m * 256;
     CpuBuf cb = p.t.codebooks();
-    Parallel.forRange(CpuFullCrossEntropy.ceilDiv(rb, ROW_TASK), p.ops.threads, 1, (from, to) -> {
-      for (int task = from; task < to; task++) {
-        int a = task * ROW_TASK;
-        int nr = Math.min(ROW_TASK, rb - a);
-        for (int k = 0; k < m; k++) {
-          Blas.sgemm(false, false, nr, s, 256, 1f, dsub.slice((long) a * width + k * 256,
-              (long) nr * width - k * 256), width, cb.slice((long) k * 256 * s, 256L * s), s, 0f,
-              dhb.slice((long) a * d + k * s, (long) nr * d - k * s), d);
-        }
-      }
-    });
-    Parallel.forRange(m, p.ops.threads, 1, (from, to) -> {
-      for (int k = from; k < to; k++) {
-        Blas.sgemm(true, false, 256, s, rb, 1f, dsub.slice(k * 256L, (long) rb * width - k * 256L), width,
-            hb.slice(k * s, (long) rb * d - k * s), d, 1f, p.dTable.slice((long) k * 256 * s, 256L * s), s);
-      }
-    });
+    Parallel.forRange(
+        CpuFullCrossEntropy.ceilDiv(rb, ROW_TASK),
+        p.ops.threads,
+        1,
+        (from, to) -> {
+          for (int task = from; task < to; task++) {
+            int a = task * ROW_TASK;
+            int nr = Math.min(ROW_TASK, rb - a);
+            for (int k = 0; k < m; k++) {
+              Blas.sgemm(
+                  false,
+                  false,
+                  nr,
+                  s,
+                  256,
+                  1f,
+                  dsub.slice((long) a * width + k * 256, (long) nr * width - k * 256),
+                  width,
+                  cb.slice((long) k * 256 * s, 256L * s),
+                  s,
+                  0f,
+                  dhb.slice((long) a * d + k * s, (long) nr * d - k * s),
+                  d);
+            }
+          }
+        });
+    Parallel.forRange(
+        m,
+        p.ops.threads,
+        1,
+        (from, to) -> {
+          for (int k = from; k < to; k++) {
+            Blas.sgemm(
+                true,
+                false,
+                256,
+                s,
+                rb,
+                1f,
+                dsub.slice(k * 256L, (long) rb * width - k * 256L),
+                width,
+                hb.slice(k * s, (long) rb * d - k * s),
+                d,
+                1f,
+                p.dTable.slice((long) k * 256 * s, 256L * s),
+                s);
+          }
+        });
   }
 
   /** lse of rows [base, base + rb) from their units' running max and sum, in chunk order. */
-  private static void mergeLogSumExp(Pass p, int base, int rb, int chunks, double[] unitMax, double[] unitSum) {
+  private static void mergeLogSumExp(
+      Pass p, int base, int rb, int chunks, double[] unitMax, double[] unitSum) {
     for (int r = 0; r < rb; r++) {
       double max = Double.NEGATIVE_INFINITY;
       for (int c = 0; c < chunks; c++) {
@@ -137,18 +193,22 @@ final class CpuLookupCrossEntropy {
   }
 
   /** {@code dsub[r] = Σ_c unitDs[r][c] / V} in chunk order, for rows with several units. */
-  private static void mergeGradients(Pass p, CpuBuf dsub, double[] unitDs, int rb, int chunks, int width) {
-    Parallel.forRange(rb, p.ops.threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        for (int x = 0; x < width; x++) {
-          double acc = 0;
-          for (int c = 0; c < chunks; c++) {
-            acc += unitDs[(r * chunks + c) * width + x];
+  private static void mergeGradients(
+      Pass p, CpuBuf dsub, double[] unitDs, int rb, int chunks, int width) {
+    Parallel.forRange(
+        rb,
+        p.ops.threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            for (int x = 0; x < width; x++) {
+              double acc = 0;
+              for (int c = 0; c < chunks; c++) {
+                acc += unitDs[(r * chunks + c) * width + x];
+              }
+              dsub.set(r * width + x, (float) (acc * p.invV));
+            }
           }
-          dsub.set(r * width + x, (float) (acc * p.invV));
-        }
-      }
-    });
+        });
   }
 
   /** Units per task: enough look-ups (~64k) that a task is worth handing to a thread. */
@@ -162,8 +222,8 @@ final class CpuLookupCrossEntropy {
   }
 
   /** Pass 1 over units [from, to): each unit's running max and sum of exp(score − max). */
-  private static void forward(Pass p, CpuBuf sub, int base, int from, int to, double[] unitMax,
-      double[] unitSum) {
+  private static void forward(
+      Pass p, CpuBuf sub, int base, int from, int to, double[] unitMax, double[] unitSum) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -189,8 +249,11 @@ final class CpuLookupCrossEntropy {
     }
   }
 
-  /** Pass 2 over units [from, to): dSub of each unit (into dsub directly when a row is one unit). */
-  private static void backward(Pass p, CpuBuf sub, CpuBuf dsub, double[] unitDs, int base, int from, int to) {
+  /**
+   * Pass 2 over units [from, to): dSub of each unit (into dsub directly when a row is one unit).
+   */
+  private static void backward(
+      Pass p, CpuBuf sub, CpuBuf dsub, double[] unitDs, int base, int from, int to) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -232,8 +295,9 @@ final class CpuLookupCrossEntropy {
   }
 
   /**
-   * {@code dBias[i] += Σ_r g[r][i]} over a block's rb rows: item-major (one tile a task, the block's
-   * rows in order), since the passes above are split by rows. Scores the block's rows once more.
+   * {@code dBias[i] += Σ_r g[r][i]} over a block's rb rows: item-major (one tile a task, the
+   * block's rows in order), since the passes above are split by rows. Scores the block's rows once
+   * more.
    */
   private static void biasGradient(Pass p, CpuBuf sub, int base, int rb) {
     ItemTable t = p.t;
@@ -241,29 +305,33 @@ final class CpuLookupCrossEntropy {
     int width = m * 256;
     int tile = p.plan.tile();
     byte[] code = t.codes().data;
-    Parallel.forRange(p.tiles(), p.ops.threads, 1, (from, to) -> {
-      Work work = Work.get(p.scratch, tile, width);
-      float[] tab = work.table;
-      float[] buf = work.scores;
-      double[] acc = new double[tile];
-      for (int k = from; k < to; k++) {
-        int i0 = k * tile;
-        int nt = Math.min(tile, p.n - i0);
-        Arrays.fill(acc, 0, nt, 0);
-        for (int r = 0; r < rb; r++) {
-          sub.data.get(sub.offset + r * width, tab, 0, width);
-          scores(tab, code, m, i0, nt, buf);
-          CpuFullCrossEntropy.softmaxMinusOneHot(p, buf, work.exps, nt, base + r, i0);
-          for (int i = 0; i < nt; i++) {
-            acc[i] += work.exps[i];
+    Parallel.forRange(
+        p.tiles(),
+        p.ops.threads,
+        1,
+        (from, to) -> {
+          Work work = Work.get(p.scratch, tile, width);
+          float[] tab = work.table;
+          float[] buf = work.scores;
+          double[] acc = new double[tile];
+          for (int k = from; k < to; k++) {
+            int i0 = k * tile;
+            int nt = Math.min(tile, p.n - i0);
+            Arrays.fill(acc, 0, nt, 0);
+            for (int r = 0; r < rb; r++) {
+              sub.data.get(sub.offset + r * width, tab, 0, width);
+              scores(tab, code, m, i0, nt, buf);
+              CpuFullCrossEntropy.softmaxMinusOneHot(p, buf, work.exps, nt, base + r, i0);
+              for (int i = 0; i < nt; i++) {
+                acc[i] += work.exps[i];
+              }
+            }
+            for (int i = 0; i < nt; i++) {
+              int at = p.dBias.offset + i0 + i;
+              p.dBias.data.put(at, p.dBias.data.get(at) + (float) (acc[i] * p.invV));
+            }
           }
-        }
-        for (int i = 0; i < nt; i++) {
-          int at = p.dBias.offset + i0 + i;
-          p.dBias.data.put(at, p.dBias.data.get(at) + (float) (acc[i] * p.invV));
-        }
-      }
-    });
+        });
   }
 
   /** {@code out[i] = Σ_k tab[k][codes[i0 + i][k]]} for the tile's nt items (k in order, float). */

@@ -65,7 +65,8 @@ public final class CpuOps implements Ops {
   public void download(float[] dst, Buf src) {
     CpuBuf s = of(src);
     if (dst.length != s.size) {
-      throw new IllegalArgumentException("expected " + s.size + " floats, got room for " + dst.length);
+      throw new IllegalArgumentException(
+          "expected " + s.size + " floats, got room for " + dst.length);
     }
     s.data.get(s.offset, dst, 0, s.size);
   }
@@ -74,7 +75,8 @@ public final class CpuOps implements Ops {
   public void download(float[] dst, int dstOffset, Buf src, long srcOffset, int length) {
     CpuBuf s = of(src);
     if (srcOffset < 0 || length < 0 || srcOffset + length > s.size) {
-      throw new IndexOutOfBoundsException("floats [" + srcOffset + ", " + (srcOffset + length) + ") of " + s.size);
+      throw new IndexOutOfBoundsException(
+          "floats [" + srcOffset + ", " + (srcOffset + length) + ") of " + s.size);
     }
     s.data.get(s.offset + (int) srcOffset, dst, dstOffset, length);
   }
@@ -92,7 +94,8 @@ public final class CpuOps implements Ops {
   public void download(int[] dst, IntBuf src) {
     CpuIntBuf s = CpuIntBuf.of(src);
     if (dst.length != s.size) {
-      throw new IllegalArgumentException("expected " + s.size + " ints, got room for " + dst.length);
+      throw new IllegalArgumentException(
+          "expected " + s.size + " ints, got room for " + dst.length);
     }
     System.arraycopy(s.data, s.offset, dst, 0, s.size);
   }
@@ -109,11 +112,13 @@ public final class CpuOps implements Ops {
   @Override
   public void fill(Buf x, float value) {
     CpuBuf b = of(x);
-    forChunks(b.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        b.data.put(b.offset + i, value);
-      }
-    });
+    forChunks(
+        b.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            b.data.put(b.offset + i, value);
+          }
+        });
   }
 
   @Override
@@ -121,21 +126,25 @@ public final class CpuOps implements Ops {
     CpuBuf d = of(dst);
     CpuBuf s = of(src);
     sameSize(d, s);
-    forChunks(d.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        d.data.put(d.offset + i, s.data.get(s.offset + i));
-      }
-    });
+    forChunks(
+        d.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            d.data.put(d.offset + i, s.data.get(s.offset + i));
+          }
+        });
   }
 
   @Override
   public void scale(Buf x, float alpha) {
     CpuBuf b = of(x);
-    forChunks(b.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        b.data.put(b.offset + i, alpha * b.data.get(b.offset + i));
-      }
-    });
+    forChunks(
+        b.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            b.data.put(b.offset + i, alpha * b.data.get(b.offset + i));
+          }
+        });
   }
 
   @Override
@@ -144,16 +153,20 @@ public final class CpuOps implements Ops {
     int chunk = 1 << 16;
     int chunks = (b.size + chunk - 1) / chunk;
     double[] part = new double[chunks];
-    Parallel.forRange(chunks, threads, 1, (from, to) -> {
-      for (int c = from; c < to; c++) {
-        double s = 0;
-        for (int i = c * chunk, end = Math.min(b.size, i + chunk); i < end; i++) {
-          double v = b.data.get(b.offset + i);
-          s += v * v;
-        }
-        part[c] = s;
-      }
-    });
+    Parallel.forRange(
+        chunks,
+        threads,
+        1,
+        (from, to) -> {
+          for (int c = from; c < to; c++) {
+            double s = 0;
+            for (int i = c * chunk, end = Math.min(b.size, i + chunk); i < end; i++) {
+              double v = b.data.get(b.offset + i);
+              s += v * v;
+            }
+            part[c] = s;
+          }
+        });
     double sum = 0;
     for (double p : part) {
       sum += p; // fixed order: independent of the thread count
@@ -179,22 +192,25 @@ public final class CpuOps implements Ops {
     CpuBuf o = of(out);
     CpuBuf t = of(table);
     CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(rows, threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        int item = id.get(r);
-        int ob = o.offset + r * dim;
-        if (item < 0) {
-          for (int j = 0; j < dim; j++) {
-            o.data.put(ob + j, 0f);
+    Parallel.forRange(
+        rows,
+        threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int item = id.get(r);
+            int ob = o.offset + r * dim;
+            if (item < 0) {
+              for (int j = 0; j < dim; j++) {
+                o.data.put(ob + j, 0f);
+              }
+            } else {
+              int tb = t.offset + item * dim;
+              for (int j = 0; j < dim; j++) {
+                o.data.put(ob + j, t.data.get(tb + j));
+              }
+            }
           }
-        } else {
-          int tb = t.offset + item * dim;
-          for (int j = 0; j < dim; j++) {
-            o.data.put(ob + j, t.data.get(tb + j));
-          }
-        }
-      }
-    });
+        });
   }
 
   @Override
@@ -217,36 +233,40 @@ public final class CpuOps implements Ops {
   }
 
   @Override
-  public void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
+  public void jpqEmbeddingForward(
+      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
     CpuBuf o = of(out);
     CpuBuf cb = of(codebooks);
     CpuIntBuf id = CpuIntBuf.of(ids);
     byte[] code = CpuByteBuf.of(codes).data;
     int dim = splits * subDim;
-    Parallel.forRange(rows, threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        int item = id.get(r);
-        int ob = o.offset + r * dim;
-        for (int k = 0; k < splits; k++) {
-          if (item < 0) {
-            for (int j = 0; j < subDim; j++) {
-              o.data.put(ob + k * subDim + j, 0f);
-            }
-          } else {
-            int sub = code[item * splits + k] & 0xff;
-            int cbase = cb.offset + (k * 256 + sub) * subDim;
-            for (int j = 0; j < subDim; j++) {
-              o.data.put(ob + k * subDim + j, cb.data.get(cbase + j));
+    Parallel.forRange(
+        rows,
+        threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int item = id.get(r);
+            int ob = o.offset + r * dim;
+            for (int k = 0; k < splits; k++) {
+              if (item < 0) {
+                for (int j = 0; j < subDim; j++) {
+                  o.data.put(ob + k * subDim + j, 0f);
+                }
+              } else {
+                int sub = code[item * splits + k] & 0xff;
+                int cbase = cb.offset + (k * 256 + sub) * subDim;
+                for (int j = 0; j < subDim; j++) {
+                  o.data.put(ob + k * subDim + j, cb.data.get(cbase + j));
+                }
+              }
             }
           }
-        }
-      }
-    });
+        });
   }
 
   @Override
-  public void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits,
-      int subDim) {
+  public void jpqEmbeddingBackward(
+      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim) {
     CpuBuf dc = of(dCodebooks);
     CpuBuf d = of(dOut);
     CpuIntBuf id = CpuIntBuf.of(ids);
@@ -254,71 +274,90 @@ public final class CpuOps implements Ops {
     int dim = splits * subDim;
     // Parallel over splits: split k only writes codebook k, so threads never share a row; rows
     // are added in order, so the sums are deterministic.
-    Parallel.forRange(splits, threads, 1, (from, to) -> {
-      for (int k = from; k < to; k++) {
-        for (int r = 0; r < rows; r++) {
-          int item = id.get(r);
-          if (item < 0) {
-            continue;
+    Parallel.forRange(
+        splits,
+        threads,
+        1,
+        (from, to) -> {
+          for (int k = from; k < to; k++) {
+            for (int r = 0; r < rows; r++) {
+              int item = id.get(r);
+              if (item < 0) {
+                continue;
+              }
+              int sub = code[item * splits + k] & 0xff;
+              int cbase = dc.offset + (k * 256 + sub) * subDim;
+              int db = d.offset + r * dim + k * subDim;
+              for (int j = 0; j < subDim; j++) {
+                dc.data.put(cbase + j, dc.data.get(cbase + j) + d.data.get(db + j));
+              }
+            }
           }
-          int sub = code[item * splits + k] & 0xff;
-          int cbase = dc.offset + (k * 256 + sub) * subDim;
-          int db = d.offset + r * dim + k * subDim;
-          for (int j = 0; j < subDim; j++) {
-            dc.data.put(cbase + j, dc.data.get(cbase + j) + d.data.get(db + j));
-          }
-        }
-      }
-    });
+        });
   }
 
   @Override
-  public void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim) {
+  public void positionsForward(
+      Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim) {
     CpuBuf o = of(out);
     CpuBuf x = of(in);
     CpuBuf p = of(positions);
     CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(batch * len, threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        int t = r % len;
-        boolean pad = id.get(r) < 0;
-        for (int j = 0; j < dim; j++) {
-          float v = pad ? 0f : inScale * x.data.get(x.offset + r * dim + j) + p.data.get(p.offset + t * dim + j);
-          o.data.put(o.offset + r * dim + j, v);
-        }
-      }
-    });
+    Parallel.forRange(
+        batch * len,
+        threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int t = r % len;
+            boolean pad = id.get(r) < 0;
+            for (int j = 0; j < dim; j++) {
+              float v =
+                  pad
+                      ? 0f
+                      : inScale * x.data.get(x.offset + r * dim + j)
+                          + p.data.get(p.offset + t * dim + j);
+              o.data.put(o.offset + r * dim + j, v);
+            }
+          }
+        });
   }
 
   @Override
-  public void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len,
-      int dim) {
+  public void positionsBackward(
+      Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim) {
     CpuBuf di = of(dIn);
     CpuBuf dp = of(dPositions);
     CpuBuf d = of(dOut);
     CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(batch * len, threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        boolean pad = id.get(r) < 0;
-        for (int j = 0; j < dim; j++) {
-          di.data.put(di.offset + r * dim + j, pad ? 0f : inScale * d.data.get(d.offset + r * dim + j));
-        }
-      }
-    });
-    Parallel.forRange(len, threads, (from, to) -> { // each position row summed over the batch in order
-      for (int t = from; t < to; t++) {
-        for (int b = 0; b < batch; b++) {
-          int r = b * len + t;
-          if (id.get(r) < 0) {
-            continue;
+    Parallel.forRange(
+        batch * len,
+        threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            boolean pad = id.get(r) < 0;
+            for (int j = 0; j < dim; j++) {
+              di.data.put(
+                  di.offset + r * dim + j, pad ? 0f : inScale * d.data.get(d.offset + r * dim + j));
+            }
           }
-          for (int j = 0; j < dim; j++) {
-            int pi = dp.offset + t * dim + j;
-            dp.data.put(pi, dp.data.get(pi) + d.data.get(d.offset + r * dim + j));
+        });
+    Parallel.forRange(
+        len,
+        threads,
+        (from, to) -> { // each position row summed over the batch in order
+          for (int t = from; t < to; t++) {
+            for (int b = 0; b < batch; b++) {
+              int r = b * len + t;
+              if (id.get(r) < 0) {
+                continue;
+              }
+              for (int j = 0; j < dim; j++) {
+                int pi = dp.offset + t * dim + j;
+                dp.data.put(pi, dp.data.get(pi) + d.data.get(d.offset + r * dim + j));
+              }
+            }
           }
-        }
-      }
-    });
+        });
   }
 
   @Override
@@ -346,7 +385,8 @@ public final class CpuOps implements Ops {
   }
 
   @Override
-  public void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
+  public void addTokenVectorBackward(
+      Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
     CpuBuf d = of(dx);
     CpuBuf dv = of(dVector);
     CpuIntBuf id = CpuIntBuf.of(ids);
@@ -365,54 +405,104 @@ public final class CpuOps implements Ops {
   public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
     CpuBuf b = of(x);
     CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(rows, threads, (from, to) -> {
-      for (int r = from; r < to; r++) {
-        if (id.get(r) < 0) {
-          for (int j = 0; j < dim; j++) {
-            b.data.put(b.offset + r * dim + j, 0f);
+    Parallel.forRange(
+        rows,
+        threads,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            if (id.get(r) < 0) {
+              for (int j = 0; j < dim; j++) {
+                b.data.put(b.offset + r * dim + j, 0f);
+              }
+            }
           }
-        }
-      }
-    });
+        });
   }
 
   // ---- normalisation, dense layers, activations --------------------------------------------
 
   @Override
-  public void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps) {
+  public void layerNormForward(
+      Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps) {
     CpuNorm.forward(this, of(out), of(mean), of(rstd), of(in), of(gamma), of(beta), rows, dim, eps);
   }
 
   @Override
-  public void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma,
-      int rows, int dim) {
-    CpuNorm.backward(this, of(dIn), of(dGamma), of(dBeta), of(dOut), of(in), of(mean), of(rstd), of(gamma), rows, dim);
+  public void layerNormBackward(
+      Buf dIn,
+      Buf dGamma,
+      Buf dBeta,
+      Buf dOut,
+      Buf in,
+      Buf mean,
+      Buf rstd,
+      Buf gamma,
+      int rows,
+      int dim) {
+    CpuNorm.backward(
+        this,
+        of(dIn),
+        of(dGamma),
+        of(dBeta),
+        of(dOut),
+        of(in),
+        of(mean),
+        of(rstd),
+        of(gamma),
+        rows,
+        dim);
   }
 
   @Override
-  public void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
+  public void linearForward(
+      Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
     CpuBuf o = of(out);
     if (bias != null) {
       CpuBuf b = of(bias);
       float[] bv = b.toArray();
-      Parallel.forRange(rows, threads, (from, to) -> {
-        for (int r = from; r < to; r++) {
-          o.data.put(o.offset + r * outDim, bv, 0, outDim);
-        }
-      });
+      Parallel.forRange(
+          rows,
+          threads,
+          (from, to) -> {
+            for (int r = from; r < to; r++) {
+              o.data.put(o.offset + r * outDim, bv, 0, outDim);
+            }
+          });
     }
-    CpuGemm.rows(this, false, rows, outDim, inDim, 1f, of(in), inDim, of(weight), outDim, bias != null ? 1f : 0f, o,
+    CpuGemm.rows(
+        this,
+        false,
+        rows,
+        outDim,
+        inDim,
+        1f,
+        of(in),
+        inDim,
+        of(weight),
+        outDim,
+        bias != null ? 1f : 0f,
+        o,
         outDim);
   }
 
   @Override
-  public void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim,
+  public void linearBackward(
+      Buf dIn,
+      Buf dWeight,
+      Buf dBias,
+      Buf dOut,
+      Buf in,
+      Buf weight,
+      int rows,
+      int inDim,
       int outDim) {
     CpuBuf d = of(dOut);
     if (dIn != null) {
-      CpuGemm.rows(this, true, rows, inDim, outDim, 1f, d, outDim, of(weight), outDim, 0f, of(dIn), inDim);
+      CpuGemm.rows(
+          this, true, rows, inDim, outDim, 1f, d, outDim, of(weight), outDim, 0f, of(dIn), inDim);
     }
-    CpuGemm.transposedReduce(this, rows, inDim, outDim, of(in), inDim, d, outDim, of(dWeight), outDim);
+    CpuGemm.transposedReduce(
+        this, rows, inDim, outDim, of(in), inDim, d, outDim, of(dWeight), outDim);
     if (dBias != null) {
       CpuGemm.columnSums(this, rows, outDim, d, of(dBias));
     }
@@ -428,12 +518,14 @@ public final class CpuOps implements Ops {
     CpuBuf o = of(out);
     CpuBuf x = of(in);
     sameSize(o, x);
-    forChunks(o.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        float u = x.data.get(x.offset + i);
-        o.data.put(o.offset + i, act == Activation.RELU ? Math.max(u, 0f) : CpuMath.gelu(u));
-      }
-    });
+    forChunks(
+        o.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            float u = x.data.get(x.offset + i);
+            o.data.put(o.offset + i, act == Activation.RELU ? Math.max(u, 0f) : CpuMath.gelu(u));
+          }
+        });
   }
 
   @Override
@@ -442,13 +534,17 @@ public final class CpuOps implements Ops {
     CpuBuf d = of(dOut);
     CpuBuf x = of(in);
     sameSize(di, x);
-    forChunks(di.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        float u = x.data.get(x.offset + i);
-        float g = d.data.get(d.offset + i);
-        di.data.put(di.offset + i, act == Activation.RELU ? (u > 0f ? g : 0f) : g * CpuMath.geluGrad(u));
-      }
-    });
+    forChunks(
+        di.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            float u = x.data.get(x.offset + i);
+            float g = d.data.get(d.offset + i);
+            di.data.put(
+                di.offset + i,
+                act == Activation.RELU ? (u > 0f ? g : 0f) : g * CpuMath.geluGrad(u));
+          }
+        });
   }
 
   @Override
@@ -458,11 +554,13 @@ public final class CpuOps implements Ops {
     CpuBuf y = of(b);
     sameSize(o, x);
     sameSize(o, y);
-    forChunks(o.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        o.data.put(o.offset + i, x.data.get(x.offset + i) + y.data.get(y.offset + i));
-      }
-    });
+    forChunks(
+        o.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            o.data.put(o.offset + i, x.data.get(x.offset + i) + y.data.get(y.offset + i));
+          }
+        });
   }
 
   @Override
@@ -473,31 +571,133 @@ public final class CpuOps implements Ops {
   // ---- attention ---------------------------------------------------------------------------
 
   @Override
-  public void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch, int len,
-      int in, int hidden) {
-    CpuGru.forward(this, of(y), of(gates), of(x), of(wIh), of(wHh), of(bIh), of(bHh),
-        ids == null ? null : CpuIntBuf.of(ids), batch, len, in, hidden);
+  public void gruForward(
+      Buf y,
+      Buf gates,
+      Buf x,
+      Buf wIh,
+      Buf wHh,
+      Buf bIh,
+      Buf bHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
+    CpuGru.forward(
+        this,
+        of(y),
+        of(gates),
+        of(x),
+        of(wIh),
+        of(wHh),
+        of(bIh),
+        of(bHh),
+        ids == null ? null : CpuIntBuf.of(ids),
+        batch,
+        len,
+        in,
+        hidden);
   }
 
   @Override
-  public void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
-      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden) {
-    CpuGru.backward(this, of(dx), of(dWih), of(dWhh), of(dBih), of(dBhh), of(dy), of(x), of(y), of(gates), of(wIh),
-        of(wHh), ids == null ? null : CpuIntBuf.of(ids), batch, len, in, hidden);
+  public void gruBackward(
+      Buf dx,
+      Buf dWih,
+      Buf dWhh,
+      Buf dBih,
+      Buf dBhh,
+      Buf dy,
+      Buf x,
+      Buf y,
+      Buf gates,
+      Buf wIh,
+      Buf wHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
+    CpuGru.backward(
+        this,
+        of(dx),
+        of(dWih),
+        of(dWhh),
+        of(dBih),
+        of(dBhh),
+        of(dy),
+        of(x),
+        of(y),
+        of(gates),
+        of(wIh),
+        of(wHh),
+        ids == null ? null : CpuIntBuf.of(ids),
+        batch,
+        len,
+        in,
+        hidden);
   }
 
   @Override
-  public void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
-      int heads, boolean causal) {
-    CpuAttention.forward(this, of(out), of(probs), of(q), of(k), of(v), CpuIntBuf.of(ids), batch, len, dim, heads,
+  public void attentionForward(
+      Buf out,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
+    CpuAttention.forward(
+        this,
+        of(out),
+        of(probs),
+        of(q),
+        of(k),
+        of(v),
+        CpuIntBuf.of(ids),
+        batch,
+        len,
+        dim,
+        heads,
         causal);
   }
 
   @Override
-  public void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
-      int batch, int len, int dim, int heads, boolean causal) {
-    CpuAttention.backward(this, of(dq), of(dk), of(dv), of(dOut), of(probs), of(q), of(k), of(v), CpuIntBuf.of(ids),
-        batch, len, dim, heads, causal);
+  public void attentionBackward(
+      Buf dq,
+      Buf dk,
+      Buf dv,
+      Buf dOut,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
+    CpuAttention.backward(
+        this,
+        of(dq),
+        of(dk),
+        of(dv),
+        of(dOut),
+        of(probs),
+        of(q),
+        of(k),
+        of(v),
+        CpuIntBuf.of(ids),
+        batch,
+        len,
+        dim,
+        heads,
+        causal);
   }
 
   // ---- dropout -----------------------------------------------------------------------------
@@ -522,78 +722,190 @@ public final class CpuOps implements Ops {
     // uniform >= p  <=>  (bits >>> 40) >= p · 2^24 (both exact), compared as integers
     long threshold = (long) Math.ceil(p * (double) (1 << 24));
     float[] factor = {keepScale, 0f}; // indexed by the drop bit: no unpredictable branch
-    forChunks(o.size, (from, to) -> {
-      float[] v = new float[to - from];
-      x.data.get(x.offset + from, v, 0, v.length);
-      for (int i = 0; i < v.length; i++) {
-        int drop = (int) (((CounterRng.bitsAt(key, from + i) >>> 40) - threshold) >>> 63);
-        v[i] *= factor[drop];
-      }
-      o.data.put(o.offset + from, v, 0, v.length);
-    });
+    forChunks(
+        o.size,
+        (from, to) -> {
+          float[] v = new float[to - from];
+          x.data.get(x.offset + from, v, 0, v.length);
+          for (int i = 0; i < v.length; i++) {
+            int drop = (int) (((CounterRng.bitsAt(key, from + i) >>> 40) - threshold) >>> 63);
+            v[i] *= factor[drop];
+          }
+          o.data.put(o.offset + from, v, 0, v.length);
+        });
   }
 
   // ---- scoring heads and losses --------------------------------------------------------------
 
   @Override
-  public void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols,
-      int dim) {
-    CpuLosses.sampledScores(this, of(scores), of(h), CpuIntBuf.of(items), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim), rows, cols);
-  }
-
-  @Override
-  public void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets,
-      Buf table, int rows, int cols, int dim) {
-    CpuLosses.sampledScoresBackward(this, of(dH), of(dTable), of(dScores), of(h), CpuIntBuf.of(items),
-        CpuIntBuf.of(targets), CpuLosses.ItemTable.dense(of(table), dim), rows, cols);
-  }
-
-  @Override
-  public void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks,
-      int rows, int cols, int splits, int subDim) {
-    CpuLosses.sampledScores(this, of(scores), of(h), CpuIntBuf.of(items), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows, cols);
-  }
-
-  @Override
-  public void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
-      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim) {
-    CpuLosses.sampledScoresBackward(this, of(dH), of(dCodebooks), of(dScores), of(h), CpuIntBuf.of(items),
-        CpuIntBuf.of(targets), CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), rows,
+  public void sampledScoresDense(
+      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim) {
+    CpuLosses.sampledScores(
+        this,
+        of(scores),
+        of(h),
+        CpuIntBuf.of(items),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim),
+        rows,
         cols);
   }
 
   @Override
-  public double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
-    return CpuLosses.bce(this, of(dScores), of(scores), CpuIntBuf.of(targets), rows, negatives, beta);
+  public void sampledScoresDenseBackward(
+      Buf dH,
+      Buf dTable,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      Buf table,
+      int rows,
+      int cols,
+      int dim) {
+    CpuLosses.sampledScoresBackward(
+        this,
+        of(dH),
+        of(dTable),
+        of(dScores),
+        of(h),
+        CpuIntBuf.of(items),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim),
+        rows,
+        cols);
   }
 
   @Override
-  public double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
-    return CpuLosses.sampledSoftmax(this, of(dScores), of(scores), of(logQ), CpuIntBuf.of(targets), rows, negatives);
+  public void sampledScoresJpq(
+      Buf scores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim) {
+    CpuLosses.sampledScores(
+        this,
+        of(scores),
+        of(h),
+        CpuIntBuf.of(items),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
+        rows,
+        cols);
   }
 
   @Override
-  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias,
-      int rows, int numItems, int dim) {
-    return CpuLosses.fullCrossEntropy(this, of(dH), of(dTable), ofNullable(dBias), of(h), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim), ofNullable(bias), rows, numItems);
+  public void sampledScoresJpqBackward(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim) {
+    CpuLosses.sampledScoresBackward(
+        this,
+        of(dH),
+        of(dCodebooks),
+        of(dScores),
+        of(h),
+        CpuIntBuf.of(items),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
+        rows,
+        cols);
   }
 
   @Override
-  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes,
-      Buf codebooks, Buf bias, int rows, int numItems, int splits, int subDim) {
-    return CpuLosses.fullCrossEntropy(this, of(dH), of(dCodebooks), ofNullable(dBias), of(h), CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim), ofNullable(bias), rows,
+  public double bceLoss(
+      Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
+    return CpuLosses.bce(
+        this, of(dScores), of(scores), CpuIntBuf.of(targets), rows, negatives, beta);
+  }
+
+  @Override
+  public double sampledSoftmaxLoss(
+      Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
+    return CpuLosses.sampledSoftmax(
+        this, of(dScores), of(scores), of(logQ), CpuIntBuf.of(targets), rows, negatives);
+  }
+
+  @Override
+  public double fullCrossEntropyDense(
+      Buf dH,
+      Buf dTable,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      Buf table,
+      Buf bias,
+      int rows,
+      int numItems,
+      int dim) {
+    return CpuLosses.fullCrossEntropy(
+        this,
+        of(dH),
+        of(dTable),
+        ofNullable(dBias),
+        of(h),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.dense(of(table), dim),
+        ofNullable(bias),
+        rows,
+        numItems);
+  }
+
+  @Override
+  public double fullCrossEntropyJpq(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      Buf bias,
+      int rows,
+      int numItems,
+      int splits,
+      int subDim) {
+    return CpuLosses.fullCrossEntropy(
+        this,
+        of(dH),
+        of(dCodebooks),
+        ofNullable(dBias),
+        of(h),
+        CpuIntBuf.of(targets),
+        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
+        ofNullable(bias),
+        rows,
         numItems);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------
 
   @Override
-  public void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
-      float weightDecay, int step) {
+  public void adamStep(
+      Buf params,
+      Buf grads,
+      Buf m,
+      Buf v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      int step) {
     CpuBuf p = of(params);
     CpuBuf g = of(grads);
     CpuBuf mm = of(m);
@@ -606,24 +918,35 @@ public final class CpuOps implements Ops {
     }
     double c1 = 1.0 - Math.pow(beta1, step);
     double c2 = 1.0 - Math.pow(beta2, step);
-    forChunks(p.size, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        float gi = g.data.get(g.offset + i);
-        float mi = beta1 * mm.data.get(mm.offset + i) + (1f - beta1) * gi;
-        float vi = beta2 * vv.data.get(vv.offset + i) + (1f - beta2) * gi * gi;
-        mm.data.put(mm.offset + i, mi);
-        vv.data.put(vv.offset + i, vi);
-        float pi = p.data.get(p.offset + i);
-        p.data.put(p.offset + i, (float) (pi + adamDelta(pi, mi, vi, lr, eps, weightDecay, c1, c2)));
-      }
-    });
+    forChunks(
+        p.size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            float gi = g.data.get(g.offset + i);
+            float mi = beta1 * mm.data.get(mm.offset + i) + (1f - beta1) * gi;
+            float vi = beta2 * vv.data.get(vv.offset + i) + (1f - beta2) * gi * gi;
+            mm.data.put(mm.offset + i, mi);
+            vv.data.put(vv.offset + i, vi);
+            float pi = p.data.get(p.offset + i);
+            p.data.put(
+                p.offset + i, (float) (pi + adamDelta(pi, mi, vi, lr, eps, weightDecay, c1, c2)));
+          }
+        });
   }
 
   /**
    * The change Adam(W) makes to one parameter, {@code -lr·wd·p - lr·m̂/(sqrt(v̂) + eps)} with
-   * {@code m̂ = m/c1}, {@code v̂ = v/c2} (c = 1 - β^t), in double; the golden files check it directly.
+   * {@code m̂ = m/c1}, {@code v̂ = v/c2} (c = 1 - β^t), in double; the golden files check it
+   * directly.
    */
-  static double adamDelta(float param, float mNew, float vNew, float lr, float eps, float weightDecay, double c1,
+  static double adamDelta(
+      float param,
+      float mNew,
+      float vNew,
+      float lr,
+      float eps,
+      float weightDecay,
+      double c1,
       double c2) {
     return -(lr * (double) weightDecay * param + lr * (mNew / c1) / (Math.sqrt(vNew / c2) + eps));
   }

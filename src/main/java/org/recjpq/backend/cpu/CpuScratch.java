@@ -2,9 +2,9 @@ package org.recjpq.backend.cpu;
 
 /**
  * Per-thread off-heap scratch that grows on demand and is kept, so that ops called every step do
- * not allocate direct memory each time (allocation and release of direct buffers is slow and
- * leaves it to the garbage collector). One instance per use site; a view is valid until the same
- * thread asks that site again.
+ * not allocate direct memory each time (allocation and release of direct buffers is slow and leaves
+ * it to the garbage collector). One instance per use site; a view is valid until the same thread
+ * asks that site again.
  */
 final class CpuScratch {
   private final ThreadLocal<CpuBuf[]> local = ThreadLocal.withInitial(() -> new CpuBuf[1]);

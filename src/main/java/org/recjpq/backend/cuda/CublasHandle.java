@@ -11,8 +11,8 @@ import static org.bytedeco.cuda.global.cublas.cublasDestroy_v2;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusName;
 import static org.bytedeco.cuda.global.cublas.cublasGetVersion_v2;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
-import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 import static org.bytedeco.cuda.global.cublas.cublasSgemmStridedBatched;
+import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.javacpp.BytePointer;
@@ -158,8 +158,8 @@ public final class CublasHandle implements AutoCloseable {
   }
 
   /**
-   * {@code batch} independent row-major GEMMs, {@code C_i = alpha * op(A_i) * op(B_i) + beta * C_i},
-   * where operand {@code X_i} starts {@code strideX} floats after {@code X_{i-1}} (the same
+   * {@code batch} independent row-major GEMMs, {@code C_i = alpha * op(A_i) * op(B_i) + beta *
+   * C_i}, where operand {@code X_i} starts {@code strideX} floats after {@code X_{i-1}} (the same
    * conventions as {@link #sgemmRowMajor}, one {@code cublasSgemmStridedBatched} call).
    */
   public void sgemmStridedBatchedRowMajor(
@@ -184,7 +184,8 @@ public final class CublasHandle implements AutoCloseable {
     checkLeading("B", ldb, transB ? k : n);
     checkLeading("C", ldc, n);
     if (batch < 0) {
-      throw new IllegalArgumentException("The batch count must not be negative, but it is " + batch + ".");
+      throw new IllegalArgumentException(
+          "The batch count must not be negative, but it is " + batch + ".");
     }
     if (batch == 0) {
       return;
@@ -211,9 +212,31 @@ public final class CublasHandle implements AutoCloseable {
             ldc,
             strideC,
             batch),
-        "cublasSgemmStridedBatched(row-major m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA
-            + ", transB=" + transB + ", lda=" + lda + ", ldb=" + ldb + ", ldc=" + ldc + ", strides " + strideA
-            + "/" + strideB + "/" + strideC + ", batch=" + batch + ")");
+        "cublasSgemmStridedBatched(row-major m="
+            + m
+            + ", n="
+            + n
+            + ", k="
+            + k
+            + ", transA="
+            + transA
+            + ", transB="
+            + transB
+            + ", lda="
+            + lda
+            + ", ldb="
+            + ldb
+            + ", ldc="
+            + ldc
+            + ", strides "
+            + strideA
+            + "/"
+            + strideB
+            + "/"
+            + strideC
+            + ", batch="
+            + batch
+            + ")");
   }
 
   /** Destroys the handle; later calls do nothing. */

@@ -64,8 +64,13 @@ public final class CudaAvailability {
      */
     public String describe() {
       if (emulated()) {
-        return String.format(Locale.ROOT, "#%d %s, not a GPU (it enforces compute capability %d.%d limits)", ordinal,
-            name, ccMajor, ccMinor);
+        return String.format(
+            Locale.ROOT,
+            "#%d %s, not a GPU (it enforces compute capability %d.%d limits)",
+            ordinal,
+            name,
+            ccMajor,
+            ccMinor);
       }
       return String.format(
           Locale.ROOT,
@@ -89,12 +94,17 @@ public final class CudaAvailability {
    */
   public record Report(
       Availability availability, int driverVersion, List<Device> devices, long fatbinBytes) {
-    /** Whether at least one device answered (a GPU, or the emulator), whatever the kernels' state. */
+    /**
+     * Whether at least one device answered (a GPU, or the emulator), whatever the kernels' state.
+     */
     public boolean hasDevice() {
       return !devices.isEmpty();
     }
 
-    /** Whether the device is the CUDA emulator (selected with {@code recjpq.cuda=emulator}), not a GPU. */
+    /**
+     * Whether the device is the CUDA emulator (selected with {@code recjpq.cuda=emulator}), not a
+     * GPU.
+     */
     public boolean emulated() {
       return !devices.isEmpty() && devices.get(0).emulated();
     }
@@ -252,7 +262,8 @@ public final class CudaAvailability {
     for (int ordinal = 0; ordinal < count; ordinal++) {
       devices.add(describeDevice(ordinal));
     }
-    // 3. cuBLAS (Bytedeco's binding and the machine's libcublas), which every model needs: a missing
+    // 3. cuBLAS (Bytedeco's binding and the machine's libcublas), which every model needs: a
+    // missing
     // or mismatched library is a LinkageError at the first call, so it is loaded here, where it can
     // still be reported as "not available" instead of failing a run.
     String cublas = cublasProblem();
@@ -262,13 +273,15 @@ public final class CudaAvailability {
     StringBuilder text = new StringBuilder();
     if (devices.get(0).emulated()) {
       text.append(CudaEmulator.LABEL)
-          .append(": the kernels of cuda/*.cu and the cuBLAS calls run on this machine's CPU to check their logic "
-              + "(thread and block order: ")
+          .append(
+              ": the kernels of cuda/*.cu and the cuBLAS calls run on this machine's CPU to check their logic "
+                  + "(thread and block order: ")
           .append(CudaEmulator.order())
           .append("); not a GPU, and its speed means nothing. JCuda ")
           .append(jcudaVersion())
           .append('.');
-      return new Report(Availability.yes(text.toString()), driverVersion, List.copyOf(devices), fatbinBytes);
+      return new Report(
+          Availability.yes(text.toString()), driverVersion, List.copyOf(devices), fatbinBytes);
     }
     text.append("CUDA driver ")
         .append(versionString(driverVersion))
@@ -296,11 +309,15 @@ public final class CudaAvailability {
   /** Null when Bytedeco's cuBLAS binding and the libraries it links load; otherwise why not. */
   static String cublasProblem() {
     try {
-      Class.forName("org.bytedeco.cuda.global.cublas", true, CudaAvailability.class.getClassLoader());
+      Class.forName(
+          "org.bytedeco.cuda.global.cublas", true, CudaAvailability.class.getClassLoader());
       return null;
     } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
-      Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
-      return "cuBLAS could not be loaded (" + loaderMessage(cause) + "), so the CUDA engine cannot run: install the "
+      Throwable cause =
+          e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
+      return "cuBLAS could not be loaded ("
+          + loaderMessage(cause)
+          + "), so the CUDA engine cannot run: install the "
           + "CUDA 13 cuBLAS libraries (libcublas.so.13, libcublasLt.so.13) where the loader finds them.";
     }
   }

@@ -29,7 +29,13 @@ public final class CudaBuf implements Buf {
   public CudaBuf slice(long offset, long length) {
     if (offset < 0 || length < 0 || offset + length > size) {
       throw new IndexOutOfBoundsException(
-          "slice [" + offset + ", " + (offset + length) + ") of a device buffer of " + size + " floats");
+          "slice ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") of a device buffer of "
+              + size
+              + " floats");
     }
     return new CudaBuf(root, address + offset * Float.BYTES, length);
   }
@@ -53,7 +59,8 @@ public final class CudaBuf implements Buf {
     if (b instanceof CudaBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CUDA buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CUDA buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 
   /** {@link #of} of an optional buffer: null stays null. */

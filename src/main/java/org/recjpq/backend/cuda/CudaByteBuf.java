@@ -28,6 +28,7 @@ public final class CudaByteBuf implements ByteBuf {
     if (b instanceof CudaByteBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CUDA byte buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CUDA byte buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 }

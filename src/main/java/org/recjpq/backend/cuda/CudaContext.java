@@ -17,10 +17,11 @@ import jcuda.driver.CUdevice;
  *
  * <p>The primary context is the one the CUDA runtime API uses, so kernels launched through JCuda's
  * driver API and the runtime-API libraries called through Bytedeco (cuBLAS, cuDNN) share one
- * context, one address space and one legacy default stream (docs/architecture.md §6). {@link #retainPrimary(int)}
- * makes it current on the calling thread; other threads must call {@link #makeCurrent()} before any
- * CUDA work. {@link #close()} releases the reference (the driver destroys the primary context when
- * the last reference goes); close every buffer, module and library handle made in it first.
+ * context, one address space and one legacy default stream (docs/architecture.md §6). {@link
+ * #retainPrimary(int)} makes it current on the calling thread; other threads must call {@link
+ * #makeCurrent()} before any CUDA work. {@link #close()} releases the reference (the driver
+ * destroys the primary context when the last reference goes); close every buffer, module and
+ * library handle made in it first.
  */
 public final class CudaContext implements AutoCloseable {
   private final int ordinal;
@@ -69,7 +70,10 @@ public final class CudaContext implements AutoCloseable {
     return context;
   }
 
-  /** The JCuda context handle, even after {@link #close()} (tests of what a destroyed context refuses). */
+  /**
+   * The JCuda context handle, even after {@link #close()} (tests of what a destroyed context
+   * refuses).
+   */
   CUcontext handleUnchecked() {
     return context;
   }

@@ -19,22 +19,22 @@ import java.util.Locale;
  * rules; it proves nothing about speed, and it is never a GPU: it names itself {@value #LABEL}
  * wherever an engine or device is reported, and the benchmark commands refuse to time it.
  *
- * <p>It is used only when selected explicitly: system property {@code recjpq.cuda=emulator} (or
- * the environment variable {@code RECJPQ_CUDA=emulator}). Then, before JCuda or the Bytedeco CUDA
+ * <p>It is used only when selected explicitly: system property {@code recjpq.cuda=emulator} (or the
+ * environment variable {@code RECJPQ_CUDA=emulator}). Then, before JCuda or the Bytedeco CUDA
  * presets load, {@link #install()} copies the emulator's libraries from the classpath (built by
  * {@code native-build/build-emulator.sh}) to a temporary folder and loads them, so that JCuda's
- * driver binding and Bytedeco's cuBLAS/cuDNN bindings link against them (a library already
- * loaded under a name satisfies every later library that needs that name, before any search of
- * the disk, so a CUDA toolkit's real libraries on the machine are never used).
+ * driver binding and Bytedeco's cuBLAS/cuDNN bindings link against them (a library already loaded
+ * under a name satisfies every later library that needs that name, before any search of the disk,
+ * so a CUDA toolkit's real libraries on the machine are never used).
  *
  * <p>Settings, as system properties: {@code recjpq.cuda.emulator.order} = {@code forward}
- * (default), {@code reverse} or {@code shuffle} (the order the threads of a block and the blocks
- * of a grid run in; a kernel whose result depends on it has a race), {@code
- * recjpq.cuda.emulator.seed} (for shuffle), {@code recjpq.cuda.emulator.launchLog} (a file that
- * receives the number of launches of each kernel when the process ends), {@code
- * recjpq.cuda.emulator.quiet=true} (no error details on standard error), {@code
- * recjpq.cuda.emulator.omit} (a comma-separated list of library file names, e.g. {@code
- * libcublas.so.13}, left out: a machine that lacks that CUDA library, for tests of the error paths).
+ * (default), {@code reverse} or {@code shuffle} (the order the threads of a block and the blocks of
+ * a grid run in; a kernel whose result depends on it has a race), {@code recjpq.cuda.emulator.seed}
+ * (for shuffle), {@code recjpq.cuda.emulator.launchLog} (a file that receives the number of
+ * launches of each kernel when the process ends), {@code recjpq.cuda.emulator.quiet=true} (no error
+ * details on standard error), {@code recjpq.cuda.emulator.omit} (a comma-separated list of library
+ * file names, e.g. {@code libcublas.so.13}, left out: a machine that lacks that CUDA library, for
+ * tests of the error paths).
  */
 public final class CudaEmulator {
   /** How the emulator is named wherever an engine or device is reported. */
@@ -82,7 +82,9 @@ public final class CudaEmulator {
 
   /** The thread and block order the emulator runs in: forward, reverse or shuffle. */
   public static String order() {
-    return System.getProperty("recjpq.cuda.emulator.order", "forward").trim().toLowerCase(Locale.ROOT);
+    return System.getProperty("recjpq.cuda.emulator.order", "forward")
+        .trim()
+        .toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -100,12 +102,14 @@ public final class CudaEmulator {
     try {
       folder = Files.createTempDirectory("recjpq-cuda-emulator-");
     } catch (IOException e) {
-      throw new UncheckedIOException("The CUDA emulator's temporary folder could not be made: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "The CUDA emulator's temporary folder could not be made: " + e.getMessage(), e);
     }
     deleteOnExit(folder);
     if (System.getProperty("org.bytedeco.javacpp.cachedir") == null
         && System.getProperty("org.bytedeco.javacpp.cacheDir") == null) {
-      System.setProperty("org.bytedeco.javacpp.cachedir", folder.resolve("javacpp-cache").toString());
+      System.setProperty(
+          "org.bytedeco.javacpp.cachedir", folder.resolve("javacpp-cache").toString());
     }
   }
 
@@ -131,7 +135,8 @@ public final class CudaEmulator {
       failure = e;
       throw e;
     } catch (IOException | UncheckedIOException | LinkageError | SecurityException e) {
-      failure = new IllegalStateException("The CUDA emulator could not be loaded: " + e.getMessage(), e);
+      failure =
+          new IllegalStateException("The CUDA emulator could not be loaded: " + e.getMessage(), e);
       throw failure;
     }
   }
@@ -139,8 +144,8 @@ public final class CudaEmulator {
   private static Path copyAndLoad(Path dir) throws IOException {
     String order = order();
     if (!List.of("forward", "reverse", "shuffle").contains(order)) {
-      throw new IllegalStateException("recjpq.cuda.emulator.order must be forward, reverse or shuffle, not '"
-          + order + "'.");
+      throw new IllegalStateException(
+          "recjpq.cuda.emulator.order must be forward, reverse or shuffle, not '" + order + "'.");
     }
     List<String> files = new ArrayList<>(manifest());
     for (String omitted : System.getProperty("recjpq.cuda.emulator.omit", "").split(",")) {
@@ -150,8 +155,11 @@ public final class CudaEmulator {
       Path target = dir.resolve(name);
       try (InputStream in = CudaEmulator.class.getResourceAsStream(RESOURCES + name)) {
         if (in == null) {
-          throw new IllegalStateException("The CUDA emulator's " + name + " is listed in its MANIFEST but missing "
-              + "from the classpath; rebuild with native-build/build-emulator.sh.");
+          throw new IllegalStateException(
+              "The CUDA emulator's "
+                  + name
+                  + " is listed in its MANIFEST but missing "
+                  + "from the classpath; rebuild with native-build/build-emulator.sh.");
         }
         Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -185,37 +193,48 @@ public final class CudaEmulator {
     return dir;
   }
 
-  /** Whether {@code cache} is Bytedeco's default native cache, shared by every process of the user. */
+  /**
+   * Whether {@code cache} is Bytedeco's default native cache, shared by every process of the user.
+   */
   static boolean sharedCache(Path cache) {
     Path c = cache.toAbsolutePath().normalize();
-    return c.startsWith(Path.of(System.getProperty("user.home"), ".javacpp").toAbsolutePath().normalize())
+    return c.startsWith(
+            Path.of(System.getProperty("user.home"), ".javacpp").toAbsolutePath().normalize())
         || c.getFileName() != null && c.toString().contains("/.javacpp-");
   }
 
   /** Deletes {@code dir} and everything in it when the JVM exits. */
   private static void deleteOnExit(Path dir) {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException | UncheckedIOException e) {
-        // a temporary folder left behind is harmless
-      }
-    }, "recjpq-cuda-emulator-cleanup"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                  } catch (IOException | UncheckedIOException e) {
+                    // a temporary folder left behind is harmless
+                  }
+                },
+                "recjpq-cuda-emulator-cleanup"));
   }
 
   private static List<String> manifest() throws IOException {
     try (InputStream in = CudaEmulator.class.getResourceAsStream(RESOURCES + "MANIFEST")) {
       if (in == null) {
-        throw new IllegalStateException("The CUDA emulator was selected (recjpq.cuda=emulator) but not built: the "
-            + "classpath has no " + RESOURCES.substring(1) + "MANIFEST. Build it with a C++ compiler and CMake "
-            + "(mvn package runs native-build/build-emulator.sh).");
+        throw new IllegalStateException(
+            "The CUDA emulator was selected (recjpq.cuda=emulator) but not built: the "
+                + "classpath has no "
+                + RESOURCES.substring(1)
+                + "MANIFEST. Build it with a C++ compiler and CMake "
+                + "(mvn package runs native-build/build-emulator.sh).");
       }
       List<String> names = new ArrayList<>();
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         String name = line.strip();
         if (!name.isEmpty() && !name.startsWith("#")) {
           if (name.contains("/") || name.contains("..")) {
-            throw new IllegalStateException("The CUDA emulator's MANIFEST names a path, not a file: " + name);
+            throw new IllegalStateException(
+                "The CUDA emulator's MANIFEST names a path, not a file: " + name);
           }
           names.add(name);
         }
@@ -236,9 +255,13 @@ public final class CudaEmulator {
    */
   public static void refuseToTime(String what) {
     if (selected()) {
-      throw new IllegalStateException(what + " does not time the " + LABEL + ": it runs the kernels one thread "
-          + "at a time on the CPU to check their logic, so its speed says nothing about a GPU. Run it without "
-          + "-Drecjpq.cuda=emulator (RECJPQ_CUDA) on a machine with a GPU.");
+      throw new IllegalStateException(
+          what
+              + " does not time the "
+              + LABEL
+              + ": it runs the kernels one thread "
+              + "at a time on the CPU to check their logic, so its speed says nothing about a GPU. Run it without "
+              + "-Drecjpq.cuda=emulator (RECJPQ_CUDA) on a machine with a GPU.");
     }
   }
 }

@@ -8,9 +8,9 @@ import jcuda.driver.CUdevice_attribute;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
- * Exact softmax cross-entropy over all N items on the GPU (docs/method.md §4, docs/architecture.md §5), never holding
- * rows × N logits; the CPU specification is {@code CpuFullCrossEntropy}. Kernels: {@code
- * cuda/full_ce.cu}; GEMMs: cuBLAS.
+ * Exact softmax cross-entropy over all N items on the GPU (docs/method.md §4, docs/architecture.md
+ * §5), never holding rows × N logits; the CPU specification is {@code CpuFullCrossEntropy}.
+ * Kernels: {@code cuda/full_ce.cu}; GEMMs: cuBLAS.
  *
  * <pre>
  *   pass 1, per row: online log-sum-exp over the items, tile by tile (running max, sum in double)
@@ -20,8 +20,8 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  * </pre>
  *
  * <p>Shapes: R = rows, V = rows with a target (gathered into a compact (V, D) copy of h first, so
- * ignored rows cost nothing; their dH rows are written as 0 at the end), D = dim, M = splits,
- * S = subDim, W = M·256, N = items, T = tile, B = row block.
+ * ignored rows cost nothing; their dH rows are written as 0 at the end), D = dim, M = splits, S =
+ * subDim, W = M·256, N = items, T = tile, B = row block.
  *
  * <h2>Two tile strategies</h2>
  *
@@ -30,17 +30,18 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  *       rows, the sub-id score tables {@code sub = h_k · C_kᵀ} (B, M, 256) by one strided-batched
  *       GEMM over the M splits; then one thread block per (row, chunk of items) holds the row's
  *       table in shared memory and scores each item with M look-ups, pass 1 folding the scores into
- *       an online log-sum-exp, pass 2 adding g into the row's dSub (W entries, shared memory) at the
- *       item's codes. Two more batched GEMMs give {@code dh_k = dSub_k · C_k} and {@code dC_k +=
- *       dSub_kᵀ · h_k}. Cost ∝ V·N·M look-ups at shared-memory speed plus 3·2·V·256·D GEMM flops;
- *       nothing proportional to N·D, and the codes (N·M bytes) are the only per-item reads.
+ *       an online log-sum-exp, pass 2 adding g into the row's dSub (W entries, shared memory) at
+ *       the item's codes. Two more batched GEMMs give {@code dh_k = dSub_k · C_k} and {@code dC_k
+ *       += dSub_kᵀ · h_k}. Cost ∝ V·N·M look-ups at shared-memory speed plus 3·2·V·256·D GEMM
+ *       flops; nothing proportional to N·D, and the codes (N·M bytes) are the only per-item reads.
  *   <li>{@link Strategy#GEMM} ({@link CudaFullCrossEntropyGemm}): per tile of T items, decode the
  *       tile's embeddings (T, D) from codes and codebooks (a dense table is used in place), and per
- *       block of rows: scores = H_b·E_tᵀ (GEMM), the softmax kernel, then {@code dh_b (+)= G·E_t} and
- *       {@code dE_t (+)= Gᵀ·H_b} (GEMMs); the dense table's gradient is that last GEMM with beta = 1
- *       straight into dTable, a RecJPQ tile's gradient is scattered into dCodebooks by code. Cost ∝
- *       N·D (decode, shared by all rows) + 8·V·N·D GEMM flops + the (B, T) scores' trips through
- *       memory. When the whole catalogue fits one tile, lse and g come from one pass (3 GEMMs).
+ *       block of rows: scores = H_b·E_tᵀ (GEMM), the softmax kernel, then {@code dh_b (+)= G·E_t}
+ *       and {@code dE_t (+)= Gᵀ·H_b} (GEMMs); the dense table's gradient is that last GEMM with
+ *       beta = 1 straight into dTable, a RecJPQ tile's gradient is scattered into dCodebooks by
+ *       code. Cost ∝ N·D (decode, shared by all rows) + 8·V·N·D GEMM flops + the (B, T) scores'
+ *       trips through memory. When the whole catalogue fits one tile, lse and g come from one pass
+ *       (3 GEMMs).
  * </ul>
  *
  * <h2>The choice ({@link #choose})</h2>
@@ -56,32 +57,34 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  * deterministic mode, W·8 otherwise, at most the device's opt-in limit: 227 KB on an H100, so up to
  * M = 75 deterministic and M = 113 otherwise); beyond it GEMM is taken. <b>The constants are first
  * guesses from the H100's data sheet (FP32 GEMMs without TF32 at about 40 TFLOP/s, shared-memory
- * look-ups at about 7·10¹² per second, HBM at about 3 TB/s), not measurements: they must be measured
- * on a GPU</b>, as the CPU's were ({@code benchmarks/full-ce-crossover.md}), and TF32 GEMMs would
- * move the crossover towards GEMM. With them, GEMM wins only where M > 8 + 0.2·D per (row, item),
- * i.e. for tiny sub-embeddings (large batches: S = 1 from M = 11, S = 2 from M = 14, S = 4 from
- * M = 41, never for S ≥ 5): a GEMM does 8·D flops per (row, item) and moves the scores through
- * memory several times, while look-ups do a few shared-memory operations per split.
+ * look-ups at about 7·10¹² per second, HBM at about 3 TB/s), not measurements: they must be
+ * measured on a GPU</b>, as the CPU's were ({@code benchmarks/full-ce-crossover.md}), and TF32
+ * GEMMs would move the crossover towards GEMM. With them, GEMM wins only where M > 8 + 0.2·D per
+ * (row, item), i.e. for tiny sub-embeddings (large batches: S = 1 from M = 11, S = 2 from M = 14, S
+ * = 4 from M = 41, never for S ≥ 5): a GEMM does 8·D flops per (row, item) and moves the scores
+ * through memory several times, while look-ups do a few shared-memory operations per split.
  *
  * <h2>Memory bounds (device scratch, named workspaces "loss.fce.*", kept between calls)</h2>
  *
  * <ul>
- *   <li>Always: the compacted rows (2·V·D floats, only when some rows are ignored) and a few per-row
- *       values (about 9·V floats).
+ *   <li>Always: the compacted rows (2·V·D floats, only when some rows are ignored) and a few
+ *       per-row values (about 9·V floats).
  *   <li>GEMM: the (B, T) scores, B·T ≤ {@link #SCORE_TILE_FLOATS} (64M floats, 256 MB); for RecJPQ
- *       the decoded tile and its gradient, 2·T·D with T·D ≤ {@link #TILE_TABLE_FLOATS} (16M floats).
- *   <li>LOOKUP: sub and dSub, 2·B·W with B·W ≤ {@link #LOOKUP_BLOCK_FLOATS} (16M floats), and when a
- *       row is split into several chunks their partial dSub (units·W, bounded by the same budget).
+ *       the decoded tile and its gradient, 2·T·D with T·D ≤ {@link #TILE_TABLE_FLOATS} (16M
+ *       floats).
+ *   <li>LOOKUP: sub and dSub, 2·B·W with B·W ≤ {@link #LOOKUP_BLOCK_FLOATS} (16M floats), and when
+ *       a row is split into several chunks their partial dSub (units·W, bounded by the same
+ *       budget).
  * </ul>
  *
  * <h2>Determinism</h2>
  *
- * Tiles, row blocks and chunks depend only on the shapes (and on the engine's mode), reductions have
- * fixed shapes and GEMMs are cuBLAS's (deterministic for a given device and configuration). The two
- * scatters are float atomics by default; with {@link CudaOps#deterministic()} the look-up pass
- * accumulates dSub in 64-bit fixed point (integer atomics, order-independent) and the RecJPQ tile
- * scatter adds each output element's items in order (one owner thread per element), so results are
- * bit-reproducible.
+ * Tiles, row blocks and chunks depend only on the shapes (and on the engine's mode), reductions
+ * have fixed shapes and GEMMs are cuBLAS's (deterministic for a given device and configuration).
+ * The two scatters are float atomics by default; with {@link CudaOps#deterministic()} the look-up
+ * pass accumulates dSub in 64-bit fixed point (integer atomics, order-independent) and the RecJPQ
+ * tile scatter adds each output element's items in order (one owner thread per element), so results
+ * are bit-reproducible.
  */
 final class CudaFullCrossEntropy {
   /** How a tile of items is scored. */
@@ -114,22 +117,34 @@ final class CudaFullCrossEntropy {
   /** Smallest tile of the GEMM strategy unless N is smaller (thinner GEMMs waste the GPU). */
   static final int MIN_TILE = 256;
 
-  /** Budget of the look-up strategy's sub-score table of a row block: B·W floats (64 MB; dSub the same). */
+  /**
+   * Budget of the look-up strategy's sub-score table of a row block: B·W floats (64 MB; dSub the
+   * same).
+   */
   static final long LOOKUP_BLOCK_FLOATS = 1L << 24;
 
-  /** Thread blocks wanted per pass of the look-up strategy: rows are split into chunks until there are this many. */
+  /**
+   * Thread blocks wanted per pass of the look-up strategy: rows are split into chunks until there
+   * are this many.
+   */
   static final int LOOKUP_UNITS = 1024;
 
   /** Smallest chunk of the look-up strategy when rows are split (items per thread block). */
   static final int MIN_CHUNK = 2048;
 
-  /** Cost of one (row, item, split) over both look-up passes: two shared loads, a shared atomic, code bytes. */
+  /**
+   * Cost of one (row, item, split) over both look-up passes: two shared loads, a shared atomic,
+   * code bytes.
+   */
   static final double LOOKUP_PS = 1.0;
 
   /** FP32 GEMM speed (no TF32), flops per picosecond. */
   static final double GEMM_FLOPS_PER_PS = 40;
 
-  /** The (B, T) scores' trips through memory per (row, item) over both passes (~24 bytes at ~3 TB/s). */
+  /**
+   * The (B, T) scores' trips through memory per (row, item) over both passes (~24 bytes at ~3
+   * TB/s).
+   */
   static final double SCORE_PS = 8;
 
   /** Decoding one embedding float in both passes, plus its share of the scatter. */
@@ -153,12 +168,19 @@ final class CudaFullCrossEntropy {
    * The plan of a call ({@code force == null}: the cost model; overrides {@code <= 0}: the plan's
    * own). {@code lookupFits}: whether the look-up kernels' shared memory fits the device.
    */
-  static Plan plan(int validRows, int numItems, Items t, Strategy force, int tileOverride, int rowBlockOverride,
+  static Plan plan(
+      int validRows,
+      int numItems,
+      Items t,
+      Strategy force,
+      int tileOverride,
+      int rowBlockOverride,
       boolean lookupFits) {
     Strategy strategy;
     if (!t.isJpq()) {
       if (force == Strategy.LOOKUP) {
-        throw new IllegalArgumentException("the look-up strategy needs RecJPQ items, not a dense table.");
+        throw new IllegalArgumentException(
+            "the look-up strategy needs RecJPQ items, not a dense table.");
       }
       strategy = Strategy.GEMM;
     } else if (force != null) {
@@ -167,8 +189,10 @@ final class CudaFullCrossEntropy {
       strategy = lookupFits ? choose(validRows, numItems, t.splits(), t.subDim()) : Strategy.GEMM;
     }
     if (strategy == Strategy.LOOKUP && !lookupFits) {
-      throw new IllegalArgumentException("the look-up strategy needs " + t.splits()
-          + " splits × 256 sub-scores and their gradients in one block's shared memory, more than the device has.");
+      throw new IllegalArgumentException(
+          "the look-up strategy needs "
+              + t.splits()
+              + " splits × 256 sub-scores and their gradients in one block's shared memory, more than the device has.");
     }
     int v = Math.max(1, validRows);
     return strategy == Strategy.LOOKUP
@@ -200,8 +224,10 @@ final class CudaFullCrossEntropy {
     if (tileOverride > 0) {
       tile = Math.min(n, tileOverride);
     } else {
-      long byScores = SCORE_TILE_FLOATS / v / MIN_TILE * MIN_TILE; // many rows: T·V within the score budget
-      long byTable = TILE_TABLE_FLOATS / d / MIN_TILE * MIN_TILE; // the decoded tile within its budget
+      long byScores =
+          SCORE_TILE_FLOATS / v / MIN_TILE * MIN_TILE; // many rows: T·V within the score budget
+      long byTable =
+          TILE_TABLE_FLOATS / d / MIN_TILE * MIN_TILE; // the decoded tile within its budget
       tile = (int) Math.min(n, Math.max(MIN_TILE, Math.min(byScores, byTable)));
     }
     int rowBlock = (int) Math.min(v, Math.max(1, SCORE_TILE_FLOATS / tile));
@@ -214,26 +240,63 @@ final class CudaFullCrossEntropy {
   // ---- entry ---------------------------------------------------------------------------------
 
   /**
-   * The full cross-entropy with an optional forced strategy ({@code force == null}: the cost model),
-   * tile ({@code <= 0}: the plan's) and row block ({@code <= 0}: the plan's); package-private for the
-   * tests, which use small tiles to exercise several tiles on small catalogues.
+   * The full cross-entropy with an optional forced strategy ({@code force == null}: the cost
+   * model), tile ({@code <= 0}: the plan's) and row block ({@code <= 0}: the plan's);
+   * package-private for the tests, which use small tiles to exercise several tiles on small
+   * catalogues.
    */
-  static Result run(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf h, CudaIntBuf targets, Items t, int rows,
-      int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
-    return run(ops, dH, dTable, null, h, targets, t, null, rows, numItems, force, tileOverride, rowBlockOverride);
+  static Result run(
+      CudaOps ops,
+      CudaBuf dH,
+      CudaBuf dTable,
+      CudaBuf h,
+      CudaIntBuf targets,
+      Items t,
+      int rows,
+      int numItems,
+      Strategy force,
+      int tileOverride,
+      int rowBlockOverride) {
+    return run(
+        ops,
+        dH,
+        dTable,
+        null,
+        h,
+        targets,
+        t,
+        null,
+        rows,
+        numItems,
+        force,
+        tileOverride,
+        rowBlockOverride);
   }
 
   /**
    * As above with per-item score offsets ({@code bias}, {@code dBias +=}; both null or both given).
    * Offsets take the GEMM strategy whatever the cost model says: each tile's scores get {@code 1 ·
-   * biasᵀ} added by a rank-1 GEMM, and {@code dBias += Gᵀ · 1} by another (the look-up kernels
-   * have no offsets).
+   * biasᵀ} added by a rank-1 GEMM, and {@code dBias += Gᵀ · 1} by another (the look-up kernels have
+   * no offsets).
    */
-  static Result run(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dBias, CudaBuf h, CudaIntBuf targets, Items t,
-      CudaBuf bias, int rows, int numItems, Strategy force, int tileOverride, int rowBlockOverride) {
+  static Result run(
+      CudaOps ops,
+      CudaBuf dH,
+      CudaBuf dTable,
+      CudaBuf dBias,
+      CudaBuf h,
+      CudaIntBuf targets,
+      Items t,
+      CudaBuf bias,
+      int rows,
+      int numItems,
+      Strategy force,
+      int tileOverride,
+      int rowBlockOverride) {
     int d = t.dim();
     if ((bias == null) != (dBias == null)) {
-      throw new IllegalArgumentException("item biases and their gradient come together (one of them is null).");
+      throw new IllegalArgumentException(
+          "item biases and their gradient come together (one of them is null).");
     }
     if (bias != null) {
       CudaLosses.need("bias", bias, numItems);
@@ -245,7 +308,11 @@ final class CudaFullCrossEntropy {
     }
     if (rows < 0 || numItems <= 0) {
       throw new IllegalArgumentException(
-          "full cross-entropy needs rows >= 0 and at least one item, got " + rows + " and " + numItems + ".");
+          "full cross-entropy needs rows >= 0 and at least one item, got "
+              + rows
+              + " and "
+              + numItems
+              + ".");
     }
     t.check(dTable, numItems);
     CudaLosses.need("h", h, (long) rows * d);
@@ -254,8 +321,10 @@ final class CudaFullCrossEntropy {
     int[] host = CudaLosses.hostTargets(ops, targets, rows);
     int[] valid = CudaLosses.validRows(host, numItems);
     int v = valid.length;
-    boolean fits = t.isJpq() && CudaFullCrossEntropyLookup.sharedBytes(t.splits(), ops.deterministic())
-        <= maxSharedBytes(ops);
+    boolean fits =
+        t.isJpq()
+            && CudaFullCrossEntropyLookup.sharedBytes(t.splits(), ops.deterministic())
+                <= maxSharedBytes(ops);
     Plan plan = plan(v, numItems, t, force, tileOverride, rowBlockOverride, fits);
     if (v == 0) {
       if (rows > 0) {
@@ -286,7 +355,8 @@ final class CudaFullCrossEntropy {
 
   /**
    * One call's state: the compacted valid rows of h (V, D) and their dh, their targets, the per-row
-   * running max and sum, target score, lse and loss, and the plan. Row block r0 is a slice of these.
+   * running max and sum, target score, lse and loss, and the plan. Row block r0 is a slice of
+   * these.
    */
   static final class Pass {
     final CudaOps ops;
@@ -311,21 +381,37 @@ final class CudaFullCrossEntropy {
     CudaBuf dBias; // their gradient (+=), or null
     CudaBuf ones; // (B) ones for the rank-1 GEMMs of the offsets
 
-    /** {@code s += 1 · bias[i0, i0 + nt)ᵀ} on a (rb, nt) tile of scores (nothing without offsets). */
+    /**
+     * {@code s += 1 · bias[i0, i0 + nt)ᵀ} on a (rb, nt) tile of scores (nothing without offsets).
+     */
     void addBias(CudaBuf s, int rb, int i0, int nt) {
       if (bias != null) {
-        ops.gemm(false, false, rb, nt, 1, 1f, ones.slice(0, rb), 1, bias.slice(i0, nt), nt, 1f, s, nt);
+        ops.gemm(
+            false, false, rb, nt, 1, 1f, ones.slice(0, rb), 1, bias.slice(i0, nt), nt, 1f, s, nt);
       }
     }
 
-    /** {@code dBias[i0, i0 + nt) += Gᵀ · 1} from a (rb, nt) tile of gradients (nothing without offsets). */
+    /**
+     * {@code dBias[i0, i0 + nt) += Gᵀ · 1} from a (rb, nt) tile of gradients (nothing without
+     * offsets).
+     */
     void addBiasGradient(CudaBuf g, int rb, int i0, int nt) {
       if (bias != null) {
-        ops.gemm(true, false, nt, 1, rb, 1f, g, nt, ones.slice(0, rb), 1, 1f, dBias.slice(i0, nt), 1);
+        ops.gemm(
+            true, false, nt, 1, rb, 1f, g, nt, ones.slice(0, rb), 1, 1f, dBias.slice(i0, nt), 1);
       }
     }
 
-    Pass(CudaOps ops, Items t, CudaBuf h, CudaBuf dH, CudaBuf dTable, int[] targets, int[] valid, int rows, int n,
+    Pass(
+        CudaOps ops,
+        Items t,
+        CudaBuf h,
+        CudaBuf dH,
+        CudaBuf dTable,
+        int[] targets,
+        int[] valid,
+        int rows,
+        int n,
         Plan plan) {
       this.ops = ops;
       this.t = t;
@@ -396,13 +482,27 @@ final class CudaFullCrossEntropy {
       return DevicePointer.doubles(b, i);
     }
 
-    /** lse and loss of valid rows [r0, r0 + rb) from their units' max and sum (units per row: chunks). */
+    /**
+     * lse and loss of valid rows [r0, r0 + rb) from their units' max and sum (units per row:
+     * chunks).
+     */
     void finish(int r0, int rb, int chunks, long unitBase) {
-      ops.launchFlat(Kernels.FULL_CE_FINISH, rb, rb, chunks, at(rowMax, unitBase), atDouble(rowSum, unitBase),
-          at(targetScore, r0), at(lse, r0), atDouble(rowLoss, r0));
+      ops.launchFlat(
+          Kernels.FULL_CE_FINISH,
+          rb,
+          rb,
+          chunks,
+          at(rowMax, unitBase),
+          atDouble(rowSum, unitBase),
+          at(targetScore, r0),
+          at(lse, r0),
+          atDouble(rowLoss, r0));
     }
 
-    /** Moves the compacted dh into the caller's dH, zeros on ignored rows (nothing to do when all rows are valid). */
+    /**
+     * Moves the compacted dh into the caller's dH, zeros on ignored rows (nothing to do when all
+     * rows are valid).
+     */
     void finishRows() {
       if (slot != null) {
         int d = t.dim();
@@ -416,8 +516,11 @@ final class CudaFullCrossEntropy {
     CUdevice device = new CUdevice();
     CudaException.check(cuCtxGetDevice(device), "cuCtxGetDevice()");
     int[] value = new int[1];
-    CudaException.check(cuDeviceGetAttribute(value,
-        CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device),
+    CudaException.check(
+        cuDeviceGetAttribute(
+            value,
+            CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            device),
         "cuDeviceGetAttribute(MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)");
     return value[0];
   }

@@ -8,8 +8,8 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  * table's full cross-entropy (the same without the decode); the CPU twin is {@code
  * CpuGemmCrossEntropy}.
  *
- * <p>Shapes: V valid rows, D = dim, M = splits, S = subDim, T = tile, B = row block. Per tile of items
- * (tiles outer, so a tile is decoded once per pass), and per block of rows within it:
+ * <p>Shapes: V valid rows, D = dim, M = splits, S = subDim, T = tile, B = row block. Per tile of
+ * items (tiles outer, so a tile is decoded once per pass), and per block of rows within it:
  *
  * <pre>
  *   E_t   = decode(codes[tile], codebooks)            (T, D)  full_ce_decode_kernel; a view of a dense table
@@ -22,11 +22,13 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  *           dCodebooks[k][codes[i][k]] += dE_t[i][k-block]     full_ce_scatter_{atomic,ordered}_kernel
  * </pre>
  *
- * <p>With item offsets each score tile gets {@code 1 · b_tileᵀ} added right after its GEMM, and each
- * tile of G adds {@code Gᵀ · 1} into dBias (rank-1 GEMMs, see {@link CudaFullCrossEntropy.Pass#addBias}).
+ * <p>With item offsets each score tile gets {@code 1 · b_tileᵀ} added right after its GEMM, and
+ * each tile of G adds {@code Gᵀ · 1} into dBias (rank-1 GEMMs, see {@link
+ * CudaFullCrossEntropy.Pass#addBias}).
  *
- * <p>When the whole catalogue is one tile, a single pass does it: S, then full_ce_row_softmax_kernel
- * (lse and G from the same scores), then the two gradient GEMMs: three GEMMs instead of four.
+ * <p>When the whole catalogue is one tile, a single pass does it: S, then
+ * full_ce_row_softmax_kernel (lse and G from the same scores), then the two gradient GEMMs: three
+ * GEMMs instead of four.
  */
 final class CudaFullCrossEntropyGemm {
   private CudaFullCrossEntropyGemm() {}
@@ -62,9 +64,20 @@ final class CudaFullCrossEntropyGemm {
       CudaBuf hb = p.hRows(r0, rb);
       ops.gemm(false, true, rb, n, d, 1f, hb, d, e, d, 0f, s, n);
       p.addBias(s, rb, 0, n);
-      ops.module().launch(Kernels.FULL_CE_ROW_SOFTMAX, Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, n,
-          p.invV, s, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
-          Pass.at(p.targetScore, r0));
+      ops.module()
+          .launch(
+              Kernels.FULL_CE_ROW_SOFTMAX,
+              Math.min(rb, CudaOps.MAX_BLOCKS),
+              CudaOps.THREADS,
+              0,
+              rb,
+              n,
+              p.invV,
+              s,
+              p.tgtAt(r0),
+              Pass.at(p.rowMax, r0),
+              Pass.atDouble(p.rowSum, r0),
+              Pass.at(p.targetScore, r0));
       p.finish(r0, rb, 1, r0);
       p.addBiasGradient(s, rb, 0, n);
       ops.gemm(false, false, rb, d, n, 1f, s, n, e, d, 0f, p.dhRows(r0, rb), d);
@@ -91,15 +104,28 @@ final class CudaFullCrossEntropyGemm {
         CudaBuf s = scores.slice(0, (long) rb * nt);
         ops.gemm(false, true, rb, nt, d, 1f, p.hRows(r0, rb), d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
-        ops.module().launch(Kernels.FULL_CE_TILE_LSE, Math.min(rb, CudaOps.MAX_BLOCKS), CudaOps.THREADS, 0, rb, nt,
-            i0, s, p.tgtAt(r0), Pass.at(p.rowMax, r0), Pass.atDouble(p.rowSum, r0),
-            Pass.at(p.targetScore, r0));
+        ops.module()
+            .launch(
+                Kernels.FULL_CE_TILE_LSE,
+                Math.min(rb, CudaOps.MAX_BLOCKS),
+                CudaOps.THREADS,
+                0,
+                rb,
+                nt,
+                i0,
+                s,
+                p.tgtAt(r0),
+                Pass.at(p.rowMax, r0),
+                Pass.atDouble(p.rowSum, r0),
+                Pass.at(p.targetScore, r0));
       }
     }
     p.finish(0, p.v, 1, 0);
   }
 
-  /** Pass 2: G per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H_b, then the tile's scatter. */
+  /**
+   * Pass 2: G per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H_b, then the tile's scatter.
+   */
   private static void gradients(Pass p, CudaBuf scores, CudaBuf et, CudaBuf det) {
     CudaOps ops = p.ops;
     boolean jpq = p.t.isJpq();
@@ -116,7 +142,15 @@ final class CudaFullCrossEntropyGemm {
         CudaBuf hb = p.hRows(r0, rb);
         ops.gemm(false, true, rb, nt, d, 1f, hb, d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
-        ops.launchFlat(Kernels.FULL_CE_TILE_GRAD, (long) rb * nt, rb, nt, i0, p.invV, s, p.tgtAt(r0),
+        ops.launchFlat(
+            Kernels.FULL_CE_TILE_GRAD,
+            (long) rb * nt,
+            rb,
+            nt,
+            i0,
+            p.invV,
+            s,
+            p.tgtAt(r0),
             Pass.at(p.lse, r0));
         p.addBiasGradient(s, rb, i0, nt);
         ops.gemm(false, false, rb, d, nt, 1f, s, nt, e, d, i0 == 0 ? 0f : 1f, p.dhRows(r0, rb), d);
@@ -128,29 +162,63 @@ final class CudaFullCrossEntropyGemm {
     }
   }
 
-  /** The tile's embeddings (nt, D): a view of the dense table, or RecJPQ codes decoded into {@code et}. */
+  /**
+   * The tile's embeddings (nt, D): a view of the dense table, or RecJPQ codes decoded into {@code
+   * et}.
+   */
   private static CudaBuf embeddings(Pass p, CudaBuf et, int i0, int nt) {
     Items t = p.t;
     int d = t.dim();
     if (!t.isJpq()) {
       return t.table().slice((long) i0 * d, (long) nt * d);
     }
-    p.ops.launchFlat(Kernels.FULL_CE_DECODE, (long) nt * d, nt, i0, t.splits(), t.subDim(), et, t.codes(),
+    p.ops.launchFlat(
+        Kernels.FULL_CE_DECODE,
+        (long) nt * d,
+        nt,
+        i0,
+        t.splits(),
+        t.subDim(),
+        et,
+        t.codes(),
         t.codebooks());
     return et.slice(0, (long) nt * d);
   }
 
-  /** dCodebooks[k][codes[i0 + i][k]] += de[i][k-block] for the tile's items (atomics, or ordered). */
+  /**
+   * dCodebooks[k][codes[i0 + i][k]] += de[i][k-block] for the tile's items (atomics, or ordered).
+   */
   private static void scatter(Pass p, CudaBuf de, int i0, int nt) {
     Items t = p.t;
     int d = t.dim();
     if (p.ops.deterministic()) {
       int groups = (d + 31) / 32;
       int parts = CudaLosses.orderedParts(groups, 256);
-      p.ops.module().launch(Kernels.FULL_CE_SCATTER_ORDERED, CudaLosses.warpBlocks((long) groups * parts),
-          CudaOps.THREADS, 0, nt, i0, t.splits(), t.subDim(), parts, p.dTable, de, t.codes());
+      p.ops
+          .module()
+          .launch(
+              Kernels.FULL_CE_SCATTER_ORDERED,
+              CudaLosses.warpBlocks((long) groups * parts),
+              CudaOps.THREADS,
+              0,
+              nt,
+              i0,
+              t.splits(),
+              t.subDim(),
+              parts,
+              p.dTable,
+              de,
+              t.codes());
     } else {
-      p.ops.launchFlat(Kernels.FULL_CE_SCATTER_ATOMIC, (long) nt * d, nt, i0, t.splits(), t.subDim(), p.dTable, de,
+      p.ops.launchFlat(
+          Kernels.FULL_CE_SCATTER_ATOMIC,
+          (long) nt * d,
+          nt,
+          i0,
+          t.splits(),
+          t.subDim(),
+          p.dTable,
+          de,
           t.codes());
     }
   }

@@ -9,8 +9,8 @@ import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
- * The look-up tile strategy of {@link CudaFullCrossEntropy} for RecJPQ items (docs/method.md §4, the PQTopK
- * decomposition fused with the softmax); the CPU twin is {@code CpuLookupCrossEntropy}.
+ * The look-up tile strategy of {@link CudaFullCrossEntropy} for RecJPQ items (docs/method.md §4,
+ * the PQTopK decomposition fused with the softmax); the CPU twin is {@code CpuLookupCrossEntropy}.
  *
  * <p>Shapes: V valid rows, B = row block, D = M·S, W = M·256, N items, C = chunks per row (the
  * plan's "tiles"), L = items per chunk (the plan's "tile"). Per row block:
@@ -55,12 +55,14 @@ final class CudaFullCrossEntropyLookup {
     boolean deterministic = ops.deterministic();
     CudaBuf sub = ops.workspace("loss.fce.sub", (long) block * width); // (B, M, 256)
     CudaBuf dsub = ops.workspace("loss.fce.dsub", (long) block * width); // (B, M, 256)
-    CudaBuf part = chunks > 1 ? ops.workspace("loss.fce.part", (long) block * chunks * width) : null;
+    CudaBuf part =
+        chunks > 1 ? ops.workspace("loss.fce.part", (long) block * chunks * width) : null;
     CudaBuf cb = t.codebooks();
     CudaByteBuf codes = t.codes();
     int words = m % 4 == 0 && (codes.address & 3) == 0 ? 1 : 0; // read codes as 32-bit words
     Kernel lseKernel = Kernels.FULL_CE_LOOKUP_LSE;
-    Kernel gradKernel = deterministic ? Kernels.FULL_CE_LOOKUP_GRAD_FIXED : Kernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
+    Kernel gradKernel =
+        deterministic ? Kernels.FULL_CE_LOOKUP_GRAD_FIXED : Kernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
     int lseShared = width * Float.BYTES;
     int gradShared = (int) sharedBytes(m, deterministic);
     allowShared(ops, lseKernel, lseShared);
@@ -71,41 +73,132 @@ final class CudaFullCrossEntropyLookup {
       CudaBuf hb = p.hRows(r0, rb);
       CudaBuf dhb = p.dhRows(r0, rb);
       // sub[r][k][:] = h_r[k-block] · codebooks[k]ᵀ, batch over k
-      ops.cublas().sgemmStridedBatchedRowMajor(false, true, rb, 256, s, 1f, hb.floats(), d, s, cb.floats(), s,
-          256L * s, 0f, sub.floats(), width, 256, m);
-      ops.module().launch(lseKernel, units, CudaOps.THREADS, lseShared, p.n, m, chunkLen, chunks, words,
-          sub, codes, p.tgtAt(r0), p.rowMax, Pass.atDouble(p.rowSum, 0), Pass.at(p.targetScore, r0));
+      ops.cublas()
+          .sgemmStridedBatchedRowMajor(
+              false,
+              true,
+              rb,
+              256,
+              s,
+              1f,
+              hb.floats(),
+              d,
+              s,
+              cb.floats(),
+              s,
+              256L * s,
+              0f,
+              sub.floats(),
+              width,
+              256,
+              m);
+      ops.module()
+          .launch(
+              lseKernel,
+              units,
+              CudaOps.THREADS,
+              lseShared,
+              p.n,
+              m,
+              chunkLen,
+              chunks,
+              words,
+              sub,
+              codes,
+              p.tgtAt(r0),
+              p.rowMax,
+              Pass.atDouble(p.rowSum, 0),
+              Pass.at(p.targetScore, r0));
       p.finish(r0, rb, chunks, 0);
       CudaBuf out = chunks > 1 ? part : dsub;
       double scale = chunks > 1 ? 1.0 : p.invV;
-      ops.module().launch(gradKernel, units, CudaOps.THREADS, gradShared, p.n, m, chunkLen, chunks, words, scale,
-          sub, codes, p.tgtAt(r0), Pass.at(p.lse, r0), out);
+      ops.module()
+          .launch(
+              gradKernel,
+              units,
+              CudaOps.THREADS,
+              gradShared,
+              p.n,
+              m,
+              chunkLen,
+              chunks,
+              words,
+              scale,
+              sub,
+              codes,
+              p.tgtAt(r0),
+              Pass.at(p.lse, r0),
+              out);
       if (chunks > 1) {
-        ops.launchFlat(Kernels.FULL_CE_LOOKUP_MERGE, (long) rb * width, rb, chunks, width, p.invV, part, dsub);
+        ops.launchFlat(
+            Kernels.FULL_CE_LOOKUP_MERGE, (long) rb * width, rb, chunks, width, p.invV, part, dsub);
       }
       // dh_b[:, k-block] = dSub[:, k, :] · codebooks[k] (overwrite)
-      ops.cublas().sgemmStridedBatchedRowMajor(false, false, rb, s, 256, 1f, dsub.floats(), width, 256,
-          cb.floats(), s, 256L * s, 0f, dhb.floats(), d, s, m);
+      ops.cublas()
+          .sgemmStridedBatchedRowMajor(
+              false,
+              false,
+              rb,
+              s,
+              256,
+              1f,
+              dsub.floats(),
+              width,
+              256,
+              cb.floats(),
+              s,
+              256L * s,
+              0f,
+              dhb.floats(),
+              d,
+              s,
+              m);
       // dCodebooks[k] += dSub[:, k, :]ᵀ · h_b[:, k-block]
-      ops.cublas().sgemmStridedBatchedRowMajor(true, false, 256, s, rb, 1f, dsub.floats(), width, 256,
-          hb.floats(), d, s, 1f, p.dTable.floats(), s, 256L * s, m);
+      ops.cublas()
+          .sgemmStridedBatchedRowMajor(
+              true,
+              false,
+              256,
+              s,
+              rb,
+              1f,
+              dsub.floats(),
+              width,
+              256,
+              hb.floats(),
+              d,
+              s,
+              1f,
+              p.dTable.floats(),
+              s,
+              256L * s,
+              m);
     }
   }
 
   /**
    * Opts {@code kernel} in to {@code bytes} of dynamic shared memory when that and the kernel's
-   * static shared memory together exceed the 48 KiB every kernel may use without asking (the look-up
-   * log-sum-exp kernel at M = 48: 48 KiB of table plus 384 static bytes).
+   * static shared memory together exceed the 48 KiB every kernel may use without asking (the
+   * look-up log-sum-exp kernel at M = 48: 48 KiB of table plus 384 static bytes).
    */
   private static void allowShared(CudaOps ops, Kernel kernel, int bytes) {
     CUfunction function = ops.module().function(kernel.name());
     int[] staticBytes = new int[1];
-    CudaException.check(cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
-        function), "cuFuncGetAttribute(" + kernel.name() + ", SHARED_SIZE_BYTES)");
+    CudaException.check(
+        cuFuncGetAttribute(
+            staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function),
+        "cuFuncGetAttribute(" + kernel.name() + ", SHARED_SIZE_BYTES)");
     if ((long) staticBytes[0] + bytes > DEFAULT_SHARED) {
-      CudaException.check(cuFuncSetAttribute(function,
-          CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
-          "cuFuncSetAttribute(" + kernel.name() + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
+      CudaException.check(
+          cuFuncSetAttribute(
+              function,
+              CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+              bytes),
+          "cuFuncSetAttribute("
+              + kernel.name()
+              + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, "
+              + bytes
+              + ")");
     }
   }
 }

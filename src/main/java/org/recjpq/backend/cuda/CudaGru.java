@@ -6,13 +6,13 @@ package org.recjpq.backend.cuda;
  * and saved gates this class reproduces. GEMMs go to cuBLAS, the element-wise work of each time
  * step to one kernel of {@code cuda/gru.cu}; everything runs in order on the engine's stream.
  *
- * <p><b>Forward.</b> One GEMM gives the input projections of all steps, {@code Gi = x·W_ihᵀ}
- * (B·T, 3H), in the workspace {@code gru.forward}. Then for t = 0..T-1: for t &gt; 0 a GEMM {@code
- * Gh = h_{t-1}·W_hhᵀ} (B, 3H), where {@code h_{t-1}} is read in place from y (rows {@code b·T +
- * t-1}, leading dimension T·H); then {@code gru_forward_step_kernel} adds both biases, computes r,
- * z, n and h_t, and writes {@code y[:, t]} and {@code gates[:, t]}. At t = 0 no GEMM runs (h₀ =
- * 0). A PAD step writes zeros to y and gates; since the next step reads its {@code h_{t-1}} from y,
- * it restarts from 0 with no extra state.
+ * <p><b>Forward.</b> One GEMM gives the input projections of all steps, {@code Gi = x·W_ihᵀ} (B·T,
+ * 3H), in the workspace {@code gru.forward}. Then for t = 0..T-1: for t &gt; 0 a GEMM {@code Gh =
+ * h_{t-1}·W_hhᵀ} (B, 3H), where {@code h_{t-1}} is read in place from y (rows {@code b·T + t-1},
+ * leading dimension T·H); then {@code gru_forward_step_kernel} adds both biases, computes r, z, n
+ * and h_t, and writes {@code y[:, t]} and {@code gates[:, t]}. At t = 0 no GEMM runs (h₀ = 0). A
+ * PAD step writes zeros to y and gates; since the next step reads its {@code h_{t-1}} from y, it
+ * restarts from 0 with no extra state.
  *
  * <p><b>Backward through time</b>, workspace {@code gru.backward} = dGi, dGh (both B·T × 3H), the
  * previous states {@code Hprev} (B·T × H) and the carried gradient {@code carry} (B × H, zero at
@@ -20,11 +20,11 @@ package org.recjpq.backend.cuda;
  * writes the gate pre-activation gradients {@code dGi[:, t] = [da_r, da_z, da_n]} and {@code dGh[:,
  * t] = [da_r, da_z, da_n·r]}, {@code Hprev[:, t] = h_{t-1}} and {@code carry = dh·z}; for t &gt; 0
  * a GEMM then adds {@code dGh[:, t]·W_hh} to the carry, giving the gradient of {@code h_{t-1}}. A
- * PAD step writes zeros (nothing flows through it, and the carry into the step before restarts
- * from 0). After the loop, one GEMM each: {@code dx = dGi·W_ih} (overwritten), {@code dW_ih +=
- * dGiᵀ·x}, {@code dW_hh += dGhᵀ·Hprev} (all steps at once instead of one GEMM per step as the CPU
- * does; same sum, another order), and column sums {@code db_ih += Σ dGi}, {@code db_hh += Σ dGh}.
- * dy, x, y and gates are only read.
+ * PAD step writes zeros (nothing flows through it, and the carry into the step before restarts from
+ * 0). After the loop, one GEMM each: {@code dx = dGi·W_ih} (overwritten), {@code dW_ih += dGiᵀ·x},
+ * {@code dW_hh += dGhᵀ·Hprev} (all steps at once instead of one GEMM per step as the CPU does; same
+ * sum, another order), and column sums {@code db_ih += Σ dGi}, {@code db_hh += Σ dGh}. dy, x, y and
+ * gates are only read.
  *
  * <p>Per step the work is two launches in the forward and two in the backward, so short sequences
  * with small batches are launch-bound; cuDNN's RNN API is the alternative for those.
@@ -32,8 +32,20 @@ package org.recjpq.backend.cuda;
 final class CudaGru {
   private CudaGru() {}
 
-  static void forward(CudaOps ops, CudaBuf y, CudaBuf gates, CudaBuf x, CudaBuf wIh, CudaBuf wHh, CudaBuf bIh,
-      CudaBuf bHh, CudaIntBuf ids, int batch, int len, int in, int hidden) {
+  static void forward(
+      CudaOps ops,
+      CudaBuf y,
+      CudaBuf gates,
+      CudaBuf x,
+      CudaBuf wIh,
+      CudaBuf wHh,
+      CudaBuf bIh,
+      CudaBuf bHh,
+      CudaIntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
     int rows = batch * len;
     if (rows == 0 || hidden == 0) {
       return;
@@ -57,13 +69,40 @@ final class CudaGru {
         CudaBuf hPrev = y.slice((long) (t - 1) * hidden, (long) (batch - 1) * strideY + hidden);
         ops.gemm(false, true, batch, h3, hidden, 1f, hPrev, len * hidden, wHh, hidden, 0f, gh, h3);
       }
-      ops.launchFlat(Kernels.GRU_FORWARD_STEP, (long) batch * hidden, batch, len, hidden, t, gi, gh, bIh, bHh, ids, y,
+      ops.launchFlat(
+          Kernels.GRU_FORWARD_STEP,
+          (long) batch * hidden,
+          batch,
+          len,
+          hidden,
+          t,
+          gi,
+          gh,
+          bIh,
+          bHh,
+          ids,
+          y,
           gates);
     }
   }
 
-  static void backward(CudaOps ops, CudaBuf dx, CudaBuf dWih, CudaBuf dWhh, CudaBuf dBih, CudaBuf dBhh, CudaBuf dy,
-      CudaBuf x, CudaBuf y, CudaBuf gates, CudaBuf wIh, CudaBuf wHh, CudaIntBuf ids, int batch, int len, int in,
+  static void backward(
+      CudaOps ops,
+      CudaBuf dx,
+      CudaBuf dWih,
+      CudaBuf dWhh,
+      CudaBuf dBih,
+      CudaBuf dBhh,
+      CudaBuf dy,
+      CudaBuf x,
+      CudaBuf y,
+      CudaBuf gates,
+      CudaBuf wIh,
+      CudaBuf wHh,
+      CudaIntBuf ids,
+      int batch,
+      int len,
+      int in,
       int hidden) {
     int rows = batch * len;
     if (rows == 0) {
@@ -96,12 +135,26 @@ final class CudaGru {
     ops.fill(carry, 0f);
     long strideG = (long) len * h3;
     for (int t = len - 1; t >= 0; t--) {
-      ops.launchFlat(Kernels.GRU_BACKWARD_STEP, (long) batch * hidden, batch, len, hidden, t, dy, y, gates, ids, carry,
-          dGi, dGh, hPrev);
+      ops.launchFlat(
+          Kernels.GRU_BACKWARD_STEP,
+          (long) batch * hidden,
+          batch,
+          len,
+          hidden,
+          t,
+          dy,
+          y,
+          gates,
+          ids,
+          carry,
+          dGi,
+          dGh,
+          hPrev);
       if (t > 0) {
         // carry (B, H) += dGh[:, t] (B, 3H; rows b·T + t) · W_hh (3H, H)
         CudaBuf dGhStep = dGh.slice((long) t * h3, (long) (batch - 1) * strideG + h3);
-        ops.gemm(false, false, batch, hidden, h3, 1f, dGhStep, len * h3, wHh, hidden, 1f, carry, hidden);
+        ops.gemm(
+            false, false, batch, hidden, h3, 1f, dGhStep, len * h3, wHh, hidden, 1f, carry, hidden);
       }
     }
     ops.gemm(false, false, rows, in, h3, 1f, dGi, h3, wIh, in, 0f, dx, in);

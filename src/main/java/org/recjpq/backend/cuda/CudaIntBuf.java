@@ -23,7 +23,13 @@ public final class CudaIntBuf implements IntBuf {
   public CudaIntBuf slice(long offset, long length) {
     if (offset < 0 || length < 0 || offset + length > size) {
       throw new IndexOutOfBoundsException(
-          "slice [" + offset + ", " + (offset + length) + ") of a device buffer of " + size + " ints");
+          "slice ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") of a device buffer of "
+              + size
+              + " ints");
     }
     return new CudaIntBuf(root, address + offset * Integer.BYTES, length);
   }
@@ -37,6 +43,7 @@ public final class CudaIntBuf implements IntBuf {
     if (b instanceof CudaIntBuf c) {
       return c;
     }
-    throw new IllegalArgumentException("not a CUDA int buffer: " + (b == null ? "null" : b.getClass().getName()));
+    throw new IllegalArgumentException(
+        "not a CUDA int buffer: " + (b == null ? "null" : b.getClass().getName()));
   }
 }

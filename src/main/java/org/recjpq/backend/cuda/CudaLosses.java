@@ -10,16 +10,16 @@ import java.util.Arrays;
  * CudaFullCrossEntropy} ({@code cuda/full_ce.cu}), whose Javadoc describes its two tile strategies,
  * the rule that chooses between them and its memory bounds.
  *
- * <p>Shapes: R = rows, C = cols = 1 + n (column 0 the positive), D = dim, M = splits, S = subDim.
- * h (R, D); items, scores, dScores, logQ (R, C); targets (R).
+ * <p>Shapes: R = rows, C = cols = 1 + n (column 0 the positive), D = dim, M = splits, S = subDim. h
+ * (R, D); items, scores, dScores, logQ (R, C); targets (R).
  *
  * <ul>
- *   <li><b>Sampled scores</b>: one warp per (r, c) gathers the item's embedding (a dense row, or its
- *       M sub-embeddings: the RecJPQ decode is fused into the gather) and reduces the dot product.
- *       Backward: dH by one thread per (r, j) over the row's columns in order; the item-side
- *       gradient by float atomics, or, when {@link CudaOps#deterministic()}, by the ordered kernel
- *       (each output element owned by one thread adding the (r, c) entries in order, with the
- *       multiply and the add rounded separately, so the bits equal the CPU engine's).
+ *   <li><b>Sampled scores</b>: one warp per (r, c) gathers the item's embedding (a dense row, or
+ *       its M sub-embeddings: the RecJPQ decode is fused into the gather) and reduces the dot
+ *       product. Backward: dH by one thread per (r, j) over the row's columns in order; the
+ *       item-side gradient by float atomics, or, when {@link CudaOps#deterministic()}, by the
+ *       ordered kernel (each output element owned by one thread adding the (r, c) entries in order,
+ *       with the multiply and the add rounded separately, so the bits equal the CPU engine's).
  *   <li><b>BCE / gBCE and sampled softmax</b>: one warp per row computes the row's loss (double, as
  *       the CPU) and its dScores in one pass; the host sums the per-row losses in row order.
  * </ul>
@@ -29,27 +29,32 @@ import java.util.Arrays;
  * <p>Exact softmax over all N items in two streaming passes (online log-sum-exp, then the gradient
  * recomputed), never rows × N logits. Two tile strategies: <b>look-ups</b> (RecJPQ: per row block,
  * sub-id score tables h_k · C_kᵀ by a strided-batched GEMM, then M shared-memory look-ups per (row,
- * item) fused with the softmax, dSub accumulated in shared memory, dH and dCodebooks from dSub by two
- * more batched GEMMs) and <b>decode-then-GEMM</b> (per tile: decode the tile's embeddings, score by
- * GEMM, softmax gradient in place, dH and the tile's gradient by GEMMs, scattered into dCodebooks by
- * code; the dense table is this without the decode, its gradient a GEMM with beta = 1). A dense table
- * always uses the second; RecJPQ picks by a cost model in {@link CudaFullCrossEntropy#choose}
- * (look-ups unless sub-embeddings are tiny, or when the look-up kernels' shared memory does not fit
- * the device). <b>The cost model's constants are first guesses from data-sheet figures, to be
- * measured on a GPU.</b> Memory: the decode-then-GEMM scores are bounded by B·T ≤ 64M floats and a
- * decoded tile by T·D ≤ 16M floats; the look-up tables by B·M·256 ≤ 16M floats (and the same for
- * dSub); plus O(V·D) for the compacted rows. In deterministic mode no float atomics are used (64-bit
- * fixed-point shared-memory sums for dSub, one owner thread per element for the tile scatter).
+ * item) fused with the softmax, dSub accumulated in shared memory, dH and dCodebooks from dSub by
+ * two more batched GEMMs) and <b>decode-then-GEMM</b> (per tile: decode the tile's embeddings,
+ * score by GEMM, softmax gradient in place, dH and the tile's gradient by GEMMs, scattered into
+ * dCodebooks by code; the dense table is this without the decode, its gradient a GEMM with beta =
+ * 1). A dense table always uses the second; RecJPQ picks by a cost model in {@link
+ * CudaFullCrossEntropy#choose} (look-ups unless sub-embeddings are tiny, or when the look-up
+ * kernels' shared memory does not fit the device). <b>The cost model's constants are first guesses
+ * from data-sheet figures, to be measured on a GPU.</b> Memory: the decode-then-GEMM scores are
+ * bounded by B·T ≤ 64M floats and a decoded tile by T·D ≤ 16M floats; the look-up tables by B·M·256
+ * ≤ 16M floats (and the same for dSub); plus O(V·D) for the compacted rows. In deterministic mode
+ * no float atomics are used (64-bit fixed-point shared-memory sums for dSub, one owner thread per
+ * element for the tile scatter).
  *
  * <p>The host downloads the targets (R ints) of each loss call to count the rows with a target (the
- * 1/rows of the mean) and to check them; item ids in {@code items} are not checked on the device (an
- * id at or beyond the table's rows is undefined behaviour, where the CPU throws).
+ * 1/rows of the mean) and to check them; item ids in {@code items} are not checked on the device
+ * (an id at or beyond the table's rows is undefined behaviour, where the CPU throws).
  */
 final class CudaLosses {
   private CudaLosses() {}
 
-  /** An item table on the device: dense (N, dim) or RecJPQ codes (N, splits) + codebooks (splits, 256, subDim). */
-  record Items(CudaBuf table, CudaByteBuf codes, CudaBuf codebooks, int splits, int subDim, int dim) {
+  /**
+   * An item table on the device: dense (N, dim) or RecJPQ codes (N, splits) + codebooks (splits,
+   * 256, subDim).
+   */
+  record Items(
+      CudaBuf table, CudaByteBuf codes, CudaBuf codebooks, int splits, int subDim, int dim) {
     static Items dense(CudaBuf table, int dim) {
       return new Items(table, null, null, 0, 0, dim);
     }
@@ -77,7 +82,10 @@ final class CudaLosses {
       return isJpq() ? codes : null;
     }
 
-    /** Checks the shapes, and the sizes of the table and of its gradient (when not null) for {@code items} items. */
+    /**
+     * Checks the shapes, and the sizes of the table and of its gradient (when not null) for {@code
+     * items} items.
+     */
     void check(CudaBuf grad, long items) {
       if (dim <= 0) {
         throw new IllegalArgumentException("the embedding size must be positive, got " + dim + ".");
@@ -85,11 +93,23 @@ final class CudaLosses {
       if (isJpq()) {
         if (splits <= 0 || subDim <= 0) {
           throw new IllegalArgumentException(
-              "RecJPQ needs at least one split and sub-embedding size, got " + splits + " and " + subDim + ".");
+              "RecJPQ needs at least one split and sub-embedding size, got "
+                  + splits
+                  + " and "
+                  + subDim
+                  + ".");
         }
         if (codes.size < items * splits) {
-          throw new IllegalArgumentException("codes hold " + codes.size + " bytes, expected at least " + items
-              + " items × " + splits + " splits = " + items * splits + ".");
+          throw new IllegalArgumentException(
+              "codes hold "
+                  + codes.size
+                  + " bytes, expected at least "
+                  + items
+                  + " items × "
+                  + splits
+                  + " splits = "
+                  + items * splits
+                  + ".");
         }
         need("codebooks", codebooks, 256L * dim);
         if (grad != null) {
@@ -115,19 +135,50 @@ final class CudaLosses {
 
   // ---- sampled scores ----------------------------------------------------------------------
 
-  static void sampledScores(CudaOps ops, CudaBuf scores, CudaBuf h, CudaIntBuf items, CudaIntBuf targets,
-      Items table, int rows, int cols) {
+  static void sampledScores(
+      CudaOps ops,
+      CudaBuf scores,
+      CudaBuf h,
+      CudaIntBuf items,
+      CudaIntBuf targets,
+      Items table,
+      int rows,
+      int cols) {
     checkSampled(scores, h, items, targets, table, null, rows, cols);
     long entries = (long) rows * cols;
     if (entries == 0) {
       return;
     }
-    ops.module().launch(Kernels.LOSS_SAMPLED_SCORES, warpBlocks(entries), CudaOps.THREADS, 0, rows, cols, table.dim(),
-        table.splits(), table.subDim(), scores, h, items, targets, table.weights(), table.codesOrNull());
+    ops.module()
+        .launch(
+            Kernels.LOSS_SAMPLED_SCORES,
+            warpBlocks(entries),
+            CudaOps.THREADS,
+            0,
+            rows,
+            cols,
+            table.dim(),
+            table.splits(),
+            table.subDim(),
+            scores,
+            h,
+            items,
+            targets,
+            table.weights(),
+            table.codesOrNull());
   }
 
-  static void sampledScoresBackward(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dScores, CudaBuf h,
-      CudaIntBuf items, CudaIntBuf targets, Items table, int rows, int cols) {
+  static void sampledScoresBackward(
+      CudaOps ops,
+      CudaBuf dH,
+      CudaBuf dTable,
+      CudaBuf dScores,
+      CudaBuf h,
+      CudaIntBuf items,
+      CudaIntBuf targets,
+      Items table,
+      int rows,
+      int cols) {
     checkSampled(dScores, h, items, targets, table, dTable, rows, cols);
     int d = table.dim();
     need("dH", dH, (long) rows * d);
@@ -136,8 +187,20 @@ final class CudaLosses {
     }
     int m = table.splits();
     int s = table.subDim();
-    ops.launchFlat(Kernels.LOSS_SAMPLED_SCORES_DH, (long) rows * d, rows, cols, d, m, s, dH, dScores, items, targets,
-        table.weights(), table.codesOrNull());
+    ops.launchFlat(
+        Kernels.LOSS_SAMPLED_SCORES_DH,
+        (long) rows * d,
+        rows,
+        cols,
+        d,
+        m,
+        s,
+        dH,
+        dScores,
+        items,
+        targets,
+        table.weights(),
+        table.codesOrNull());
     if (cols == 0) {
       return;
     }
@@ -145,22 +208,59 @@ final class CudaLosses {
       int groups = (d + 31) / 32;
       int parts = orderedParts(groups, table.isJpq() ? 256 : table.capacity());
       long warps = (long) groups * parts;
-      ops.module().launch(Kernels.LOSS_SAMPLED_SCORES_DTABLE_ORDERED, warpBlocks(warps), CudaOps.THREADS, 0, rows,
-          cols, d, m, s, parts, dTable, dScores, h, items, targets, table.codesOrNull());
+      ops.module()
+          .launch(
+              Kernels.LOSS_SAMPLED_SCORES_DTABLE_ORDERED,
+              warpBlocks(warps),
+              CudaOps.THREADS,
+              0,
+              rows,
+              cols,
+              d,
+              m,
+              s,
+              parts,
+              dTable,
+              dScores,
+              h,
+              items,
+              targets,
+              table.codesOrNull());
     } else {
-      ops.launchFlat(Kernels.LOSS_SAMPLED_SCORES_DTABLE_ATOMIC, (long) rows * cols * d, rows, cols, d, m, s, dTable,
-          dScores, h, items, targets, table.codesOrNull());
+      ops.launchFlat(
+          Kernels.LOSS_SAMPLED_SCORES_DTABLE_ATOMIC,
+          (long) rows * cols * d,
+          rows,
+          cols,
+          d,
+          m,
+          s,
+          dTable,
+          dScores,
+          h,
+          items,
+          targets,
+          table.codesOrNull());
     }
   }
 
-  /** Partitions of an ordered scatter over {@code groups} column groups and {@code owners} possible owners. */
+  /**
+   * Partitions of an ordered scatter over {@code groups} column groups and {@code owners} possible
+   * owners.
+   */
   static int orderedParts(int groups, long owners) {
     return (int) Math.max(1, Math.min(owners, Math.max(1, ORDERED_WARPS / groups)));
   }
 
   // ---- sampled losses ----------------------------------------------------------------------
 
-  static double bce(CudaOps ops, CudaBuf dScores, CudaBuf scores, CudaIntBuf targets, int rows, int negatives,
+  static double bce(
+      CudaOps ops,
+      CudaBuf dScores,
+      CudaBuf scores,
+      CudaIntBuf targets,
+      int rows,
+      int negatives,
       float beta) {
     int cols = checkLoss(dScores, scores, targets, rows, negatives);
     int valid = countValid(ops, targets, rows);
@@ -170,13 +270,31 @@ final class CudaLosses {
     // d row_loss / d s, with the 1/(n+1) of the row and the 1/valid of the mean folded in
     double norm = valid == 0 ? 0 : 1.0 / ((double) valid * cols);
     CudaBuf rowLoss = ops.workspace("loss.sampled.rowloss", 2L * rows); // (R) doubles
-    ops.module().launch(Kernels.LOSS_BCE, warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, beta, norm, dScores,
-        DevicePointer.doubles(rowLoss, 0), scores, targets);
+    ops.module()
+        .launch(
+            Kernels.LOSS_BCE,
+            warpBlocks(rows),
+            CudaOps.THREADS,
+            0,
+            rows,
+            cols,
+            beta,
+            norm,
+            dScores,
+            DevicePointer.doubles(rowLoss, 0),
+            scores,
+            targets);
     return meanOfDoubles(ops, rowLoss, rows, valid);
   }
 
-  static double sampledSoftmax(CudaOps ops, CudaBuf dScores, CudaBuf scores, CudaBuf logQ, CudaIntBuf targets,
-      int rows, int negatives) {
+  static double sampledSoftmax(
+      CudaOps ops,
+      CudaBuf dScores,
+      CudaBuf scores,
+      CudaBuf logQ,
+      CudaIntBuf targets,
+      int rows,
+      int negatives) {
     int cols = checkLoss(dScores, scores, targets, rows, negatives);
     need("logQ", logQ, (long) rows * cols);
     int valid = countValid(ops, targets, rows);
@@ -185,22 +303,47 @@ final class CudaLosses {
     }
     double inv = valid == 0 ? 0 : 1.0 / valid;
     CudaBuf rowLoss = ops.workspace("loss.sampled.rowloss", 2L * rows); // (R) doubles
-    ops.module().launch(Kernels.LOSS_SAMPLED_SOFTMAX, warpBlocks(rows), CudaOps.THREADS, 0, rows, cols, inv, dScores,
-        DevicePointer.doubles(rowLoss, 0), scores, logQ, targets);
+    ops.module()
+        .launch(
+            Kernels.LOSS_SAMPLED_SOFTMAX,
+            warpBlocks(rows),
+            CudaOps.THREADS,
+            0,
+            rows,
+            cols,
+            inv,
+            dScores,
+            DevicePointer.doubles(rowLoss, 0),
+            scores,
+            logQ,
+            targets);
     return meanOfDoubles(ops, rowLoss, rows, valid);
   }
 
   // ---- full cross-entropy ------------------------------------------------------------------
 
-  static double fullCrossEntropy(CudaOps ops, CudaBuf dH, CudaBuf dTable, CudaBuf dBias, CudaBuf h,
-      CudaIntBuf targets, Items table, CudaBuf bias, int rows, int numItems) {
-    return CudaFullCrossEntropy.run(ops, dH, dTable, dBias, h, targets, table, bias, rows, numItems, null, 0, 0)
+  static double fullCrossEntropy(
+      CudaOps ops,
+      CudaBuf dH,
+      CudaBuf dTable,
+      CudaBuf dBias,
+      CudaBuf h,
+      CudaIntBuf targets,
+      Items table,
+      CudaBuf bias,
+      int rows,
+      int numItems) {
+    return CudaFullCrossEntropy.run(
+            ops, dH, dTable, dBias, h, targets, table, bias, rows, numItems, null, 0, 0)
         .loss();
   }
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  /** Blocks of {@link CudaOps#THREADS} threads for one warp per unit of work, capped (the kernels stride). */
+  /**
+   * Blocks of {@link CudaOps#THREADS} threads for one warp per unit of work, capped (the kernels
+   * stride).
+   */
   static int warpBlocks(long warps) {
     return (int) Math.max(1, Math.min(CudaOps.MAX_BLOCKS, (warps + WARPS - 1) / WARPS));
   }
@@ -219,14 +362,23 @@ final class CudaLosses {
     return t;
   }
 
-  /** The indices of the rows with a target, in order, checking that no target reaches {@code numItems}. */
+  /**
+   * The indices of the rows with a target, in order, checking that no target reaches {@code
+   * numItems}.
+   */
   static int[] validRows(int[] targets, long numItems) {
     int[] valid = new int[targets.length];
     int v = 0;
     for (int r = 0; r < targets.length; r++) {
       if (targets[r] >= numItems) {
         throw new IllegalArgumentException(
-            "target " + targets[r] + " of row " + r + " is outside the catalogue of " + numItems + " items.");
+            "target "
+                + targets[r]
+                + " of row "
+                + r
+                + " is outside the catalogue of "
+                + numItems
+                + " items.");
       }
       if (targets[r] >= 0) {
         valid[v++] = r;
@@ -241,8 +393,9 @@ final class CudaLosses {
     ops.download(raw, buf.slice(0, 2L * n));
     double[] out = new double[n];
     for (int i = 0; i < n; i++) {
-      long bits = (Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * i + 1])) << 32)
-          | Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * i]));
+      long bits =
+          (Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * i + 1])) << 32)
+              | Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * i]));
       out[i] = Double.longBitsToDouble(bits);
     }
     return out;
@@ -260,10 +413,18 @@ final class CudaLosses {
     return sum / valid;
   }
 
-  private static void checkSampled(CudaBuf scores, CudaBuf h, CudaIntBuf items, CudaIntBuf targets, Items t,
-      CudaBuf grad, int rows, int cols) {
+  private static void checkSampled(
+      CudaBuf scores,
+      CudaBuf h,
+      CudaIntBuf items,
+      CudaIntBuf targets,
+      Items t,
+      CudaBuf grad,
+      int rows,
+      int cols) {
     if (rows < 0 || cols < 0) {
-      throw new IllegalArgumentException("rows and cols must not be negative, got " + rows + " and " + cols + ".");
+      throw new IllegalArgumentException(
+          "rows and cols must not be negative, got " + rows + " and " + cols + ".");
     }
     t.check(grad, t.capacity());
     need("scores", scores, (long) rows * cols);
@@ -272,7 +433,8 @@ final class CudaLosses {
     needInts("targets", targets, rows);
   }
 
-  private static int checkLoss(CudaBuf dScores, CudaBuf scores, CudaIntBuf targets, int rows, int negatives) {
+  private static int checkLoss(
+      CudaBuf dScores, CudaBuf scores, CudaIntBuf targets, int rows, int negatives) {
     if (rows < 0 || negatives < 0) {
       throw new IllegalArgumentException(
           "rows and negatives must not be negative, got " + rows + " and " + negatives + ".");
@@ -289,7 +451,8 @@ final class CudaLosses {
       throw new IllegalArgumentException(what + " is null.");
     }
     if (x.size < n) {
-      throw new IllegalArgumentException(what + " holds " + x.size + " floats, expected at least " + n + ".");
+      throw new IllegalArgumentException(
+          what + " holds " + x.size + " floats, expected at least " + n + ".");
     }
   }
 
@@ -298,7 +461,8 @@ final class CudaLosses {
       throw new IllegalArgumentException(what + " is null.");
     }
     if (x.size < n) {
-      throw new IllegalArgumentException(what + " holds " + x.size + " ints, expected at least " + n + ".");
+      throw new IllegalArgumentException(
+          what + " holds " + x.size + " ints, expected at least " + n + ".");
     }
   }
 }

@@ -18,12 +18,11 @@ import jcuda.driver.CUresult;
  * A loaded CUDA module (the kernels' fatbin, via {@code cuModuleLoadData}), owned once and unloaded
  * by {@link #close()}, with kernels launched on the legacy default stream.
  *
- * <p>Every launch names a {@link Kernel} signature (see {@link Kernels}), and its Java arguments are
- * checked against it before the launch (see {@link Kernel#arguments}). If the system property
- * {@code recjpq.cuda.sync} is {@code
- * true} or the environment variable {@code RECJPQ_CUDA_SYNC} is {@code 1}, every launch is followed
- * by a synchronisation, so a kernel fault is reported by the launch that caused it, with the
- * kernel's name and launch shape.
+ * <p>Every launch names a {@link Kernel} signature (see {@link Kernels}), and its Java arguments
+ * are checked against it before the launch (see {@link Kernel#arguments}). If the system property
+ * {@code recjpq.cuda.sync} is {@code true} or the environment variable {@code RECJPQ_CUDA_SYNC} is
+ * {@code 1}, every launch is followed by a synchronisation, so a kernel fault is reported by the
+ * launch that caused it, with the kernel's name and launch shape.
  */
 public final class CudaModule implements AutoCloseable {
   private static final boolean SYNC_AFTER_LAUNCH =
@@ -122,8 +121,8 @@ public final class CudaModule implements AutoCloseable {
   }
 
   /**
-   * Packs checked kernel arguments ({@link Kernel#arguments}: Integer, Long, Float, Double; pointers
-   * as Long addresses) into JCuda's pointer-to-pointers form.
+   * Packs checked kernel arguments ({@link Kernel#arguments}: Integer, Long, Float, Double;
+   * pointers as Long addresses) into JCuda's pointer-to-pointers form.
    */
   static Pointer kernelParams(Object... args) {
     NativePointerObject[] pointers = new NativePointerObject[args.length];

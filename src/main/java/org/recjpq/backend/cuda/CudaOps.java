@@ -32,12 +32,11 @@ import org.recjpq.backend.Ops;
  *
  * One engine is used by one thread at a time, but that thread may change: a CUDA context is current
  * only on the threads that made it current, so the engine makes the device's primary context
- * current on each thread the first time the thread calls it (a serving pool's threads take turns
- * on one engine). Buffers
- * from {@link #alloc} are device allocations that stay alive while any view of them is reachable;
- * allocations whose views were all collected are freed at the next {@code alloc} (on the owning
- * thread, where the context is current), and {@link #close} frees everything. All work runs on the
- * legacy default stream, in order; host copies are synchronous.
+ * current on each thread the first time the thread calls it (a serving pool's threads take turns on
+ * one engine). Buffers from {@link #alloc} are device allocations that stay alive while any view of
+ * them is reachable; allocations whose views were all collected are freed at the next {@code alloc}
+ * (on the owning thread, where the context is current), and {@link #close} frees everything. All
+ * work runs on the legacy default stream, in order; host copies are synchronous.
  *
  * <h2>Determinism</h2>
  *
@@ -53,8 +52,10 @@ import org.recjpq.backend.Ops;
 public final class CudaOps implements Ops {
   /** Threads per block of the element-wise kernels. */
   static final int THREADS = 256;
+
   /** Grid cap of the grid-stride kernels. */
   static final int MAX_BLOCKS = 65_535;
+
   /** Rows per block of the two-stage column sums (the CPU's layer-norm block). */
   static final int COLUMN_BLOCK = 256;
 
@@ -63,12 +64,19 @@ public final class CudaOps implements Ops {
   private final CublasHandle cublas;
   private final boolean deterministic;
   private final ReferenceQueue<Root> collected = new ReferenceQueue<>();
-  /** Whether the calling thread has made this engine's context current (CUDA contexts are per thread). */
+
+  /**
+   * Whether the calling thread has made this engine's context current (CUDA contexts are per
+   * thread).
+   */
   private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
   private final Set<Allocation> live = new HashSet<>();
   private boolean closed;
 
-  /** The token every view of one allocation holds; when it becomes unreachable the memory is freed. */
+  /**
+   * The token every view of one allocation holds; when it becomes unreachable the memory is freed.
+   */
   static final class Root {
     final CudaOps ops;
     final DeviceBuffer buffer;
@@ -90,7 +98,8 @@ public final class CudaOps implements Ops {
     }
   }
 
-  private CudaOps(CudaContext context, CudaModule module, CublasHandle cublas, boolean deterministic) {
+  private CudaOps(
+      CudaContext context, CudaModule module, CublasHandle cublas, boolean deterministic) {
     this.context = context;
     this.module = module;
     this.cublas = cublas;
@@ -115,7 +124,8 @@ public final class CudaOps implements Ops {
       module = context.loadKernels();
       CublasHandle cublas = CublasHandle.create(context);
       return new CudaOps(context, module, cublas, deterministic);
-    } catch (RuntimeException | LinkageError e) { // a missing or mismatched cuBLAS is a LinkageError
+    } catch (RuntimeException
+        | LinkageError e) { // a missing or mismatched cuBLAS is a LinkageError
       if (module != null) {
         module.close();
       }
@@ -124,7 +134,10 @@ public final class CudaOps implements Ops {
     }
   }
 
-  /** {@link #open(int, boolean)} on device 0, deterministic when {@code recjpq.cuda.deterministic=true}. */
+  /**
+   * {@link #open(int, boolean)} on device 0, deterministic when {@code
+   * recjpq.cuda.deterministic=true}.
+   */
   public static CudaOps open() {
     return open(0, Boolean.getBoolean("recjpq.cuda.deterministic"));
   }
@@ -224,20 +237,27 @@ public final class CudaOps implements Ops {
     return (CUdeviceptr) root.buffer.pointer().withByteOffset(address - root.base);
   }
 
-  /** Host to device: {@code count} elements of {@code bytesEach} from {@code host} into the view at {@code address}. */
-  private static void toDevice(Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
+  /**
+   * Host to device: {@code count} elements of {@code bytesEach} from {@code host} into the view at
+   * {@code address}.
+   */
+  private static void toDevice(
+      Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
     sizes(size, count, what);
     if (count > 0) {
-      CudaException.check(cuMemcpyHtoD(at(root, address), host, (long) count * bytesEach),
+      CudaException.check(
+          cuMemcpyHtoD(at(root, address), host, (long) count * bytesEach),
           "cuMemcpyHtoD(" + count + " " + what + ")");
     }
   }
 
   /** Device to host, as {@link #toDevice}. */
-  private static void toHost(Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
+  private static void toHost(
+      Root root, long address, long size, Pointer host, int count, int bytesEach, String what) {
     sizes(size, count, what);
     if (count > 0) {
-      CudaException.check(cuMemcpyDtoH(host, at(root, address), (long) count * bytesEach),
+      CudaException.check(
+          cuMemcpyDtoH(host, at(root, address), (long) count * bytesEach),
           "cuMemcpyDtoH(" + count + " " + what + ")");
     }
   }
@@ -289,7 +309,8 @@ public final class CudaOps implements Ops {
     bind();
     CudaBuf b = CudaBuf.of(x);
     if (b.size > 0) {
-      CudaException.check(cuMemsetD32(at(b.root, b.address), Float.floatToRawIntBits(value), b.size),
+      CudaException.check(
+          cuMemsetD32(at(b.root, b.address), Float.floatToRawIntBits(value), b.size),
           "cuMemsetD32(" + b.size + " floats)");
     }
   }
@@ -298,7 +319,8 @@ public final class CudaOps implements Ops {
   void zeroBytes(CudaByteBuf x) {
     bind();
     if (x.size > 0) {
-      CudaException.check(cuMemsetD8(at(x.root, x.address), (byte) 0, x.size), "cuMemsetD8(" + x.size + " bytes)");
+      CudaException.check(
+          cuMemsetD8(at(x.root, x.address), (byte) 0, x.size), "cuMemsetD8(" + x.size + " bytes)");
     }
   }
 
@@ -306,7 +328,8 @@ public final class CudaOps implements Ops {
   void fillInts(CudaIntBuf x, int value) {
     bind();
     if (x.size > 0) {
-      CudaException.check(cuMemsetD32(at(x.root, x.address), value, x.size), "cuMemsetD32(" + x.size + " ints)");
+      CudaException.check(
+          cuMemsetD32(at(x.root, x.address), value, x.size), "cuMemsetD32(" + x.size + " ints)");
     }
   }
 
@@ -317,7 +340,8 @@ public final class CudaOps implements Ops {
     CudaBuf s = CudaBuf.of(src);
     sameSize(d, s);
     if (d.size > 0) {
-      CudaException.check(cuMemcpyDtoD(at(d.root, d.address), at(s.root, s.address), d.size * 4),
+      CudaException.check(
+          cuMemcpyDtoD(at(d.root, d.address), at(s.root, s.address), d.size * 4),
           "cuMemcpyDtoD(" + d.size + " floats)");
     }
   }
@@ -337,14 +361,23 @@ public final class CudaOps implements Ops {
     int chunk = 1 << 16; // as the CPU: one double partial per 65,536 elements, added in order
     int chunks = (int) ((b.size + chunk - 1) / chunk);
     CudaBuf part = workspace("core.sumsq", 2L * chunks); // doubles
-    module().launch(Kernels.SUM_SQUARES, chunks, THREADS, THREADS * Double.BYTES, b.size, chunk, b,
-        DevicePointer.doubles(part, 0));
+    module()
+        .launch(
+            Kernels.SUM_SQUARES,
+            chunks,
+            THREADS,
+            THREADS * Double.BYTES,
+            b.size,
+            chunk,
+            b,
+            DevicePointer.doubles(part, 0));
     float[] raw = new float[2 * chunks];
     download(raw, part);
     double sum = 0;
     for (int c = 0; c < chunks; c++) {
-      long bits = (Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c + 1])) << 32)
-          | Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c]));
+      long bits =
+          (Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c + 1])) << 32)
+              | Integer.toUnsignedLong(Float.floatToRawIntBits(raw[2 * c]));
       sum += Double.longBitsToDouble(bits);
     }
     return sum;
@@ -368,7 +401,13 @@ public final class CudaOps implements Ops {
 
   @Override
   public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
-    launchFlat(Kernels.EMBEDDING_FORWARD, (long) rows * dim, rows, dim, CudaBuf.of(out), CudaIntBuf.of(ids),
+    launchFlat(
+        Kernels.EMBEDDING_FORWARD,
+        (long) rows * dim,
+        rows,
+        dim,
+        CudaBuf.of(out),
+        CudaIntBuf.of(ids),
         CudaBuf.of(table));
   }
 
@@ -385,43 +424,92 @@ public final class CudaOps implements Ops {
   }
 
   @Override
-  public void jpqEmbeddingForward(Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits,
-      int subDim) {
-    launchFlat(Kernels.JPQ_EMBEDDING_FORWARD, (long) rows * splits * subDim, rows, splits, subDim, CudaBuf.of(out),
-        CudaIntBuf.of(ids), CudaByteBuf.of(codes), CudaBuf.of(codebooks));
+  public void jpqEmbeddingForward(
+      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
+    launchFlat(
+        Kernels.JPQ_EMBEDDING_FORWARD,
+        (long) rows * splits * subDim,
+        rows,
+        splits,
+        subDim,
+        CudaBuf.of(out),
+        CudaIntBuf.of(ids),
+        CudaByteBuf.of(codes),
+        CudaBuf.of(codebooks));
   }
 
   @Override
-  public void jpqEmbeddingBackward(Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits,
-      int subDim) {
+  public void jpqEmbeddingBackward(
+      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim) {
     CudaBuf dc = CudaBuf.of(dCodebooks);
     CudaBuf d = CudaBuf.of(dOut);
     CudaIntBuf id = CudaIntBuf.of(ids);
     CudaByteBuf code = CudaByteBuf.of(codes);
     if (deterministic) {
-      launchFlat(Kernels.JPQ_EMBEDDING_BACKWARD_ORDERED, (long) splits * subDim, rows, splits, subDim, dc, d, id,
+      launchFlat(
+          Kernels.JPQ_EMBEDDING_BACKWARD_ORDERED,
+          (long) splits * subDim,
+          rows,
+          splits,
+          subDim,
+          dc,
+          d,
+          id,
           code);
     } else {
-      launchFlat(Kernels.JPQ_EMBEDDING_BACKWARD_ATOMIC, (long) rows * splits * subDim, rows, splits, subDim, dc, d,
-          id, code);
+      launchFlat(
+          Kernels.JPQ_EMBEDDING_BACKWARD_ATOMIC,
+          (long) rows * splits * subDim,
+          rows,
+          splits,
+          subDim,
+          dc,
+          d,
+          id,
+          code);
     }
   }
 
   @Override
-  public void positionsForward(Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len,
-      int dim) {
-    launchFlat(Kernels.POSITIONS_FORWARD, (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(out),
-        CudaBuf.of(in), CudaIntBuf.of(ids), CudaBuf.of(positions));
+  public void positionsForward(
+      Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim) {
+    launchFlat(
+        Kernels.POSITIONS_FORWARD,
+        (long) batch * len * dim,
+        batch,
+        len,
+        dim,
+        inScale,
+        CudaBuf.of(out),
+        CudaBuf.of(in),
+        CudaIntBuf.of(ids),
+        CudaBuf.of(positions));
   }
 
   @Override
-  public void positionsBackward(Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len,
-      int dim) {
+  public void positionsBackward(
+      Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim) {
     CudaIntBuf id = CudaIntBuf.of(ids);
     CudaBuf d = CudaBuf.of(dOut);
-    launchFlat(Kernels.POSITIONS_BACKWARD_INPUT, (long) batch * len * dim, batch, len, dim, inScale, CudaBuf.of(dIn),
-        d, id);
-    launchFlat(Kernels.POSITIONS_BACKWARD_TABLE, (long) len * dim, batch, len, dim, CudaBuf.of(dPositions), d, id);
+    launchFlat(
+        Kernels.POSITIONS_BACKWARD_INPUT,
+        (long) batch * len * dim,
+        batch,
+        len,
+        dim,
+        inScale,
+        CudaBuf.of(dIn),
+        d,
+        id);
+    launchFlat(
+        Kernels.POSITIONS_BACKWARD_TABLE,
+        (long) len * dim,
+        batch,
+        len,
+        dim,
+        CudaBuf.of(dPositions),
+        d,
+        id);
   }
 
   @Override
@@ -431,39 +519,77 @@ public final class CudaOps implements Ops {
 
   @Override
   public void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim) {
-    launchFlat(Kernels.ADD_TOKEN_VECTOR, (long) rows * dim, rows, dim, token, CudaBuf.of(x), CudaIntBuf.of(ids),
+    launchFlat(
+        Kernels.ADD_TOKEN_VECTOR,
+        (long) rows * dim,
+        rows,
+        dim,
+        token,
+        CudaBuf.of(x),
+        CudaIntBuf.of(ids),
         CudaBuf.of(vector));
   }
 
   @Override
-  public void addTokenVectorBackward(Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
-    launchFlat(Kernels.ADD_TOKEN_VECTOR_BACKWARD, dim, rows, dim, token, CudaBuf.of(dVector), CudaBuf.of(dx),
+  public void addTokenVectorBackward(
+      Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
+    launchFlat(
+        Kernels.ADD_TOKEN_VECTOR_BACKWARD,
+        dim,
+        rows,
+        dim,
+        token,
+        CudaBuf.of(dVector),
+        CudaBuf.of(dx),
         CudaIntBuf.of(ids));
   }
 
   @Override
   public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
-    launchFlat(Kernels.MASK_PAD_ROWS, (long) rows * dim, rows, dim, CudaBuf.of(x), CudaIntBuf.of(ids));
+    launchFlat(
+        Kernels.MASK_PAD_ROWS, (long) rows * dim, rows, dim, CudaBuf.of(x), CudaIntBuf.of(ids));
   }
 
   // ---- normalisation, dense layers, activations --------------------------------------------
 
   @Override
-  public void layerNormForward(Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim,
-      float eps) {
+  public void layerNormForward(
+      Buf out, Buf mean, Buf rstd, Buf in, Buf gamma, Buf beta, int rows, int dim, float eps) {
     // one warp per row
     long warps = rows;
     int blocks = (int) Math.min(MAX_BLOCKS, (warps * 32 + THREADS - 1) / THREADS);
     if (rows == 0) {
       return;
     }
-    module().launch(Kernels.LAYER_NORM_FORWARD, blocks, THREADS, 0, rows, dim, eps, CudaBuf.of(out), CudaBuf.of(mean),
-        CudaBuf.of(rstd), CudaBuf.of(in), CudaBuf.of(gamma), CudaBuf.of(beta));
+    module()
+        .launch(
+            Kernels.LAYER_NORM_FORWARD,
+            blocks,
+            THREADS,
+            0,
+            rows,
+            dim,
+            eps,
+            CudaBuf.of(out),
+            CudaBuf.of(mean),
+            CudaBuf.of(rstd),
+            CudaBuf.of(in),
+            CudaBuf.of(gamma),
+            CudaBuf.of(beta));
   }
 
   @Override
-  public void layerNormBackward(Buf dIn, Buf dGamma, Buf dBeta, Buf dOut, Buf in, Buf mean, Buf rstd, Buf gamma,
-      int rows, int dim) {
+  public void layerNormBackward(
+      Buf dIn,
+      Buf dGamma,
+      Buf dBeta,
+      Buf dOut,
+      Buf in,
+      Buf mean,
+      Buf rstd,
+      Buf gamma,
+      int rows,
+      int dim) {
     if (rows == 0) {
       return;
     }
@@ -473,33 +599,109 @@ public final class CudaOps implements Ops {
     CudaBuf mu = CudaBuf.of(mean);
     CudaBuf rs = CudaBuf.of(rstd);
     CudaBuf g = CudaBuf.of(gamma);
-    module().launch(Kernels.LAYER_NORM_BACKWARD_INPUT, blocks, THREADS, 0, rows, dim, CudaBuf.of(dIn), d, x, mu, rs, g);
+    module()
+        .launch(
+            Kernels.LAYER_NORM_BACKWARD_INPUT,
+            blocks,
+            THREADS,
+            0,
+            rows,
+            dim,
+            CudaBuf.of(dIn),
+            d,
+            x,
+            mu,
+            rs,
+            g);
     // gamma/beta: per block of 256 rows in row order, then the blocks in order (as the CPU)
     int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     CudaBuf part = workspace("core.layernorm", 2L * rowBlocks * dim);
-    launchFlat(Kernels.LAYER_NORM_BACKWARD_PARTIALS, (long) rowBlocks * dim, rows, dim, COLUMN_BLOCK, part, d, x, mu,
+    launchFlat(
+        Kernels.LAYER_NORM_BACKWARD_PARTIALS,
+        (long) rowBlocks * dim,
+        rows,
+        dim,
+        COLUMN_BLOCK,
+        part,
+        d,
+        x,
+        mu,
         rs);
-    launchFlat(Kernels.LAYER_NORM_BACKWARD_FINISH, dim, rowBlocks, dim, CudaBuf.of(dGamma), CudaBuf.of(dBeta), part);
+    launchFlat(
+        Kernels.LAYER_NORM_BACKWARD_FINISH,
+        dim,
+        rowBlocks,
+        dim,
+        CudaBuf.of(dGamma),
+        CudaBuf.of(dBeta),
+        part);
   }
 
   @Override
-  public void linearForward(Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
+  public void linearForward(
+      Buf out, Buf in, Buf weight, Buf bias, int rows, int inDim, int outDim) {
     CudaBuf o = CudaBuf.of(out);
     if (bias != null) {
       launchFlat(Kernels.BROADCAST_ROWS, (long) rows * outDim, rows, outDim, o, CudaBuf.of(bias));
     }
-    gemm(false, false, rows, outDim, inDim, 1f, CudaBuf.of(in), inDim, CudaBuf.of(weight), outDim,
-        bias != null ? 1f : 0f, o, outDim);
+    gemm(
+        false,
+        false,
+        rows,
+        outDim,
+        inDim,
+        1f,
+        CudaBuf.of(in),
+        inDim,
+        CudaBuf.of(weight),
+        outDim,
+        bias != null ? 1f : 0f,
+        o,
+        outDim);
   }
 
   @Override
-  public void linearBackward(Buf dIn, Buf dWeight, Buf dBias, Buf dOut, Buf in, Buf weight, int rows, int inDim,
+  public void linearBackward(
+      Buf dIn,
+      Buf dWeight,
+      Buf dBias,
+      Buf dOut,
+      Buf in,
+      Buf weight,
+      int rows,
+      int inDim,
       int outDim) {
     CudaBuf d = CudaBuf.of(dOut);
     if (dIn != null) {
-      gemm(false, true, rows, inDim, outDim, 1f, d, outDim, CudaBuf.of(weight), outDim, 0f, CudaBuf.of(dIn), inDim);
+      gemm(
+          false,
+          true,
+          rows,
+          inDim,
+          outDim,
+          1f,
+          d,
+          outDim,
+          CudaBuf.of(weight),
+          outDim,
+          0f,
+          CudaBuf.of(dIn),
+          inDim);
     }
-    gemm(true, false, inDim, outDim, rows, 1f, CudaBuf.of(in), inDim, d, outDim, 1f, CudaBuf.of(dWeight), outDim);
+    gemm(
+        true,
+        false,
+        inDim,
+        outDim,
+        rows,
+        1f,
+        CudaBuf.of(in),
+        inDim,
+        d,
+        outDim,
+        1f,
+        CudaBuf.of(dWeight),
+        outDim);
     if (dBias != null) {
       columnSumsInto(CudaBuf.of(dBias), d, rows, outDim);
     }
@@ -512,7 +714,8 @@ public final class CudaOps implements Ops {
     }
     int rowBlocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     CudaBuf part = workspace("core.colsums", (long) rowBlocks * cols);
-    launchFlat(Kernels.COLUMN_SUMS_PARTIALS, (long) rowBlocks * cols, rows, cols, COLUMN_BLOCK, part, x);
+    launchFlat(
+        Kernels.COLUMN_SUMS_PARTIALS, (long) rowBlocks * cols, rows, cols, COLUMN_BLOCK, part, x);
     launchFlat(Kernels.COLUMN_SUMS_FINISH, cols, rowBlocks, cols, dst, part);
   }
 
@@ -522,8 +725,20 @@ public final class CudaOps implements Ops {
   }
 
   /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} through cuBLAS (see {@link CublasHandle}). */
-  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CudaBuf a, int lda, CudaBuf b, int ldb,
-      float beta, CudaBuf c, int ldc) {
+  void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      CudaBuf a,
+      int lda,
+      CudaBuf b,
+      int ldb,
+      float beta,
+      CudaBuf c,
+      int ldc) {
     bind();
     if (m == 0 || n == 0) {
       return;
@@ -536,7 +751,8 @@ public final class CudaOps implements Ops {
       }
       return;
     }
-    cublas.sgemmRowMajor(transA, transB, m, n, k, alpha, a.floats(), lda, b.floats(), ldb, beta, c.floats(), ldc);
+    cublas.sgemmRowMajor(
+        transA, transB, m, n, k, alpha, a.floats(), lda, b.floats(), ldb, beta, c.floats(), ldc);
   }
 
   @Override
@@ -552,7 +768,14 @@ public final class CudaOps implements Ops {
     CudaBuf di = CudaBuf.of(dIn);
     CudaBuf x = CudaBuf.of(in);
     sameSize(di, x);
-    launchFlat(Kernels.ACTIVATION_BACKWARD, di.size, di.size, act == Activation.RELU ? 0 : 1, di, CudaBuf.of(dOut), x);
+    launchFlat(
+        Kernels.ACTIVATION_BACKWARD,
+        di.size,
+        di.size,
+        act == Activation.RELU ? 0 : 1,
+        di,
+        CudaBuf.of(dOut),
+        x);
   }
 
   @Override
@@ -573,32 +796,133 @@ public final class CudaOps implements Ops {
   // ---- attention, GRU ------------------------------------------------------------------------
 
   @Override
-  public void attentionForward(Buf out, Buf probs, Buf q, Buf k, Buf v, IntBuf ids, int batch, int len, int dim,
-      int heads, boolean causal) {
-    CudaAttention.forward(this, CudaBuf.of(out), CudaBuf.of(probs), CudaBuf.of(q), CudaBuf.of(k), CudaBuf.of(v),
-        CudaIntBuf.of(ids), batch, len, dim, heads, causal);
+  public void attentionForward(
+      Buf out,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
+    CudaAttention.forward(
+        this,
+        CudaBuf.of(out),
+        CudaBuf.of(probs),
+        CudaBuf.of(q),
+        CudaBuf.of(k),
+        CudaBuf.of(v),
+        CudaIntBuf.of(ids),
+        batch,
+        len,
+        dim,
+        heads,
+        causal);
   }
 
   @Override
-  public void attentionBackward(Buf dq, Buf dk, Buf dv, Buf dOut, Buf probs, Buf q, Buf k, Buf v, IntBuf ids,
-      int batch, int len, int dim, int heads, boolean causal) {
-    CudaAttention.backward(this, CudaBuf.of(dq), CudaBuf.of(dk), CudaBuf.of(dv), CudaBuf.of(dOut), CudaBuf.of(probs),
-        CudaBuf.of(q), CudaBuf.of(k), CudaBuf.of(v), CudaIntBuf.of(ids), batch, len, dim, heads, causal);
+  public void attentionBackward(
+      Buf dq,
+      Buf dk,
+      Buf dv,
+      Buf dOut,
+      Buf probs,
+      Buf q,
+      Buf k,
+      Buf v,
+      IntBuf ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
+    CudaAttention.backward(
+        this,
+        CudaBuf.of(dq),
+        CudaBuf.of(dk),
+        CudaBuf.of(dv),
+        CudaBuf.of(dOut),
+        CudaBuf.of(probs),
+        CudaBuf.of(q),
+        CudaBuf.of(k),
+        CudaBuf.of(v),
+        CudaIntBuf.of(ids),
+        batch,
+        len,
+        dim,
+        heads,
+        causal);
   }
 
   @Override
-  public void gruForward(Buf y, Buf gates, Buf x, Buf wIh, Buf wHh, Buf bIh, Buf bHh, IntBuf ids, int batch,
-      int len, int in, int hidden) {
-    CudaGru.forward(this, CudaBuf.of(y), CudaBuf.of(gates), CudaBuf.of(x), CudaBuf.of(wIh), CudaBuf.of(wHh),
-        CudaBuf.of(bIh), CudaBuf.of(bHh), ids == null ? null : CudaIntBuf.of(ids), batch, len, in, hidden);
+  public void gruForward(
+      Buf y,
+      Buf gates,
+      Buf x,
+      Buf wIh,
+      Buf wHh,
+      Buf bIh,
+      Buf bHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
+    CudaGru.forward(
+        this,
+        CudaBuf.of(y),
+        CudaBuf.of(gates),
+        CudaBuf.of(x),
+        CudaBuf.of(wIh),
+        CudaBuf.of(wHh),
+        CudaBuf.of(bIh),
+        CudaBuf.of(bHh),
+        ids == null ? null : CudaIntBuf.of(ids),
+        batch,
+        len,
+        in,
+        hidden);
   }
 
   @Override
-  public void gruBackward(Buf dx, Buf dWih, Buf dWhh, Buf dBih, Buf dBhh, Buf dy, Buf x, Buf y, Buf gates, Buf wIh,
-      Buf wHh, IntBuf ids, int batch, int len, int in, int hidden) {
-    CudaGru.backward(this, CudaBuf.of(dx), CudaBuf.of(dWih), CudaBuf.of(dWhh), CudaBuf.of(dBih), CudaBuf.of(dBhh),
-        CudaBuf.of(dy), CudaBuf.of(x), CudaBuf.of(y), CudaBuf.of(gates), CudaBuf.of(wIh), CudaBuf.of(wHh),
-        ids == null ? null : CudaIntBuf.of(ids), batch, len, in, hidden);
+  public void gruBackward(
+      Buf dx,
+      Buf dWih,
+      Buf dWhh,
+      Buf dBih,
+      Buf dBhh,
+      Buf dy,
+      Buf x,
+      Buf y,
+      Buf gates,
+      Buf wIh,
+      Buf wHh,
+      IntBuf ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
+    CudaGru.backward(
+        this,
+        CudaBuf.of(dx),
+        CudaBuf.of(dWih),
+        CudaBuf.of(dWhh),
+        CudaBuf.of(dBih),
+        CudaBuf.of(dBhh),
+        CudaBuf.of(dy),
+        CudaBuf.of(x),
+        CudaBuf.of(y),
+        CudaBuf.of(gates),
+        CudaBuf.of(wIh),
+        CudaBuf.of(wHh),
+        ids == null ? null : CudaIntBuf.of(ids),
+        batch,
+        len,
+        in,
+        hidden);
   }
 
   // ---- dropout -----------------------------------------------------------------------------
@@ -620,74 +944,195 @@ public final class CudaOps implements Ops {
     }
     float keepScale = 1f / (1f - p);
     long key = CounterRng.key(seed, stream);
-    long threshold = (long) Math.ceil(p * (double) (1 << 24)); // as the CPU: keep when (bits >>> 40) >= threshold
+    long threshold =
+        (long)
+            Math.ceil(p * (double) (1 << 24)); // as the CPU: keep when (bits >>> 40) >= threshold
     launchFlat(Kernels.DROPOUT, o.size, o.size, key, threshold, keepScale, o, x);
   }
 
   // ---- scoring heads and losses --------------------------------------------------------------
 
   @Override
-  public void sampledScoresDense(Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols,
+  public void sampledScoresDense(
+      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim) {
+    CudaLosses.sampledScores(
+        this,
+        CudaBuf.of(scores),
+        CudaBuf.of(h),
+        CudaIntBuf.of(items),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.dense(CudaBuf.of(table), dim),
+        rows,
+        cols);
+  }
+
+  @Override
+  public void sampledScoresDenseBackward(
+      Buf dH,
+      Buf dTable,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      Buf table,
+      int rows,
+      int cols,
       int dim) {
-    CudaLosses.sampledScores(this, CudaBuf.of(scores), CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
-        CudaLosses.Items.dense(CudaBuf.of(table), dim), rows, cols);
+    CudaLosses.sampledScoresBackward(
+        this,
+        CudaBuf.of(dH),
+        CudaBuf.of(dTable),
+        CudaBuf.of(dScores),
+        CudaBuf.of(h),
+        CudaIntBuf.of(items),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.dense(CudaBuf.of(table), dim),
+        rows,
+        cols);
   }
 
   @Override
-  public void sampledScoresDenseBackward(Buf dH, Buf dTable, Buf dScores, Buf h, IntBuf items, IntBuf targets,
-      Buf table, int rows, int cols, int dim) {
-    CudaLosses.sampledScoresBackward(this, CudaBuf.of(dH), CudaBuf.of(dTable), CudaBuf.of(dScores), CudaBuf.of(h),
-        CudaIntBuf.of(items), CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), rows, cols);
+  public void sampledScoresJpq(
+      Buf scores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim) {
+    CudaLosses.sampledScores(
+        this,
+        CudaBuf.of(scores),
+        CudaBuf.of(h),
+        CudaIntBuf.of(items),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
+        rows,
+        cols);
   }
 
   @Override
-  public void sampledScoresJpq(Buf scores, Buf h, IntBuf items, IntBuf targets, ByteBuf codes, Buf codebooks,
-      int rows, int cols, int splits, int subDim) {
-    CudaLosses.sampledScores(this, CudaBuf.of(scores), CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), rows, cols);
+  public void sampledScoresJpqBackward(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dScores,
+      Buf h,
+      IntBuf items,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      int rows,
+      int cols,
+      int splits,
+      int subDim) {
+    CudaLosses.sampledScoresBackward(
+        this,
+        CudaBuf.of(dH),
+        CudaBuf.of(dCodebooks),
+        CudaBuf.of(dScores),
+        CudaBuf.of(h),
+        CudaIntBuf.of(items),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
+        rows,
+        cols);
   }
 
   @Override
-  public void sampledScoresJpqBackward(Buf dH, Buf dCodebooks, Buf dScores, Buf h, IntBuf items, IntBuf targets,
-      ByteBuf codes, Buf codebooks, int rows, int cols, int splits, int subDim) {
-    CudaLosses.sampledScoresBackward(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), CudaBuf.of(dScores),
-        CudaBuf.of(h), CudaIntBuf.of(items), CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), rows, cols);
-  }
-
-  @Override
-  public double bceLoss(Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
-    return CudaLosses.bce(this, CudaBuf.of(dScores), CudaBuf.of(scores), CudaIntBuf.of(targets), rows, negatives,
+  public double bceLoss(
+      Buf dScores, Buf scores, IntBuf targets, int rows, int negatives, float beta) {
+    return CudaLosses.bce(
+        this,
+        CudaBuf.of(dScores),
+        CudaBuf.of(scores),
+        CudaIntBuf.of(targets),
+        rows,
+        negatives,
         beta);
   }
 
   @Override
-  public double sampledSoftmaxLoss(Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
-    return CudaLosses.sampledSoftmax(this, CudaBuf.of(dScores), CudaBuf.of(scores), CudaBuf.of(logQ),
-        CudaIntBuf.of(targets), rows, negatives);
+  public double sampledSoftmaxLoss(
+      Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
+    return CudaLosses.sampledSoftmax(
+        this,
+        CudaBuf.of(dScores),
+        CudaBuf.of(scores),
+        CudaBuf.of(logQ),
+        CudaIntBuf.of(targets),
+        rows,
+        negatives);
   }
 
   @Override
-  public double fullCrossEntropyDense(Buf dH, Buf dTable, Buf dBias, Buf h, IntBuf targets, Buf table, Buf bias,
-      int rows, int numItems, int dim) {
-    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dTable), CudaBuf.ofNullable(dBias), CudaBuf.of(h),
-        CudaIntBuf.of(targets), CudaLosses.Items.dense(CudaBuf.of(table), dim), CudaBuf.ofNullable(bias), rows, numItems);
+  public double fullCrossEntropyDense(
+      Buf dH,
+      Buf dTable,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      Buf table,
+      Buf bias,
+      int rows,
+      int numItems,
+      int dim) {
+    return CudaLosses.fullCrossEntropy(
+        this,
+        CudaBuf.of(dH),
+        CudaBuf.of(dTable),
+        CudaBuf.ofNullable(dBias),
+        CudaBuf.of(h),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.dense(CudaBuf.of(table), dim),
+        CudaBuf.ofNullable(bias),
+        rows,
+        numItems);
   }
 
   @Override
-  public double fullCrossEntropyJpq(Buf dH, Buf dCodebooks, Buf dBias, Buf h, IntBuf targets, ByteBuf codes,
-      Buf codebooks, Buf bias, int rows, int numItems, int splits, int subDim) {
-    return CudaLosses.fullCrossEntropy(this, CudaBuf.of(dH), CudaBuf.of(dCodebooks), CudaBuf.ofNullable(dBias),
-        CudaBuf.of(h), CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim), CudaBuf.ofNullable(bias), rows,
+  public double fullCrossEntropyJpq(
+      Buf dH,
+      Buf dCodebooks,
+      Buf dBias,
+      Buf h,
+      IntBuf targets,
+      ByteBuf codes,
+      Buf codebooks,
+      Buf bias,
+      int rows,
+      int numItems,
+      int splits,
+      int subDim) {
+    return CudaLosses.fullCrossEntropy(
+        this,
+        CudaBuf.of(dH),
+        CudaBuf.of(dCodebooks),
+        CudaBuf.ofNullable(dBias),
+        CudaBuf.of(h),
+        CudaIntBuf.of(targets),
+        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
+        CudaBuf.ofNullable(bias),
+        rows,
         numItems);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------
 
   @Override
-  public void adamStep(Buf params, Buf grads, Buf m, Buf v, float lr, float beta1, float beta2, float eps,
-      float weightDecay, int step) {
+  public void adamStep(
+      Buf params,
+      Buf grads,
+      Buf m,
+      Buf v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      int step) {
     CudaBuf p = CudaBuf.of(params);
     CudaBuf g = CudaBuf.of(grads);
     CudaBuf mm = CudaBuf.of(m);
@@ -700,7 +1145,8 @@ public final class CudaOps implements Ops {
     }
     double c1 = 1.0 - Math.pow(beta1, step);
     double c2 = 1.0 - Math.pow(beta2, step);
-    launchFlat(Kernels.ADAM, p.size, p.size, lr, beta1, beta2, eps, weightDecay, c1, c2, p, g, mm, vv);
+    launchFlat(
+        Kernels.ADAM, p.size, p.size, lr, beta1, beta2, eps, weightDecay, c1, c2, p, g, mm, vv);
   }
 
   // ---- workspaces ----------------------------------------------------------------------------
@@ -709,9 +1155,10 @@ public final class CudaOps implements Ops {
   private final java.util.Map<String, CudaIntBuf> intWorkspaces = new java.util.HashMap<>();
 
   /**
-   * The float workspace {@code name}, at least {@code n} elements, kept between calls and grown when
-   * too small (contents are not preserved when it grows). Each op family uses its own names, so one
-   * op's workspace is never another's; all work is on one stream, so reuse across calls is safe.
+   * The float workspace {@code name}, at least {@code n} elements, kept between calls and grown
+   * when too small (contents are not preserved when it grows). Each op family uses its own names,
+   * so one op's workspace is never another's; all work is on one stream, so reuse across calls is
+   * safe.
    */
   CudaBuf workspace(String name, long n) {
     CudaBuf b = floatWorkspaces.get(name);
@@ -734,7 +1181,10 @@ public final class CudaOps implements Ops {
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  /** Launches a grid-stride kernel over {@code work} elements ({@code THREADS} per block, capped grid). */
+  /**
+   * Launches a grid-stride kernel over {@code work} elements ({@code THREADS} per block, capped
+   * grid).
+   */
   void launchFlat(Kernel kernel, long work, Object... args) {
     if (work <= 0) {
       return;
@@ -751,7 +1201,8 @@ public final class CudaOps implements Ops {
 
   private static void sizes(long bufSize, int arrayLength, String what) {
     if (bufSize != arrayLength) {
-      throw new IllegalArgumentException("expected " + bufSize + " " + what + ", got " + arrayLength);
+      throw new IllegalArgumentException(
+          "expected " + bufSize + " " + what + ", got " + arrayLength);
     }
   }
 

@@ -22,16 +22,46 @@ public final class CudaTopK {
    * {@code cap} per row; {@code counts} keeps counting past it). Rows with {@code kprime} 0 are
    * left alone (running, counts and ids untouched).
    */
-  public static void selectAndCollect(CudaOps ops, Buf scores, int rows, int nt, int i0, IntBuf kprime, Buf running,
-      Buf window, IntBuf counts, IntBuf ids, int cap) {
+  public static void selectAndCollect(
+      CudaOps ops,
+      Buf scores,
+      int rows,
+      int nt,
+      int i0,
+      IntBuf kprime,
+      Buf running,
+      Buf window,
+      IntBuf counts,
+      IntBuf ids,
+      int cap) {
     if (rows == 0 || nt == 0) {
       return;
     }
     CudaModule module = ops.module();
-    module.launch(Kernels.TOPK_SELECT, rows, THREADS, 0, rows, nt, CudaBuf.of(scores), CudaIntBuf.of(kprime),
+    module.launch(
+        Kernels.TOPK_SELECT,
+        rows,
+        THREADS,
+        0,
+        rows,
+        nt,
+        CudaBuf.of(scores),
+        CudaIntBuf.of(kprime),
         CudaBuf.of(running));
-    module.launch(Kernels.TOPK_COLLECT, new int[] {(nt + THREADS - 1) / THREADS, rows, 1}, new int[] {THREADS, 1, 1},
-        0, rows, nt, i0, CudaBuf.of(scores), CudaIntBuf.of(kprime), CudaBuf.of(running), CudaBuf.of(window), cap,
-        CudaIntBuf.of(counts), CudaIntBuf.of(ids));
+    module.launch(
+        Kernels.TOPK_COLLECT,
+        new int[] {(nt + THREADS - 1) / THREADS, rows, 1},
+        new int[] {THREADS, 1, 1},
+        0,
+        rows,
+        nt,
+        i0,
+        CudaBuf.of(scores),
+        CudaIntBuf.of(kprime),
+        CudaBuf.of(running),
+        CudaBuf.of(window),
+        cap,
+        CudaIntBuf.of(counts),
+        CudaIntBuf.of(ids));
   }
 }

@@ -11,7 +11,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * The toolchain probe run first on a GPU machine (docs/architecture.md §7, {@code native-build/gpu-check.sh}).
+ * The toolchain probe run first on a GPU machine (docs/architecture.md §7, {@code
+ * native-build/gpu-check.sh}).
  *
  * <p>Steps, each timed and reported PASS, FAIL or SKIP with its reason:
  *
@@ -228,7 +229,9 @@ public final class DeviceCheck {
                   + ToolchainProbe.sgemm(handle, 31, 17, 9, true, false, 1, 8));
       runner.run(
           "cublas-throughput",
-          report.emulated() ? "not timed on the " + CudaEmulator.LABEL : runner.blocker(noGpu, "cublas-sgemm"),
+          report.emulated()
+              ? "not timed on the " + CudaEmulator.LABEL
+              : runner.blocker(noGpu, "cublas-sgemm"),
           () -> {
             double fp32 =
                 ToolchainProbe.sgemmTflops(ctx, handle, 4096, CublasHandle.MathMode.PEDANTIC, 10);

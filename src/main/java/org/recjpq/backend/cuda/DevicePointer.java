@@ -36,8 +36,8 @@ public record DevicePointer(long address, Element element) {
    */
   static DevicePointer doubles(CudaBuf storage, long index) {
     if (index < 0 || 2 * index > storage.size) {
-      throw new IllegalArgumentException("double " + index + " is outside a buffer of " + storage.size / 2
-          + " doubles.");
+      throw new IllegalArgumentException(
+          "double " + index + " is outside a buffer of " + storage.size / 2 + " doubles.");
     }
     return new DevicePointer(storage.address + 8L * index, Element.DOUBLE);
   }
@@ -61,7 +61,12 @@ public record DevicePointer(long address, Element element) {
     if (arg instanceof CudaByteBuf b) {
       return new DevicePointer(b.address, Element.UNSIGNED_CHAR);
     }
-    throw new IllegalArgumentException("a kernel's pointer argument must be a CUDA buffer, a DevicePointer or null, "
-        + "not " + arg.getClass().getName() + " (" + arg + ").");
+    throw new IllegalArgumentException(
+        "a kernel's pointer argument must be a CUDA buffer, a DevicePointer or null, "
+            + "not "
+            + arg.getClass().getName()
+            + " ("
+            + arg
+            + ").");
   }
 }

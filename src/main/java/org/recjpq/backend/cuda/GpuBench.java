@@ -65,7 +65,8 @@ public final class GpuBench {
       b.sgemm();
       b.hotKernels(rows, dim, splits);
       String ce = b.fullCe(items, rows, dim, splits);
-      System.out.println("summary: copy " + String.format(Locale.ROOT, "%.0f GB/s", b.copyGbps) + "; " + ce);
+      System.out.println(
+          "summary: copy " + String.format(Locale.ROOT, "%.0f GB/s", b.copyGbps) + "; " + ce);
     }
   }
 
@@ -87,7 +88,8 @@ public final class GpuBench {
   }
 
   private void row(String name, double seconds, String rate, String vsPeak) {
-    String line = String.format(Locale.ROOT, "| %s | %.3f ms | %s | %s |", name, seconds * 1e3, rate, vsPeak);
+    String line =
+        String.format(Locale.ROOT, "| %s | %.3f ms | %s | %s |", name, seconds * 1e3, rate, vsPeak);
     rows.add(line);
     System.out.println(line);
   }
@@ -117,9 +119,11 @@ public final class GpuBench {
     for (boolean tf32 : new boolean[] {false, true}) {
       ops.setTf32(tf32);
       double s = time(3, () -> ops.gemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n));
-      row("SGEMM 8192^3 " + (tf32 ? "TF32" : "FP32"), s,
-          String.format(Locale.ROOT, "%.1f TFLOP/s", 2.0 * n * n * n / s / 1e12), "peak (" + (tf32 ? "TF32" : "FP32")
-              + ")");
+      row(
+          "SGEMM 8192^3 " + (tf32 ? "TF32" : "FP32"),
+          s,
+          String.format(Locale.ROOT, "%.1f TFLOP/s", 2.0 * n * n * n / s / 1e12),
+          "peak (" + (tf32 ? "TF32" : "FP32") + ")");
     }
     ops.setTf32(false);
   }
@@ -142,9 +146,16 @@ public final class GpuBench {
     ops.upload(codes, codeHost);
     CudaBuf codebooks = ops.alloc((long) splits * 256 * sub);
     CudaBuf out = ops.alloc((long) rows * dim);
-    double s = time(20, () -> ops.jpqEmbeddingForward(out, ids, codes, codebooks, rows, splits, sub));
-    double bytes = (double) rows * dim * 4 * 2 + (double) rows * (4 + splits); // out + gathered rows, ids, codes
-    row("RecJPQ embedding forward (" + rows + " rows, d " + dim + ")", s, gbps(bytes, s), ofCopy(bytes, s));
+    double s =
+        time(20, () -> ops.jpqEmbeddingForward(out, ids, codes, codebooks, rows, splits, sub));
+    double bytes =
+        (double) rows * dim * 4 * 2
+            + (double) rows * (4 + splits); // out + gathered rows, ids, codes
+    row(
+        "RecJPQ embedding forward (" + rows + " rows, d " + dim + ")",
+        s,
+        gbps(bytes, s),
+        ofCopy(bytes, s));
     CudaBuf dCb = ops.alloc((long) splits * 256 * sub);
     s = time(20, () -> ops.jpqEmbeddingBackward(dCb, out, ids, codes, rows, splits, sub));
     row("RecJPQ embedding backward (atomics)", s, gbps(bytes, s), ofCopy(bytes, s));
@@ -197,34 +208,77 @@ public final class GpuBench {
     CudaBuf codebooks = ops.alloc((long) splits * 256 * sub);
     CudaBuf dCodebooks = ops.alloc((long) splits * 256 * sub);
     long free0 = ops.memoryInfo()[0];
-    double sJpq = time(3, () -> ops.fullCrossEntropyJpq(dH, dCodebooks, h, targets, codes, codebooks, rows, items,
-        splits, sub));
+    double sJpq =
+        time(
+            3,
+            () ->
+                ops.fullCrossEntropyJpq(
+                    dH, dCodebooks, h, targets, codes, codebooks, rows, items, splits, sub));
     long jpqMib = (free0 - ops.memoryInfo()[0]) >> 20;
-    double flops = 2.0 * 3 * rows * (double) items * dim; // scores twice (two passes) + one gradient GEMM
-    row(String.format(Locale.ROOT, "full CE, RecJPQ fused head (%d rows x %,d items, d %d)", rows, items, dim),
-        sJpq, String.format(Locale.ROOT, "%.1f TFLOP/s-equiv, +%d MiB workspace", flops / sJpq / 1e12, jpqMib), "-");
+    double flops =
+        2.0 * 3 * rows * (double) items * dim; // scores twice (two passes) + one gradient GEMM
+    row(
+        String.format(
+            Locale.ROOT,
+            "full CE, RecJPQ fused head (%d rows x %,d items, d %d)",
+            rows,
+            items,
+            dim),
+        sJpq,
+        String.format(
+            Locale.ROOT, "%.1f TFLOP/s-equiv, +%d MiB workspace", flops / sJpq / 1e12, jpqMib),
+        "-");
     CudaLosses.Items jpqItems = CudaLosses.Items.jpq(codes, codebooks, splits, sub);
     for (CudaFullCrossEntropy.Strategy force : CudaFullCrossEntropy.Strategy.values()) {
       long freeF = ops.memoryInfo()[0];
-      double sForced = time(3, () -> CudaFullCrossEntropy.run(ops, dH, dCodebooks, h, targets, jpqItems, rows, items,
-          force, 0, 0));
-      row("full CE, RecJPQ, strategy forced to " + force, sForced, String.format(Locale.ROOT,
-          "%.1f TFLOP/s-equiv, +%d MiB workspace", flops / sForced / 1e12, (freeF - ops.memoryInfo()[0]) >> 20), "-");
+      double sForced =
+          time(
+              3,
+              () ->
+                  CudaFullCrossEntropy.run(
+                      ops, dH, dCodebooks, h, targets, jpqItems, rows, items, force, 0, 0));
+      row(
+          "full CE, RecJPQ, strategy forced to " + force,
+          sForced,
+          String.format(
+              Locale.ROOT,
+              "%.1f TFLOP/s-equiv, +%d MiB workspace",
+              flops / sForced / 1e12,
+              (freeF - ops.memoryInfo()[0]) >> 20),
+          "-");
     }
     CudaBuf table = ops.alloc((long) items * dim);
     CudaBuf dTable = ops.alloc((long) items * dim);
     long free1 = ops.memoryInfo()[0];
-    double sDense = time(3, () -> ops.fullCrossEntropyDense(dH, dTable, h, targets, table, rows, items, dim));
+    double sDense =
+        time(3, () -> ops.fullCrossEntropyDense(dH, dTable, h, targets, table, rows, items, dim));
     long denseMib = (free1 - ops.memoryInfo()[0]) >> 20;
     long tableMib = 2L * items * dim * 4 >> 20;
-    row("full CE, dense table, chunked (cuBLAS logits + softmax per tile)", sDense,
-        String.format(Locale.ROOT, "%.1f TFLOP/s, +%d MiB workspace, %d MiB table + gradient", flops / sDense / 1e12,
-            denseMib, tableMib), "-");
+    row(
+        "full CE, dense table, chunked (cuBLAS logits + softmax per tile)",
+        sDense,
+        String.format(
+            Locale.ROOT,
+            "%.1f TFLOP/s, +%d MiB workspace, %d MiB table + gradient",
+            flops / sDense / 1e12,
+            denseMib,
+            tableMib),
+        "-");
     long naiveMib = (long) rows * items * 4 >> 20;
-    String naive = String.format(Locale.ROOT, "materialised logits (PyTorch's straightforward CE) need %,d MiB for the "
-        + "logits alone, %,d MiB with their gradient", naiveMib, 2 * naiveMib);
+    String naive =
+        String.format(
+            Locale.ROOT,
+            "materialised logits (PyTorch's straightforward CE) need %,d MiB for the "
+                + "logits alone, %,d MiB with their gradient",
+            naiveMib,
+            2 * naiveMib);
     System.out.println("| " + naive + " | - | - | - |");
-    return String.format(Locale.ROOT, "full CE %,d items: RecJPQ %.1f ms, dense chunked %.1f ms; %s", items, sJpq * 1e3,
-        sDense * 1e3, naive);
+    return String.format(
+        Locale.ROOT,
+        "full CE %,d items: RecJPQ %.1f ms, dense chunked %.1f ms; %s",
+        items,
+        sJpq * 1e3,
+        sDense * 1e3,
+        naive);
   }
 }

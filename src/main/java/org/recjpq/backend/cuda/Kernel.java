@@ -7,12 +7,14 @@ import java.util.List;
  * types in order, as the kernel declares them. Every launch goes through {@link
  * CudaModule#launch(Kernel, int[], int[], int, Object...)}, which checks the Java arguments against
  * this signature (count, order, and the type of each: a scalar's Java box, a pointer's element
- * type) before anything reaches the device, so a mismatch is an exception naming the kernel and
- * the parameter instead of memory corrupted on a card. {@code KernelSignatureTest} checks every
+ * type) before anything reaches the device, so a mismatch is an exception naming the kernel and the
+ * parameter instead of memory corrupted on a card. {@code KernelSignatureTest} checks every
  * signature here against the {@code .cu} sources, so the two cannot drift apart.
  */
 public final class Kernel {
-  /** A parameter's C type, spelled as in the kernel's declaration (without {@code __restrict__}). */
+  /**
+   * A parameter's C type, spelled as in the kernel's declaration (without {@code __restrict__}).
+   */
   public enum CType {
     INT("int", null),
     LONG_LONG("long long", null),
@@ -93,12 +95,19 @@ public final class Kernel {
    * CudaByteBuf}; any pointer ← a {@link DevicePointer} of its element type, or {@code null} (a
    * null pointer).
    *
-   * @throws IllegalArgumentException naming the kernel and the parameter when an argument does not fit
+   * @throws IllegalArgumentException naming the kernel and the parameter when an argument does not
+   *     fit
    */
   Object[] arguments(Object... args) {
     if (args.length != parameters.size()) {
-      throw new IllegalArgumentException(signature() + " takes " + parameters.size() + " arguments, but the launch"
-          + " passes " + args.length + ".");
+      throw new IllegalArgumentException(
+          signature()
+              + " takes "
+              + parameters.size()
+              + " arguments, but the launch"
+              + " passes "
+              + args.length
+              + ".");
     }
     Object[] packed = new Object[args.length];
     for (int i = 0; i < args.length; i++) {
@@ -116,13 +125,14 @@ public final class Kernel {
         }
         packed[i] = p == null ? 0L : p.address();
       } else {
-        boolean fits = switch (type) {
-          case INT -> arg instanceof Integer;
-          case LONG_LONG, UNSIGNED_LONG_LONG -> arg instanceof Long;
-          case FLOAT -> arg instanceof Float;
-          case DOUBLE -> arg instanceof Double;
-          default -> false;
-        };
+        boolean fits =
+            switch (type) {
+              case INT -> arg instanceof Integer;
+              case LONG_LONG, UNSIGNED_LONG_LONG -> arg instanceof Long;
+              case FLOAT -> arg instanceof Float;
+              case DOUBLE -> arg instanceof Double;
+              default -> false;
+            };
         if (!fits) {
           throw mismatch(i, type, arg == null ? "null" : "a " + arg.getClass().getSimpleName());
         }
@@ -133,7 +143,15 @@ public final class Kernel {
   }
 
   private IllegalArgumentException mismatch(int index, CType type, String got) {
-    return new IllegalArgumentException("Argument " + index + " of " + signature() + " must be a " + type.spelling()
-        + ", but the launch passes " + got + ".");
+    return new IllegalArgumentException(
+        "Argument "
+            + index
+            + " of "
+            + signature()
+            + " must be a "
+            + type.spelling()
+            + ", but the launch passes "
+            + got
+            + ".");
   }
 }

@@ -45,11 +45,27 @@ final class ToolchainProbe {
       dy.copyFrom(y);
       int blocks = (int) Math.min((n + 255L) / 256, 8192);
       // warm-up; dy = a*x + y
-      module.launch(Kernels.SAXPY_PROBE, blocks, 256, 0, n, a, DevicePointer.floats(dx), DevicePointer.floats(dy));
+      module.launch(
+          Kernels.SAXPY_PROBE,
+          blocks,
+          256,
+          0,
+          n,
+          a,
+          DevicePointer.floats(dx),
+          DevicePointer.floats(dy));
       context.synchronize();
       dy.copyFrom(y);
       long start = System.nanoTime();
-      module.launch(Kernels.SAXPY_PROBE, blocks, 256, 0, n, a, DevicePointer.floats(dx), DevicePointer.floats(dy));
+      module.launch(
+          Kernels.SAXPY_PROBE,
+          blocks,
+          256,
+          0,
+          n,
+          a,
+          DevicePointer.floats(dx),
+          DevicePointer.floats(dy));
       context.synchronize();
       nanos = System.nanoTime() - start;
       dy.copyTo(out);
@@ -241,8 +257,19 @@ final class ToolchainProbe {
         Runnable gemm =
             () ->
                 cublas.sgemmRowMajor(
-                    false, false, size, size, size, 1f, a.floats(0, count), size,
-                    b.floats(0, count), size, 0f, c.floats(0, count), size);
+                    false,
+                    false,
+                    size,
+                    size,
+                    size,
+                    1f,
+                    a.floats(0, count),
+                    size,
+                    b.floats(0, count),
+                    size,
+                    0f,
+                    c.floats(0, count),
+                    size);
         gemm.run(); // warm-up, untimed
         context.synchronize();
         long start = System.nanoTime();

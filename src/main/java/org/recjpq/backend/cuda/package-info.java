@@ -1,6 +1,6 @@
 /**
- * The CUDA engine's safe native layer (docs/architecture.md §6): the only package that imports JCuda and Bytedeco
- * CUDA classes.
+ * The CUDA engine's safe native layer (docs/architecture.md §6): the only package that imports
+ * JCuda and Bytedeco CUDA classes.
  *
  * <ul>
  *   <li>{@link org.recjpq.backend.cuda.CudaAvailability}: whether a GPU, its driver and the kernels

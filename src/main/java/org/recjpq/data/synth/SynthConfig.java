@@ -39,8 +39,8 @@ import org.recjpq.RecjpqException;
  * @param zipfExponent exponent s of the Zipf weights (default 1.0), in [0, 10]
  * @param minLength minimum interactions per user (default 5), at least 1
  * @param lengthSpread sigma of the log-normal user-length weights (default 1.0), in [0, 4]
- * @param successorRadius 0 (default): successors anywhere; R &gt; 0: successors among the 2R clusters
- *     within R ring steps (needs {@code 2R >= fanOut})
+ * @param successorRadius 0 (default): successors anywhere; R &gt; 0: successors among the 2R
+ *     clusters within R ring steps (needs {@code 2R >= fanOut})
  */
 public record SynthConfig(
     int users,
@@ -71,11 +71,33 @@ public record SynthConfig(
   public static final int MAX_ITEMS = 500_000_000;
 
   /** A configuration with successors anywhere (radius 0). */
-  public SynthConfig(int users, int items, long interactions, long seed, int clusterSize, int fanOut,
-      double successorDecay, double stayProbability, double jumpProbability, double zipfExponent, int minLength,
+  public SynthConfig(
+      int users,
+      int items,
+      long interactions,
+      long seed,
+      int clusterSize,
+      int fanOut,
+      double successorDecay,
+      double stayProbability,
+      double jumpProbability,
+      double zipfExponent,
+      int minLength,
       double lengthSpread) {
-    this(users, items, interactions, seed, clusterSize, fanOut, successorDecay, stayProbability, jumpProbability,
-        zipfExponent, minLength, lengthSpread, 0);
+    this(
+        users,
+        items,
+        interactions,
+        seed,
+        clusterSize,
+        fanOut,
+        successorDecay,
+        stayProbability,
+        jumpProbability,
+        zipfExponent,
+        minLength,
+        lengthSpread,
+        0);
   }
 
   /** Validates every field; messages say what was expected and what was found. */
@@ -146,13 +168,23 @@ public record SynthConfig(
           "The Zipf exponent must be in [0, 10], but it is " + zipfExponent + ".");
     }
     if (successorRadius < 0) {
-      throw new RecjpqException("The locality radius must be 0 (successors anywhere) or positive, but it is "
-          + successorRadius + ".");
+      throw new RecjpqException(
+          "The locality radius must be 0 (successors anywhere) or positive, but it is "
+              + successorRadius
+              + ".");
     }
-    if (successorRadius > 0 && 2L * successorRadius < Math.min(fanOut, Math.max(1, items / clusterSize) - 1)) {
-      throw new RecjpqException("The locality radius " + successorRadius + " offers " + 2L * successorRadius
-          + " successor clusters, fewer than the fan-out " + fanOut + ": raise the radius to at least "
-          + (fanOut + 1) / 2 + ".");
+    if (successorRadius > 0
+        && 2L * successorRadius < Math.min(fanOut, Math.max(1, items / clusterSize) - 1)) {
+      throw new RecjpqException(
+          "The locality radius "
+              + successorRadius
+              + " offers "
+              + 2L * successorRadius
+              + " successor clusters, fewer than the fan-out "
+              + fanOut
+              + ": raise the radius to at least "
+              + (fanOut + 1) / 2
+              + ".");
     }
     if (!(lengthSpread >= 0 && lengthSpread <= 4)) {
       throw new RecjpqException(
@@ -186,8 +218,20 @@ public record SynthConfig(
 
   /** This configuration with another locality radius (0: successors anywhere). */
   public SynthConfig withRadius(int radius) {
-    return new SynthConfig(users, items, interactions, seed, clusterSize, fanOut, successorDecay, stayProbability,
-        jumpProbability, zipfExponent, minLength, lengthSpread, radius);
+    return new SynthConfig(
+        users,
+        items,
+        interactions,
+        seed,
+        clusterSize,
+        fanOut,
+        successorDecay,
+        stayProbability,
+        jumpProbability,
+        zipfExponent,
+        minLength,
+        lengthSpread,
+        radius);
   }
 
   /** This configuration with another seed. */

@@ -166,8 +166,8 @@ final class SynthWorld {
   }
 
   /**
-   * Gives each cluster {@code fanOut} distinct other clusters: uniformly at random, or with a radius
-   * R &gt; 0 uniformly among the clusters within R steps on the ring of cluster indices.
+   * Gives each cluster {@code fanOut} distinct other clusters: uniformly at random, or with a
+   * radius R &gt; 0 uniformly among the clusters within R steps on the ring of cluster indices.
    */
   private void pickSuccessors(long seed, int radius) {
     SplitMix64 rng = SplitMix64.keyed(seed, STREAM_CHAIN, 0);
@@ -179,7 +179,9 @@ final class SynthWorld {
         do {
           if (radius > 0) { // an offset in [-R, -1] or [1, R], around the ring
             int off = 1 + rng.nextInt(2 * radius);
-            candidate = (int) Math.floorMod((long) c + (off <= radius ? off : radius - off), (long) clusters);
+            candidate =
+                (int)
+                    Math.floorMod((long) c + (off <= radius ? off : radius - off), (long) clusters);
           } else {
             candidate = rng.nextInt(clusters);
           }

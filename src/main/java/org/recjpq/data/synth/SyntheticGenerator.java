@@ -11,7 +11,6 @@ import java.util.Objects;
 import org.recjpq.RecjpqException;
 import org.recjpq.io.AtomicFiles;
 import org.recjpq.util.Progress;
-import org.recjpq.util.SplitMix64;
 
 /**
  * Synthetic interaction data with planted sequential structure, written as SASRec pairs: one {@code
@@ -28,9 +27,9 @@ import org.recjpq.util.SplitMix64;
  *       ranks and a long tail. Within a cluster, items are emitted by weight (alias tables).
  *   <li><b>Chain.</b> Every cluster has fanOut distinct random successors with probabilities
  *       proportional to successorDecay^k; with a successor radius R &gt; 0 they are drawn among the
- *       clusters within R steps on a ring of the clusters. A user starts in a cluster drawn by mass; before each
- *       later item the user stays, jumps to a cluster drawn by mass, or moves to a successor. The
- *       emitted item is never the user's previous item.
+ *       clusters within R steps on a ring of the clusters. A user starts in a cluster drawn by
+ *       mass; before each later item the user stays, jumps to a cluster drawn by mass, or moves to
+ *       a successor. The emitted item is never the user's previous item.
  *   <li><b>Lengths.</b> {@code minLength} plus a log-normal share of the rest; exact total.
  * </ol>
  *
@@ -121,7 +120,9 @@ public final class SyntheticGenerator {
     FileChannel opened;
     Path temp;
     try {
-      temp = AtomicFiles.newTemp(target); // with the directory's default permissions, which the output keeps
+      temp =
+          AtomicFiles.newTemp(
+              target); // with the directory's default permissions, which the output keeps
       opened = FileChannel.open(temp, StandardOpenOption.WRITE);
     } catch (IOException e) {
       throw new RecjpqException(
@@ -173,8 +174,8 @@ public final class SyntheticGenerator {
   }
 
   /**
-   * The hidden cluster of every item, for evaluating what models and codes learn:
-   * {@code result[item - 1]} is the cluster (0-based) of 1-based item id {@code item}.
+   * The hidden cluster of every item, for evaluating what models and codes learn: {@code
+   * result[item - 1]} is the cluster (0-based) of 1-based item id {@code item}.
    */
   public static int[] plantedClusters(SynthConfig config) {
     SynthWorld world = new SynthWorld(config);

@@ -14,7 +14,8 @@ final class AttentionReference {
   }
 
   /** Probabilities (B, H, T, T); all 0 on PAD query rows and masked keys. */
-  static double[] probs(double[] q, double[] k, int[] ids, int batch, int len, int dim, int heads, boolean causal) {
+  static double[] probs(
+      double[] q, double[] k, int[] ids, int batch, int len, int dim, int heads, boolean causal) {
     int dh = dim / heads;
     double scale = 1.0 / Math.sqrt(dh);
     double[] p = new double[batch * heads * len * len];
@@ -51,7 +52,15 @@ final class AttentionReference {
   }
 
   /** Outputs (B, T, D): probs · v per head; 0 on PAD query rows. */
-  static double[] forward(double[] q, double[] k, double[] v, int[] ids, int batch, int len, int dim, int heads,
+  static double[] forward(
+      double[] q,
+      double[] k,
+      double[] v,
+      int[] ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
       boolean causal) {
     double[] p = probs(q, k, ids, batch, len, dim, heads, causal);
     int dh = dim / heads;
@@ -72,8 +81,17 @@ final class AttentionReference {
   }
 
   /** Σ out ⊙ dOut: the scalar whose gradient the backward computes. */
-  static double objective(double[] q, double[] k, double[] v, double[] dOut, int[] ids, int batch, int len, int dim,
-      int heads, boolean causal) {
+  static double objective(
+      double[] q,
+      double[] k,
+      double[] v,
+      double[] dOut,
+      int[] ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
     double[] out = forward(q, k, v, ids, batch, len, dim, heads, causal);
     double s = 0;
     for (int i = 0; i < out.length; i++) {
@@ -83,8 +101,17 @@ final class AttentionReference {
   }
 
   /** Analytic gradients {dq, dk, dv} of {@link #objective} (checked against finite differences). */
-  static double[][] backward(double[] q, double[] k, double[] v, double[] dOut, int[] ids, int batch, int len,
-      int dim, int heads, boolean causal) {
+  static double[][] backward(
+      double[] q,
+      double[] k,
+      double[] v,
+      double[] dOut,
+      int[] ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
     double[] p = probs(q, k, ids, batch, len, dim, heads, causal);
     int dh = dim / heads;
     double scale = 1.0 / Math.sqrt(dh);

@@ -48,7 +48,9 @@ class BlasTest {
       }
       assertEquals(want, y.get(r), 1e-5 * (1 + Math.abs(want)));
     }
-    assertThrows(IllegalArgumentException.class, () -> Blas.sgemv(m, n, av, lda, xb, CpuBuf.allocate(m - 1)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Blas.sgemv(m, n, av, lda, xb, CpuBuf.allocate(m - 1)));
   }
 
   @Test

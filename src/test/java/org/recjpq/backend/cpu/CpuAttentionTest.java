@@ -12,8 +12,8 @@ import org.recjpq.backend.GradCheck;
 
 /**
  * {@link CpuAttention} against the float64 golden MHA layers, a double-precision reference with
- * finite differences, across thread counts, and on its masking rules; plus a printed timing.
- * Shape letters: B batch, T length, D dim, H heads.
+ * finite differences, across thread counts, and on its masking rules; plus a printed timing. Shape
+ * letters: B batch, T length, D dim, H heads.
  */
 class CpuAttentionTest {
 
@@ -25,8 +25,18 @@ class CpuAttentionTest {
   }
 
   /** Runs forward then backward; every output buffer starts as NaN so unwritten entries show. */
-  static Result run(CpuOps ops, float[] q, float[] k, float[] v, float[] dOut, int[] ids, int batch, int len, int dim,
-      int heads, boolean causal) {
+  static Result run(
+      CpuOps ops,
+      float[] q,
+      float[] k,
+      float[] v,
+      float[] dOut,
+      int[] ids,
+      int batch,
+      int len,
+      int dim,
+      int heads,
+      boolean causal) {
     int n = batch * len * dim;
     CpuBuf qb = upload(ops, q);
     CpuBuf kb = upload(ops, k);
@@ -67,7 +77,10 @@ class CpuAttentionTest {
     golden("mha_bidirectional.json", false);
   }
 
-  /** y = attention(x Wq + bq, x Wk + bk, x Wv + bv) Wo + bo, PAD rows of y zeroed; then all gradients. */
+  /**
+   * y = attention(x Wq + bq, x Wk + bk, x Wv + bv) Wo + bo, PAD rows of y zeroed; then all
+   * gradients.
+   */
   private static void golden(String file, boolean causal) {
     Golden g = Golden.load(file);
     requireBlas();
@@ -124,7 +137,8 @@ class CpuAttentionTest {
       for (int i = 0; i < 3; i++) {
         dqkv[i] = ops.alloc((long) rows * dim);
       }
-      ops.attentionBackward(dqkv[0], dqkv[1], dqkv[2], dctx, probs, qkv[0], qkv[1], qkv[2], idb, batch, len, dim,
+      ops.attentionBackward(
+          dqkv[0], dqkv[1], dqkv[2], dctx, probs, qkv[0], qkv[1], qkv[2], idb, batch, len, dim,
           heads, causal);
       CpuBuf dx = ops.alloc((long) rows * dim);
       CpuBuf dxPart = ops.alloc((long) rows * dim);
@@ -148,7 +162,9 @@ class CpuAttentionTest {
 
   // ---- 2. double reference and finite differences ------------------------------------------
 
-  /** ids for B = 2, T = 6: sequence 0 PAD at the start, sequence 1 PAD in the middle and at the end. */
+  /**
+   * ids for B = 2, T = 6: sequence 0 PAD at the start, sequence 1 PAD in the middle and at the end.
+   */
   private static final int[] SMALL_IDS = {-1, -1, 3, 4, 5, 6, 7, 8, 9, -1, 11, -1};
 
   @Test
@@ -167,7 +183,8 @@ class CpuAttentionTest {
     finiteDifferences(2, 6, 6, 3, false, SMALL_IDS, 14);
   }
 
-  private static void finiteDifferences(int batch, int len, int dim, int heads, boolean causal, int[] ids, long seed) {
+  private static void finiteDifferences(
+      int batch, int len, int dim, int heads, boolean causal, int[] ids, long seed) {
     requireBlas();
     Random rnd = new Random(seed);
     int n = batch * len * dim;
@@ -176,14 +193,39 @@ class CpuAttentionTest {
     double[] k = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.5)));
     double[] v = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
     double[] dOut = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
-    Result r = run(new CpuOps(2), GradCheck.toFloat(q), GradCheck.toFloat(k), GradCheck.toFloat(v),
-        GradCheck.toFloat(dOut), ids, batch, len, dim, heads, causal);
-    String what = "B" + batch + " T" + len + " D" + dim + " H" + heads + (causal ? " causal" : " bidirectional");
-    Golden.assertOutput(what + " out", r.out(), AttentionReference.forward(q, k, v, ids, batch, len, dim, heads,
-        causal));
-    Golden.assertOutput(what + " probs", r.probs(), AttentionReference.probs(q, k, ids, batch, len, dim, heads,
-        causal));
-    GradCheck.Scalar f = () -> AttentionReference.objective(q, k, v, dOut, ids, batch, len, dim, heads, causal);
+    Result r =
+        run(
+            new CpuOps(2),
+            GradCheck.toFloat(q),
+            GradCheck.toFloat(k),
+            GradCheck.toFloat(v),
+            GradCheck.toFloat(dOut),
+            ids,
+            batch,
+            len,
+            dim,
+            heads,
+            causal);
+    String what =
+        "B"
+            + batch
+            + " T"
+            + len
+            + " D"
+            + dim
+            + " H"
+            + heads
+            + (causal ? " causal" : " bidirectional");
+    Golden.assertOutput(
+        what + " out",
+        r.out(),
+        AttentionReference.forward(q, k, v, ids, batch, len, dim, heads, causal));
+    Golden.assertOutput(
+        what + " probs",
+        r.probs(),
+        AttentionReference.probs(q, k, ids, batch, len, dim, heads, causal));
+    GradCheck.Scalar f =
+        () -> AttentionReference.objective(q, k, v, dOut, ids, batch, len, dim, heads, causal);
     double[] fdq = GradCheck.numeric(q, f);
     double[] fdk = GradCheck.numeric(k, f);
     double[] fdv = GradCheck.numeric(v, f);
@@ -191,7 +233,8 @@ class CpuAttentionTest {
     GradCheck.assertMatches(what + " dk", r.dk(), fdk);
     GradCheck.assertMatches(what + " dv", r.dv(), fdv);
     // The analytic double backward used for the larger shapes below agrees with the differences.
-    double[][] exact = AttentionReference.backward(q, k, v, dOut, ids, batch, len, dim, heads, causal);
+    double[][] exact =
+        AttentionReference.backward(q, k, v, dOut, ids, batch, len, dim, heads, causal);
     Golden.assertClose(what + " reference dq", GradCheck.toFloat(exact[0]), fdq, 1e-6, 1e-6);
     Golden.assertClose(what + " reference dk", GradCheck.toFloat(exact[1]), fdk, 1e-6, 1e-6);
     Golden.assertClose(what + " reference dv", GradCheck.toFloat(exact[2]), fdv, 1e-6, 1e-6);
@@ -220,27 +263,53 @@ class CpuAttentionTest {
     }
   }
 
-  private static void compareWithReference(int batch, int len, int dim, int heads, boolean causal, int[] ids,
-      long seed) {
+  private static void compareWithReference(
+      int batch, int len, int dim, int heads, boolean causal, int[] ids, long seed) {
     Random rnd = new Random(seed);
     int n = batch * len * dim;
     double[] q = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
     double[] k = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
     double[] v = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
     double[] dOut = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)));
-    Result r = run(new CpuOps(2), GradCheck.toFloat(q), GradCheck.toFloat(k), GradCheck.toFloat(v),
-        GradCheck.toFloat(dOut), ids, batch, len, dim, heads, causal);
+    Result r =
+        run(
+            new CpuOps(2),
+            GradCheck.toFloat(q),
+            GradCheck.toFloat(k),
+            GradCheck.toFloat(v),
+            GradCheck.toFloat(dOut),
+            ids,
+            batch,
+            len,
+            dim,
+            heads,
+            causal);
     String what = "T" + len + " H" + heads + (causal ? " causal" : " bidirectional");
-    Golden.assertOutput(what + " out", r.out(), AttentionReference.forward(q, k, v, ids, batch, len, dim, heads,
-        causal));
-    Golden.assertOutput(what + " probs", r.probs(), AttentionReference.probs(q, k, ids, batch, len, dim, heads,
-        causal));
+    Golden.assertOutput(
+        what + " out",
+        r.out(),
+        AttentionReference.forward(q, k, v, ids, batch, len, dim, heads, causal));
+    Golden.assertOutput(
+        what + " probs",
+        r.probs(),
+        AttentionReference.probs(q, k, ids, batch, len, dim, heads, causal));
     double[][] g = AttentionReference.backward(q, k, v, dOut, ids, batch, len, dim, heads, causal);
     Golden.assertGrad(what + " dq", r.dq(), g[0]);
     Golden.assertGrad(what + " dk", r.dk(), g[1]);
     Golden.assertGrad(what + " dv", r.dv(), g[2]);
-    Result one = run(new CpuOps(1), GradCheck.toFloat(q), GradCheck.toFloat(k), GradCheck.toFloat(v),
-        GradCheck.toFloat(dOut), ids, batch, len, dim, heads, causal);
+    Result one =
+        run(
+            new CpuOps(1),
+            GradCheck.toFloat(q),
+            GradCheck.toFloat(k),
+            GradCheck.toFloat(v),
+            GradCheck.toFloat(dOut),
+            ids,
+            batch,
+            len,
+            dim,
+            heads,
+            causal);
     assertSameBits(what, r, one);
   }
 
@@ -300,7 +369,8 @@ class CpuAttentionTest {
     float[] q = GradCheck.toFloat(GradCheck.random(rnd, n, 2.0));
     float[] k = GradCheck.toFloat(GradCheck.random(rnd, n, 2.0));
     float[] v = GradCheck.toFloat(GradCheck.random(rnd, n, 1.0));
-    float[] dOut = GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)); // nonzero at PAD rows on purpose
+    float[] dOut =
+        GradCheck.toFloat(GradCheck.random(rnd, n, 1.0)); // nonzero at PAD rows on purpose
     for (boolean causal : new boolean[] {true, false}) {
       Result r = run(new CpuOps(2), q, k, v, dOut, ids, batch, len, dim, heads, causal);
       for (int b = 0; b < batch; b++) {
@@ -315,7 +385,8 @@ class CpuAttentionTest {
                 assertZero(p, "masked prob b" + b + " h" + h + " i" + i + " j" + j);
               }
             }
-            assertEquals(ids[b * len + i] < 0 ? 0.0 : 1.0, sum, 1e-6, "row sum b" + b + " h" + h + " i" + i);
+            assertEquals(
+                ids[b * len + i] < 0 ? 0.0 : 1.0, sum, 1e-6, "row sum b" + b + " h" + h + " i" + i);
           }
         }
         for (int t = 0; t < len; t++) {
@@ -394,16 +465,27 @@ class CpuAttentionTest {
               long t0 = System.nanoTime();
               ops.attentionForward(out, probs, q, k, v, idb, batch, len, dim, heads, causal);
               long t1 = System.nanoTime();
-              ops.attentionBackward(dq, dk, dv, dOut, probs, q, k, v, idb, batch, len, dim, heads, causal);
+              ops.attentionBackward(
+                  dq, dk, dv, dOut, probs, q, k, v, idb, batch, len, dim, heads, causal);
               long t2 = System.nanoTime();
               if (rep >= 1) { // the first is warm-up
                 bestF = Math.min(bestF, (t1 - t0) / 1e6);
                 bestB = Math.min(bestB, (t2 - t1) / 1e6);
               }
             }
-            System.out.printf("attention B%d T%d D%d H%d %s %s (%d threads): forward %.1f ms, backward %.1f ms,"
-                + " total %.1f ms (best of 5)%n", batch, len, dim, heads, causal ? "causal" : "bidirectional",
-                ids == full ? "no PAD" : "left-padded 1..T", ops.threads, bestF, bestB, bestF + bestB);
+            System.out.printf(
+                "attention B%d T%d D%d H%d %s %s (%d threads): forward %.1f ms, backward %.1f ms,"
+                    + " total %.1f ms (best of 5)%n",
+                batch,
+                len,
+                dim,
+                heads,
+                causal ? "causal" : "bidirectional",
+                ids == full ? "no PAD" : "left-padded 1..T",
+                ops.threads,
+                bestF,
+                bestB,
+                bestF + bestB);
           }
         }
       }

@@ -18,8 +18,8 @@ import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 
 /**
  * The streamed full-catalogue cross-entropy: golden references (dense and RecJPQ), both RecJPQ tile
- * strategies, tile sizes that do and do not divide N, finite differences in double, agreement of the
- * strategies, independence from the thread count, and bounded scratch (never rows × N).
+ * strategies, tile sizes that do and do not divide N, finite differences in double, agreement of
+ * the strategies, independence from the thread count, and bounded scratch (never rows × N).
  */
 class CpuFullCrossEntropyTest {
   static final int B = 256;
@@ -42,8 +42,9 @@ class CpuFullCrossEntropyTest {
     for (int tile : TILES) {
       CpuBuf dH = filled(rows * d, Float.NaN);
       CpuBuf dE = CpuBuf.allocate(n * d);
-      Result res = CpuFullCrossEntropy.run(ops, dH, dE, h, CpuIntBuf.wrap(target), ItemTable.dense(e, d), rows, n,
-          null, tile);
+      Result res =
+          CpuFullCrossEntropy.run(
+              ops, dH, dE, h, CpuIntBuf.wrap(target), ItemTable.dense(e, d), rows, n, null, tile);
       String what = "dense tile " + res.plan().tile();
       assertEquals(Strategy.GEMM, res.plan().strategy());
       checkLossAndLse(g, what, res, target);
@@ -81,24 +82,35 @@ class CpuFullCrossEntropyTest {
       for (int tile : TILES) {
         CpuBuf dH = filled(rows * d, Float.NaN);
         CpuBuf dCb = CpuBuf.allocate(m * B * s);
-        Result res = CpuFullCrossEntropy.run(ops, dH, dCb, h, CpuIntBuf.wrap(target), table, rows, n, strategy, tile);
+        Result res =
+            CpuFullCrossEntropy.run(
+                ops, dH, dCb, h, CpuIntBuf.wrap(target), table, rows, n, strategy, tile);
         String what = "jpq " + res.plan();
         assertEquals(strategy, res.plan().strategy());
         checkLossAndLse(g, what, res, target);
         Golden.assertGrad(what + " dh", dH.toArray(), g.grad("h"));
-        // shrink also checks that every sub-id row the codes never use (split 0, sub-id 7 among them) stays 0
-        Golden.assertGrad(what + " dcodebooks", CpuLossesTest.shrink(dCb.toArray(), m, b, s), g.grad("codebooks"));
+        // shrink also checks that every sub-id row the codes never use (split 0, sub-id 7 among
+        // them) stays 0
+        Golden.assertGrad(
+            what + " dcodebooks",
+            CpuLossesTest.shrink(dCb.toArray(), m, b, s),
+            g.grad("codebooks"));
         for (int j = 0; j < s; j++) {
-          assertEquals(0f, dCb.get((b - 1) * s + j), what + ": split 0, sub-id b-1 is never used, so exactly 0");
+          assertEquals(
+              0f,
+              dCb.get((b - 1) * s + j),
+              what + ": split 0, sub-id b-1 is never used, so exactly 0");
         }
       }
     }
     CpuBuf dH = filled(rows * d, Float.NaN);
     CpuBuf dCb = CpuBuf.allocate(m * B * s);
-    double loss = ops.fullCrossEntropyJpq(dH, dCb, h, CpuIntBuf.wrap(target), codes, cb, rows, n, m, s);
+    double loss =
+        ops.fullCrossEntropyJpq(dH, dCb, h, CpuIntBuf.wrap(target), codes, cb, rows, n, m, s);
     Golden.assertOutput("jpq loss", new float[] {(float) loss}, g.d("loss"));
     Golden.assertGrad("jpq dh", dH.toArray(), g.grad("h"));
-    Golden.assertGrad("jpq dcodebooks", CpuLossesTest.shrink(dCb.toArray(), m, b, s), g.grad("codebooks"));
+    Golden.assertGrad(
+        "jpq dcodebooks", CpuLossesTest.shrink(dCb.toArray(), m, b, s), g.grad("codebooks"));
   }
 
   /** The golden scores of every (row, item), through the sampled head with items = 0..N-1. */
@@ -108,7 +120,8 @@ class CpuFullCrossEntropyTest {
       all[x] = x % n;
     }
     CpuBuf scores = CpuBuf.allocate(rows * n);
-    CpuLosses.sampledScores(ops, scores, h, CpuIntBuf.wrap(all), CpuIntBuf.wrap(new int[rows]), t, rows, n);
+    CpuLosses.sampledScores(
+        ops, scores, h, CpuIntBuf.wrap(all), CpuIntBuf.wrap(new int[rows]), t, rows, n);
     Golden.assertOutput("scores", scores.toArray(), g.d("scores"));
   }
 
@@ -119,7 +132,8 @@ class CpuFullCrossEntropyTest {
     int v = 0;
     for (int r = 0; r < target.length; r++) {
       if (target[r] >= 0) {
-        Golden.assertOutput(what + " lse row " + r, new float[] {(float) res.lse()[v++]}, new double[] {lseAll[r]});
+        Golden.assertOutput(
+            what + " lse row " + r, new float[] {(float) res.lse()[v++]}, new double[] {lseAll[r]});
       } else {
         assertEquals(0.0, rowLossAll[r]);
       }
@@ -222,16 +236,21 @@ class CpuFullCrossEntropyTest {
     }
   }
 
-  private static void checkFiniteDifferences(Problem p, boolean jpq, Strategy strategy, int tile, int rowBlock) {
+  private static void checkFiniteDifferences(
+      Problem p, boolean jpq, Strategy strategy, int tile, int rowBlock) {
     CpuOps ops = new CpuOps(2);
     double[] tbl = jpq ? p.codebooks : p.table;
     CpuBuf h = buf(GradCheck.toFloat(p.h));
     CpuBuf table = buf(GradCheck.toFloat(tbl));
-    ItemTable t = jpq ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s) : ItemTable.dense(table, p.d);
+    ItemTable t =
+        jpq
+            ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s)
+            : ItemTable.dense(table, p.d);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dT = CpuBuf.allocate(tbl.length);
-    Result res = CpuFullCrossEntropy.run(ops, dH, dT, h, CpuIntBuf.wrap(p.target), t, p.rows, p.n, strategy, tile,
-        rowBlock);
+    Result res =
+        CpuFullCrossEntropy.run(
+            ops, dH, dT, h, CpuIntBuf.wrap(p.target), t, p.rows, p.n, strategy, tile, rowBlock);
     String what = (jpq ? "jpq " : "dense ") + res.plan();
     if (rowBlock > 0) {
       assertEquals(rowBlock, res.plan().rowBlock());
@@ -239,10 +258,14 @@ class CpuFullCrossEntropyTest {
     double ref = p.loss(p.h, p.embeddings(jpq, tbl));
     assertEquals(ref, res.loss(), 1e-5 + 1e-4 * Math.abs(ref), what + " loss");
     double[] hh = p.h.clone();
-    GradCheck.assertMatches(what + " dh", dH.toArray(),
+    GradCheck.assertMatches(
+        what + " dh",
+        dH.toArray(),
         GradCheck.numeric(hh, () -> p.loss(hh, p.embeddings(jpq, tbl))));
     double[] tt = tbl.clone();
-    GradCheck.assertMatches(what + " dtable", dT.toArray(),
+    GradCheck.assertMatches(
+        what + " dtable",
+        dT.toArray(),
         GradCheck.numeric(tt, () -> p.loss(p.h, p.embeddings(jpq, tt))));
     if (p.rows == 1) {
       assertEquals(strategy == Strategy.LOOKUP ? 14 : 1, res.plan().chunks(), what);
@@ -254,19 +277,40 @@ class CpuFullCrossEntropyTest {
   /** One call's outputs. */
   record Out(double loss, float[] dH, float[] dTable, Plan plan) {}
 
-  static Out run(Problem p, boolean jpq, Strategy strategy, int tile, int threads, float[] dTableStart) {
+  static Out run(
+      Problem p, boolean jpq, Strategy strategy, int tile, int threads, float[] dTableStart) {
     return run(p, jpq, strategy, tile, 0, threads, dTableStart);
   }
 
-  static Out run(Problem p, boolean jpq, Strategy strategy, int tile, int rowBlock, int threads,
+  static Out run(
+      Problem p,
+      boolean jpq,
+      Strategy strategy,
+      int tile,
+      int rowBlock,
+      int threads,
       float[] dTableStart) {
     double[] tbl = jpq ? p.codebooks : p.table;
     CpuBuf table = buf(GradCheck.toFloat(tbl));
-    ItemTable t = jpq ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s) : ItemTable.dense(table, p.d);
+    ItemTable t =
+        jpq
+            ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s)
+            : ItemTable.dense(table, p.d);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dT = dTableStart == null ? CpuBuf.allocate(tbl.length) : buf(dTableStart);
-    Result res = CpuFullCrossEntropy.run(new CpuOps(threads), dH, dT, buf(GradCheck.toFloat(p.h)),
-        CpuIntBuf.wrap(p.target), t, p.rows, p.n, strategy, tile, rowBlock);
+    Result res =
+        CpuFullCrossEntropy.run(
+            new CpuOps(threads),
+            dH,
+            dT,
+            buf(GradCheck.toFloat(p.h)),
+            CpuIntBuf.wrap(p.target),
+            t,
+            p.rows,
+            p.n,
+            strategy,
+            tile,
+            rowBlock);
     return new Out(res.loss(), dH.toArray(), dT.toArray(), res.plan());
   }
 
@@ -317,7 +361,8 @@ class CpuFullCrossEntropyTest {
             Out a = run(p, jpq, strategy, tile, rowBlock, 1, null);
             Out b = run(p, jpq, strategy, tile, rowBlock, 3, null);
             String what = (jpq ? "jpq " : "dense ") + a.plan();
-            assertEquals(Double.doubleToLongBits(a.loss()), Double.doubleToLongBits(b.loss()), what);
+            assertEquals(
+                Double.doubleToLongBits(a.loss()), Double.doubleToLongBits(b.loss()), what);
             assertArrayEquals(a.dH(), b.dH(), what);
             assertArrayEquals(a.dTable(), b.dTable(), what);
           }
@@ -334,7 +379,8 @@ class CpuFullCrossEntropyTest {
       float[] start = GradCheck.toFloat(GradCheck.random(new Random(4), p.codebooks.length, 1));
       Out acc = run(p, true, strategy, 0, 2, start);
       float[] diff = minus(acc.dTable(), start);
-      Golden.assertClose(strategy + " accumulates", diff, GradCheck.toDouble(fresh.dTable()), 1e-6, 1e-4);
+      Golden.assertClose(
+          strategy + " accumulates", diff, GradCheck.toDouble(fresh.dTable()), 1e-6, 1e-4);
       for (int r = 0; r < p.rows; r++) {
         if (p.target[r] < 0) {
           for (int j = 0; j < p.d; j++) {
@@ -356,7 +402,8 @@ class CpuFullCrossEntropyTest {
   void rejectsTargetsOutsideTheCatalogue() {
     Problem p = new Problem(3, 4, 30, 2, 2, 1);
     p.target[2] = 30;
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(p, true, null, 0, 1, null));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> run(p, true, null, 0, 1, null));
     assertEquals("target 30 of row 2 is outside the catalogue of 30 items.", e.getMessage());
   }
 
@@ -386,17 +433,32 @@ class CpuFullCrossEntropyTest {
     for (Strategy strategy : Strategy.values()) {
       CpuBuf dH = CpuBuf.allocate(rows * d);
       CpuBuf dCb = CpuBuf.allocate(m * B * s);
-      Result res = CpuFullCrossEntropy.run(new CpuOps(2), dH, dCb, h, CpuIntBuf.wrap(target), t, rows, n, strategy, 0);
+      Result res =
+          CpuFullCrossEntropy.run(
+              new CpuOps(2), dH, dCb, h, CpuIntBuf.wrap(target), t, rows, n, strategy, 0);
       Plan plan = res.plan();
       int v = res.lse().length;
-      long bound = 4L * ((long) plan.rowBlock() * plan.tile() + 2L * plan.tile() * d
-          + 2L * plan.rowBlock() * m * B + 2L * v * d) // off-heap: scores, tile, dTile, sub, dSub, rows
-          + 64L * v // per-row lse, target score, running max and sum, targets
-          + 4L * (2L * B * d + (long) plan.tile() * d) // heap codebooks, dCodebooks and dTile (GEMM)
-          + 8L * plan.rowBlock() * plan.chunks() * (2 + (plan.chunks() > 1 ? m * B : 0)) // look-up units
-          + 16L * (4L * plan.tile() + 12L * m * B); // per-thread work arrays, up to 16 threads
-      assertTrue(res.scratchBytes() <= bound, strategy + ": " + res.scratchBytes() + " bytes > plan " + bound);
-      assertTrue(res.scratchBytes() < 6_000_000, strategy + ": " + res.scratchBytes() + " bytes of scratch");
+      long bound =
+          4L
+                  * ((long) plan.rowBlock() * plan.tile()
+                      + 2L * plan.tile() * d
+                      + 2L * plan.rowBlock() * m * B
+                      + 2L * v * d) // off-heap: scores, tile, dTile, sub, dSub, rows
+              + 64L * v // per-row lse, target score, running max and sum, targets
+              + 4L
+                  * (2L * B * d
+                      + (long) plan.tile() * d) // heap codebooks, dCodebooks and dTile (GEMM)
+              + 8L
+                  * plan.rowBlock()
+                  * plan.chunks()
+                  * (2 + (plan.chunks() > 1 ? m * B : 0)) // look-up units
+              + 16L * (4L * plan.tile() + 12L * m * B); // per-thread work arrays, up to 16 threads
+      assertTrue(
+          res.scratchBytes() <= bound,
+          strategy + ": " + res.scratchBytes() + " bytes > plan " + bound);
+      assertTrue(
+          res.scratchBytes() < 6_000_000,
+          strategy + ": " + res.scratchBytes() + " bytes of scratch");
       assertTrue(res.scratchBytes() < rowsTimesItems / 10, strategy + ": " + res.scratchBytes());
       losses[strategy.ordinal()] = res.loss();
     }
@@ -423,8 +485,10 @@ class CpuFullCrossEntropyTest {
     assertEquals(Strategy.GEMM, CpuFullCrossEntropy.choose(25_600, 100_000, 8, 8));
     assertEquals(Strategy.LOOKUP, CpuFullCrossEntropy.choose(1, 100_000, 8, 64));
     assertEquals(Strategy.LOOKUP, CpuFullCrossEntropy.choose(64, 3_416, 8, 64));
-    assertEquals(Strategy.LOOKUP, CpuFullCrossEntropy.choose(25_600, 3_416, 8, 64)); // s = 64: look-ups
-    assertEquals(Strategy.GEMM, CpuFullCrossEntropy.choose(64, 3_416, 64, 8)); // d = 512 in 64 splits
+    assertEquals(
+        Strategy.LOOKUP, CpuFullCrossEntropy.choose(25_600, 3_416, 8, 64)); // s = 64: look-ups
+    assertEquals(
+        Strategy.GEMM, CpuFullCrossEntropy.choose(64, 3_416, 64, 8)); // d = 512 in 64 splits
   }
 
   @Test

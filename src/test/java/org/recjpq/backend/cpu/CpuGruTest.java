@@ -8,7 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.recjpq.backend.Golden;
 import org.recjpq.backend.GradCheck;
 
-/** The GRU layer against the golden reference, a double reference with the PAD mask, and finite differences. */
+/**
+ * The GRU layer against the golden reference, a double reference with the PAD mask, and finite
+ * differences.
+ */
 class CpuGruTest {
   private static CpuBuf buf(float[] v) {
     CpuBuf b = CpuBuf.allocate(v.length);
@@ -48,7 +51,23 @@ class CpuGruTest {
     CpuBuf dWhh = CpuBuf.allocate(3 * hidden * hidden);
     CpuBuf dBih = CpuBuf.allocate(3 * hidden);
     CpuBuf dBhh = CpuBuf.allocate(3 * hidden);
-    ops.gruBackward(dx, dWih, dWhh, dBih, dBhh, buf(g.f("dOut")), x, y, gates, wIh, wHh, null, batch, len, in, hidden);
+    ops.gruBackward(
+        dx,
+        dWih,
+        dWhh,
+        dBih,
+        dBhh,
+        buf(g.f("dOut")),
+        x,
+        y,
+        gates,
+        wIh,
+        wHh,
+        null,
+        batch,
+        len,
+        in,
+        hidden);
     Golden.assertGrad("dx", dx.toArray(), g.grad("x"));
     Golden.assertGrad("dweight_ih", dWih.toArray(), g.grad("weight_ih"));
     Golden.assertGrad("dweight_hh", dWhh.toArray(), g.grad("weight_hh"));
@@ -57,8 +76,17 @@ class CpuGruTest {
   }
 
   /** A double GRU with the PAD mask: a masked step outputs 0 and the next starts from 0. */
-  static double[] reference(double[] x, double[] wih, double[] whh, double[] bih, double[] bhh, int[] ids, int batch,
-      int len, int in, int hidden) {
+  static double[] reference(
+      double[] x,
+      double[] wih,
+      double[] whh,
+      double[] bih,
+      double[] bhh,
+      int[] ids,
+      int batch,
+      int len,
+      int in,
+      int hidden) {
     double[] y = new double[batch * len * hidden];
     for (int b = 0; b < batch; b++) {
       double[] h = new double[hidden];
@@ -118,31 +146,59 @@ class CpuGruTest {
     CpuBuf gates = CpuBuf.allocate(batch * len * 4 * hidden);
     CpuIntBuf idb = CpuIntBuf.wrap(ids);
     ops.gruForward(y, gates, xb, wIh, wHh, bIh, bHh, idb, batch, len, in, hidden);
-    GradCheck.assertMatches("y", y.toArray(), reference(x, wih, whh, bih, bhh, ids, batch, len, in, hidden));
+    GradCheck.assertMatches(
+        "y", y.toArray(), reference(x, wih, whh, bih, bhh, ids, batch, len, in, hidden));
     CpuBuf dx = CpuBuf.allocate(batch * len * in);
-    CpuBuf[] dw = {CpuBuf.allocate(wih.length), CpuBuf.allocate(whh.length), CpuBuf.allocate(bih.length),
-        CpuBuf.allocate(bhh.length)};
-    ops.gruBackward(dx, dw[0], dw[1], dw[2], dw[3], buf(GradCheck.toFloat(dOut)), xb, y, gates, wIh, wHh, idb, batch,
-        len, in, hidden);
+    CpuBuf[] dw = {
+      CpuBuf.allocate(wih.length),
+      CpuBuf.allocate(whh.length),
+      CpuBuf.allocate(bih.length),
+      CpuBuf.allocate(bhh.length)
+    };
+    ops.gruBackward(
+        dx,
+        dw[0],
+        dw[1],
+        dw[2],
+        dw[3],
+        buf(GradCheck.toFloat(dOut)),
+        xb,
+        y,
+        gates,
+        wIh,
+        wHh,
+        idb,
+        batch,
+        len,
+        in,
+        hidden);
     double[][] inputs = {x, wih, whh, bih, bhh};
-    float[][] analytic = {dx.toArray(), dw[0].toArray(), dw[1].toArray(), dw[2].toArray(), dw[3].toArray()};
+    float[][] analytic = {
+      dx.toArray(), dw[0].toArray(), dw[1].toArray(), dw[2].toArray(), dw[3].toArray()
+    };
     String[] names = {"dx", "dW_ih", "dW_hh", "db_ih", "db_hh"};
     for (int k = 0; k < inputs.length; k++) {
       double[] v = inputs[k];
-      GradCheck.assertMatches(names[k], analytic[k], GradCheck.numeric(v, () -> {
-        double[] yy = reference(x, wih, whh, bih, bhh, ids, batch, len, in, hidden);
-        double s = 0;
-        for (int i = 0; i < yy.length; i++) {
-          s += yy[i] * dOut[i];
-        }
-        return s;
-      }));
+      GradCheck.assertMatches(
+          names[k],
+          analytic[k],
+          GradCheck.numeric(
+              v,
+              () -> {
+                double[] yy = reference(x, wih, whh, bih, bhh, ids, batch, len, in, hidden);
+                double s = 0;
+                for (int i = 0; i < yy.length; i++) {
+                  s += yy[i] * dOut[i];
+                }
+                return s;
+              }));
     }
     // sequence 0 (two PADs, then items) equals the same three steps without the PADs
     float[] y0 = y.toArray();
     CpuBuf x3 = buf(java.util.Arrays.copyOfRange(GradCheck.toFloat(x), 2 * in, 5 * in));
     CpuBuf y3 = CpuBuf.allocate(3 * hidden);
-    ops.gruForward(y3, CpuBuf.allocate(3 * 4 * hidden), x3, wIh, wHh, bIh, bHh, null, 1, 3, in, hidden);
+    ops.gruForward(
+        y3, CpuBuf.allocate(3 * 4 * hidden), x3, wIh, wHh, bIh, bHh, null, 1, 3, in, hidden);
     assertArrayEquals(java.util.Arrays.copyOfRange(y0, 2 * hidden, 5 * hidden), y3.toArray());
     for (int j = 0; j < 2 * hidden; j++) {
       assertEquals(0f, y0[j], "PAD steps output 0");

@@ -16,10 +16,11 @@ import org.recjpq.backend.cpu.CpuFullCrossEntropyTest.Problem;
 import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 
 /**
- * The full cross-entropy with per-item score offsets, {@code score(r, i) = h_r · e_i + b_i}: loss and
- * every gradient (dh, the table or codebooks, dBias) against finite differences of the plain
- * definition in double, for the dense table and both RecJPQ strategies, in one tile (the single pass)
- * and in tiles that do not divide N; dBias accumulates; the bits do not depend on the thread count.
+ * The full cross-entropy with per-item score offsets, {@code score(r, i) = h_r · e_i + b_i}: loss
+ * and every gradient (dh, the table or codebooks, dBias) against finite differences of the plain
+ * definition in double, for the dense table and both RecJPQ strategies, in one tile (the single
+ * pass) and in tiles that do not divide N; dBias accumulates; the bits do not depend on the thread
+ * count.
  */
 class CpuItemBiasCrossEntropyTest {
 
@@ -58,7 +59,8 @@ class CpuItemBiasCrossEntropyTest {
 
   @Test
   void lossAndEveryGradientMatchFiniteDifferences() {
-    // {rows, items, tile, row block}: one tile (the single pass), tiles of 4 over 13 items, blocks of
+    // {rows, items, tile, row block}: one tile (the single pass), tiles of 4 over 13 items, blocks
+    // of
     // 2 rows around the ignored ones, and one row (the look-up strategy in several work units).
     for (int[] shape : new int[][] {{7, 13, 0, 0}, {7, 13, 4, 2}, {1, 40, 3, 0}}) {
       Problem p = new Problem(shape[0] * 17L + shape[1], shape[0], shape[1], 2, 3, 1.5);
@@ -69,25 +71,46 @@ class CpuItemBiasCrossEntropyTest {
     }
   }
 
-  private static void check(Problem p, double[] b, boolean jpq, Strategy strategy, int tile, int rowBlock) {
+  private static void check(
+      Problem p, double[] b, boolean jpq, Strategy strategy, int tile, int rowBlock) {
     double[] tbl = jpq ? p.codebooks : p.table;
     CpuBuf table = buf(GradCheck.toFloat(tbl));
-    ItemTable t = jpq ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s) : ItemTable.dense(table, p.d);
+    ItemTable t =
+        jpq
+            ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s)
+            : ItemTable.dense(table, p.d);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dT = CpuBuf.allocate(tbl.length);
     float[] start = new float[p.n];
     start[0] = 0.25f; // dBias accumulates
     CpuBuf dB = buf(start.clone());
-    Result res = CpuFullCrossEntropy.run(new CpuOps(2), dH, dT, dB, buf(GradCheck.toFloat(p.h)),
-        CpuIntBuf.wrap(p.target), t, buf(GradCheck.toFloat(b)), p.rows, p.n, strategy, tile, rowBlock);
+    Result res =
+        CpuFullCrossEntropy.run(
+            new CpuOps(2),
+            dH,
+            dT,
+            dB,
+            buf(GradCheck.toFloat(p.h)),
+            CpuIntBuf.wrap(p.target),
+            t,
+            buf(GradCheck.toFloat(b)),
+            p.rows,
+            p.n,
+            strategy,
+            tile,
+            rowBlock);
     String what = (jpq ? "jpq " : "dense ") + res.plan();
     double ref = loss(p, p.h, p.embeddings(jpq, tbl), b);
     assertEquals(ref, res.loss(), 1e-5 + 1e-4 * Math.abs(ref), what + " loss");
     double[] hh = p.h.clone();
-    GradCheck.assertMatches(what + " dh", dH.toArray(),
+    GradCheck.assertMatches(
+        what + " dh",
+        dH.toArray(),
         GradCheck.numeric(hh, () -> loss(p, hh, p.embeddings(jpq, tbl), b)));
     double[] tt = tbl.clone();
-    GradCheck.assertMatches(what + " dtable", dT.toArray(),
+    GradCheck.assertMatches(
+        what + " dtable",
+        dT.toArray(),
         GradCheck.numeric(tt, () -> loss(p, p.h, p.embeddings(jpq, tt), b)));
     double[] bb = b.clone();
     double[] numeric = GradCheck.numeric(bb, () -> loss(p, p.h, p.embeddings(jpq, tbl), bb));
@@ -98,15 +121,32 @@ class CpuItemBiasCrossEntropyTest {
   /** One call's outputs. */
   private record Out(double loss, float[] dH, float[] dTable, float[] dBias) {}
 
-  private static Out run(Problem p, double[] b, boolean jpq, Strategy strategy, int tile, int threads) {
+  private static Out run(
+      Problem p, double[] b, boolean jpq, Strategy strategy, int tile, int threads) {
     double[] tbl = jpq ? p.codebooks : p.table;
     CpuBuf table = buf(GradCheck.toFloat(tbl));
-    ItemTable t = jpq ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s) : ItemTable.dense(table, p.d);
+    ItemTable t =
+        jpq
+            ? ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s)
+            : ItemTable.dense(table, p.d);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dT = CpuBuf.allocate(tbl.length);
     CpuBuf dB = CpuBuf.allocate(p.n);
-    Result res = CpuFullCrossEntropy.run(new CpuOps(threads), dH, dT, dB, buf(GradCheck.toFloat(p.h)),
-        CpuIntBuf.wrap(p.target), t, buf(GradCheck.toFloat(b)), p.rows, p.n, strategy, tile, 0);
+    Result res =
+        CpuFullCrossEntropy.run(
+            new CpuOps(threads),
+            dH,
+            dT,
+            dB,
+            buf(GradCheck.toFloat(p.h)),
+            CpuIntBuf.wrap(p.target),
+            t,
+            buf(GradCheck.toFloat(b)),
+            p.rows,
+            p.n,
+            strategy,
+            tile,
+            0);
     return new Out(res.loss(), dH.toArray(), dT.toArray(), dB.toArray());
   }
 
@@ -128,7 +168,8 @@ class CpuItemBiasCrossEntropyTest {
         Out one = run(p, b, true, s, tile, 1);
         Out three = run(p, b, true, s, tile, 3);
         String what = s + " tile " + tile;
-        assertEquals(Double.doubleToLongBits(one.loss()), Double.doubleToLongBits(three.loss()), what);
+        assertEquals(
+            Double.doubleToLongBits(one.loss()), Double.doubleToLongBits(three.loss()), what);
         assertArrayEquals(one.dH(), three.dH(), what);
         assertArrayEquals(one.dTable(), three.dTable(), what);
         assertArrayEquals(one.dBias(), three.dBias(), what);
@@ -144,13 +185,38 @@ class CpuItemBiasCrossEntropyTest {
     ItemTable t = ItemTable.jpq(CpuByteBuf.wrap(p.codes), table, p.m, p.s);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dT = CpuBuf.allocate(p.codebooks.length);
-    Result without = CpuFullCrossEntropy.run(new CpuOps(2), dH, dT, buf(GradCheck.toFloat(p.h)),
-        CpuIntBuf.wrap(p.target), t, p.rows, p.n, Strategy.GEMM, 0);
+    Result without =
+        CpuFullCrossEntropy.run(
+            new CpuOps(2),
+            dH,
+            dT,
+            buf(GradCheck.toFloat(p.h)),
+            CpuIntBuf.wrap(p.target),
+            t,
+            p.rows,
+            p.n,
+            Strategy.GEMM,
+            0);
     assertEquals(without.loss(), with.loss());
     assertArrayEquals(dH.toArray(), with.dH());
     assertArrayEquals(dT.toArray(), with.dTable());
-    assertThrows(IllegalArgumentException.class, () -> CpuFullCrossEntropy.run(new CpuOps(1), dH, dT, null,
-        buf(GradCheck.toFloat(p.h)), CpuIntBuf.wrap(p.target), t, CpuBuf.allocate(p.n), p.rows, p.n, null, 0, 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            CpuFullCrossEntropy.run(
+                new CpuOps(1),
+                dH,
+                dT,
+                null,
+                buf(GradCheck.toFloat(p.h)),
+                CpuIntBuf.wrap(p.target),
+                t,
+                CpuBuf.allocate(p.n),
+                p.rows,
+                p.n,
+                null,
+                0,
+                0));
   }
 
   private static void scaledClose(String what, float[] a, float[] b) {

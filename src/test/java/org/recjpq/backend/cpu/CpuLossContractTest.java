@@ -19,15 +19,38 @@ class CpuLossContractTest extends LossContract {
   }
 
   @Override
-  protected FullCeRun fullCrossEntropyForced(Ops under, Forced plan, Buf dH, Buf dTable, Buf h, IntBuf targets,
-      Head head, int rows, int numItems) {
-    ItemTable t = head.isJpq()
-        ? ItemTable.jpq((CpuByteBuf) head.codes(), (CpuBuf) head.codebooks(), head.splits(), head.subDim())
-        : ItemTable.dense((CpuBuf) head.table(), head.dim());
+  protected FullCeRun fullCrossEntropyForced(
+      Ops under,
+      Forced plan,
+      Buf dH,
+      Buf dTable,
+      Buf h,
+      IntBuf targets,
+      Head head,
+      int rows,
+      int numItems) {
+    ItemTable t =
+        head.isJpq()
+            ? ItemTable.jpq(
+                (CpuByteBuf) head.codes(), (CpuBuf) head.codebooks(), head.splits(), head.subDim())
+            : ItemTable.dense((CpuBuf) head.table(), head.dim());
     CpuFullCrossEntropy.Strategy force =
-        plan.strategy() == null ? null : CpuFullCrossEntropy.Strategy.valueOf(plan.strategy().name());
-    Result r = CpuFullCrossEntropy.run((CpuOps) under, (CpuBuf) dH, (CpuBuf) dTable, (CpuBuf) h, (CpuIntBuf) targets,
-        t, rows, numItems, force, plan.tile(), plan.rowBlock());
+        plan.strategy() == null
+            ? null
+            : CpuFullCrossEntropy.Strategy.valueOf(plan.strategy().name());
+    Result r =
+        CpuFullCrossEntropy.run(
+            (CpuOps) under,
+            (CpuBuf) dH,
+            (CpuBuf) dTable,
+            (CpuBuf) h,
+            (CpuIntBuf) targets,
+            t,
+            rows,
+            numItems,
+            force,
+            plan.tile(),
+            plan.rowBlock());
     int tiles = (numItems + r.plan().tile() - 1) / r.plan().tile();
     return new FullCeRun(r.loss(), Strategy.valueOf(r.plan().strategy().name()), tiles);
   }

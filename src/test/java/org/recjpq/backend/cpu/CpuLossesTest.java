@@ -42,7 +42,8 @@ class CpuLossesTest {
     CpuOps ops = new CpuOps(2);
     JpqCase c = JpqCase.of(g, "neg");
     CpuBuf scores = CpuBuf.allocate((long) c.rows * c.cols);
-    ops.sampledScoresJpq(scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    ops.sampledScoresJpq(
+        scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
     float[] sc = scores.toArray();
     Golden.assertOutput(file + " s_pos", column(sc, c.cols, 0), g.d("s_pos"));
     Golden.assertOutput(file + " s_neg", dropColumn0(sc, c.cols), g.d("s_neg"));
@@ -56,8 +57,8 @@ class CpuLossesTest {
 
     CpuBuf dH = filled(c.rows * c.d, Float.NaN); // overwritten, even on ignored rows
     CpuBuf dCb = CpuBuf.allocate(c.m * B * c.s);
-    ops.sampledScoresJpqBackward(dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols,
-        c.m, c.s);
+    ops.sampledScoresJpqBackward(
+        dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
     Golden.assertGrad(file + " dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad(file + " dcodebooks", c.shrink(dCb.toArray()), g.grad("codebooks"));
   }
@@ -70,7 +71,8 @@ class CpuLossesTest {
     JpqCase c = JpqCase.of(g, "neg");
     double[] q = g.d("q");
     CpuBuf scores = CpuBuf.allocate((long) c.rows * c.cols);
-    ops.sampledScoresJpq(scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    ops.sampledScoresJpq(
+        scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
     float[] logQ = new float[c.rows * c.cols];
     for (int x = 0; x < logQ.length; x++) {
       int item = c.items.get(x);
@@ -88,15 +90,25 @@ class CpuLossesTest {
     Golden.assertGrad(file + " d logits", dScores.toArray(), g.grad("logits"));
     CpuBuf dH = CpuBuf.allocate(c.rows * c.d);
     CpuBuf dCb = CpuBuf.allocate(c.m * B * c.s);
-    ops.sampledScoresJpqBackward(dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols,
-        c.m, c.s);
+    ops.sampledScoresJpqBackward(
+        dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
     Golden.assertGrad(file + " dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad(file + " dcodebooks", c.shrink(dCb.toArray()), g.grad("codebooks"));
   }
 
   /** A golden sampled case: items = [pos, negs...] per row, codebooks widened to 256 sub-ids. */
-  record JpqCase(int rows, int cols, int m, int b, int s, int d, CpuBuf h, CpuIntBuf items, CpuIntBuf targets,
-      CpuByteBuf codes, CpuBuf codebooks) {
+  record JpqCase(
+      int rows,
+      int cols,
+      int m,
+      int b,
+      int s,
+      int d,
+      CpuBuf h,
+      CpuIntBuf items,
+      CpuIntBuf targets,
+      CpuByteBuf codes,
+      CpuBuf codebooks) {
     static JpqCase of(Golden g, String negName) {
       int[] cbShape = g.shape("codebooks");
       int m = cbShape[0];
@@ -114,8 +126,18 @@ class CpuLossesTest {
           items[r * cols + 1 + j] = neg[r * n + j];
         }
       }
-      return new JpqCase(rows, cols, m, b, s, m * s, buf(g.f("h")), CpuIntBuf.wrap(items), CpuIntBuf.wrap(pos),
-          CpuByteBuf.wrap(g.bytes("codes")), buf(widen(g.f("codebooks"), m, b, s)));
+      return new JpqCase(
+          rows,
+          cols,
+          m,
+          b,
+          s,
+          m * s,
+          buf(g.f("h")),
+          CpuIntBuf.wrap(items),
+          CpuIntBuf.wrap(pos),
+          CpuByteBuf.wrap(g.bytes("codes")),
+          buf(widen(g.f("codebooks"), m, b, s)));
     }
 
     /** The (m, b, s) part of a (m, 256, s) gradient, checking the rest is exactly 0. */
@@ -171,7 +193,8 @@ class CpuLossesTest {
       double[] e = new double[d];
       for (int k = 0; k < m; k++) {
         for (int j = 0; j < s; j++) {
-          e[k * s + j] = jpq ? tbl[(k * B + (codes[item * m + k] & 0xff)) * s + j] : tbl[item * d + k * s + j];
+          e[k * s + j] =
+              jpq ? tbl[(k * B + (codes[item * m + k] & 0xff)) * s + j] : tbl[item * d + k * s + j];
         }
       }
       return e;
@@ -238,8 +261,12 @@ class CpuLossesTest {
     for (boolean jpq : new boolean[] {false, true}) {
       for (float beta : new float[] {1f, 0.35f}) {
         Problem p = new Problem(jpq ? 11 : 12);
-        checkChain(p, jpq, sc -> p.bce(sc, beta), (ops, ds, sc) -> ops.bceLoss(ds, sc, CpuIntBuf.wrap(p.targets),
-            p.rows, p.n, beta), "bce beta " + beta + (jpq ? " jpq" : " dense"));
+        checkChain(
+            p,
+            jpq,
+            sc -> p.bce(sc, beta),
+            (ops, ds, sc) -> ops.bceLoss(ds, sc, CpuIntBuf.wrap(p.targets), p.rows, p.n, beta),
+            "bce beta " + beta + (jpq ? " jpq" : " dense"));
       }
     }
   }
@@ -249,8 +276,13 @@ class CpuLossesTest {
     for (boolean jpq : new boolean[] {false, true}) {
       Problem p = new Problem(jpq ? 21 : 22);
       CpuBuf lq = buf(GradCheck.toFloat(p.logQ));
-      checkChain(p, jpq, p::softmax, (ops, ds, sc) -> ops.sampledSoftmaxLoss(ds, sc, lq, CpuIntBuf.wrap(p.targets),
-          p.rows, p.n), "sampled softmax" + (jpq ? " jpq" : " dense"));
+      checkChain(
+          p,
+          jpq,
+          p::softmax,
+          (ops, ds, sc) ->
+              ops.sampledSoftmaxLoss(ds, sc, lq, CpuIntBuf.wrap(p.targets), p.rows, p.n),
+          "sampled softmax" + (jpq ? " jpq" : " dense"));
     }
   }
 
@@ -263,7 +295,8 @@ class CpuLossesTest {
   }
 
   /** Scores → loss → backward on the engine against finite differences of the double chain. */
-  private static void checkChain(Problem p, boolean jpq, DoubleLoss loss, EngineLoss engine, String what) {
+  private static void checkChain(
+      Problem p, boolean jpq, DoubleLoss loss, EngineLoss engine, String what) {
     CpuOps ops = new CpuOps(2);
     double[] tbl = jpq ? p.codebooks : p.table;
     CpuBuf h = buf(GradCheck.toFloat(p.h));
@@ -283,18 +316,24 @@ class CpuLossesTest {
     double value = engine.run(ops, dScores, scores);
     assertEquals(loss.of(refScores), value, 1e-5 + 1e-4 * Math.abs(value), what + " loss");
     double[] sc = refScores.clone();
-    GradCheck.assertMatches(what + " d scores", dScores.toArray(), GradCheck.numeric(sc, () -> loss.of(sc)));
+    GradCheck.assertMatches(
+        what + " d scores", dScores.toArray(), GradCheck.numeric(sc, () -> loss.of(sc)));
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dTable = CpuBuf.allocate(tbl.length);
     if (jpq) {
-      ops.sampledScoresJpqBackward(dH, dTable, dScores, h, items, targets, codes, table, p.rows, p.cols, p.m, p.s);
+      ops.sampledScoresJpqBackward(
+          dH, dTable, dScores, h, items, targets, codes, table, p.rows, p.cols, p.m, p.s);
     } else {
-      ops.sampledScoresDenseBackward(dH, dTable, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+      ops.sampledScoresDenseBackward(
+          dH, dTable, dScores, h, items, targets, table, p.rows, p.cols, p.d);
     }
     double[] hh = p.h.clone();
-    GradCheck.assertMatches(what + " dh", dH.toArray(), GradCheck.numeric(hh, () -> loss.of(p.scores(jpq, hh, tbl))));
+    GradCheck.assertMatches(
+        what + " dh", dH.toArray(), GradCheck.numeric(hh, () -> loss.of(p.scores(jpq, hh, tbl))));
     double[] tt = tbl.clone();
-    GradCheck.assertMatches(what + " dtable", dTable.toArray(),
+    GradCheck.assertMatches(
+        what + " dtable",
+        dTable.toArray(),
         GradCheck.numeric(tt, () -> loss.of(p.scores(jpq, p.h, tt))));
   }
 
@@ -324,10 +363,13 @@ class CpuLossesTest {
     CpuBuf dScores = buf(up);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf once = CpuBuf.allocate(p.table.length);
-    ops.sampledScoresDenseBackward(dH, once, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+    ops.sampledScoresDenseBackward(
+        dH, once, dScores, h, items, targets, table, p.rows, p.cols, p.d);
     CpuBuf twice = filled(p.table.length, 0f);
-    ops.sampledScoresDenseBackward(dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
-    ops.sampledScoresDenseBackward(dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+    ops.sampledScoresDenseBackward(
+        dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+    ops.sampledScoresDenseBackward(
+        dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
     float[] a = once.toArray();
     float[] b = twice.toArray();
     for (int x = 0; x < a.length; x++) {
@@ -351,7 +393,10 @@ class CpuLossesTest {
     }
     CpuIntBuf none = CpuIntBuf.wrap(new int[] {-1, -1});
     assertEquals(0.0, ops.bceLoss(CpuBuf.allocate(8), CpuBuf.allocate(8), none, 2, 3, 1f));
-    assertEquals(0.0, ops.sampledSoftmaxLoss(CpuBuf.allocate(8), CpuBuf.allocate(8), CpuBuf.allocate(8), none, 2, 3));
+    assertEquals(
+        0.0,
+        ops.sampledSoftmaxLoss(
+            CpuBuf.allocate(8), CpuBuf.allocate(8), CpuBuf.allocate(8), none, 2, 3));
   }
 
   @Test
@@ -359,9 +404,19 @@ class CpuLossesTest {
     CpuOps ops = new CpuOps(1);
     CpuIntBuf items = CpuIntBuf.wrap(new int[] {0, 5});
     CpuIntBuf targets = CpuIntBuf.wrap(new int[] {0});
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ops.sampledScoresDense(CpuBuf.allocate(2), CpuBuf.allocate(2), items, targets, CpuBuf.allocate(10), 1, 2,
-            2));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ops.sampledScoresDense(
+                    CpuBuf.allocate(2),
+                    CpuBuf.allocate(2),
+                    items,
+                    targets,
+                    CpuBuf.allocate(10),
+                    1,
+                    2,
+                    2));
     assertEquals("item 5 at row 0, column 1 is outside the item table of 5 items.", e.getMessage());
   }
 
@@ -393,23 +448,57 @@ class CpuLossesTest {
       CpuOps ops = new CpuOps(threads);
       float[][] out = new float[6][];
       CpuBuf sc = CpuBuf.allocate(rows * cols);
-      ops.sampledScoresJpq(sc, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), CpuByteBuf.wrap(codes), buf(cb),
-          rows, cols, m, s);
+      ops.sampledScoresJpq(
+          sc,
+          buf(h),
+          CpuIntBuf.wrap(ids),
+          CpuIntBuf.wrap(targets),
+          CpuByteBuf.wrap(codes),
+          buf(cb),
+          rows,
+          cols,
+          m,
+          s);
       CpuBuf ds = CpuBuf.allocate(rows * cols);
       double l1 = ops.bceLoss(ds, sc, CpuIntBuf.wrap(targets), rows, cols - 1, 0.4f);
       CpuBuf dh = CpuBuf.allocate(rows * d);
       CpuBuf dcb = CpuBuf.allocate(cb.length);
-      ops.sampledScoresJpqBackward(dh, dcb, ds, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets),
-          CpuByteBuf.wrap(codes), buf(cb), rows, cols, m, s);
+      ops.sampledScoresJpqBackward(
+          dh,
+          dcb,
+          ds,
+          buf(h),
+          CpuIntBuf.wrap(ids),
+          CpuIntBuf.wrap(targets),
+          CpuByteBuf.wrap(codes),
+          buf(cb),
+          rows,
+          cols,
+          m,
+          s);
       CpuBuf sd = CpuBuf.allocate(rows * cols);
-      ops.sampledScoresDense(sd, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(table), rows, cols, d);
+      ops.sampledScoresDense(
+          sd, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(table), rows, cols, d);
       CpuBuf ds2 = CpuBuf.allocate(rows * cols);
-      double l2 = ops.sampledSoftmaxLoss(ds2, sd, buf(logQ), CpuIntBuf.wrap(targets), rows, cols - 1);
+      double l2 =
+          ops.sampledSoftmaxLoss(ds2, sd, buf(logQ), CpuIntBuf.wrap(targets), rows, cols - 1);
       CpuBuf dh2 = CpuBuf.allocate(rows * d);
       CpuBuf dt = CpuBuf.allocate(table.length);
-      ops.sampledScoresDenseBackward(dh2, dt, ds2, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(table),
-          rows, cols, d);
-      out[0] = new float[] {(float) l1, (float) l2, (float) (l1 - (float) l1), (float) (l2 - (float) l2)};
+      ops.sampledScoresDenseBackward(
+          dh2,
+          dt,
+          ds2,
+          buf(h),
+          CpuIntBuf.wrap(ids),
+          CpuIntBuf.wrap(targets),
+          buf(table),
+          rows,
+          cols,
+          d);
+      out[0] =
+          new float[] {
+            (float) l1, (float) l2, (float) (l1 - (float) l1), (float) (l2 - (float) l2)
+          };
       out[1] = dh.toArray();
       out[2] = dcb.toArray();
       out[3] = dh2.toArray();

@@ -88,7 +88,8 @@ class CpuOpsGoldenTest {
     int b = (int) g.param("b");
     int s = (int) g.param("s");
     int rows = g.shape("ids")[0] * g.shape("ids")[1];
-    // The golden codebooks have b = 8 sub-ids; the engine's are 256 wide: embed them in a (m, 256, s) table.
+    // The golden codebooks have b = 8 sub-ids; the engine's are 256 wide: embed them in a (m, 256,
+    // s) table.
     float[] small = g.f("codebooks");
     float[] wide = new float[m * 256 * s];
     for (int k = 0; k < m; k++) {
@@ -135,8 +136,17 @@ class CpuOpsGoldenTest {
     float[] vNew = v.toArray();
     float[] delta = new float[param0.length];
     for (int i = 0; i < delta.length; i++) {
-      delta[i] = (float) CpuOps.adamDelta(param0[i], mNew[i], vNew[i], lr, eps, wd, 1 - Math.pow(beta1, step),
-          1 - Math.pow(beta2, step));
+      delta[i] =
+          (float)
+              CpuOps.adamDelta(
+                  param0[i],
+                  mNew[i],
+                  vNew[i],
+                  lr,
+                  eps,
+                  wd,
+                  1 - Math.pow(beta1, step),
+                  1 - Math.pow(beta2, step));
     }
     Golden.assertClose("delta", delta, g.d("delta"), 1e-9, 1e-4);
   }

@@ -45,22 +45,23 @@ class CpuOpsGradientTest {
     double[] beta = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, d, 1)));
     double[] dOut = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, rows * d, 1)));
     double[] y = new double[rows * d];
-    GradCheck.Scalar f = () -> {
-      for (int r = 0; r < rows; r++) {
-        double mu = 0;
-        for (int j = 0; j < d; j++) {
-          mu += x[r * d + j] / d;
-        }
-        double var = 0;
-        for (int j = 0; j < d; j++) {
-          var += (x[r * d + j] - mu) * (x[r * d + j] - mu) / d;
-        }
-        for (int j = 0; j < d; j++) {
-          y[r * d + j] = (x[r * d + j] - mu) / Math.sqrt(var + eps) * gamma[j] + beta[j];
-        }
-      }
-      return dot(y, dOut);
-    };
+    GradCheck.Scalar f =
+        () -> {
+          for (int r = 0; r < rows; r++) {
+            double mu = 0;
+            for (int j = 0; j < d; j++) {
+              mu += x[r * d + j] / d;
+            }
+            double var = 0;
+            for (int j = 0; j < d; j++) {
+              var += (x[r * d + j] - mu) * (x[r * d + j] - mu) / d;
+            }
+            for (int j = 0; j < d; j++) {
+              y[r * d + j] = (x[r * d + j] - mu) / Math.sqrt(var + eps) * gamma[j] + beta[j];
+            }
+          }
+          return dot(y, dOut);
+        };
     f.eval();
     CpuBuf out = ops.alloc(rows * d);
     CpuBuf mean = ops.alloc(rows);
@@ -93,18 +94,19 @@ class CpuOpsGradientTest {
     double[] b = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, outDim, 1)));
     double[] dOut = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, rows * outDim, 1)));
     double[] y = new double[rows * outDim];
-    GradCheck.Scalar f = () -> {
-      for (int r = 0; r < rows; r++) {
-        for (int j = 0; j < outDim; j++) {
-          double s = b[j];
-          for (int k = 0; k < in; k++) {
-            s += x[r * in + k] * w[k * outDim + j];
+    GradCheck.Scalar f =
+        () -> {
+          for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < outDim; j++) {
+              double s = b[j];
+              for (int k = 0; k < in; k++) {
+                s += x[r * in + k] * w[k * outDim + j];
+              }
+              y[r * outDim + j] = s;
+            }
           }
-          y[r * outDim + j] = s;
-        }
-      }
-      return dot(y, dOut);
-    };
+          return dot(y, dOut);
+        };
     f.eval();
     CpuBuf bx = buf(x);
     CpuBuf bw = buf(w);
@@ -137,21 +139,24 @@ class CpuOpsGradientTest {
       }
     }
     double[] dOut = GradCheck.random(rnd, 40, 1);
-    GradCheck.Scalar f = () -> {
-      double s = 0;
-      for (int i = 0; i < x.length; i++) {
-        double u = x[i];
-        double y = act == Activation.RELU ? Math.max(u, 0) : 0.5 * u * (1 + erf(u / Math.sqrt(2)));
-        s += y * dOut[i];
-      }
-      return s;
-    };
+    GradCheck.Scalar f =
+        () -> {
+          double s = 0;
+          for (int i = 0; i < x.length; i++) {
+            double u = x[i];
+            double y =
+                act == Activation.RELU ? Math.max(u, 0) : 0.5 * u * (1 + erf(u / Math.sqrt(2)));
+            s += y * dOut[i];
+          }
+          return s;
+        };
     CpuBuf bx = buf(x);
     CpuBuf y = ops.alloc(x.length);
     ops.activationForward(y, bx, act);
     double[] expected = new double[x.length];
     for (int i = 0; i < x.length; i++) {
-      expected[i] = act == Activation.RELU ? Math.max(x[i], 0) : 0.5 * x[i] * (1 + erf(x[i] / Math.sqrt(2)));
+      expected[i] =
+          act == Activation.RELU ? Math.max(x[i], 0) : 0.5 * x[i] * (1 + erf(x[i] / Math.sqrt(2)));
     }
     Golden.assertOutput("y", y.toArray(), expected);
     CpuBuf dx = ops.alloc(x.length);
@@ -192,18 +197,19 @@ class CpuOpsGradientTest {
     double[] pos = GradCheck.toDouble(GradCheck.toFloat(GradCheck.random(rnd, len * dim, 1)));
     double[] dOut = GradCheck.random(rnd, batch * len * dim, 1);
     float scale = 1.5f;
-    GradCheck.Scalar f = () -> {
-      double s = 0;
-      for (int r = 0; r < batch * len; r++) {
-        if (ids[r] < 0) {
-          continue;
-        }
-        for (int j = 0; j < dim; j++) {
-          s += (scale * table[ids[r] * dim + j] + pos[(r % len) * dim + j]) * dOut[r * dim + j];
-        }
-      }
-      return s;
-    };
+    GradCheck.Scalar f =
+        () -> {
+          double s = 0;
+          for (int r = 0; r < batch * len; r++) {
+            if (ids[r] < 0) {
+              continue;
+            }
+            for (int j = 0; j < dim; j++) {
+              s += (scale * table[ids[r] * dim + j] + pos[(r % len) * dim + j]) * dOut[r * dim + j];
+            }
+          }
+          return s;
+        };
     CpuIntBuf id = CpuIntBuf.wrap(ids);
     CpuBuf emb = ops.alloc(batch * len * dim);
     CpuBuf bt = buf(table);

@@ -44,8 +44,12 @@ public final class FullCeCrossover {
       configs.add(Arrays.stream(args[a].split(":")).mapToInt(Integer::parseInt).toArray());
     }
     if (configs.isEmpty()) {
-      configs = List.of(new int[] {3416, 64, 8}, new int[] {3416, 512, 8}, new int[] {100_000, 64, 8},
-          new int[] {100_000, 512, 8});
+      configs =
+          List.of(
+              new int[] {3416, 64, 8},
+              new int[] {3416, 512, 8},
+              new int[] {100_000, 64, 8},
+              new int[] {100_000, 512, 8});
     }
     CpuOps ops = new CpuOps();
     System.out.printf("threads %d, %s%n", ops.threads, Blas.status().description());
@@ -81,20 +85,31 @@ public final class FullCeCrossover {
 
   private static void printTable(List<int[]> configs, Map<String, Double> best) {
     System.out.println();
-    System.out.println("| N | d | m | rows | look-up ms | decode-then-GEMM ms | dense ms | model picks |");
+    System.out.println(
+        "| N | d | m | rows | look-up ms | decode-then-GEMM ms | dense ms | model picks |");
     System.out.println("|---|---|---|---|---|---|---|---|");
     for (int[] c : configs) {
       for (int rows : TABLE_ROWS) {
-        System.out.printf("| %,d | %d | %d | %,d | %s | %s | %s | %s |%n", c[0], c[1], c[2], rows,
-            ms(best.get(key(c, rows, 0))), ms(best.get(key(c, rows, 1))), ms(best.get(key(c, rows, 2))),
-            CpuFullCrossEntropy.choose(rows, c[0], c[2], c[1] / c[2]) == Strategy.LOOKUP ? KINDS[0] : KINDS[1]);
+        System.out.printf(
+            "| %,d | %d | %d | %,d | %s | %s | %s | %s |%n",
+            c[0],
+            c[1],
+            c[2],
+            rows,
+            ms(best.get(key(c, rows, 0))),
+            ms(best.get(key(c, rows, 1))),
+            ms(best.get(key(c, rows, 2))),
+            CpuFullCrossEntropy.choose(rows, c[0], c[2], c[1] / c[2]) == Strategy.LOOKUP
+                ? KINDS[0]
+                : KINDS[1]);
       }
     }
   }
 
   private static void printCrossovers(List<int[]> configs, Map<String, Double> best) {
     System.out.println();
-    System.out.println("| N | d | m | rows: look-up ms / decode-then-GEMM ms | measured crossover | model crossover |");
+    System.out.println(
+        "| N | d | m | rows: look-up ms / decode-then-GEMM ms | measured crossover | model crossover |");
     System.out.println("|---|---|---|---|---|---|");
     for (int[] c : configs) {
       StringBuilder timings = new StringBuilder();
@@ -106,13 +121,16 @@ public final class FullCeCrossover {
         if (lookup == null || gemm == null) {
           break;
         }
-        timings.append(String.format("%s%d: %s / %s", timings.length() == 0 ? "" : "; ", rows, ms(lookup), ms(gemm)));
+        timings.append(
+            String.format(
+                "%s%d: %s / %s", timings.length() == 0 ? "" : "; ", rows, ms(lookup), ms(gemm)));
         crossover = gemm < lookup ? (crossover < 0 ? rows : crossover) : -1;
         last = rows;
       }
       String measured = crossover < 0 ? "none up to " + last : Integer.toString(crossover);
-      System.out.printf("| %,d | %d | %d | %s | %s | %s |%n", c[0], c[1], c[2], timings, measured,
-          modelCrossover(c));
+      System.out.printf(
+          "| %,d | %d | %d | %s | %s | %s |%n",
+          c[0], c[1], c[2], timings, measured, modelCrossover(c));
     }
   }
 
@@ -187,8 +205,17 @@ public final class FullCeCrossover {
         if (kind == 2) {
           CpuFullCrossEntropy.run(ops, dH, dTable, h, targets, dense, rows, n, null, 0);
         } else {
-          CpuFullCrossEntropy.run(ops, dH, dCodebooks, h, targets, jpq, rows, n,
-              kind == 0 ? Strategy.LOOKUP : Strategy.GEMM, 0);
+          CpuFullCrossEntropy.run(
+              ops,
+              dH,
+              dCodebooks,
+              h,
+              targets,
+              jpq,
+              rows,
+              n,
+              kind == 0 ? Strategy.LOOKUP : Strategy.GEMM,
+              0);
         }
         long took = System.nanoTime() - start;
         if (rep >= 2) {

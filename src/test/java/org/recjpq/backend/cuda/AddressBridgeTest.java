@@ -98,7 +98,10 @@ class AddressBridgeTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> CudaModule.kernelParams(1, 2f, "three"));
     assertTrue(e.getMessage().contains("Kernel argument 2"), e.getMessage());
-    CudaModule.kernelParams(1, 2L, 3f, 4.0, 0x1000L); // pointers arrive as addresses (see Kernel#arguments)
-    assertThrows(IllegalArgumentException.class, () -> CudaModule.kernelParams(new FakeDevicePointer(0x1000)));
+    CudaModule.kernelParams(
+        1, 2L, 3f, 4.0, 0x1000L); // pointers arrive as addresses (see Kernel#arguments)
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CudaModule.kernelParams(new FakeDevicePointer(0x1000)));
   }
 }

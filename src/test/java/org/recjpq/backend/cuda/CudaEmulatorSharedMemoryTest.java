@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * The CUDA emulator's table of each kernel's static shared memory (from its source scan, {@code
  * kernels-project.tsv}; it decides whether a launch fits the 48 KiB a block may use without opting
  * in) against what ptxas reports for sm_90 ({@code target/cuda-build/ptxas-sm_90.txt}, written by
- * {@code native-build/build-kernels.sh} where nvcc is installed): never less, and at most the
- * 15 bytes of the table's rounding to 16 more. Needs no GPU.
+ * {@code native-build/build-kernels.sh} where nvcc is installed): never less, and at most the 15
+ * bytes of the table's rounding to 16 more. Needs no GPU.
  */
 class CudaEmulatorSharedMemoryTest {
   private static final Path PTXAS = Path.of("target", "cuda-build", "ptxas-sm_90.txt");
@@ -50,10 +50,13 @@ class CudaEmulatorSharedMemoryTest {
   @Test
   void theTablesStaticSharedMemoryCoversWhatPtxasReports() throws IOException {
     assumeTrue(CudaEmulator.built(), "the CUDA emulator was not built (no C++ compiler or CMake)");
-    assumeTrue(Files.isRegularFile(PTXAS), PTXAS + " is absent: nvcc was not there to report what ptxas allocates");
+    assumeTrue(
+        Files.isRegularFile(PTXAS),
+        PTXAS + " is absent: nvcc was not there to report what ptxas allocates");
     Map<String, Integer> reference = ptxas(Files.readString(PTXAS));
     Map<String, Integer> table = new LinkedHashMap<>();
-    try (InputStream in = getClass().getResourceAsStream(CudaEmulator.RESOURCES + "kernels-project.tsv")) {
+    try (InputStream in =
+        getClass().getResourceAsStream(CudaEmulator.RESOURCES + "kernels-project.tsv")) {
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         if (!line.startsWith("#") && !line.isBlank()) {
           String[] f = line.split("\t");
@@ -66,12 +69,21 @@ class CudaEmulatorSharedMemoryTest {
     for (Map.Entry<String, Integer> e : table.entrySet()) {
       int ptx = reference.get(e.getKey());
       int ours = e.getValue();
-      assertTrue(ours >= ptx && ours - ptx < 16, e.getKey() + ": the emulator's table says " + ours
-          + " bytes of static shared memory, ptxas " + ptx);
+      assertTrue(
+          ours >= ptx && ours - ptx < 16,
+          e.getKey()
+              + ": the emulator's table says "
+              + ours
+              + " bytes of static shared memory, ptxas "
+              + ptx);
       withShared += ptx > 0 ? 1 : 0;
     }
-    assertTrue(withShared >= 4, "ptxas reports static shared memory for " + withShared + " kernels");
-    System.out.println(table.size() + " kernels: the emulator's static shared memory covers ptxas's (" + withShared
-        + " use some)");
+    assertTrue(
+        withShared >= 4, "ptxas reports static shared memory for " + withShared + " kernels");
+    System.out.println(
+        table.size()
+            + " kernels: the emulator's static shared memory covers ptxas's ("
+            + withShared
+            + " use some)");
   }
 }

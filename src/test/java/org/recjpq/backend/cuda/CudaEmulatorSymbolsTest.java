@@ -22,14 +22,29 @@ import org.junit.jupiter.api.Test;
  * It reads the ELF files' dynamic symbol tables and needs no GPU.
  */
 class CudaEmulatorSymbolsTest {
-  private static final String[] FAKES = {"libcuda.so.1", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13",
-    "libcudnn.so.9", "libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9"};
+  private static final String[] FAKES = {
+    "libcuda.so.1",
+    "libcudart.so.13",
+    "libcublas.so.13",
+    "libcublasLt.so.13",
+    "libcudnn.so.9",
+    "libcudnn_graph.so.9",
+    "libcudnn_ops.so.9",
+    "libcudnn_cnn.so.9",
+    "libcudnn_adv.so.9"
+  };
 
-  private static final String[] BINDINGS = {"/lib/libJCudaDriver-12.6.0-linux-x86_64.so",
-    "/org/bytedeco/cuda/linux-x86_64/libjnicudart.so", "/org/bytedeco/cuda/linux-x86_64/libjnicublas.so",
-    "/org/bytedeco/cuda/linux-x86_64/libjnicudnn.so"};
+  private static final String[] BINDINGS = {
+    "/lib/libJCudaDriver-12.6.0-linux-x86_64.so",
+    "/org/bytedeco/cuda/linux-x86_64/libjnicudart.so",
+    "/org/bytedeco/cuda/linux-x86_64/libjnicublas.so",
+    "/org/bytedeco/cuda/linux-x86_64/libjnicudnn.so"
+  };
 
-  /** The names of an ELF64 file's dynamic symbols: the undefined ones, or the exported (defined) ones. */
+  /**
+   * The names of an ELF64 file's dynamic symbols: the undefined ones, or the exported (defined)
+   * ones.
+   */
   static Set<String> dynamicSymbols(byte[] elf, boolean undefined) {
     ByteBuffer b = ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN);
     assertTrue(elf.length > 64 && b.getInt(0) == 0x464c457f && elf[4] == 2, "not an ELF64 file");
@@ -47,7 +62,9 @@ class CudaEmulatorSymbolsTest {
       int link = b.getInt(sh + 0x28);
       long entsize = b.getLong(sh + 0x38);
       int strOffset = (int) b.getLong((int) (shoff + (long) link * shentsize) + 0x18);
-      for (long e = offset + entsize; e < offset + size; e += entsize) { // entry 0 is the null symbol
+      for (long e = offset + entsize;
+          e < offset + size;
+          e += entsize) { // entry 0 is the null symbol
         int name = b.getInt((int) e);
         int info = elf[(int) e + 4] & 0xff;
         int other = elf[(int) e + 5] & 0x3;
@@ -55,13 +72,15 @@ class CudaEmulatorSymbolsTest {
         int bind = info >> 4;
         int type = info & 0xf;
         boolean isUndefined = section == 0;
-        boolean exported = !isUndefined && (bind == 1 || bind == 2) && other == 0 && (type == 2 || type == 1);
+        boolean exported =
+            !isUndefined && (bind == 1 || bind == 2) && other == 0 && (type == 2 || type == 1);
         if (undefined ? isUndefined : exported) {
           int end = strOffset + name;
           while (elf[end] != 0) {
             end++;
           }
-          names.add(new String(elf, strOffset + name, end - strOffset - name, StandardCharsets.US_ASCII));
+          names.add(
+              new String(elf, strOffset + name, end - strOffset - name, StandardCharsets.US_ASCII));
         }
       }
     }
@@ -94,9 +113,13 @@ class CudaEmulatorSymbolsTest {
         }
       }
     }
-    System.out.println(imported + " CUDA symbols imported by the bindings, " + defined.size()
-        + " defined by the emulator's libraries");
-    assertTrue(imported > 1000, "expected the bindings to import many CUDA symbols, found " + imported);
+    System.out.println(
+        imported
+            + " CUDA symbols imported by the bindings, "
+            + defined.size()
+            + " defined by the emulator's libraries");
+    assertTrue(
+        imported > 1000, "expected the bindings to import many CUDA symbols, found " + imported);
     assertEquals(Set.of(), missing, "symbols to add to cuda-emulator/stubs/*.txt");
   }
 
@@ -104,7 +127,10 @@ class CudaEmulatorSymbolsTest {
   void theElfReaderSeesKnownSymbols() throws IOException {
     assumeTrue(CudaEmulator.built(), "the CUDA emulator was not built (no C++ compiler or CMake)");
     Set<String> driver = dynamicSymbols(resource(CudaEmulator.RESOURCES + "libcuda.so.1"), false);
-    assertTrue(driver.contains("cuLaunchKernel") && driver.contains("cuMemAlloc_v2"), "libcuda.so.1 exports");
-    assertTrue(dynamicSymbols(resource(BINDINGS[0]), true).contains("cuLaunchKernel"), "JCuda imports");
+    assertTrue(
+        driver.contains("cuLaunchKernel") && driver.contains("cuMemAlloc_v2"),
+        "libcuda.so.1 exports");
+    assertTrue(
+        dynamicSymbols(resource(BINDINGS[0]), true).contains("cuLaunchKernel"), "JCuda imports");
   }
 }

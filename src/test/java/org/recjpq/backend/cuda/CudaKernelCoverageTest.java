@@ -29,11 +29,21 @@ class CudaKernelCoverageTest {
 
   private static Map<String, Long> launches(String order) throws IOException {
     Path file = LOGS.resolve("launches-" + order + ".tsv");
-    assertTrue(Files.isRegularFile(file), file + " is missing: the gpu-emulator-" + order + " execution did not run "
-        + "or did not end normally");
+    assertTrue(
+        Files.isRegularFile(file),
+        file
+            + " is missing: the gpu-emulator-"
+            + order
+            + " execution did not run "
+            + "or did not end normally");
     List<String> lines = Files.readAllLines(file);
-    assertTrue(!lines.isEmpty() && lines.get(0).contains("order=" + order), file + " was not written in " + order
-        + " order: " + (lines.isEmpty() ? "(empty)" : lines.get(0)));
+    assertTrue(
+        !lines.isEmpty() && lines.get(0).contains("order=" + order),
+        file
+            + " was not written in "
+            + order
+            + " order: "
+            + (lines.isEmpty() ? "(empty)" : lines.get(0)));
     Map<String, Long> counts = new HashMap<>();
     for (String line : lines) {
       if (line.startsWith("#") || line.isBlank()) {
@@ -49,24 +59,33 @@ class CudaKernelCoverageTest {
 
   @Test
   void everyKernelWasLaunchedUnderBothOrders() throws IOException {
-    assumeTrue(CudaEmulator.built(), "the CUDA emulator was not built (no C++ compiler or CMake), so the GPU suite "
-        + "did not run");
+    assumeTrue(
+        CudaEmulator.built(),
+        "the CUDA emulator was not built (no C++ compiler or CMake), so the GPU suite "
+            + "did not run");
     Map<String, Long> forward = launches("forward");
     Map<String, Long> reverse = launches("reverse");
     List<String> missing = new ArrayList<>();
-    StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-42s %9s %9s%n", "kernel", "forward",
-        "reverse"));
+    StringBuilder table =
+        new StringBuilder(
+            String.format(Locale.ROOT, "%-42s %9s %9s%n", "kernel", "forward", "reverse"));
     for (String kernel : KernelSignatureTest.declaredKernels().keySet()) {
       long f = forward.getOrDefault(kernel, 0L);
       long r = reverse.getOrDefault(kernel, 0L);
       table.append(String.format(Locale.ROOT, "%-42s %9d %9d%n", kernel, f, r));
       if (f == 0 || r == 0) {
-        missing.add(kernel + (f == 0 ? " (never in forward order)" : "") + (r == 0 ? " (never in reverse order)" : ""));
+        missing.add(
+            kernel
+                + (f == 0 ? " (never in forward order)" : "")
+                + (r == 0 ? " (never in reverse order)" : ""));
       }
     }
     System.out.print(table);
     if (!missing.isEmpty()) {
-      fail(missing.size() + " kernels of cuda/*.cu were not launched by the GPU suite: " + String.join(", ", missing));
+      fail(
+          missing.size()
+              + " kernels of cuda/*.cu were not launched by the GPU suite: "
+              + String.join(", ", missing));
     }
   }
 }

@@ -15,7 +15,10 @@ public final class CudaTestEngines {
     return CudaOps.open(0, true);
   }
 
-  /** The default (float-atomic scatters) CUDA engine on device 0, or a skipped test saying why there is none. */
+  /**
+   * The default (float-atomic scatters) CUDA engine on device 0, or a skipped test saying why there
+   * is none.
+   */
   public static CudaOps openAtomic() {
     Availability a = CudaAvailability.check();
     assumeTrue(a.available(), a.description());

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java signatures of the kernels ({@link Kernels}) against the {@code extern "C" __global__}
- * declarations in {@code cuda/*.cu}: the same kernels, and for each the same parameter count,
- * order and C types. Runs on any machine (it reads the sources), so a mismatch fails the build
- * before a launch could corrupt memory on a card.
+ * declarations in {@code cuda/*.cu}: the same kernels, and for each the same parameter count, order
+ * and C types. Runs on any machine (it reads the sources), so a mismatch fails the build before a
+ * launch could corrupt memory on a card.
  */
 class KernelSignatureTest {
   private static final Pattern KERNEL =
@@ -42,7 +42,8 @@ class KernelSignatureTest {
         for (String parameter : m.group(2).split(",")) {
           String p = parameter.replace("__restrict__", " ").replaceAll("\\s+", " ").strip();
           Matcher pm = PARAMETER.matcher(p);
-          assertTrue(pm.matches(), file + ": cannot read the parameter '" + p + "' of " + m.group(1));
+          assertTrue(
+              pm.matches(), file + ": cannot read the parameter '" + p + "' of " + m.group(1));
           types.add(pm.group(1).replaceAll("\\s*\\*", "*").strip());
         }
         List<String> previous = kernels.put(m.group(1), types);
@@ -60,30 +61,46 @@ class KernelSignatureTest {
       java.put(k.name(), k.parameters().stream().map(Kernel.CType::spelling).toList());
     }
     for (Map.Entry<String, List<String>> e : declared.entrySet()) {
-      assertTrue(java.containsKey(e.getKey()), "cuda/*.cu declares " + e.getKey() + " but Kernels has no signature for"
-          + " it");
+      assertTrue(
+          java.containsKey(e.getKey()),
+          "cuda/*.cu declares " + e.getKey() + " but Kernels has no signature for" + " it");
       assertEquals(e.getValue(), java.get(e.getKey()), "the parameters of " + e.getKey());
     }
     for (String name : java.keySet()) {
-      assertTrue(declared.containsKey(name), "Kernels has " + name + ", which no cuda/*.cu declares");
+      assertTrue(
+          declared.containsKey(name), "Kernels has " + name + ", which no cuda/*.cu declares");
     }
-    assertEquals(List.copyOf(declared.keySet()), List.copyOf(java.keySet()), "Kernels.ALL lists them in source order");
+    assertEquals(
+        List.copyOf(declared.keySet()),
+        List.copyOf(java.keySet()),
+        "Kernels.ALL lists them in source order");
     System.out.println(declared.size() + " kernels: every Java signature matches its declaration");
   }
 
   @Test
   void launchArgumentsAreCheckedAgainstTheSignature() {
     Kernel k = Kernels.SCALE; // (long long n, float alpha, float* x)
-    IllegalArgumentException count = assertThrows(IllegalArgumentException.class, () -> k.arguments(1L, 2f));
-    assertTrue(count.getMessage().contains("scale_kernel(long long, float, float*) takes 3 arguments"),
+    IllegalArgumentException count =
+        assertThrows(IllegalArgumentException.class, () -> k.arguments(1L, 2f));
+    assertTrue(
+        count.getMessage().contains("scale_kernel(long long, float, float*) takes 3 arguments"),
         count.getMessage());
-    IllegalArgumentException scalar = assertThrows(IllegalArgumentException.class, () -> k.arguments(1, 2f, null));
-    assertTrue(scalar.getMessage().contains("Argument 0 of scale_kernel(long long, float, float*) must be a long long"),
+    IllegalArgumentException scalar =
+        assertThrows(IllegalArgumentException.class, () -> k.arguments(1, 2f, null));
+    assertTrue(
+        scalar
+            .getMessage()
+            .contains("Argument 0 of scale_kernel(long long, float, float*) must be a long long"),
         scalar.getMessage());
-    IllegalArgumentException raw = assertThrows(IllegalArgumentException.class, () -> k.arguments(1L, 2f, 4096L));
-    assertTrue(raw.getMessage().contains("Argument 2") && raw.getMessage().contains("float*"), raw.getMessage());
-    IllegalArgumentException element = assertThrows(IllegalArgumentException.class,
-        () -> k.arguments(1L, 2f, new DevicePointer(4096, DevicePointer.Element.INT)));
+    IllegalArgumentException raw =
+        assertThrows(IllegalArgumentException.class, () -> k.arguments(1L, 2f, 4096L));
+    assertTrue(
+        raw.getMessage().contains("Argument 2") && raw.getMessage().contains("float*"),
+        raw.getMessage());
+    IllegalArgumentException element =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> k.arguments(1L, 2f, new DevicePointer(4096, DevicePointer.Element.INT)));
     assertTrue(element.getMessage().contains("int device memory"), element.getMessage());
     Object[] packed = k.arguments(1L, 2f, new DevicePointer(4096, DevicePointer.Element.FLOAT));
     assertEquals(4096L, packed[2]);

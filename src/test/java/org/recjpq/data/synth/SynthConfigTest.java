@@ -61,11 +61,20 @@ class SynthConfigTest {
 
   @Test
   void localityRadiusIsChecked() {
-    assertMessage(() -> new SynthConfig(10, 10_000, 1000, 1, 50, 4, 0.5, 0.6, 0.02, 1.0, 5, 1.0, -1),
-        "locality radius", "-1");
-    assertMessage(() -> new SynthConfig(10, 10_000, 1000, 1, 50, 5, 0.5, 0.6, 0.02, 1.0, 5, 1.0, 2),
-        "radius 2", "4 successor clusters", "fan-out 5", "at least 3");
-    assertEquals(3, new SynthConfig(10, 10_000, 1000, 1, 50, 5, 0.5, 0.6, 0.02, 1.0, 5, 1.0, 3).successorRadius());
+    assertMessage(
+        () -> new SynthConfig(10, 10_000, 1000, 1, 50, 4, 0.5, 0.6, 0.02, 1.0, 5, 1.0, -1),
+        "locality radius",
+        "-1");
+    assertMessage(
+        () -> new SynthConfig(10, 10_000, 1000, 1, 50, 5, 0.5, 0.6, 0.02, 1.0, 5, 1.0, 2),
+        "radius 2",
+        "4 successor clusters",
+        "fan-out 5",
+        "at least 3");
+    assertEquals(
+        3,
+        new SynthConfig(10, 10_000, 1000, 1, 50, 5, 0.5, 0.6, 0.02, 1.0, 5, 1.0, 3)
+            .successorRadius());
     assertEquals(0, SynthConfig.defaults(10, 10_000, 1000, 1).successorRadius());
   }
 

@@ -184,8 +184,14 @@ class SynthInternalsTest {
     assertTrue(before && after, "successors on both sides");
     // radius 0 keeps the unconstrained draw: successors far away too
     SynthWorld anywhere = new SynthWorld(local.withSeed(2).withRadius(0));
-    assertTrue(java.util.stream.IntStream.range(0, c0).anyMatch(c -> Arrays.stream(anywhere.successors(c))
-        .anyMatch(x -> Math.min(Math.floorMod(x - c, c0), Math.floorMod(c - x, c0)) > 3)));
+    assertTrue(
+        java.util.stream.IntStream.range(0, c0)
+            .anyMatch(
+                c ->
+                    Arrays.stream(anywhere.successors(c))
+                        .anyMatch(
+                            x ->
+                                Math.min(Math.floorMod(x - c, c0), Math.floorMod(c - x, c0)) > 3)));
   }
 
   @Test
