@@ -57,29 +57,10 @@ final class BenchTrainCommand implements Callable<Integer> {
       description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmupSteps;
 
-  @Option(
-      names = "--device",
-      paramLabel = "D",
-      defaultValue = "auto",
-      description =
-          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--tf32",
-      description =
-          "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
-              + " error per product; off by default so both engines agree to FP32 rounding).")
-  boolean tf32;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "Engine threads (default: all processors).")
-  Integer threads;
-
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
+
+  @Mixin EngineOptions engineOptions;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -89,12 +70,10 @@ final class BenchTrainCommand implements Callable<Integer> {
     TrainOptions.Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
-    ModelSetup.refuseToTime(device, "recjpq bench train");
-    ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
+    ModelSetup.refuseToTime(engineOptions.device, "recjpq bench train");
+    ModelSetup.Engine engine = engineOptions.engine();
     Ops ops = engine.ops();
-    SequenceModel model =
-        ModelSetup.fresh(
-            s, ds, ops, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    SequenceModel model = ModelSetup.fresh(s, ds, ops, engineOptions.threadCount());
     Trainer trainer = new Trainer(model, ds, tc, LeaveOneOut.validationUsers(ds, 1, 1));
     for (int i = 0; i < warmupSteps; i++) {
       trainer.step();
@@ -130,7 +109,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     o.put("batch_size", s.batchSize);
     o.put("splits", s.splits);
     o.put("parameters", model.layout().size());
-    o.put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    o.put("threads", engineOptions.threadCount());
     o.put("last_loss", loss);
     o.put("peak_heap_mib", PeakHeap.peakBytes() >> 20);
     o.put("engine", engine.note());

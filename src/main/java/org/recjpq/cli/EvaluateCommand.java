@@ -120,19 +120,7 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Users scored together (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(
-      names = "--device",
-      paramLabel = "D",
-      defaultValue = "auto",
-      description =
-          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "Worker threads (default: all processors).")
-  Integer threads;
+  @Mixin EngineOptions engineOptions;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -145,12 +133,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Outputs.refuseToOverwriteInputs("--per-user", perUser, inputs);
     Phase p = parsePhase(phase);
     EvalOptions options =
-        new EvalOptions(
-            ks,
-            filterSeen,
-            batchSize,
-            0,
-            threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        new EvalOptions(ks, filterSeen, batchSize, 0, engineOptions.threadCount());
     SequenceDataset ds = input.load();
     int[] users;
     if (p == Phase.TEST) {
@@ -168,7 +151,7 @@ final class EvaluateCommand implements Callable<Integer> {
     if (checkpoint != null) {
       Checkpoint ck = Checkpoint.read(checkpoint);
       ck.checkItems(checkpoint, ds.items());
-      ModelSetup.Engine engine = ModelSetup.engine(device, threads);
+      ModelSetup.Engine engine = engineOptions.engine();
       try {
         engineNote = engine.note();
         scorer = new ModelScorer(ModelSetup.load(ck, engine.ops()), 4096);

@@ -99,27 +99,6 @@ final class TrainCommand implements Callable<Integer> {
   Path report;
 
   @Option(
-      names = "--device",
-      paramLabel = "D",
-      defaultValue = "auto",
-      description =
-          "cpu, cuda, or auto (the GPU when one works, else the CPU, saying why; default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--tf32",
-      description =
-          "On the GPU, run FP32 GEMMs on TF32 tensor cores (faster, ~1e-3 relative"
-              + " error per product; off by default so both engines agree to FP32 rounding).")
-  boolean tf32;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "Engine threads (default: all processors).")
-  Integer threads;
-
-  @Option(
       names = "--test-users",
       paramLabel = "N|all",
       defaultValue = "all",
@@ -130,6 +109,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print the final test metrics as one JSON object.")
   boolean json;
+
+  @Mixin EngineOptions engineOptions;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -180,7 +161,7 @@ final class TrainCommand implements Callable<Integer> {
         err.flush();
       }
     }
-    ModelSetup.Engine engine = ModelSetup.engine(device, threads, tf32);
+    ModelSetup.Engine engine = engineOptions.engine();
     if (resumed != null) {
       PrintWriter err = json ? spec.commandLine().getErr() : out; // stdout stays one JSON object
       err.printf(
@@ -208,7 +189,7 @@ final class TrainCommand implements Callable<Integer> {
       PrintWriter out,
       Checkpoint resumed) {
     Ops ops = engine.ops();
-    int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int nThreads = engineOptions.threadCount();
     long t0 = System.nanoTime();
     SequenceModel model;
     if (resumed != null) { // the model, its codes and parameters come from the checkpoint

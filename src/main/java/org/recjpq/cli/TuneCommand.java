@@ -149,18 +149,14 @@ final class TuneCommand implements Callable<Integer> {
   Path report;
 
   @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "Engine threads (default: all processors).")
-  Integer threads;
-
-  @Option(
       names = "--test-users",
       paramLabel = "N|all",
       defaultValue = "all",
       description =
           "Test the best trial on a seeded sample of N users (default: ${DEFAULT-VALUE}).")
   String testUsers;
+
+  @Mixin EngineOptions engineOptions;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -200,9 +196,6 @@ final class TuneCommand implements Callable<Integer> {
       throw new UsageException(
           "--configs, --min-epochs and --max-epochs must be positive, min at most max.");
     }
-    if (threads != null && threads < 1) {
-      throw new UsageException("--threads must be at least 1, got " + threads + ".");
-    }
     TrainOptions.Settings base = options.resolve();
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("--input", input.input);
@@ -237,7 +230,7 @@ final class TuneCommand implements Callable<Integer> {
     List<String> fitted = new ArrayList<>();
     TrainOptions.fitToData(base, ds, options.explicit(), fitted);
     fitted.forEach(n -> out.println("Fitted to the data: " + n + "."));
-    int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int nThreads = engineOptions.threadCount();
     int nVal =
         base.validationUsers != null
             ? PrepareCommand.parseValidationUsers(base.validationUsers)
@@ -286,7 +279,7 @@ final class TuneCommand implements Callable<Integer> {
 
     // the winner: its checkpoint becomes the output, tested on the test users
     Checkpoint best = Checkpoint.read(search.checkpointOf(outcome.best()));
-    Ops ops = ModelSetup.engine(threads);
+    Ops ops = engineOptions.engine().ops();
     EvaluationResult test;
     EvaluationResult pop;
     int[] testSet = LeaveOneOut.sampleUsers(ds, Phase.TEST, nTest, ds.info().splitSeed());
@@ -469,7 +462,7 @@ final class TuneCommand implements Callable<Integer> {
       TrainOptions.Settings s = TrainOptions.Settings.copyOf(base);
       s.epochs = 1;
       s.maxMinutes = 0.0;
-      Ops ops = ModelSetup.engine(threads);
+      Ops ops = engineOptions.engine().ops();
       try {
         SequenceModel model = freshModel(s, ops);
         Trainer trainer = new Trainer(model, ds, s.trainConfig(), val);
@@ -485,7 +478,7 @@ final class TuneCommand implements Callable<Integer> {
       return epochs -> {
         TrainOptions.Settings s = settings(i);
         TrainConfig tc = s.trainConfig();
-        Ops ops = ModelSetup.engine(threads);
+        Ops ops = engineOptions.engine().ops();
         try {
           Checkpoint saved = trained.containsKey(i) ? Checkpoint.read(checkpointOf(i)) : null;
           SequenceModel model = saved != null ? ModelSetup.load(saved, ops) : freshModel(s, ops);
