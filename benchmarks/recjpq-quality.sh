@@ -20,6 +20,11 @@ declare -A runs=(
   [jpq-m8-d128]="--embedding jpq --codes nsvd-pq --dropout 0.1 --dim 128"
   [jpq-m8-d64-bias-untied]="--embedding jpq --codes nsvd-pq --dropout 0.1 --item-bias --untied"
   [jpq-m16-d64]="--embedding jpq --codes nsvd-pq --dropout 0.1 --splits 16"
+  [jpq-m8-d64-drop03]="--embedding jpq --codes nsvd-pq --dropout 0.3"
+  [jpq-m8-d64-cooc]="--embedding jpq --codes cooc-pq --dropout 0.1"
+  # codes from the item embeddings of the dense-d64-drop03 run (run it first)
+  [jpq-m8-d64-modelpq]="--embedding jpq --codes MODELPQ --dropout 0.1"
+  [jpq-m8-d64-modelpq-drop03]="--embedding jpq --codes MODELPQ --dropout 0.3"
 )
 if [ "$run" = list ] || [ -z "${runs[$run]+x}" ]; then
   echo "runs: ${!runs[*]}"
@@ -29,7 +34,14 @@ fi
 ./recjpq --help >/dev/null   # build once
 mkdir -p "$out"
 [ -f "$out/beauty.rjd" ] || ./recjpq prepare --input "$data" --format user-lines --output "$out/beauty.rjd" --quiet
+flags="${runs[$run]}"
+if [[ "$flags" == *MODELPQ* ]]; then
+  [ -f "$out/dense-d64-drop03.ckpt" ] || { echo "run dense-d64-drop03 first: its item embeddings give the codes" >&2; exit 1; }
+  [ -f "$out/model-pq.codes" ] || ./recjpq assign-codes --input "$out/beauty.rjd" --strategy model-pq \
+    --checkpoint "$out/dense-d64-drop03.ckpt" --splits 8 --output "$out/model-pq.codes" --quiet
+  flags="${flags/MODELPQ/$out/model-pq.codes}"
+fi
 # shellcheck disable=SC2086
 ./recjpq train --input "$out/beauty.rjd" --max-len 50 --length-buckets --ffn-dim 256 --lr 0.003 --schedule cosine \
-  --warmup 100 --validation-users 4096 --patience 15 --threads 1 --epochs 60 ${runs[$run]} \
+  --warmup 100 --validation-users 4096 --patience 15 --threads 1 --epochs 60 $flags \
   --output "$out/$run.ckpt" --quiet | tee "$out/$run.log"

@@ -128,10 +128,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--request-timeout",
       paramLabel = "SECONDS",
-      defaultValue = "30",
+      defaultValue = "20",
       description =
           "A request must arrive whole (headers and body) within this time; else 408 or the connection"
-              + " is closed (default: ${DEFAULT-VALUE}).")
+              + " is closed; keep it below --idle-timeout so that a stalled body gets its 408"
+              + " (default: ${DEFAULT-VALUE}).")
   double requestTimeout;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

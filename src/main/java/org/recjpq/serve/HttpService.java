@@ -100,7 +100,7 @@ public final class HttpService implements AutoCloseable {
 
     /** The given request bounds with the default header, connection and timeout limits. */
     public Limits(int maxBodyBytes, int maxHistory, int maxK, int maxBatch) {
-      this(maxBodyBytes, maxHistory, maxK, maxBatch, 8192, 1024, 30_000, 30_000);
+      this(maxBodyBytes, maxHistory, maxK, maxBatch, 8192, 1024, 30_000, 20_000);
     }
 
     public static Limits defaults() {
