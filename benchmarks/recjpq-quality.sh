@@ -25,6 +25,8 @@ declare -A runs=(
   # codes from the item embeddings of the dense-d64-drop03 run (run it first)
   [jpq-m8-d64-modelpq]="--embedding jpq --codes MODELPQ --dropout 0.1"
   [jpq-m8-d64-modelpq-drop03]="--embedding jpq --codes MODELPQ --dropout 0.3"
+  # the same in one command: a 10-epoch dense warm-up gives the codes
+  [jpq-m8-d64-densepq-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 10 --dropout 0.3"
 )
 if [ "$run" = list ] || [ -z "${runs[$run]+x}" ]; then
   echo "runs: ${!runs[*]}"

@@ -140,6 +140,11 @@ final class ModelSetup {
       }
       return codes;
     }
+    if (s.codes.equalsIgnoreCase(DENSE_PQ)) {
+      try (Ops warmup = new CpuOps(threads)) {
+        return denseWarmupCodes(s, ds, threads, warmup, System.err::println);
+      }
+    }
     CodeStrategy strategy = CodeStrategy.fromCliName(s.codes.toLowerCase(Locale.ROOT));
     CodeOptions o = CodeOptions.defaults(strategy, s.splits, s.seed).withThreads(threads);
     return CodeAssigners.assign(
@@ -158,10 +163,81 @@ final class ModelSetup {
         .codes();
   }
 
+  /** The codes that {@link #denseWarmupCodes} makes. */
+  static final String DENSE_PQ = "dense-pq";
+
+  /**
+   * {@code dense-pq} codes: the model's dense twin (same settings, a dense item table) trains for
+   * {@code codesWarmupEpochs} epochs on {@code ops}, validation keeping its best epoch, and its
+   * item table is quantised as {@code model-pq} codes are. Codes that follow what the sequences say
+   * about items (benchmarks/recjpq-quality.md: on sparse data they decide RecJPQ's quality), for a
+   * few dense epochs and no second command.
+   */
+  static ItemCodes denseWarmupCodes(
+      TrainOptions.Settings s,
+      SequenceDataset ds,
+      int threads,
+      Ops ops,
+      java.util.function.Consumer<String> note) {
+    TrainOptions.Settings w = TrainOptions.Settings.copyOf(s);
+    w.embedding = "dense";
+    w.untied = false;
+    w.itemBias = false;
+    w.epochs = s.codesWarmupEpochs;
+    w.maxMinutes = 0.0;
+    int nVal =
+        s.validationUsers != null
+            ? PrepareCommand.parseValidationUsers(s.validationUsers)
+            : ds.info().validationUsers();
+    int[] val = org.recjpq.data.LeaveOneOut.validationUsers(ds, nVal, ds.info().splitSeed());
+    SequenceModel dense = SequenceModel.create(w.modelConfig(ds.numItems()), ops, null);
+    dense.initialize(w.seed);
+    org.recjpq.train.Trainer trainer =
+        new org.recjpq.train.Trainer(dense, ds, w.trainConfig(), val);
+    long t0 = System.nanoTime();
+    trainer.run(r -> {});
+    note.accept(
+        String.format(
+            Locale.ROOT,
+            "codes: dense-pq from a dense warm-up of %d epochs (best validation NDCG@10 %.4f at"
+                + " epoch %d, %.0f s)",
+            trainer.state().epoch,
+            trainer.state().bestMetric,
+            trainer.state().bestEpoch + 1,
+            (System.nanoTime() - t0) / 1e9));
+    float[] p = ops.toArray(dense.params()); // the best epoch's weights, restored by run()
+    org.recjpq.model.ParameterLayout.Entry e = dense.layout().entry("item.table");
+    float[] table =
+        java.util.Arrays.copyOfRange(
+            p, Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
+    CodeOptions o =
+        CodeOptions.defaults(CodeStrategy.MODEL_PQ, s.splits, s.seed).withThreads(threads);
+    return CodeAssigners.fromItemTable(ds, table, w.dim, o).codes();
+  }
+
   /** A freshly initialised model for the settings. */
   static SequenceModel fresh(TrainOptions.Settings s, SequenceDataset ds, Ops ops, int threads) {
+    return fresh(s, ds, ops, threads, System.err::println);
+  }
+
+  /**
+   * {@link #fresh(TrainOptions.Settings, SequenceDataset, Ops, int)}, its notes to {@code note}.
+   */
+  static SequenceModel fresh(
+      TrainOptions.Settings s,
+      SequenceDataset ds,
+      Ops ops,
+      int threads,
+      java.util.function.Consumer<String> note) {
     ModelConfig c = s.modelConfig(ds.numItems());
-    SequenceModel model = SequenceModel.create(c, ops, c.isJpq() ? codes(s, ds, threads) : null);
+    ItemCodes codes = null;
+    if (c.isJpq()) { // a dense warm-up runs on the training engine
+      codes =
+          s.codes.equalsIgnoreCase(DENSE_PQ)
+              ? denseWarmupCodes(s, ds, threads, ops, note)
+              : codes(s, ds, threads);
+    }
+    SequenceModel model = SequenceModel.create(c, ops, codes);
     model.initialize(s.seed);
     return model;
   }

@@ -196,7 +196,17 @@ final class TrainCommand implements Callable<Integer> {
       resumed.checkItems(resume, ds.items());
       model = ModelSetup.load(resumed, ops);
     } else {
-      model = ModelSetup.fresh(s, ds, ops, nThreads);
+      PrintWriter notes = json ? spec.commandLine().getErr() : out;
+      model =
+          ModelSetup.fresh(
+              s,
+              ds,
+              ops,
+              nThreads,
+              n -> {
+                notes.println(n);
+                notes.flush();
+              });
     }
     int nVal =
         s.validationUsers != null

@@ -63,6 +63,7 @@ final class TrainOptions {
     Integer epochs = 200;
     Double lr = 1e-3;
     Double weightDecay = 0.0;
+    Integer codesWarmupEpochs = 10;
     Double itemLrScale = 1.0;
     Double itemWeightDecay;
     Double adamBeta1 = 0.9;
@@ -378,7 +379,7 @@ final class TrainOptions {
       names = "--codes",
       paramLabel = "C",
       description =
-          "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), or a codes FILE.")
+          "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), dense-pq (k-means product quantisation of the item embeddings of a dense warm-up, --codes-warmup-epochs), or a codes FILE.")
   String codes;
 
   @Option(
@@ -461,6 +462,13 @@ final class TrainOptions {
       paramLabel = "WD",
       description = "Decoupled weight decay (AdamW).")
   Double weightDecay;
+
+  @Option(
+      names = "--codes-warmup-epochs",
+      paramLabel = "E",
+      description =
+          "--codes dense-pq: epochs of the dense warm-up whose item embeddings give the codes (default 10).")
+  Integer codesWarmupEpochs;
 
   @Option(
       names = "--item-lr-scale",

@@ -17,29 +17,25 @@ import org.recjpq.checkpoint.Checkpoint;
 class FitToDataTest {
   @TempDir Path dir;
 
+  private static final String[] TINY = {
+    "--dim",
+    "8",
+    "--splits",
+    "2",
+    "--ffn-dim",
+    "8",
+    "--blocks",
+    "1",
+    "--epochs",
+    "1",
+    "--threads",
+    "1"
+  };
+
   @Test
   void shortSequencesGetAShortMaxLenUnlessOneIsGiven() throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (int u = 1; u <= 200; u++) { // lengths 5..24: the training part (length - 2) is at most 22
-      for (int k = 0; k < 5 + u % 20; k++) {
-        b.append(u).append(' ').append(1 + (u * 7 + k * 3) % 50).append('\n');
-      }
-    }
-    Path in = Files.writeString(dir.resolve("pairs.txt"), b.toString());
-    String[] tiny = {
-      "--dim",
-      "8",
-      "--splits",
-      "2",
-      "--ffn-dim",
-      "8",
-      "--blocks",
-      "1",
-      "--epochs",
-      "1",
-      "--threads",
-      "1"
-    };
+    // lengths 5..24: the training part (length - 2) is at most 22
+    Path in = PairsLog.write(dir.resolve("pairs.txt"), 200, u -> 5 + u % 20, 50, 7);
     Path fitted = dir.resolve("fitted.ckpt");
     CliTest.Run r =
         CliTest.run(
@@ -54,7 +50,7 @@ class FitToDataTest {
                   fitted.toString(),
                   "--quiet"
                 },
-                tiny));
+                TINY));
     assertEquals(0, r.code(), r.err());
     assertTrue(
         r.out()
@@ -79,7 +75,7 @@ class FitToDataTest {
                   "--max-len",
                   "200"
                 },
-                tiny));
+                TINY));
     assertEquals(0, g.code(), g.err());
     assertFalse(g.out().contains("Fitted to the data"), g.out());
     assertEquals(200, Checkpoint.read(given).config().maxLen());
@@ -100,7 +96,7 @@ class FitToDataTest {
                   "--config",
                   config.toString()
                 },
-                tiny));
+                TINY));
     assertEquals(0, c.code(), c.err());
     assertEquals(100, Checkpoint.read(fromConfig).config().maxLen());
   }
@@ -109,5 +105,41 @@ class FitToDataTest {
     String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, r, a.length, b.length);
     return r;
+  }
+
+  @Test
+  void denseWarmupCodesTrainADenseTwinFirstAndAreStoredInTheCheckpoint() throws IOException {
+    Path in = PairsLog.write(dir.resolve("warm.txt"), 120, u -> 8, 60, 7);
+    Path out = dir.resolve("dense-pq.ckpt");
+    CliTest.Run r =
+        CliTest.run(
+            concat(
+                new String[] {
+                  "train",
+                  "-i",
+                  in.toString(),
+                  "-f",
+                  "sasrec-pairs",
+                  "--output",
+                  out.toString(),
+                  "--quiet",
+                  "--max-len",
+                  "10",
+                  "--codes",
+                  "dense-pq",
+                  "--codes-warmup-epochs",
+                  "2"
+                },
+                TINY));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("codes: dense-pq from a dense warm-up of 2 epochs"), r.out());
+    Checkpoint ck = Checkpoint.read(out);
+    assertTrue(ck.config().isJpq());
+    assertEquals(2, ck.codes().splits());
+    java.util.Set<String> distinct = new java.util.HashSet<>();
+    for (int i = 0; i < ck.codes().numItems(); i++) {
+      distinct.add(ck.codes().raw()[2 * i] + "," + ck.codes().raw()[2 * i + 1]);
+    }
+    assertEquals(ck.codes().numItems(), distinct.size(), "model-pq codes are made unique");
   }
 }

@@ -21,13 +21,7 @@ class ResumeSettingsTest {
   @TempDir Path dir;
 
   private Path pairs() throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (int u = 1; u <= 40; u++) {
-      for (int k = 0; k < 7; k++) {
-        b.append(u).append(' ').append(1 + (u * 5 + k * 3) % 30).append('\n');
-      }
-    }
-    return Files.writeString(dir.resolve("pairs.txt"), b.toString());
+    return PairsLog.write(dir.resolve("pairs.txt"), 40, u -> 7, 30, 5);
   }
 
   private static String[] args(Path in, Path out, String... more) {

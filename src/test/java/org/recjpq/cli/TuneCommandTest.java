@@ -17,13 +17,7 @@ class TuneCommandTest {
   @TempDir Path dir;
 
   private Path data() throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (int u = 1; u <= 60; u++) {
-      for (int k = 0; k < 8; k++) {
-        b.append(u).append(' ').append(1 + (u * 7 + k * 3) % 40).append('\n');
-      }
-    }
-    return Files.writeString(dir.resolve("pairs.txt"), b.toString());
+    return PairsLog.write(dir.resolve("pairs.txt"), 60, u -> 8, 40, 7);
   }
 
   private CliTest.Run tune(Path in, Path space, Path out, String... more) {
