@@ -120,9 +120,23 @@ final class ModelSetup {
   }
 
   /**
-   * RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now.
+   * RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now;
+   * a {@code dense-pq} warm-up runs on a CPU engine of its own and reports on standard error.
    */
   static ItemCodes codes(TrainOptions.Settings s, SequenceDataset ds, int threads) {
+    return codes(s, ds, threads, null, System.err::println);
+  }
+
+  /**
+   * {@link #codes(TrainOptions.Settings, SequenceDataset, int)}, a {@code dense-pq} warm-up on
+   * {@code ops} (a CPU engine of its own where null), its report to {@code note}.
+   */
+  static ItemCodes codes(
+      TrainOptions.Settings s,
+      SequenceDataset ds,
+      int threads,
+      Ops ops,
+      java.util.function.Consumer<String> note) {
     Path file = Path.of(s.codes);
     if (Files.isRegularFile(file)) {
       ItemCodes codes = CodesFile.readFor(file, ds).codes();
@@ -141,8 +155,11 @@ final class ModelSetup {
       return codes;
     }
     if (s.codes.equalsIgnoreCase(DENSE_PQ)) {
+      if (ops != null) {
+        return denseWarmupCodes(s, ds, threads, ops, note);
+      }
       try (Ops warmup = new CpuOps(threads)) {
-        return denseWarmupCodes(s, ds, threads, warmup, System.err::println);
+        return denseWarmupCodes(s, ds, threads, warmup, note);
       }
     }
     CodeStrategy strategy = CodeStrategy.fromCliName(s.codes.toLowerCase(Locale.ROOT));
@@ -230,13 +247,8 @@ final class ModelSetup {
       int threads,
       java.util.function.Consumer<String> note) {
     ModelConfig c = s.modelConfig(ds.numItems());
-    ItemCodes codes = null;
-    if (c.isJpq()) { // a dense warm-up runs on the training engine
-      codes =
-          s.codes.equalsIgnoreCase(DENSE_PQ)
-              ? denseWarmupCodes(s, ds, threads, ops, note)
-              : codes(s, ds, threads);
-    }
+    // a dense-pq warm-up runs on the training engine
+    ItemCodes codes = c.isJpq() ? codes(s, ds, threads, ops, note) : null;
     SequenceModel model = SequenceModel.create(c, ops, codes);
     model.initialize(s.seed);
     return model;

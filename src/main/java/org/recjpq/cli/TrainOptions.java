@@ -580,6 +580,7 @@ final class TrainOptions {
     Map<String, Object> given = new LinkedHashMap<>();
     for (Field flag : TrainOptions.class.getDeclaredFields()) {
       if (Modifier.isStatic(flag.getModifiers())
+          || Modifier.isTransient(flag.getModifiers())
           || flag.getName().equals("preset")
           || flag.getName().equals("config")) {
         continue;
@@ -731,8 +732,9 @@ final class TrainOptions {
                 fromPreset.remove(k);
               });
     }
-    given.putAll(flags());
-    fromPreset.removeAll(flags().keySet());
+    Map<String, Object> flags = flags();
+    given.putAll(flags);
+    fromPreset.removeAll(flags.keySet());
     for (Map.Entry<String, Object> e : given.entrySet()) {
       String name = e.getKey();
       Object value = e.getValue();
@@ -786,6 +788,16 @@ final class TrainOptions {
    * are errors).
    */
   private JsonNode readConfig() {
+    if (configJson == null) {
+      configJson = parseConfig();
+    }
+    return configJson;
+  }
+
+  /** The config file, once read (transient: not a flag). */
+  private transient JsonNode configJson;
+
+  private JsonNode parseConfig() {
     JsonNode json;
     try (JsonParser p = CONFIG_JSON.createParser(config.toFile())) {
       json = CONFIG_JSON.readTree(p);
