@@ -27,6 +27,10 @@ declare -A runs=(
   [jpq-m8-d64-modelpq-drop03]="--embedding jpq --codes MODELPQ --dropout 0.3"
   # the same in one command: a 10-epoch dense warm-up gives the codes
   [jpq-m8-d64-densepq-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 10 --dropout 0.3"
+  # dense-pq since the RecJPQ model starts from its dense twin (backbone and codebook means)
+  [jpq-m8-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3"
+  [jpq-m16-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3 --splits 16"
+  [jpq-m32-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3 --splits 32"
 )
 if [ "$run" = list ] || [ -z "${runs[$run]+x}" ]; then
   echo "runs: ${!runs[*]}"

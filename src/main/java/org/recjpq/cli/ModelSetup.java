@@ -18,6 +18,7 @@ import org.recjpq.codes.CodeStrategy;
 import org.recjpq.codes.CodesFile;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.SequenceDataset;
+import org.recjpq.model.DenseTwin;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.model.SequenceModel;
 import org.recjpq.util.Excerpt;
@@ -156,10 +157,10 @@ final class ModelSetup {
     }
     if (s.codes.equalsIgnoreCase(DENSE_PQ)) {
       if (ops != null) {
-        return denseWarmupCodes(s, ds, threads, ops, note);
+        return denseTwin(s, ds, threads, ops, note).codes();
       }
       try (Ops warmup = new CpuOps(threads)) {
-        return denseWarmupCodes(s, ds, threads, warmup, note);
+        return denseTwin(s, ds, threads, warmup, note).codes();
       }
     }
     CodeStrategy strategy = CodeStrategy.fromCliName(s.codes.toLowerCase(Locale.ROOT));
@@ -180,17 +181,19 @@ final class ModelSetup {
         .codes();
   }
 
-  /** The codes that {@link #denseWarmupCodes} makes. */
+  /** The codes that {@link #denseTwin} makes. */
   static final String DENSE_PQ = "dense-pq";
 
   /**
    * {@code dense-pq} codes: the model's dense twin (same settings, a dense item table) trains for
-   * {@code codesWarmupEpochs} epochs on {@code ops}, validation keeping its best epoch, and its
-   * item table is quantised as {@code model-pq} codes are. Codes that follow what the sequences say
-   * about items (benchmarks/recjpq-quality.md: on sparse data they decide RecJPQ's quality), for a
-   * few dense epochs and no second command.
+   * {@code codesWarmupEpochs} epochs (0: half of {@code epochs}; early stopping and half of {@code
+   * maxMinutes} apply) on {@code ops}, validation keeping its best epoch, and its item table is
+   * quantised as {@code model-pq} codes are. Codes that follow what the sequences say about items
+   * (benchmarks/recjpq-quality.md: on sparse data they decide RecJPQ's quality), for a few dense
+   * epochs and no second command. The twin's weights come with them: {@link #fresh} starts the
+   * RecJPQ model from them ({@link DenseTwin#warmStart}).
    */
-  static ItemCodes denseWarmupCodes(
+  static DenseTwin denseTwin(
       TrainOptions.Settings s,
       SequenceDataset ds,
       int threads,
@@ -200,8 +203,14 @@ final class ModelSetup {
     w.embedding = "dense";
     w.untied = false;
     w.itemBias = false;
-    w.epochs = s.codesWarmupEpochs;
-    w.maxMinutes = 0.0;
+    if (s.codesWarmupEpochs < 0) {
+      throw new UsageException(
+          "--codes-warmup-epochs must be 0 (half of --epochs) or more, found "
+              + s.codesWarmupEpochs
+              + ".");
+    }
+    w.epochs = s.codesWarmupEpochs > 0 ? s.codesWarmupEpochs : Math.max(1, s.epochs / 2);
+    w.maxMinutes = s.maxMinutes != null && s.maxMinutes > 0 ? s.maxMinutes / 2 : 0.0;
     int nVal =
         s.validationUsers != null
             ? PrepareCommand.parseValidationUsers(s.validationUsers)
@@ -223,13 +232,35 @@ final class ModelSetup {
             trainer.state().bestEpoch + 1,
             (System.nanoTime() - t0) / 1e9));
     float[] p = ops.toArray(dense.params()); // the best epoch's weights, restored by run()
-    org.recjpq.model.ParameterLayout.Entry e = dense.layout().entry("item.table");
+    return new DenseTwin(
+        quantise(ds, dense.layout(), p, s.splits, s.seed, threads), dense.layout(), p);
+  }
+
+  /** {@code twin}'s weights with codes of {@code splits} splits (model-pq of its item table). */
+  static DenseTwin requantised(
+      DenseTwin twin, SequenceDataset ds, int splits, long seed, int threads) {
+    if (twin.codes().splits() == splits) {
+      return twin;
+    }
+    return new DenseTwin(
+        quantise(ds, twin.layout(), twin.params(), splits, seed, threads),
+        twin.layout(),
+        twin.params());
+  }
+
+  private static ItemCodes quantise(
+      SequenceDataset ds,
+      org.recjpq.model.ParameterLayout layout,
+      float[] p,
+      int splits,
+      long seed,
+      int threads) {
+    org.recjpq.model.ParameterLayout.Entry e = layout.entry("item.table");
     float[] table =
         java.util.Arrays.copyOfRange(
             p, Math.toIntExact(e.offset()), Math.toIntExact(e.offset() + e.size()));
-    CodeOptions o =
-        CodeOptions.defaults(CodeStrategy.MODEL_PQ, s.splits, s.seed).withThreads(threads);
-    return CodeAssigners.fromItemTable(ds, table, w.dim, o).codes();
+    CodeOptions o = CodeOptions.defaults(CodeStrategy.MODEL_PQ, splits, seed).withThreads(threads);
+    return CodeAssigners.fromItemTable(ds, table, e.shape()[1], o).codes();
   }
 
   /** A freshly initialised model for the settings. */
@@ -238,7 +269,9 @@ final class ModelSetup {
   }
 
   /**
-   * {@link #fresh(TrainOptions.Settings, SequenceDataset, Ops, int)}, its notes to {@code note}.
+   * {@link #fresh(TrainOptions.Settings, SequenceDataset, Ops, int)}, its notes to {@code note}. A
+   * RecJPQ model with {@code dense-pq} codes starts from its dense twin's weights (the twin trains
+   * on {@code ops}).
    */
   static SequenceModel fresh(
       TrainOptions.Settings s,
@@ -247,10 +280,28 @@ final class ModelSetup {
       int threads,
       java.util.function.Consumer<String> note) {
     ModelConfig c = s.modelConfig(ds.numItems());
-    // a dense-pq warm-up runs on the training engine
+    if (c.isJpq() && s.codes.equalsIgnoreCase(DENSE_PQ)) {
+      return fromTwin(s, c, denseTwin(s, ds, threads, ops, note), ops, note);
+    }
     ItemCodes codes = c.isJpq() ? codes(s, ds, threads, ops, note) : null;
     SequenceModel model = SequenceModel.create(c, ops, codes);
     model.initialize(s.seed);
+    return model;
+  }
+
+  /** The RecJPQ model of {@code c} on {@code ops}, started from {@code twin}. */
+  static SequenceModel fromTwin(
+      TrainOptions.Settings s,
+      ModelConfig c,
+      DenseTwin twin,
+      Ops ops,
+      java.util.function.Consumer<String> note) {
+    SequenceModel model = SequenceModel.create(c, ops, twin.codes());
+    model.initialize(s.seed);
+    ops.upload(model.params(), twin.warmStart(model.layout(), ops.toArray(model.params())));
+    note.accept(
+        "RecJPQ starts from the dense twin: its backbone, and codebooks that are the means of the"
+            + " twin's item sub-vectors of each sub-id");
     return model;
   }
 

@@ -154,7 +154,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     if (resumed == null) {
-      TrainOptions.fitToData(s, ds, options.explicit(), notes);
+      TrainOptions.fitToData(s, options.preset, ds, options.explicit(), notes);
       if (!notes.isEmpty()) {
         PrintWriter err = json ? spec.commandLine().getErr() : out;
         notes.forEach(n -> err.println("Fitted to the data: " + n + "."));
@@ -207,6 +207,11 @@ final class TrainCommand implements Callable<Integer> {
                 notes.println(n);
                 notes.flush();
               });
+    }
+    if (resumed == null && tc.maxSeconds() > 0) {
+      // --max-minutes bounds the whole command: codes and a dense twin come out of it
+      double spent = (System.nanoTime() - t0) / 1e9;
+      tc = tc.withMaxSeconds(Math.max(1.0, tc.maxSeconds() - spent));
     }
     int nVal =
         s.validationUsers != null

@@ -63,7 +63,7 @@ final class TrainOptions {
     Integer epochs = 200;
     Double lr = 1e-3;
     Double weightDecay = 0.0;
-    Integer codesWarmupEpochs = 10;
+    Integer codesWarmupEpochs = 0;
     Double itemLrScale = 1.0;
     Double itemWeightDecay;
     Double adamBeta1 = 0.9;
@@ -467,7 +467,7 @@ final class TrainOptions {
       names = "--codes-warmup-epochs",
       paramLabel = "E",
       description =
-          "--codes dense-pq: epochs of the dense warm-up whose item embeddings give the codes (default 10).")
+          "--codes dense-pq: epochs of the dense twin whose item embeddings give the codes and whose weights start the RecJPQ model (default 0: half of --epochs); the twin stops early as training does, and takes at most half of --max-minutes.")
   Integer codesWarmupEpochs;
 
   @Option(
@@ -531,7 +531,8 @@ final class TrainOptions {
   @Option(
       names = "--max-minutes",
       paramLabel = "M",
-      description = "Stop training after M minutes (0 = no limit).")
+      description =
+          "Stop after M minutes of the whole command: codes and a dense-pq twin count (0 = no limit).")
   Double maxMinutes;
 
   @Option(
@@ -637,7 +638,12 @@ final class TrainOptions {
    * is added to {@code notes} with its reason.
    */
   static void fitToData(
-      Settings s, org.recjpq.data.SequenceDataset ds, Set<String> explicit, List<String> notes) {
+      Settings s,
+      String preset,
+      org.recjpq.data.SequenceDataset ds,
+      Set<String> explicit,
+      List<String> notes) {
+    fitCodes(s, preset, ds.numItems(), explicit, notes);
     if (explicit.contains("maxLen") || ds.numUsers() == 0) {
       return;
     }
@@ -659,6 +665,58 @@ final class TrainOptions {
               p99,
               lengths[lengths.length / 2]));
       s.maxLen = fitted;
+    }
+  }
+
+  /** The largest dense twin {@link #fitCodes} trains: N × d floats (64 MB of weights). */
+  static final long DENSE_TWIN_MAX_FLOATS = 1L << 24;
+
+  /**
+   * RecJPQ codes left to the preset ({@code cpu} and {@code cpu-bert4rec}; the paper presets keep
+   * the paper's SVD codes): {@code dense-pq} with sub-item embeddings of 2 floats ({@code --splits
+   * d/2}) when the dense twin's item table, N × d floats, is at most {@link
+   * #DENSE_TWIN_MAX_FLOATS}: the RecJPQ model then starts from a trained dense model whose item
+   * table it represents almost exactly (benchmarks/recjpq-quality.md). Larger catalogues keep the
+   * preset's codes, which need no N × d table at any point.
+   */
+  static void fitCodes(
+      Settings s, String preset, int numItems, Set<String> explicit, List<String> notes) {
+    if (!"jpq".equalsIgnoreCase(s.embedding)
+        || explicit.contains("codes")
+        || preset == null
+        || preset.toLowerCase(Locale.ROOT).startsWith("paper")) {
+      return;
+    }
+    long table = (long) numItems * s.dim;
+    if (table > DENSE_TWIN_MAX_FLOATS) {
+      return;
+    }
+    notes.add(
+        String.format(
+            Locale.ROOT,
+            "--codes dense-pq, not %s: a dense twin's item table (%,d items x %d) fits, so a dense"
+                + " model trains first and the RecJPQ model starts from it; give --codes to"
+                + " choose",
+            s.codes,
+            numItems,
+            s.dim));
+    s.codes = ModelSetup.DENSE_PQ;
+    int splits = s.dim / 2;
+    if (!explicit.contains("splits")
+        && s.dim % 2 == 0
+        && splits >= 1
+        && splits <= 256
+        && splits > s.splits) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "--splits %d, not %d: sub-item embeddings of 2 floats quantise the twin's item"
+                  + " table closely (%,d item-side floats whatever the catalogue); give --splits"
+                  + " to choose",
+              splits,
+              s.splits,
+              256L * s.dim));
+      s.splits = splits;
     }
   }
 

@@ -59,7 +59,9 @@ import picocli.CommandLine.Spec;
       "  {\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],",
       "   \"weightDecay\": [0.0, 0.01, 0.1], \"splits\": [4, 8, 16],",
       "   \"codes\": [\"svd\", \"svd-pq\", \"nsvd-pq\"], \"ffnDim\": [64, 256]}",
-      "  (without splits and codes for --embedding dense).",
+      "  (without splits and codes for --embedding dense). With --codes dense-pq (what train",
+      "  picks when the dense twin fits): lr log [0.0003, 0.01], the same dropout and",
+      "  weightDecay, splits [16, 32]; each trial trains its dense twin as train would.",
       "  Each key is a setting (as in --config files); a list is a choice; a range is",
       "  {\"log\": [lo, hi]}, {\"uniform\": [lo, hi]} or {\"int\": [lo, hi]}.",
       "",
@@ -74,6 +76,22 @@ final class TuneCommand implements Callable<Integer> {
       "{\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],"
           + " \"weightDecay\": [0.0, 0.01, 0.1], \"splits\": [4, 8, 16], \"codes\": [\"svd\", \"svd-pq\", \"nsvd-pq\"],"
           + " \"ffnDim\": [64, 256]}";
+
+  /** The default for RecJPQ started from a dense twin ({@code --codes dense-pq}). */
+  static final String DEFAULT_TWIN_SPACE =
+      "{\"lr\": {\"log\": [0.0003, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],"
+          + " \"weightDecay\": [0.0, 0.01, 0.1], \"splits\": [16, 32]}";
+
+  /** The default search space of {@code base}'s model. */
+  static String defaultSpace(TrainOptions.Settings base) {
+    if (base.embedding.equalsIgnoreCase("dense")) {
+      return DEFAULT_DENSE_SPACE;
+    }
+    return base.codes.equalsIgnoreCase(ModelSetup.DENSE_PQ)
+        ? DEFAULT_TWIN_SPACE
+        : DEFAULT_JPQ_SPACE;
+  }
+
   static final String DEFAULT_DENSE_SPACE =
       "{\"lr\": {\"log\": [0.0005, 0.01]}, \"dropout\": [0.0, 0.1, 0.2, 0.3],"
           + " \"weightDecay\": [0.0, 0.01, 0.1], \"ffnDim\": [64, 256]}";
@@ -207,9 +225,7 @@ final class TuneCommand implements Callable<Integer> {
     SearchSpace searchSpace =
         space != null
             ? SearchSpace.parse(Files.readString(space), space.toString())
-            : SearchSpace.parse(
-                base.embedding.equalsIgnoreCase("dense") ? DEFAULT_DENSE_SPACE : DEFAULT_JPQ_SPACE,
-                "the default space");
+            : SearchSpace.parse(defaultSpace(base), "the default space");
     for (String name : searchSpace.names()) {
       if (!TrainOptions.Settings.names().contains(name)) {
         throw new RecjpqException(
@@ -224,8 +240,11 @@ final class TuneCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     SequenceDataset ds = input.load();
     List<String> fitted = new ArrayList<>();
-    TrainOptions.fitToData(base, ds, options.explicit(), fitted);
+    TrainOptions.fitToData(base, options.preset, ds, options.explicit(), fitted);
     fitted.forEach(n -> out.println("Fitted to the data: " + n + "."));
+    if (space == null) { // the default space for the fitted settings
+      searchSpace = SearchSpace.parse(defaultSpace(base), "the default space");
+    }
     int nThreads = engineOptions.threadCount();
     int nVal =
         base.validationUsers != null
@@ -246,6 +265,11 @@ final class TuneCommand implements Callable<Integer> {
             work,
             searchSeed,
             () -> engineOptions.engine().ops());
+    search.note =
+        n -> {
+          out.println(n);
+          out.flush();
+        };
     SuccessiveHalving.Plan plan = plan(search, budgetSeconds, t0, out);
     int[] rungEpochs = plan.rungEpochs();
     out.printf(

@@ -17,6 +17,7 @@ import org.recjpq.checkpoint.Checkpoint;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.data.SequenceDataset;
 import org.recjpq.io.AtomicFiles;
+import org.recjpq.model.DenseTwin;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.model.SequenceModel;
 import org.recjpq.train.TrainConfig;
@@ -46,6 +47,8 @@ final class TuneSearch {
   final Map<Integer, List<Trainer.Record>> curves = new LinkedHashMap<>();
   final Map<Integer, Integer> trained = new HashMap<>();
   final Map<String, ItemCodes> codesCache = new HashMap<>();
+  private final Map<String, DenseTwin> twins = new HashMap<>(); // by settings but the splits
+  java.util.function.Consumer<String> note = n -> {};
 
   TuneSearch(
       TrainOptions.Settings base,
@@ -122,6 +125,22 @@ final class TuneSearch {
   SequenceModel freshModel(TrainOptions.Settings s, Ops ops) {
     ModelConfig c = s.modelConfig(ds.numItems());
     ItemCodes codes = null;
+    if (c.isJpq() && s.codes.equalsIgnoreCase(ModelSetup.DENSE_PQ)) {
+      // the dense twin that train would make for these settings (so that train --config
+      // best-settings.json repeats the winner), shared by trials that differ only in their splits
+      ObjectNode key = s.toJson();
+      key.remove("splits");
+      DenseTwin twin =
+          twins.computeIfAbsent(
+              key.toString(),
+              k -> {
+                try (Ops warmup = new org.recjpq.backend.cpu.CpuOps(threads)) {
+                  return ModelSetup.denseTwin(s, ds, threads, warmup, note);
+                }
+              });
+      return ModelSetup.fromTwin(
+          s, c, ModelSetup.requantised(twin, ds, s.splits, s.seed, threads), ops, n -> {});
+    }
     if (c.isJpq()) {
       String key = s.codes + "/" + s.splits + "/" + s.dim + "/" + s.seed;
       codes = codesCache.computeIfAbsent(key, k -> ModelSetup.codes(s, ds, threads));

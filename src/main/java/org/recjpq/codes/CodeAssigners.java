@@ -132,8 +132,9 @@ public final class CodeAssigners {
 
   /**
    * {@code model-pq} codes: k-means product quantisation of a trained item table ({@code dim}
-   * columns, row-major, one row per item of {@code ds}), its columns dealt round-robin to the
-   * splits as for svd-pq, then made unique ({@link SubspaceKMeans#deduplicate}).
+   * columns, row-major, one row per item of {@code ds}), split {@code k} over the contiguous
+   * columns {@code [k·s, k·s+s)} when {@code dim = m·s} (a RecJPQ model's sub-vector; round-robin
+   * as for svd-pq otherwise), then made unique ({@link SubspaceKMeans#deduplicate}).
    */
   public static Assignment fromItemTable(
       SequenceDataset ds, float[] table, int dim, CodeOptions o) {
@@ -157,9 +158,16 @@ public final class CodeAssigners {
     }
     PeakHeap.start();
     Map<String, Double> seconds = new LinkedHashMap<>();
+    // split k quantises columns k, k+m, k+2m, ... of its input; reorder the table's columns so
+    // that it quantises the model's own sub-vector [k·s, k·s+s) where d = m·s (a RecJPQ model's
+    // split k), so that codes and table can seed a RecJPQ twin (model.DenseTwin)
     double[] factors = new double[table.length];
-    for (int i = 0; i < table.length; i++) {
-      factors[i] = table[i];
+    int sub = dim % m == 0 ? dim / m : 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < dim; j++) {
+        int to = sub > 0 ? (j / sub) + (j % sub) * m : j;
+        factors[i * dim + to] = table[i * dim + j];
+      }
     }
     byte[] raw = new byte[Math.multiplyExact(n, m)];
     quantise(factors, dim, n, o, true, raw, seconds);

@@ -175,6 +175,34 @@ public record TrainConfig(
         -1f);
   }
 
+  /** This configuration with another wall-time limit ({@code maxSeconds}). */
+  public TrainConfig withMaxSeconds(double seconds) {
+    return new TrainConfig(
+        loss,
+        negatives,
+        gbceT,
+        batchSize,
+        epochs,
+        learningRate,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        clipNorm,
+        warmupSteps,
+        schedule,
+        seed,
+        validateEvery,
+        patience,
+        slidingWindows,
+        seconds,
+        maskProbability,
+        maskLastProbability,
+        lengthBuckets,
+        itemLrScale,
+        itemWeightDecay);
+  }
+
   /** The weight decay of the item-side tensors: their own, or the model's. */
   public float itemDecay() {
     return itemWeightDecay >= 0 ? itemWeightDecay : weightDecay;

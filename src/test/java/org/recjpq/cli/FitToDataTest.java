@@ -77,7 +77,7 @@ class FitToDataTest {
                 },
                 TINY));
     assertEquals(0, g.code(), g.err());
-    assertFalse(g.out().contains("Fitted to the data"), g.out());
+    assertFalse(g.out().contains("Fitted to the data: --max-len"), g.out());
     assertEquals(200, Checkpoint.read(given).config().maxLen());
     Path config = Files.writeString(dir.resolve("c.json"), "{\"maxLen\": 100}");
     Path fromConfig = dir.resolve("config.ckpt");
@@ -99,6 +99,43 @@ class FitToDataTest {
                 TINY));
     assertEquals(0, c.code(), c.err());
     assertEquals(100, Checkpoint.read(fromConfig).config().maxLen());
+  }
+
+  @Test
+  void recjpqCodesLeftToThePresetComeFromADenseTwinWhenItsTableFits() {
+    java.util.List<String> notes = new java.util.ArrayList<>();
+    TrainOptions.Settings s = TrainOptions.Settings.preset("cpu");
+    TrainOptions.fitCodes(s, "cpu", 10_000, java.util.Set.of(), notes);
+    assertEquals("dense-pq", s.codes);
+    assertEquals(32, s.splits, "sub-item embeddings of 2 floats at d 64");
+    assertEquals(2, notes.size(), notes.toString());
+    assertTrue(notes.get(0).startsWith("--codes dense-pq, not svd"), notes.get(0));
+    assertTrue(notes.get(1).startsWith("--splits 32, not 8"), notes.get(1));
+
+    TrainOptions.Settings given = TrainOptions.Settings.preset("cpu");
+    notes.clear();
+    TrainOptions.fitCodes(given, "cpu", 10_000, java.util.Set.of("splits"), notes);
+    assertEquals("dense-pq", given.codes);
+    assertEquals(8, given.splits, "--splits given: kept");
+
+    for (String[] c :
+        new String[][] {
+          {"cpu", "codes", "300000"}, // a twin of 300,000 x 64 floats is past the limit
+          {"cpu", "codes", "10000"},
+          {"paper", "", "10000"},
+        }) {
+      TrainOptions.Settings k = TrainOptions.Settings.preset(c[0]);
+      notes.clear();
+      java.util.Set<String> explicit =
+          c[1].isEmpty() || c[2].equals("300000") ? java.util.Set.of() : java.util.Set.of(c[1]);
+      TrainOptions.fitCodes(k, c[0], Integer.parseInt(c[2]), explicit, notes);
+      assertEquals("svd", k.codes, String.join(",", c));
+      assertTrue(notes.isEmpty(), notes.toString());
+    }
+    TrainOptions.Settings dense = TrainOptions.Settings.preset("cpu");
+    dense.embedding = "dense";
+    TrainOptions.fitCodes(dense, "cpu", 10_000, java.util.Set.of(), notes);
+    assertEquals("svd", dense.codes, "a dense model has no codes to pick");
   }
 
   private static String[] concat(String[] a, String[] b) {
