@@ -94,7 +94,6 @@ public abstract class SequenceModel {
     this.grads = null;
   }
 
-  /** The item table of {@code cfg} on {@code ops}: RecJPQ over {@code codes}, or dense. */
   private static ItemTable itemTable(ModelConfig cfg, Ops ops, ByteBuf codes) {
     return cfg.isJpq()
         ? ops.jpqTable(codes, cfg.numItems(), cfg.splits(), cfg.subDim())
@@ -152,10 +151,7 @@ public abstract class SequenceModel {
     return hostCodes;
   }
 
-  /**
-   * The item table (dense or RecJPQ) that embeds and scores this model's items, with the input item
-   * weights ({@link #itemWeights}) or the output ones ({@link #outputItems}) as parameters.
-   */
+  /** The table that embeds and scores this model's items (input or output weights as params). */
   ItemTable itemTable() {
     return itemTable;
   }
@@ -174,10 +170,7 @@ public abstract class SequenceModel {
     return output;
   }
 
-  /**
-   * Writes the output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d):
-   * decoded from the codebooks (RecJPQ), or rows of the output table (dense).
-   */
+  /** Writes the output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d). */
   public void decodeItems(Buf out, IntBuf ids, int n) {
     itemTable.lookup(out, ids, output, n);
   }

@@ -6,7 +6,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.Golden;
-import org.recjpq.backend.ItemTable;
 
 /** CPU ops against the float64 references of ../shared/golden (tolerances from its README). */
 class CpuOpsGoldenTest {
@@ -100,7 +99,7 @@ class CpuOpsGoldenTest {
     CpuByteBuf codes = CpuByteBuf.wrap(g.bytes("codes"));
     CpuIntBuf ids = CpuIntBuf.wrap(g.i("ids"));
     CpuBuf y = ops.alloc(rows * m * s);
-    ItemTable jpq = ops.jpqTable(codes, (int) codes.size() / m, m, s);
+    var jpq = ops.jpqTable(codes, (int) codes.size() / m, m, s);
     jpq.lookup(y, ids, codebooks, rows);
     Golden.assertExact("y", y.toArray(), g.d("y"));
     CpuBuf dWide = ops.alloc(m * 256 * s);

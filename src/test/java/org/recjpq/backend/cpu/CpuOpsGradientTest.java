@@ -12,7 +12,6 @@ import org.recjpq.backend.Activation;
 import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.Golden;
 import org.recjpq.backend.GradCheck;
-import org.recjpq.backend.ItemTable;
 
 /**
  * Each CPU backward against central finite differences of a double-precision reference forward
@@ -214,8 +213,7 @@ class CpuOpsGradientTest {
     CpuIntBuf id = CpuIntBuf.wrap(ids);
     CpuBuf emb = ops.alloc(batch * len * dim);
     CpuBuf bt = buf(table);
-    ItemTable dense = ops.denseTable(4, dim);
-    dense.lookup(emb, id, bt, batch * len);
+    ops.denseTable(4, dim).lookup(emb, id, bt, batch * len);
     CpuBuf x = ops.alloc(batch * len * dim);
     ops.positionsForward(x, emb, id, buf(pos), scale, batch, len, dim);
     float[] xv = x.toArray();
@@ -226,7 +224,7 @@ class CpuOpsGradientTest {
     CpuBuf dPos = ops.alloc(len * dim);
     ops.positionsBackward(dEmb, dPos, buf(dOut), id, scale, batch, len, dim);
     CpuBuf dTable = ops.alloc(4 * dim);
-    dense.lookupBackward(dTable, dEmb, id, batch * len);
+    ops.denseTable(4, dim).lookupBackward(dTable, dEmb, id, batch * len);
     GradCheck.assertMatches("dTable", dTable.toArray(), GradCheck.numeric(table, f));
     GradCheck.assertMatches("dPositions", dPos.toArray(), GradCheck.numeric(pos, f));
   }
