@@ -3,7 +3,9 @@ package org.recjpq.backend;
 /**
  * Every numeric operation the models need, as forward/backward pairs: the contract that the CPU
  * engine ({@code backend.cpu}, the specification) and the CUDA engine ({@code backend.cuda})
- * implement, and that one abstract test suite checks on both.
+ * implement, and that one abstract test suite checks on both. What reads or trains item embeddings
+ * (look-ups, scores of given items, the full-catalogue cross-entropy) belongs to an {@link
+ * ItemTable}, dense or RecJPQ, which {@link #denseTable} and {@link #jpqTable} make.
  *
  * <h2>Conventions</h2>
  *
@@ -87,24 +89,20 @@ public interface Ops extends AutoCloseable {
   /** Whether any element is NaN or infinite. */
   boolean hasNonFinite(Buf x);
 
-  // ---- embeddings ------------------------------------------------------------------------
-
-  /** {@code out[r] = table[ids[r]]}, zeros where {@code ids[r] < 0}. out (rows, dim). */
-  void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim);
-
-  /** {@code dTable[ids[r]] += dOut[r]} for non-PAD rows. */
-  void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim);
+  // ---- item tables, positions, special tokens --------------------------------------------
 
   /**
-   * RecJPQ embedding: {@code out[r] = concat_k codebooks[k][codes[ids[r]][k]]}, zeros for PAD. out
-   * (rows, splits·subDim); codes (N, splits); codebooks (splits, 256, subDim).
+   * A dense item table of {@code numItems} rows × {@code dim}: its parameters are a (numItems, dim)
+   * buffer, passed to each call.
    */
-  void jpqEmbeddingForward(
-      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim);
+  ItemTable denseTable(int numItems, int dim);
 
-  /** {@code dCodebooks[k][codes[ids[r]][k]] += dOut[r][k·s:(k+1)·s]} for non-PAD rows. */
-  void jpqEmbeddingBackward(
-      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim);
+  /**
+   * A RecJPQ item table over {@code codes} (numItems, splits), kept by the table; its parameters
+   * are codebooks (splits, 256, subDim), passed to each call. Item embeddings have {@code
+   * splits·subDim} dims.
+   */
+  ItemTable jpqTable(ByteBuf codes, int numItems, int splits, int subDim);
 
   /**
    * {@code out[b][t] = inScale · in[b][t] + positions[t]} for non-PAD positions, 0 at PAD ({@code
@@ -299,58 +297,7 @@ public interface Ops extends AutoCloseable {
   /** {@code dIn = keep ? dOut / (1 - p) : 0} with the same mask (recomputed, not stored). */
   void dropoutBackward(Buf dIn, Buf dOut, float p, long seed, long stream);
 
-  // ---- scoring heads and losses --------------------------------------------------------------
-
-  /**
-   * Scores of given items: {@code scores[r][c] = h[r] · e(items[r·cols + c])} with e from a dense
-   * table (N, dim). Rows whose {@code targets[r] < 0} get 0. h (rows, dim).
-   */
-  void sampledScoresDense(
-      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim);
-
-  /**
-   * Backward: {@code dH = Σ_c dScores[r][c] e(item)} (overwrite), {@code dTable[item] +=
-   * dScores[r][c] h[r]}.
-   */
-  void sampledScoresDenseBackward(
-      Buf dH,
-      Buf dTable,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      Buf table,
-      int rows,
-      int cols,
-      int dim);
-
-  /** As {@link #sampledScoresDense} with RecJPQ item embeddings. */
-  void sampledScoresJpq(
-      Buf scores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim);
-
-  /** Backward of {@link #sampledScoresJpq}; dCodebooks {@code +=}. */
-  void sampledScoresJpqBackward(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim);
+  // ---- sampled losses (scores from an ItemTable) -----------------------------------------
 
   /**
    * gBCE over scores (rows, 1 + n): column 0 is the positive, columns 1..n the negatives. {@code
@@ -365,66 +312,6 @@ public interface Ops extends AutoCloseable {
    */
   double sampledSoftmaxLoss(
       Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives);
-
-  /**
-   * Exact softmax cross-entropy over all N items of a dense table, streamed in tiles (never rows ×
-   * N logits): returns the mean loss, {@code dH} overwritten, {@code dTable +=}.
-   */
-  default double fullCrossEntropyDense(
-      Buf dH, Buf dTable, Buf h, IntBuf targets, Buf table, int rows, int numItems, int dim) {
-    return fullCrossEntropyDense(dH, dTable, null, h, targets, table, null, rows, numItems, dim);
-  }
-
-  /**
-   * As above with per-item score offsets (N): {@code score(r, i) = h[r] · e_i + bias[i]}, {@code
-   * dBias +=} the column sums of the logits' gradient. {@code bias} and {@code dBias} are both null
-   * (no offsets) or both given.
-   */
-  double fullCrossEntropyDense(
-      Buf dH,
-      Buf dTable,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      Buf table,
-      Buf bias,
-      int rows,
-      int numItems,
-      int dim);
-
-  /** The same over RecJPQ items; {@code dCodebooks +=}. The engine picks the tile strategy. */
-  default double fullCrossEntropyJpq(
-      Buf dH,
-      Buf dCodebooks,
-      Buf h,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int numItems,
-      int splits,
-      int subDim) {
-    return fullCrossEntropyJpq(
-        dH, dCodebooks, null, h, targets, codes, codebooks, null, rows, numItems, splits, subDim);
-  }
-
-  /**
-   * {@link #fullCrossEntropyJpq} with per-item score offsets, as {@link #fullCrossEntropyDense} has
-   * them.
-   */
-  double fullCrossEntropyJpq(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      Buf bias,
-      int rows,
-      int numItems,
-      int splits,
-      int subDim);
 
   // ---- optimizer ---------------------------------------------------------------------------
 

@@ -2,23 +2,29 @@ package org.recjpq.model;
 
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.ItemTable;
 import org.recjpq.backend.Ops;
 
 /**
  * Scores items against a model's sequence representations h and turns them into a loss and its
  * gradient: exact full softmax CE over the catalogue, or a sampled loss over (positive, negatives)
  * columns. Item embeddings are the model's output items (tied input table, separate output table,
- * or RecJPQ codebooks); their gradients accumulate into the model's gradient buffer. With item
- * biases ({@link ModelConfig#itemBias}) every score is {@code h · e_i + b_i}.
+ * or RecJPQ codebooks), scored through the model's {@link ItemTable}; their gradients accumulate
+ * into the model's gradient buffer. With item biases ({@link ModelConfig#itemBias}) every score is
+ * {@code h · e_i + b_i}.
  */
 public final class ItemHead {
   private final SequenceModel model;
   private final Ops ops;
+  private final ItemTable table;
+  private final ItemTable biasTable; // the item biases as a one-column table, or null
   private Buf gathered; // (rows, 1 + negatives) item biases of a sampled loss's columns
 
   public ItemHead(SequenceModel model) {
     this.model = model;
     this.ops = model.ops();
+    this.table = model.itemTable();
+    this.biasTable = model.config().itemBias() ? ops.denseTable(table.numItems(), 1) : null;
   }
 
   /**
@@ -26,35 +32,15 @@ public final class ItemHead {
    * accumulates the item gradient.
    */
   public double fullCrossEntropy(Buf h, IntBuf targets, int rows, Buf dH) {
-    ModelConfig c = model.config();
-    Buf bias = model.itemBias(false);
-    Buf dBias = model.itemBias(true);
-    if (c.isJpq()) {
-      return ops.fullCrossEntropyJpq(
-          dH,
-          model.outputItems(true),
-          dBias,
-          h,
-          targets,
-          model.codes(),
-          model.outputItems(false),
-          bias,
-          rows,
-          c.numItems(),
-          c.splits(),
-          c.subDim());
-    }
-    return ops.fullCrossEntropyDense(
+    return table.fullCrossEntropy(
         dH,
         model.outputItems(true),
-        dBias,
+        model.itemBias(true),
         h,
         targets,
         model.outputItems(false),
-        bias,
-        rows,
-        c.numItems(),
-        c.dim());
+        model.itemBias(false),
+        rows);
   }
 
   /**
@@ -74,24 +60,8 @@ public final class ItemHead {
       Buf scores,
       Buf dScores,
       Buf dH) {
-    ModelConfig c = model.config();
     int cols = 1 + negatives;
-    if (c.isJpq()) {
-      ops.sampledScoresJpq(
-          scores,
-          h,
-          items,
-          targets,
-          model.codes(),
-          model.outputItems(false),
-          rows,
-          cols,
-          c.splits(),
-          c.subDim());
-    } else {
-      ops.sampledScoresDense(
-          scores, h, items, targets, model.outputItems(false), rows, cols, c.dim());
-    }
+    table.sampledScores(scores, h, items, targets, model.outputItems(false), rows, cols);
     Buf bias = model.itemBias(false);
     long cells = (long) rows * cols;
     if (bias != null) { // scores += bias[items]: a one-column embedding look-up
@@ -99,7 +69,7 @@ public final class ItemHead {
         gathered = ops.alloc(cells);
       }
       Buf g = gathered.slice(0, cells);
-      ops.embeddingForward(g, items, bias, (int) cells, 1);
+      biasTable.lookup(g, items, bias, (int) cells);
       ops.addInPlace(scores.slice(0, cells), g);
     }
     double loss =
@@ -109,35 +79,18 @@ public final class ItemHead {
               ops.sampledSoftmaxLoss(dScores, scores, logQ, targets, rows, negatives);
           case CE -> throw new IllegalArgumentException("CE is not a sampled loss");
         };
-    if (c.isJpq()) {
-      ops.sampledScoresJpqBackward(
-          dH,
-          model.outputItems(true),
-          dScores,
-          h,
-          items,
-          targets,
-          model.codes(),
-          model.outputItems(false),
-          rows,
-          cols,
-          c.splits(),
-          c.subDim());
-    } else {
-      ops.sampledScoresDenseBackward(
-          dH,
-          model.outputItems(true),
-          dScores,
-          h,
-          items,
-          targets,
-          model.outputItems(false),
-          rows,
-          cols,
-          c.dim());
-    }
+    table.sampledScoresBackward(
+        dH,
+        model.outputItems(true),
+        dScores,
+        h,
+        items,
+        targets,
+        model.outputItems(false),
+        rows,
+        cols);
     if (bias != null) { // dBias[items] += dScores (ignored rows have dScores 0)
-      ops.embeddingBackward(model.itemBias(true), dScores.slice(0, cells), items, (int) cells, 1);
+      biasTable.lookupBackward(model.itemBias(true), dScores.slice(0, cells), items, (int) cells);
     }
     return loss;
   }

@@ -4,6 +4,7 @@ import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
 import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.ItemTable;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.util.SplitMix64;
@@ -25,6 +26,7 @@ public abstract class SequenceModel {
   protected final Ops ops;
   protected final ByteBuf codes; // (N, m), JPQ only
   protected final ItemCodes hostCodes; // the same on the host, JPQ only
+  private final ItemTable itemTable; // the kind and shape of items (input and output alike)
   protected final ParameterLayout layout;
   protected Buf params;
   protected Buf grads;
@@ -71,6 +73,7 @@ public abstract class SequenceModel {
         layout.add("output.table", cfg.numItems(), d);
       }
     }
+    this.itemTable = itemTable(cfg, ops, this.codes);
     if (cfg.itemBias()) {
       layout.add("item.bias", 1, cfg.numItems()); // initialised to 0 (a ".b" name)
     }
@@ -83,11 +86,18 @@ public abstract class SequenceModel {
     this.layout = shared.layout;
     this.codes = shared.codes;
     this.hostCodes = shared.hostCodes;
+    this.itemTable = itemTable(cfg, engine, this.codes);
     this.params = shared.params;
     this.items = shared.items;
     this.output = shared.output;
     this.bias = shared.bias;
     this.grads = null;
+  }
+
+  private static ItemTable itemTable(ModelConfig cfg, Ops ops, ByteBuf codes) {
+    return cfg.isJpq()
+        ? ops.jpqTable(codes, cfg.numItems(), cfg.splits(), cfg.subDim())
+        : ops.denseTable(cfg.numItems(), cfg.dim());
   }
 
   /** Allocates the parameter and gradient buffers once the layout is complete. */
@@ -141,9 +151,9 @@ public abstract class SequenceModel {
     return hostCodes;
   }
 
-  /** The codes on the engine (RecJPQ) or null. */
-  ByteBuf codes() {
-    return codes;
+  /** The table that embeds and scores this model's items (input or output weights as params). */
+  ItemTable itemTable() {
+    return itemTable;
   }
 
   /** The input item embeddings (table or codebooks) and their gradient. */
@@ -160,11 +170,9 @@ public abstract class SequenceModel {
     return output;
   }
 
-  /**
-   * Writes the RecJPQ output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d).
-   */
+  /** Writes the output (scoring) embeddings of {@code ids} (n items) into {@code out} (n, d). */
   public void decodeItems(Buf out, IntBuf ids, int n) {
-    ops.jpqEmbeddingForward(out, ids, codes, output, n, cfg.splits(), cfg.subDim());
+    itemTable.lookup(out, ids, output, n);
   }
 
   /** The layout name of the codebooks that score items (RecJPQ): the input ones when tied. */
@@ -335,20 +343,12 @@ public abstract class SequenceModel {
 
   /** The input item embeddings of {@code ids} (rows, d); PAD rows 0. */
   protected final void embedItems(Buf out, IntBuf ids, int rows) {
-    if (cfg.isJpq()) {
-      ops.jpqEmbeddingForward(out, ids, codes, items, rows, cfg.splits(), cfg.subDim());
-    } else {
-      ops.embeddingForward(out, ids, items, rows, cfg.dim());
-    }
+    itemTable.lookup(out, ids, items, rows);
   }
 
   /** Backward of {@link #embedItems}: accumulates into the item gradient. */
   protected final void embedItemsBackward(Buf dOut, IntBuf ids, int rows) {
-    if (cfg.isJpq()) {
-      ops.jpqEmbeddingBackward(itemsGrad, dOut, ids, codes, rows, cfg.splits(), cfg.subDim());
-    } else {
-      ops.embeddingBackward(itemsGrad, dOut, ids, rows, cfg.dim());
-    }
+    itemTable.lookupBackward(itemsGrad, dOut, ids, rows);
   }
 
   /**

@@ -74,13 +74,15 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats table = integerFloats(10, n * dim, 8);
     Ints ids = randomIds(11, rows, n, 0.15);
     Floats out = zeros(rows * dim);
-    ref.embeddingForward(out.ref(), ids.ref(), table.ref(), rows, dim);
-    engine().embeddingForward(out.got(), ids.got(), table.got(), rows, dim);
+    ItemTable refTable = ref.denseTable(n, dim);
+    ItemTable dense = engine().denseTable(n, dim);
+    refTable.lookup(out.ref(), ids.ref(), table.ref(), rows);
+    dense.lookup(out.got(), ids.got(), table.got(), rows);
     assertAgree("embedding forward", out, Tolerance.EXACT);
     Floats dOut = integerFloats(12, rows * dim, 5);
     Floats dTable = integerFloats(13, n * dim, 3); // accumulates
-    ref.embeddingBackward(dTable.ref(), dOut.ref(), ids.ref(), rows, dim);
-    engine().embeddingBackward(dTable.got(), dOut.got(), ids.got(), rows, dim);
+    refTable.lookupBackward(dTable.ref(), dOut.ref(), ids.ref(), rows);
+    dense.lookupBackward(dTable.got(), dOut.got(), ids.got(), rows);
     assertAgree("embedding backward", dTable, Tolerance.EXACT);
   }
 
@@ -94,19 +96,15 @@ public abstract class CoreOpsContract extends OpsContract {
     Floats codebooks = integerFloats(21, splits * 256 * subDim, 8);
     Ints ids = randomIds(22, rows, n, 0.1);
     Floats out = zeros(rows * splits * subDim);
-    ref.jpqEmbeddingForward(
-        out.ref(), ids.ref(), codes.ref(), codebooks.ref(), rows, splits, subDim);
-    engine()
-        .jpqEmbeddingForward(
-            out.got(), ids.got(), codes.got(), codebooks.got(), rows, splits, subDim);
+    ItemTable refTable = ref.jpqTable(codes.ref(), n, splits, subDim);
+    ItemTable jpq = engine().jpqTable(codes.got(), n, splits, subDim);
+    refTable.lookup(out.ref(), ids.ref(), codebooks.ref(), rows);
+    jpq.lookup(out.got(), ids.got(), codebooks.got(), rows);
     assertAgree("RecJPQ embedding forward", out, Tolerance.EXACT);
     Floats dOut = integerFloats(23, rows * splits * subDim, 5);
     Floats dCodebooks = integerFloats(24, splits * 256 * subDim, 2);
-    ref.jpqEmbeddingBackward(
-        dCodebooks.ref(), dOut.ref(), ids.ref(), codes.ref(), rows, splits, subDim);
-    engine()
-        .jpqEmbeddingBackward(
-            dCodebooks.got(), dOut.got(), ids.got(), codes.got(), rows, splits, subDim);
+    refTable.lookupBackward(dCodebooks.ref(), dOut.ref(), ids.ref(), rows);
+    jpq.lookupBackward(dCodebooks.got(), dOut.got(), ids.got(), rows);
     assertAgree("RecJPQ embedding backward", dCodebooks, Tolerance.EXACT);
   }
 

@@ -56,7 +56,8 @@ public abstract class LossContract extends OpsContract {
 
   /**
    * The engine's full cross-entropy on {@code under} with a forced plan (through the engine's
-   * package-private entry point, which the public {@link Ops} methods call with no plan forced).
+   * package-private entry point, which the public {@link ItemTable} methods call with no plan
+   * forced).
    */
   protected abstract FullCeRun fullCrossEntropyForced(
       Ops under,
@@ -138,21 +139,14 @@ public abstract class LossContract extends OpsContract {
       IntBuf idb = up(ops, ids);
       IntBuf tb = up(ops, targets);
       ByteBuf cb = up(ops, codes);
+      ItemTable table = jpq ? ops.jpqTable(cb, n, m, s) : ops.denseTable(n, d);
       Buf sb = filled(ops, rows * cols, Float.NaN);
-      if (jpq) {
-        ops.sampledScoresJpq(sb, hb, idb, tb, cb, wb, rows, cols, m, s);
-      } else {
-        ops.sampledScoresDense(sb, hb, idb, tb, wb, rows, cols, d);
-      }
+      table.sampledScores(sb, hb, idb, tb, wb, rows, cols);
       scores[e] = host(ops, sb);
       Buf dsb = up(ops, dScores);
       Buf dhb = filled(ops, rows * d, Float.NaN); // overwritten, ignored rows included
       Buf dwb = up(ops, dWeights); // accumulated into
-      if (jpq) {
-        ops.sampledScoresJpqBackward(dhb, dwb, dsb, hb, idb, tb, cb, wb, rows, cols, m, s);
-      } else {
-        ops.sampledScoresDenseBackward(dhb, dwb, dsb, hb, idb, tb, wb, rows, cols, d);
-      }
+      table.sampledScoresBackward(dhb, dwb, dsb, hb, idb, tb, wb, rows, cols);
       dh[e] = host(ops, dhb);
       dw[e] = host(ops, dwb);
     }
@@ -343,8 +337,8 @@ public abstract class LossContract extends OpsContract {
 
   /**
    * A full cross-entropy with per-item score offsets in [-2, 2) on the reference and on {@code
-   * under}, through {@link Ops}: loss (REDUCTION), dH (GRADIENT, NaN beforehand), the accumulated
-   * table and offset gradients (GRADIENT, from small random values).
+   * under}, through {@link ItemTable}: loss (REDUCTION), dH (GRADIENT, NaN beforehand), the
+   * accumulated table and offset gradients (GRADIENT, from small random values).
    */
   protected void checkFullCeBiased(Ops under, FullCeProblem p) {
     int d = p.dim();
@@ -366,11 +360,7 @@ public abstract class LossContract extends OpsContract {
       Buf dhb = filled(ops, p.rows() * d, Float.NaN);
       Buf dwb = up(ops, p.dWeights());
       Buf dbb = up(ops, dBias);
-      loss[e] =
-          p.jpq()
-              ? ops.fullCrossEntropyJpq(
-                  dhb, dwb, dbb, hb, tb, cb, wb, bb, p.rows(), p.n(), p.m(), p.s())
-              : ops.fullCrossEntropyDense(dhb, dwb, dbb, hb, tb, wb, bb, p.rows(), p.n(), d);
+      loss[e] = p.table(ops, cb).fullCrossEntropy(dhb, dwb, dbb, hb, tb, wb, bb, p.rows());
       dh[e] = host(ops, dhb);
       dw[e] = host(ops, dwb);
       db[e] = host(ops, dbb);
@@ -388,27 +378,14 @@ public abstract class LossContract extends OpsContract {
     // and the offsets are in the loss: without them it differs
     Buf dhb = filled(ref, p.rows() * d, 0f);
     double plain =
-        p.jpq()
-            ? ref.fullCrossEntropyJpq(
-                dhb,
-                up(ref, p.dWeights()),
-                up(ref, p.h()),
-                up(ref, p.targets()),
-                up(ref, p.codes()),
-                up(ref, p.weights()),
-                p.rows(),
-                p.n(),
-                p.m(),
-                p.s())
-            : ref.fullCrossEntropyDense(
+        p.table(ref, up(ref, p.codes()))
+            .fullCrossEntropy(
                 dhb,
                 up(ref, p.dWeights()),
                 up(ref, p.h()),
                 up(ref, p.targets()),
                 up(ref, p.weights()),
-                p.rows(),
-                p.n(),
-                d);
+                p.rows());
     assertTrue(Math.abs(plain - loss[0]) > 1e-3, what + ": the offsets change the loss");
   }
 
@@ -428,6 +405,11 @@ public abstract class LossContract extends OpsContract {
       int[] targets) {
     int dim() {
       return m * s;
+    }
+
+    /** The problem's item table on {@code ops}, over {@code codes} (its codes there) if RecJPQ. */
+    ItemTable table(Ops ops, ByteBuf codes) {
+      return jpq ? ops.jpqTable(codes, n, m, s) : ops.denseTable(n, dim());
     }
   }
 
@@ -466,10 +448,10 @@ public abstract class LossContract extends OpsContract {
   }
 
   /**
-   * Runs a full cross-entropy problem on the reference (its own plan, through {@link Ops}) and on
-   * {@code under} ({@code plan == null}: through {@link Ops}; else forced) and compares the loss
-   * (REDUCTION), dH (GRADIENT; NaN beforehand, so ignored rows must be written as 0) and the
-   * accumulated table gradient (GRADIENT).
+   * Runs a full cross-entropy problem on the reference (its own plan, through {@link ItemTable})
+   * and on {@code under} ({@code plan == null}: through {@link ItemTable}; else forced) and
+   * compares the loss (REDUCTION), dH (GRADIENT; NaN beforehand, so ignored rows must be written as
+   * 0) and the accumulated table gradient (GRADIENT).
    */
   protected FullCeRun checkFullCe(Ops under, FullCeProblem p, Forced plan) {
     int d = p.dim();
@@ -491,10 +473,8 @@ public abstract class LossContract extends OpsContract {
             p.jpq() ? new Head(null, cb, wb, d, p.m(), p.s()) : new Head(wb, null, null, d, 0, 0);
         run = fullCrossEntropyForced(ops, plan, dhb, dwb, hb, tb, head, p.rows(), p.n());
         loss[e] = run.loss();
-      } else if (p.jpq()) {
-        loss[e] = ops.fullCrossEntropyJpq(dhb, dwb, hb, tb, cb, wb, p.rows(), p.n(), p.m(), p.s());
       } else {
-        loss[e] = ops.fullCrossEntropyDense(dhb, dwb, hb, tb, wb, p.rows(), p.n(), d);
+        loss[e] = p.table(ops, cb).fullCrossEntropy(dhb, dwb, hb, tb, wb, p.rows());
       }
       dh[e] = host(ops, dhb);
       dw[e] = host(ops, dwb);

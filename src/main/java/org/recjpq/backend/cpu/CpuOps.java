@@ -1,22 +1,24 @@
 package org.recjpq.backend.cpu;
 
 import static org.recjpq.backend.cpu.CpuBuf.of;
-import static org.recjpq.backend.cpu.CpuBuf.ofNullable;
 
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
 import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.ItemTable;
 import org.recjpq.backend.Ops;
 import org.recjpq.util.Parallel;
 
 /**
  * The CPU engine: the specification every other engine is tested against. Plain loops over rows,
  * multi-threaded with {@link Parallel}, GEMMs through OpenBLAS on off-heap buffers ({@link
- * CpuBuf}). Attention lives in {@link CpuAttention}, the losses and scoring heads in {@link
- * CpuLosses}; everything else is here. Each output element is computed by one thread in a fixed
- * order, so results do not depend on the thread count (OpenBLAS GEMMs aside, whose blocking may).
+ * CpuBuf}). Attention lives in {@link CpuAttention}, the item tables (look-ups, scoring heads, the
+ * full cross-entropy) in {@link CpuDenseTable} and {@link CpuJpqTable} over {@link CpuLosses}, the
+ * sampled losses in {@link CpuLosses}; everything else is here. Each output element is computed by
+ * one thread in a fixed order, so results do not depend on the thread count (OpenBLAS GEMMs aside,
+ * whose blocking may).
  */
 public final class CpuOps implements Ops {
   final int threads;
@@ -185,115 +187,16 @@ public final class CpuOps implements Ops {
     return false;
   }
 
-  // ---- embeddings ------------------------------------------------------------------------
+  // ---- item tables, positions, special tokens --------------------------------------------
 
   @Override
-  public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
-    CpuBuf o = of(out);
-    CpuBuf t = of(table);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(
-        rows,
-        threads,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            int item = id.get(r);
-            int ob = o.offset + r * dim;
-            if (item < 0) {
-              for (int j = 0; j < dim; j++) {
-                o.data.put(ob + j, 0f);
-              }
-            } else {
-              int tb = t.offset + item * dim;
-              for (int j = 0; j < dim; j++) {
-                o.data.put(ob + j, t.data.get(tb + j));
-              }
-            }
-          }
-        });
+  public ItemTable denseTable(int numItems, int dim) {
+    return new CpuDenseTable(this, numItems, dim);
   }
 
   @Override
-  public void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim) {
-    CpuBuf dt = of(dTable);
-    CpuBuf d = of(dOut);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    // Serial scatter-add in row order: deterministic, and rows that share an item never race.
-    for (int r = 0; r < rows; r++) {
-      int item = id.get(r);
-      if (item < 0) {
-        continue;
-      }
-      int tb = dt.offset + item * dim;
-      int db = d.offset + r * dim;
-      for (int j = 0; j < dim; j++) {
-        dt.data.put(tb + j, dt.data.get(tb + j) + d.data.get(db + j));
-      }
-    }
-  }
-
-  @Override
-  public void jpqEmbeddingForward(
-      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
-    CpuBuf o = of(out);
-    CpuBuf cb = of(codebooks);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    byte[] code = CpuByteBuf.of(codes).data;
-    int dim = splits * subDim;
-    Parallel.forRange(
-        rows,
-        threads,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            int item = id.get(r);
-            int ob = o.offset + r * dim;
-            for (int k = 0; k < splits; k++) {
-              if (item < 0) {
-                for (int j = 0; j < subDim; j++) {
-                  o.data.put(ob + k * subDim + j, 0f);
-                }
-              } else {
-                int sub = code[item * splits + k] & 0xff;
-                int cbase = cb.offset + (k * 256 + sub) * subDim;
-                for (int j = 0; j < subDim; j++) {
-                  o.data.put(ob + k * subDim + j, cb.data.get(cbase + j));
-                }
-              }
-            }
-          }
-        });
-  }
-
-  @Override
-  public void jpqEmbeddingBackward(
-      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim) {
-    CpuBuf dc = of(dCodebooks);
-    CpuBuf d = of(dOut);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    byte[] code = CpuByteBuf.of(codes).data;
-    int dim = splits * subDim;
-    // Parallel over splits: split k only writes codebook k, so threads never share a row; rows
-    // are added in order, so the sums are deterministic.
-    Parallel.forRange(
-        splits,
-        threads,
-        1,
-        (from, to) -> {
-          for (int k = from; k < to; k++) {
-            for (int r = 0; r < rows; r++) {
-              int item = id.get(r);
-              if (item < 0) {
-                continue;
-              }
-              int sub = code[item * splits + k] & 0xff;
-              int cbase = dc.offset + (k * 256 + sub) * subDim;
-              int db = d.offset + r * dim + k * subDim;
-              for (int j = 0; j < subDim; j++) {
-                dc.data.put(cbase + j, dc.data.get(cbase + j) + d.data.get(db + j));
-              }
-            }
-          }
-        });
+  public ItemTable jpqTable(ByteBuf codes, int numItems, int splits, int subDim) {
+    return new CpuJpqTable(this, CpuByteBuf.of(codes), numItems, splits, subDim);
   }
 
   @Override
@@ -735,96 +638,7 @@ public final class CpuOps implements Ops {
         });
   }
 
-  // ---- scoring heads and losses --------------------------------------------------------------
-
-  @Override
-  public void sampledScoresDense(
-      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim) {
-    CpuLosses.sampledScores(
-        this,
-        of(scores),
-        of(h),
-        CpuIntBuf.of(items),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresDenseBackward(
-      Buf dH,
-      Buf dTable,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      Buf table,
-      int rows,
-      int cols,
-      int dim) {
-    CpuLosses.sampledScoresBackward(
-        this,
-        of(dH),
-        of(dTable),
-        of(dScores),
-        of(h),
-        CpuIntBuf.of(items),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresJpq(
-      Buf scores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim) {
-    CpuLosses.sampledScores(
-        this,
-        of(scores),
-        of(h),
-        CpuIntBuf.of(items),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresJpqBackward(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim) {
-    CpuLosses.sampledScoresBackward(
-        this,
-        of(dH),
-        of(dCodebooks),
-        of(dScores),
-        of(h),
-        CpuIntBuf.of(items),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
-        rows,
-        cols);
-  }
+  // ---- sampled losses --------------------------------------------------------------------
 
   @Override
   public double bceLoss(
@@ -838,58 +652,6 @@ public final class CpuOps implements Ops {
       Buf dScores, Buf scores, Buf logQ, IntBuf targets, int rows, int negatives) {
     return CpuLosses.sampledSoftmax(
         this, of(dScores), of(scores), of(logQ), CpuIntBuf.of(targets), rows, negatives);
-  }
-
-  @Override
-  public double fullCrossEntropyDense(
-      Buf dH,
-      Buf dTable,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      Buf table,
-      Buf bias,
-      int rows,
-      int numItems,
-      int dim) {
-    return CpuLosses.fullCrossEntropy(
-        this,
-        of(dH),
-        of(dTable),
-        ofNullable(dBias),
-        of(h),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.dense(of(table), dim),
-        ofNullable(bias),
-        rows,
-        numItems);
-  }
-
-  @Override
-  public double fullCrossEntropyJpq(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      Buf bias,
-      int rows,
-      int numItems,
-      int splits,
-      int subDim) {
-    return CpuLosses.fullCrossEntropy(
-        this,
-        of(dH),
-        of(dCodebooks),
-        ofNullable(dBias),
-        of(h),
-        CpuIntBuf.of(targets),
-        CpuLosses.ItemTable.jpq(CpuByteBuf.of(codes), of(codebooks), splits, subDim),
-        ofNullable(bias),
-        rows,
-        numItems);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------

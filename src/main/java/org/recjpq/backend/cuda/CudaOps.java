@@ -19,14 +19,16 @@ import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
 import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.IntBuf;
+import org.recjpq.backend.ItemTable;
 import org.recjpq.backend.Ops;
 
 /**
  * The CUDA engine: every {@link Ops} method on device memory, with the CPU engine as its
  * specification (the contract tests compare the two). Kernels come from {@code cuda/*.cu} (one
  * fatbin, see CMakeLists.txt); GEMMs go to cuBLAS through {@link CublasHandle}. Attention lives in
- * {@link CudaAttention}, the scoring heads and losses in {@link CudaLosses}, the GRU in {@link
- * CudaGru}; everything else is here.
+ * {@link CudaAttention}, the item tables (look-ups, scoring heads, the full cross-entropy) in
+ * {@link CudaDenseTable} and {@link CudaJpqTable} over {@link CudaLosses}, the sampled losses in
+ * {@link CudaLosses}, the GRU in {@link CudaGru}; everything else is here.
  *
  * <h2>Threads and memory</h2>
  *
@@ -40,9 +42,9 @@ import org.recjpq.backend.Ops;
  *
  * <h2>Determinism</h2>
  *
- * Scatter-adds into parameter gradients (embedding backward, the RecJPQ codebook scatter) use float
- * atomics by default, which makes the order of the additions, and so the last bits of the sums,
- * vary from run to run. With {@code deterministic = true} (system property {@code
+ * Scatter-adds into parameter gradients (item look-ups' backward, the RecJPQ codebook scatter) use
+ * float atomics by default, which makes the order of the additions, and so the last bits of the
+ * sums, vary from run to run. With {@code deterministic = true} (system property {@code
  * recjpq.cuda.deterministic=true}) they run without float atomics, one thread per output column
  * adding rows in order: slower, bit-reproducible, and in the same order as the CPU engine.
  *
@@ -397,77 +399,16 @@ public final class CudaOps implements Ops {
     return f[0] != 0;
   }
 
-  // ---- embeddings ------------------------------------------------------------------------
+  // ---- item tables, positions, special tokens --------------------------------------------
 
   @Override
-  public void embeddingForward(Buf out, IntBuf ids, Buf table, int rows, int dim) {
-    launchFlat(
-        Kernels.EMBEDDING_FORWARD,
-        (long) rows * dim,
-        rows,
-        dim,
-        CudaBuf.of(out),
-        CudaIntBuf.of(ids),
-        CudaBuf.of(table));
+  public ItemTable denseTable(int numItems, int dim) {
+    return new CudaDenseTable(this, numItems, dim);
   }
 
   @Override
-  public void embeddingBackward(Buf dTable, Buf dOut, IntBuf ids, int rows, int dim) {
-    CudaBuf dt = CudaBuf.of(dTable);
-    CudaBuf d = CudaBuf.of(dOut);
-    CudaIntBuf id = CudaIntBuf.of(ids);
-    if (deterministic) {
-      launchFlat(Kernels.EMBEDDING_BACKWARD_ORDERED, dim, rows, dim, dt, d, id);
-    } else {
-      launchFlat(Kernels.EMBEDDING_BACKWARD_ATOMIC, (long) rows * dim, rows, dim, dt, d, id);
-    }
-  }
-
-  @Override
-  public void jpqEmbeddingForward(
-      Buf out, IntBuf ids, ByteBuf codes, Buf codebooks, int rows, int splits, int subDim) {
-    launchFlat(
-        Kernels.JPQ_EMBEDDING_FORWARD,
-        (long) rows * splits * subDim,
-        rows,
-        splits,
-        subDim,
-        CudaBuf.of(out),
-        CudaIntBuf.of(ids),
-        CudaByteBuf.of(codes),
-        CudaBuf.of(codebooks));
-  }
-
-  @Override
-  public void jpqEmbeddingBackward(
-      Buf dCodebooks, Buf dOut, IntBuf ids, ByteBuf codes, int rows, int splits, int subDim) {
-    CudaBuf dc = CudaBuf.of(dCodebooks);
-    CudaBuf d = CudaBuf.of(dOut);
-    CudaIntBuf id = CudaIntBuf.of(ids);
-    CudaByteBuf code = CudaByteBuf.of(codes);
-    if (deterministic) {
-      launchFlat(
-          Kernels.JPQ_EMBEDDING_BACKWARD_ORDERED,
-          (long) splits * subDim,
-          rows,
-          splits,
-          subDim,
-          dc,
-          d,
-          id,
-          code);
-    } else {
-      launchFlat(
-          Kernels.JPQ_EMBEDDING_BACKWARD_ATOMIC,
-          (long) rows * splits * subDim,
-          rows,
-          splits,
-          subDim,
-          dc,
-          d,
-          id,
-          code);
-    }
+  public ItemTable jpqTable(ByteBuf codes, int numItems, int splits, int subDim) {
+    return new CudaJpqTable(this, CudaByteBuf.of(codes), numItems, splits, subDim);
   }
 
   @Override
@@ -950,96 +891,7 @@ public final class CudaOps implements Ops {
     launchFlat(Kernels.DROPOUT, o.size, o.size, key, threshold, keepScale, o, x);
   }
 
-  // ---- scoring heads and losses --------------------------------------------------------------
-
-  @Override
-  public void sampledScoresDense(
-      Buf scores, Buf h, IntBuf items, IntBuf targets, Buf table, int rows, int cols, int dim) {
-    CudaLosses.sampledScores(
-        this,
-        CudaBuf.of(scores),
-        CudaBuf.of(h),
-        CudaIntBuf.of(items),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.dense(CudaBuf.of(table), dim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresDenseBackward(
-      Buf dH,
-      Buf dTable,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      Buf table,
-      int rows,
-      int cols,
-      int dim) {
-    CudaLosses.sampledScoresBackward(
-        this,
-        CudaBuf.of(dH),
-        CudaBuf.of(dTable),
-        CudaBuf.of(dScores),
-        CudaBuf.of(h),
-        CudaIntBuf.of(items),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.dense(CudaBuf.of(table), dim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresJpq(
-      Buf scores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim) {
-    CudaLosses.sampledScores(
-        this,
-        CudaBuf.of(scores),
-        CudaBuf.of(h),
-        CudaIntBuf.of(items),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
-        rows,
-        cols);
-  }
-
-  @Override
-  public void sampledScoresJpqBackward(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dScores,
-      Buf h,
-      IntBuf items,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      int rows,
-      int cols,
-      int splits,
-      int subDim) {
-    CudaLosses.sampledScoresBackward(
-        this,
-        CudaBuf.of(dH),
-        CudaBuf.of(dCodebooks),
-        CudaBuf.of(dScores),
-        CudaBuf.of(h),
-        CudaIntBuf.of(items),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
-        rows,
-        cols);
-  }
+  // ---- sampled losses --------------------------------------------------------------------
 
   @Override
   public double bceLoss(
@@ -1065,58 +917,6 @@ public final class CudaOps implements Ops {
         CudaIntBuf.of(targets),
         rows,
         negatives);
-  }
-
-  @Override
-  public double fullCrossEntropyDense(
-      Buf dH,
-      Buf dTable,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      Buf table,
-      Buf bias,
-      int rows,
-      int numItems,
-      int dim) {
-    return CudaLosses.fullCrossEntropy(
-        this,
-        CudaBuf.of(dH),
-        CudaBuf.of(dTable),
-        CudaBuf.ofNullable(dBias),
-        CudaBuf.of(h),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.dense(CudaBuf.of(table), dim),
-        CudaBuf.ofNullable(bias),
-        rows,
-        numItems);
-  }
-
-  @Override
-  public double fullCrossEntropyJpq(
-      Buf dH,
-      Buf dCodebooks,
-      Buf dBias,
-      Buf h,
-      IntBuf targets,
-      ByteBuf codes,
-      Buf codebooks,
-      Buf bias,
-      int rows,
-      int numItems,
-      int splits,
-      int subDim) {
-    return CudaLosses.fullCrossEntropy(
-        this,
-        CudaBuf.of(dH),
-        CudaBuf.of(dCodebooks),
-        CudaBuf.ofNullable(dBias),
-        CudaBuf.of(h),
-        CudaIntBuf.of(targets),
-        CudaLosses.Items.jpq(CudaByteBuf.of(codes), CudaBuf.of(codebooks), splits, subDim),
-        CudaBuf.ofNullable(bias),
-        rows,
-        numItems);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------

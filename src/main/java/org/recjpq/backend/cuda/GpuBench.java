@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.recjpq.backend.CounterRng;
+import org.recjpq.backend.ItemTable;
 
 /**
  * The GPU-side benchmarks of the device check (llm.c {@code dev/cuda} style): the card's measured
@@ -146,8 +147,8 @@ public final class GpuBench {
     ops.upload(codes, codeHost);
     CudaBuf codebooks = ops.alloc((long) splits * 256 * sub);
     CudaBuf out = ops.alloc((long) rows * dim);
-    double s =
-        time(20, () -> ops.jpqEmbeddingForward(out, ids, codes, codebooks, rows, splits, sub));
+    ItemTable jpq = ops.jpqTable(codes, items, splits, sub);
+    double s = time(20, () -> jpq.lookup(out, ids, codebooks, rows));
     double bytes =
         (double) rows * dim * 4 * 2
             + (double) rows * (4 + splits); // out + gathered rows, ids, codes
@@ -157,7 +158,7 @@ public final class GpuBench {
         gbps(bytes, s),
         ofCopy(bytes, s));
     CudaBuf dCb = ops.alloc((long) splits * 256 * sub);
-    s = time(20, () -> ops.jpqEmbeddingBackward(dCb, out, ids, codes, rows, splits, sub));
+    s = time(20, () -> jpq.lookupBackward(dCb, out, ids, rows));
     row("RecJPQ embedding backward (atomics)", s, gbps(bytes, s), ofCopy(bytes, s));
     long n = 1L << 24;
     CudaBuf p = ops.alloc(n);
@@ -207,13 +208,9 @@ public final class GpuBench {
     ops.upload(codes, codeHost);
     CudaBuf codebooks = ops.alloc((long) splits * 256 * sub);
     CudaBuf dCodebooks = ops.alloc((long) splits * 256 * sub);
+    ItemTable jpq = ops.jpqTable(codes, items, splits, sub);
     long free0 = ops.memoryInfo()[0];
-    double sJpq =
-        time(
-            3,
-            () ->
-                ops.fullCrossEntropyJpq(
-                    dH, dCodebooks, h, targets, codes, codebooks, rows, items, splits, sub));
+    double sJpq = time(3, () -> jpq.fullCrossEntropy(dH, dCodebooks, h, targets, codebooks, rows));
     long jpqMib = (free0 - ops.memoryInfo()[0]) >> 20;
     double flops =
         2.0 * 3 * rows * (double) items * dim; // scores twice (two passes) + one gradient GEMM
@@ -249,9 +246,9 @@ public final class GpuBench {
     }
     CudaBuf table = ops.alloc((long) items * dim);
     CudaBuf dTable = ops.alloc((long) items * dim);
+    ItemTable dense = ops.denseTable(items, dim);
     long free1 = ops.memoryInfo()[0];
-    double sDense =
-        time(3, () -> ops.fullCrossEntropyDense(dH, dTable, h, targets, table, rows, items, dim));
+    double sDense = time(3, () -> dense.fullCrossEntropy(dH, dTable, h, targets, table, rows));
     long denseMib = (free1 - ops.memoryInfo()[0]) >> 20;
     long tableMib = 2L * items * dim * 4 >> 20;
     row(

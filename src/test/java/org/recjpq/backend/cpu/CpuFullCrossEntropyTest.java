@@ -51,11 +51,11 @@ class CpuFullCrossEntropyTest {
       Golden.assertGrad(what + " dh", dH.toArray(), g.grad("h"));
       Golden.assertGrad(what + " dE", dE.toArray(), g.grad("E"));
     }
-    // the Ops entry point, with the table gradient accumulating onto what is there
+    // the ItemTable entry point, with the table gradient accumulating onto what is there
     float[] before = GradCheck.toFloat(GradCheck.random(new Random(1), n * d, 1));
     CpuBuf dE = buf(before);
     CpuBuf dH = filled(rows * d, Float.NaN);
-    double loss = ops.fullCrossEntropyDense(dH, dE, h, CpuIntBuf.wrap(target), e, rows, n, d);
+    double loss = ops.denseTable(n, d).fullCrossEntropy(dH, dE, h, CpuIntBuf.wrap(target), e, rows);
     Golden.assertOutput("dense loss", new float[] {(float) loss}, g.d("loss"));
     Golden.assertGrad("dense dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad("dense dE accumulated", minus(dE.toArray(), before), g.grad("E"));
@@ -106,7 +106,7 @@ class CpuFullCrossEntropyTest {
     CpuBuf dH = filled(rows * d, Float.NaN);
     CpuBuf dCb = CpuBuf.allocate(m * B * s);
     double loss =
-        ops.fullCrossEntropyJpq(dH, dCb, h, CpuIntBuf.wrap(target), codes, cb, rows, n, m, s);
+        ops.jpqTable(codes, n, m, s).fullCrossEntropy(dH, dCb, h, CpuIntBuf.wrap(target), cb, rows);
     Golden.assertOutput("jpq loss", new float[] {(float) loss}, g.d("loss"));
     Golden.assertGrad("jpq dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad(

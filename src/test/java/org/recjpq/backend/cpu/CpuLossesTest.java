@@ -8,6 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.recjpq.backend.Golden;
 import org.recjpq.backend.GradCheck;
+import org.recjpq.backend.ItemTable;
 
 /**
  * The sampled scoring heads and losses of {@link CpuLosses}: the golden float64 references (BCE,
@@ -42,8 +43,7 @@ class CpuLossesTest {
     CpuOps ops = new CpuOps(2);
     JpqCase c = JpqCase.of(g, "neg");
     CpuBuf scores = CpuBuf.allocate((long) c.rows * c.cols);
-    ops.sampledScoresJpq(
-        scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    c.table(ops).sampledScores(scores, c.h, c.items, c.targets, c.codebooks, c.rows, c.cols);
     float[] sc = scores.toArray();
     Golden.assertOutput(file + " s_pos", column(sc, c.cols, 0), g.d("s_pos"));
     Golden.assertOutput(file + " s_neg", dropColumn0(sc, c.cols), g.d("s_neg"));
@@ -57,8 +57,9 @@ class CpuLossesTest {
 
     CpuBuf dH = filled(c.rows * c.d, Float.NaN); // overwritten, even on ignored rows
     CpuBuf dCb = CpuBuf.allocate(c.m * B * c.s);
-    ops.sampledScoresJpqBackward(
-        dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    c.table(ops)
+        .sampledScoresBackward(
+            dH, dCb, dScores, c.h, c.items, c.targets, c.codebooks, c.rows, c.cols);
     Golden.assertGrad(file + " dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad(file + " dcodebooks", c.shrink(dCb.toArray()), g.grad("codebooks"));
   }
@@ -71,8 +72,7 @@ class CpuLossesTest {
     JpqCase c = JpqCase.of(g, "neg");
     double[] q = g.d("q");
     CpuBuf scores = CpuBuf.allocate((long) c.rows * c.cols);
-    ops.sampledScoresJpq(
-        scores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    c.table(ops).sampledScores(scores, c.h, c.items, c.targets, c.codebooks, c.rows, c.cols);
     float[] logQ = new float[c.rows * c.cols];
     for (int x = 0; x < logQ.length; x++) {
       int item = c.items.get(x);
@@ -90,8 +90,9 @@ class CpuLossesTest {
     Golden.assertGrad(file + " d logits", dScores.toArray(), g.grad("logits"));
     CpuBuf dH = CpuBuf.allocate(c.rows * c.d);
     CpuBuf dCb = CpuBuf.allocate(c.m * B * c.s);
-    ops.sampledScoresJpqBackward(
-        dH, dCb, dScores, c.h, c.items, c.targets, c.codes, c.codebooks, c.rows, c.cols, c.m, c.s);
+    c.table(ops)
+        .sampledScoresBackward(
+            dH, dCb, dScores, c.h, c.items, c.targets, c.codebooks, c.rows, c.cols);
     Golden.assertGrad(file + " dh", dH.toArray(), g.grad("h"));
     Golden.assertGrad(file + " dcodebooks", c.shrink(dCb.toArray()), g.grad("codebooks"));
   }
@@ -138,6 +139,11 @@ class CpuLossesTest {
           CpuIntBuf.wrap(pos),
           CpuByteBuf.wrap(g.bytes("codes")),
           buf(widen(g.f("codebooks"), m, b, s)));
+    }
+
+    /** The case's RecJPQ item table on {@code ops}. */
+    ItemTable table(CpuOps ops) {
+      return ops.jpqTable(codes, (int) codes.size() / m, m, s);
     }
 
     /** The (m, b, s) part of a (m, 256, s) gradient, checking the rest is exactly 0. */
@@ -304,12 +310,9 @@ class CpuLossesTest {
     CpuIntBuf items = CpuIntBuf.wrap(p.ids);
     CpuIntBuf targets = CpuIntBuf.wrap(p.targets);
     CpuByteBuf codes = CpuByteBuf.wrap(p.codes);
+    ItemTable t = jpq ? ops.jpqTable(codes, p.items, p.m, p.s) : ops.denseTable(p.items, p.d);
     CpuBuf scores = CpuBuf.allocate(p.rows * p.cols);
-    if (jpq) {
-      ops.sampledScoresJpq(scores, h, items, targets, codes, table, p.rows, p.cols, p.m, p.s);
-    } else {
-      ops.sampledScoresDense(scores, h, items, targets, table, p.rows, p.cols, p.d);
-    }
+    t.sampledScores(scores, h, items, targets, table, p.rows, p.cols);
     double[] refScores = p.scores(jpq, p.h, tbl);
     Golden.assertOutput(what + " scores", scores.toArray(), refScores);
     CpuBuf dScores = CpuBuf.allocate(p.rows * p.cols);
@@ -320,13 +323,7 @@ class CpuLossesTest {
         what + " d scores", dScores.toArray(), GradCheck.numeric(sc, () -> loss.of(sc)));
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf dTable = CpuBuf.allocate(tbl.length);
-    if (jpq) {
-      ops.sampledScoresJpqBackward(
-          dH, dTable, dScores, h, items, targets, codes, table, p.rows, p.cols, p.m, p.s);
-    } else {
-      ops.sampledScoresDenseBackward(
-          dH, dTable, dScores, h, items, targets, table, p.rows, p.cols, p.d);
-    }
+    t.sampledScoresBackward(dH, dTable, dScores, h, items, targets, table, p.rows, p.cols);
     double[] hh = p.h.clone();
     GradCheck.assertMatches(
         what + " dh", dH.toArray(), GradCheck.numeric(hh, () -> loss.of(p.scores(jpq, hh, tbl))));
@@ -347,8 +344,9 @@ class CpuLossesTest {
     CpuBuf table = buf(GradCheck.toFloat(p.table));
     CpuIntBuf items = CpuIntBuf.wrap(p.ids);
     CpuIntBuf targets = CpuIntBuf.wrap(p.targets);
+    ItemTable dense = ops.denseTable(p.items, p.d);
     CpuBuf scores = filled(p.rows * p.cols, Float.NaN);
-    ops.sampledScoresDense(scores, h, items, targets, table, p.rows, p.cols, p.d);
+    dense.sampledScores(scores, h, items, targets, table, p.rows, p.cols);
     float[] sc = scores.toArray();
     for (int c = 0; c < p.cols; c++) {
       assertEquals(0f, sc[c]);
@@ -363,13 +361,10 @@ class CpuLossesTest {
     CpuBuf dScores = buf(up);
     CpuBuf dH = filled(p.rows * p.d, Float.NaN);
     CpuBuf once = CpuBuf.allocate(p.table.length);
-    ops.sampledScoresDenseBackward(
-        dH, once, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+    dense.sampledScoresBackward(dH, once, dScores, h, items, targets, table, p.rows, p.cols);
     CpuBuf twice = filled(p.table.length, 0f);
-    ops.sampledScoresDenseBackward(
-        dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
-    ops.sampledScoresDenseBackward(
-        dH, twice, dScores, h, items, targets, table, p.rows, p.cols, p.d);
+    dense.sampledScoresBackward(dH, twice, dScores, h, items, targets, table, p.rows, p.cols);
+    dense.sampledScoresBackward(dH, twice, dScores, h, items, targets, table, p.rows, p.cols);
     float[] a = once.toArray();
     float[] b = twice.toArray();
     for (int x = 0; x < a.length; x++) {
@@ -408,15 +403,15 @@ class CpuLossesTest {
         assertThrows(
             IllegalArgumentException.class,
             () ->
-                ops.sampledScoresDense(
-                    CpuBuf.allocate(2),
-                    CpuBuf.allocate(2),
-                    items,
-                    targets,
-                    CpuBuf.allocate(10),
-                    1,
-                    2,
-                    2));
+                ops.denseTable(5, 2)
+                    .sampledScores(
+                        CpuBuf.allocate(2),
+                        CpuBuf.allocate(2),
+                        items,
+                        targets,
+                        CpuBuf.allocate(10),
+                        1,
+                        2));
     assertEquals("item 5 at row 0, column 1 is outside the item table of 5 items.", e.getMessage());
   }
 
@@ -448,43 +443,25 @@ class CpuLossesTest {
       CpuOps ops = new CpuOps(threads);
       float[][] out = new float[6][];
       CpuBuf sc = CpuBuf.allocate(rows * cols);
-      ops.sampledScoresJpq(
-          sc,
-          buf(h),
-          CpuIntBuf.wrap(ids),
-          CpuIntBuf.wrap(targets),
-          CpuByteBuf.wrap(codes),
-          buf(cb),
-          rows,
-          cols,
-          m,
-          s);
+      ItemTable jpq = ops.jpqTable(CpuByteBuf.wrap(codes), items, m, s);
+      ItemTable dense = ops.denseTable(items, d);
+      jpq.sampledScores(
+          sc, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(cb), rows, cols);
       CpuBuf ds = CpuBuf.allocate(rows * cols);
       double l1 = ops.bceLoss(ds, sc, CpuIntBuf.wrap(targets), rows, cols - 1, 0.4f);
       CpuBuf dh = CpuBuf.allocate(rows * d);
       CpuBuf dcb = CpuBuf.allocate(cb.length);
-      ops.sampledScoresJpqBackward(
-          dh,
-          dcb,
-          ds,
-          buf(h),
-          CpuIntBuf.wrap(ids),
-          CpuIntBuf.wrap(targets),
-          CpuByteBuf.wrap(codes),
-          buf(cb),
-          rows,
-          cols,
-          m,
-          s);
+      jpq.sampledScoresBackward(
+          dh, dcb, ds, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(cb), rows, cols);
       CpuBuf sd = CpuBuf.allocate(rows * cols);
-      ops.sampledScoresDense(
-          sd, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(table), rows, cols, d);
+      dense.sampledScores(
+          sd, buf(h), CpuIntBuf.wrap(ids), CpuIntBuf.wrap(targets), buf(table), rows, cols);
       CpuBuf ds2 = CpuBuf.allocate(rows * cols);
       double l2 =
           ops.sampledSoftmaxLoss(ds2, sd, buf(logQ), CpuIntBuf.wrap(targets), rows, cols - 1);
       CpuBuf dh2 = CpuBuf.allocate(rows * d);
       CpuBuf dt = CpuBuf.allocate(table.length);
-      ops.sampledScoresDenseBackward(
+      dense.sampledScoresBackward(
           dh2,
           dt,
           ds2,
@@ -493,8 +470,7 @@ class CpuLossesTest {
           CpuIntBuf.wrap(targets),
           buf(table),
           rows,
-          cols,
-          d);
+          cols);
       out[0] =
           new float[] {
             (float) l1, (float) l2, (float) (l1 - (float) l1), (float) (l2 - (float) l2)

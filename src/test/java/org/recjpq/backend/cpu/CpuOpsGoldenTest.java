@@ -99,10 +99,11 @@ class CpuOpsGoldenTest {
     CpuByteBuf codes = CpuByteBuf.wrap(g.bytes("codes"));
     CpuIntBuf ids = CpuIntBuf.wrap(g.i("ids"));
     CpuBuf y = ops.alloc(rows * m * s);
-    ops.jpqEmbeddingForward(y, ids, codes, codebooks, rows, m, s);
+    var jpq = ops.jpqTable(codes, (int) codes.size() / m, m, s);
+    jpq.lookup(y, ids, codebooks, rows);
     Golden.assertExact("y", y.toArray(), g.d("y"));
     CpuBuf dWide = ops.alloc(m * 256 * s);
-    ops.jpqEmbeddingBackward(dWide, buf(g.f("dOut")), ids, codes, rows, m, s);
+    jpq.lookupBackward(dWide, buf(g.f("dOut")), ids, rows);
     float[] dw = dWide.toArray();
     float[] dSmall = new float[m * b * s];
     for (int k = 0; k < m; k++) {

@@ -213,7 +213,7 @@ class CpuOpsGradientTest {
     CpuIntBuf id = CpuIntBuf.wrap(ids);
     CpuBuf emb = ops.alloc(batch * len * dim);
     CpuBuf bt = buf(table);
-    ops.embeddingForward(emb, id, bt, batch * len, dim);
+    ops.denseTable(4, dim).lookup(emb, id, bt, batch * len);
     CpuBuf x = ops.alloc(batch * len * dim);
     ops.positionsForward(x, emb, id, buf(pos), scale, batch, len, dim);
     float[] xv = x.toArray();
@@ -224,7 +224,7 @@ class CpuOpsGradientTest {
     CpuBuf dPos = ops.alloc(len * dim);
     ops.positionsBackward(dEmb, dPos, buf(dOut), id, scale, batch, len, dim);
     CpuBuf dTable = ops.alloc(4 * dim);
-    ops.embeddingBackward(dTable, dEmb, id, batch * len, dim);
+    ops.denseTable(4, dim).lookupBackward(dTable, dEmb, id, batch * len);
     GradCheck.assertMatches("dTable", dTable.toArray(), GradCheck.numeric(table, f));
     GradCheck.assertMatches("dPositions", dPos.toArray(), GradCheck.numeric(pos, f));
   }
