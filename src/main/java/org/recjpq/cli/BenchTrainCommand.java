@@ -67,7 +67,7 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    TrainOptions.Settings s = options.resolve();
+    Settings s = options.resolve();
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     ModelSetup.refuseToTime(engineOptions.device, "recjpq bench train");

@@ -124,16 +124,16 @@ final class ModelSetup {
    * RecJPQ codes for {@code ds} as the settings ask: a codes file, or svd/bpr/random assigned now;
    * a {@code dense-pq} warm-up runs on a CPU engine of its own and reports on standard error.
    */
-  static ItemCodes codes(TrainOptions.Settings s, SequenceDataset ds, int threads) {
+  static ItemCodes codes(Settings s, SequenceDataset ds, int threads) {
     return codes(s, ds, threads, null, System.err::println);
   }
 
   /**
-   * {@link #codes(TrainOptions.Settings, SequenceDataset, int)}, a {@code dense-pq} warm-up on
-   * {@code ops} (a CPU engine of its own where null), its report to {@code note}.
+   * {@link #codes(Settings, SequenceDataset, int)}, a {@code dense-pq} warm-up on {@code ops} (a
+   * CPU engine of its own where null), its report to {@code note}.
    */
   static ItemCodes codes(
-      TrainOptions.Settings s,
+      Settings s,
       SequenceDataset ds,
       int threads,
       Ops ops,
@@ -194,12 +194,12 @@ final class ModelSetup {
    * RecJPQ model from them ({@link DenseTwin#warmStart}).
    */
   static DenseTwin denseTwin(
-      TrainOptions.Settings s,
+      Settings s,
       SequenceDataset ds,
       int threads,
       Ops ops,
       java.util.function.Consumer<String> note) {
-    TrainOptions.Settings w = TrainOptions.Settings.copyOf(s);
+    Settings w = Settings.copyOf(s);
     w.embedding = "dense";
     w.untied = false;
     w.itemBias = false;
@@ -264,17 +264,17 @@ final class ModelSetup {
   }
 
   /** A freshly initialised model for the settings. */
-  static SequenceModel fresh(TrainOptions.Settings s, SequenceDataset ds, Ops ops, int threads) {
+  static SequenceModel fresh(Settings s, SequenceDataset ds, Ops ops, int threads) {
     return fresh(s, ds, ops, threads, System.err::println);
   }
 
   /**
-   * {@link #fresh(TrainOptions.Settings, SequenceDataset, Ops, int)}, its notes to {@code note}. A
-   * RecJPQ model with {@code dense-pq} codes starts from its dense twin's weights (the twin trains
-   * on {@code ops}).
+   * {@link #fresh(Settings, SequenceDataset, Ops, int)}, its notes to {@code note}. A RecJPQ model
+   * with {@code dense-pq} codes starts from its dense twin's weights (the twin trains on {@code
+   * ops}).
    */
   static SequenceModel fresh(
-      TrainOptions.Settings s,
+      Settings s,
       SequenceDataset ds,
       Ops ops,
       int threads,
@@ -291,7 +291,7 @@ final class ModelSetup {
 
   /** The RecJPQ model of {@code c} on {@code ops}, started from {@code twin}. */
   static SequenceModel fromTwin(
-      TrainOptions.Settings s,
+      Settings s,
       ModelConfig c,
       DenseTwin twin,
       Ops ops,

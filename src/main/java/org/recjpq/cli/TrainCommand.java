@@ -122,7 +122,7 @@ final class TrainCommand implements Callable<Integer> {
       throw new org.recjpq.UsageException("--override only applies with --resume.");
     }
     Checkpoint resumed = resume != null ? Checkpoint.read(resume) : null;
-    TrainOptions.Settings s;
+    Settings s;
     java.util.List<String> notes = new java.util.ArrayList<>();
     if (resumed != null && resumed.state().path("settings").isObject()) {
       JsonNode savedPreset = resumed.state().path("preset");
@@ -154,7 +154,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig tc = s.trainConfig();
     SequenceDataset ds = input.load();
     if (resumed == null) {
-      TrainOptions.fitToData(s, options.preset, ds, options.explicit(), notes);
+      DataFit.fitToData(s, options.preset, ds, options.explicit(), notes);
       if (!notes.isEmpty()) {
         PrintWriter err = json ? spec.commandLine().getErr() : out;
         notes.forEach(n -> err.println("Fitted to the data: " + n + "."));
@@ -182,7 +182,7 @@ final class TrainCommand implements Callable<Integer> {
 
   private int train(
       ModelSetup.Engine engine,
-      TrainOptions.Settings s,
+      Settings s,
       TrainConfig tc,
       SequenceDataset ds,
       int nTest,

@@ -83,7 +83,7 @@ final class TuneCommand implements Callable<Integer> {
           + " \"weightDecay\": [0.0, 0.01, 0.1], \"splits\": [16, 32]}";
 
   /** The default search space of {@code base}'s model. */
-  static String defaultSpace(TrainOptions.Settings base) {
+  static String defaultSpace(Settings base) {
     if (base.embedding.equalsIgnoreCase("dense")) {
       return DEFAULT_DENSE_SPACE;
     }
@@ -210,7 +210,7 @@ final class TuneCommand implements Callable<Integer> {
       throw new UsageException(
           "--configs, --min-epochs and --max-epochs must be positive, min at most max.");
     }
-    TrainOptions.Settings base = options.resolve();
+    Settings base = options.resolve();
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("--input", input.input);
     inputs.put("--config", options.config);
@@ -227,20 +227,20 @@ final class TuneCommand implements Callable<Integer> {
             ? SearchSpace.parse(Files.readString(space), space.toString())
             : SearchSpace.parse(defaultSpace(base), "the default space");
     for (String name : searchSpace.names()) {
-      if (!TrainOptions.Settings.names().contains(name)) {
+      if (!Settings.names().contains(name)) {
         throw new RecjpqException(
             (space != null ? space : "the default space")
                 + ": unknown setting '"
                 + org.recjpq.util.Excerpt.of(name)
                 + "'. Known settings: "
-                + String.join(", ", TrainOptions.Settings.names())
+                + String.join(", ", Settings.names())
                 + ".");
       }
     }
     long t0 = System.nanoTime();
     SequenceDataset ds = input.load();
     List<String> fitted = new ArrayList<>();
-    TrainOptions.fitToData(base, options.preset, ds, options.explicit(), fitted);
+    DataFit.fitToData(base, options.preset, ds, options.explicit(), fitted);
     fitted.forEach(n -> out.println("Fitted to the data: " + n + "."));
     if (space == null) { // the default space for the fitted settings
       searchSpace = SearchSpace.parse(defaultSpace(base), "the default space");

@@ -34,7 +34,7 @@ import org.recjpq.tune.SuccessiveHalving;
 final class TuneSearch {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  final TrainOptions.Settings base;
+  final Settings base;
   final SearchSpace space;
   final SequenceDataset ds;
   final int[] val;
@@ -51,7 +51,7 @@ final class TuneSearch {
   java.util.function.Consumer<String> note = n -> {};
 
   TuneSearch(
-      TrainOptions.Settings base,
+      Settings base,
       SearchSpace space,
       SequenceDataset ds,
       int[] val,
@@ -88,8 +88,8 @@ final class TuneSearch {
         });
   }
 
-  TrainOptions.Settings settings(int i) {
-    TrainOptions.Settings s = TrainOptions.Settings.copyOf(base);
+  Settings settings(int i) {
+    Settings s = Settings.copyOf(base);
     s.apply(values(i), "trial " + i);
     s.epochs = maxEpochs;
     s.maxMinutes = 0.0;
@@ -122,7 +122,7 @@ final class TuneSearch {
     return trained.getOrDefault(i, 0);
   }
 
-  SequenceModel freshModel(TrainOptions.Settings s, Ops ops) {
+  SequenceModel freshModel(Settings s, Ops ops) {
     ModelConfig c = s.modelConfig(ds.numItems());
     ItemCodes codes = null;
     if (c.isJpq() && s.codes.equalsIgnoreCase(ModelSetup.DENSE_PQ)) {
@@ -151,7 +151,7 @@ final class TuneSearch {
   }
 
   double timeOneEpoch() {
-    TrainOptions.Settings s = TrainOptions.Settings.copyOf(base);
+    Settings s = Settings.copyOf(base);
     s.epochs = 1;
     s.maxMinutes = 0.0;
     Ops ops = engine.get();
@@ -168,7 +168,7 @@ final class TuneSearch {
 
   SuccessiveHalving.Trial trial(int i) {
     return epochs -> {
-      TrainOptions.Settings s = settings(i);
+      Settings s = settings(i);
       TrainConfig tc = s.trainConfig();
       Ops ops = engine.get();
       try {

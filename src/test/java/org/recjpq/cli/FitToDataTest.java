@@ -104,17 +104,17 @@ class FitToDataTest {
   @Test
   void recjpqCodesLeftToThePresetComeFromADenseTwinWhenItsTableFits() {
     java.util.List<String> notes = new java.util.ArrayList<>();
-    TrainOptions.Settings s = TrainOptions.Settings.preset("cpu");
-    TrainOptions.fitCodes(s, "cpu", 10_000, java.util.Set.of(), notes);
+    Settings s = Settings.preset("cpu");
+    DataFit.fitCodes(s, "cpu", 10_000, java.util.Set.of(), notes);
     assertEquals("dense-pq", s.codes);
     assertEquals(32, s.splits, "sub-item embeddings of 2 floats at d 64");
     assertEquals(2, notes.size(), notes.toString());
     assertTrue(notes.get(0).startsWith("--codes dense-pq, not svd"), notes.get(0));
     assertTrue(notes.get(1).startsWith("--splits 32, not 8"), notes.get(1));
 
-    TrainOptions.Settings given = TrainOptions.Settings.preset("cpu");
+    Settings given = Settings.preset("cpu");
     notes.clear();
-    TrainOptions.fitCodes(given, "cpu", 10_000, java.util.Set.of("splits"), notes);
+    DataFit.fitCodes(given, "cpu", 10_000, java.util.Set.of("splits"), notes);
     assertEquals("dense-pq", given.codes);
     assertEquals(8, given.splits, "--splits given: kept");
 
@@ -124,17 +124,17 @@ class FitToDataTest {
           {"cpu", "codes", "10000"},
           {"paper", "", "10000"},
         }) {
-      TrainOptions.Settings k = TrainOptions.Settings.preset(c[0]);
+      Settings k = Settings.preset(c[0]);
       notes.clear();
       java.util.Set<String> explicit =
           c[1].isEmpty() || c[2].equals("300000") ? java.util.Set.of() : java.util.Set.of(c[1]);
-      TrainOptions.fitCodes(k, c[0], Integer.parseInt(c[2]), explicit, notes);
+      DataFit.fitCodes(k, c[0], Integer.parseInt(c[2]), explicit, notes);
       assertEquals("svd", k.codes, String.join(",", c));
       assertTrue(notes.isEmpty(), notes.toString());
     }
-    TrainOptions.Settings dense = TrainOptions.Settings.preset("cpu");
+    Settings dense = Settings.preset("cpu");
     dense.embedding = "dense";
-    TrainOptions.fitCodes(dense, "cpu", 10_000, java.util.Set.of(), notes);
+    DataFit.fitCodes(dense, "cpu", 10_000, java.util.Set.of(), notes);
     assertEquals("svd", dense.codes, "a dense model has no codes to pick");
   }
 

@@ -1310,7 +1310,7 @@ class RobustnessFuzzTest {
   private static Mutation mutateConfig(SplittableRandom rnd, ObjectNode valid) {
     List<String> keys = new ArrayList<>();
     valid.fieldNames().forEachRemaining(keys::add);
-    List<String> settings = TrainOptions.Settings.names();
+    List<String> settings = Settings.names();
     String text = valid.toString();
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     switch (rnd.nextInt(12)) {
@@ -1431,12 +1431,12 @@ class RobustnessFuzzTest {
     if (n == null || !n.isObject()) {
       return "not an object";
     }
-    TrainOptions.Settings defaults = new TrainOptions.Settings();
+    Settings defaults = new Settings();
     for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       java.lang.reflect.Field f;
       try {
-        f = TrainOptions.Settings.class.getDeclaredField(e.getKey());
+        f = Settings.class.getDeclaredField(e.getKey());
         if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
           return "unknown key";
         }
