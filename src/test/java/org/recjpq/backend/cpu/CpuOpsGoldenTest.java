@@ -7,7 +7,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.Golden;
 
-/** CPU ops against the float64 references of ../shared/golden (tolerances from its README). */
+/**
+ * CPU ops against the float64 golden references (src/test/resources/golden; tolerances from its
+ * README).
+ */
 class CpuOpsGoldenTest {
   private final CpuOps ops = new CpuOps(2);
 
