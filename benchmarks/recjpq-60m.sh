@@ -18,7 +18,7 @@ case "$data" in
     jpq="--codes-warmup-epochs 15" ;;
   ml-1m) raw=../shared/data/ml-1m/ml-1m.txt; format=sasrec-pairs
     recipe="--lr 0.003 --schedule cosine --warmup 100 --patience 15"
-    jpq="--codes-warmup-epochs 30 --epochs 30" ;;
+    jpq="--codes-warmup-epochs 60 --epochs 10" ;;
   *) echo "DATA must be beauty or ml-1m" >&2; exit 2 ;;
 esac
 case "$run" in

@@ -186,12 +186,12 @@ final class ModelSetup {
 
   /**
    * {@code dense-pq} codes: the model's dense twin (same settings, a dense item table) trains for
-   * {@code codesWarmupEpochs} epochs (0: half of {@code epochs}; early stopping and half of {@code
-   * maxMinutes} apply) on {@code ops}, validation keeping its best epoch, and its item table is
-   * quantised as {@code model-pq} codes are. Codes that follow what the sequences say about items
-   * (benchmarks/recjpq-quality.md: on sparse data they decide RecJPQ's quality), for a few dense
-   * epochs and no second command. The twin's weights come with them: {@link #fresh} starts the
-   * RecJPQ model from them ({@link DenseTwin#warmStart}).
+   * {@code codesWarmupEpochs} epochs (0: three quarters of {@code epochs}; early stopping and three
+   * quarters of {@code maxMinutes} apply) on {@code ops}, validation keeping its best epoch, and
+   * its item table is quantised as {@code model-pq} codes are. Codes that follow what the sequences
+   * say about items (benchmarks/recjpq-quality.md: on sparse data they decide RecJPQ's quality),
+   * for a few dense epochs and no second command. The twin's weights come with them: {@link #fresh}
+   * starts the RecJPQ model from them ({@link DenseTwin#warmStart}).
    */
   static DenseTwin denseTwin(
       Settings s,
@@ -205,12 +205,14 @@ final class ModelSetup {
     w.itemBias = false;
     if (s.codesWarmupEpochs < 0) {
       throw new UsageException(
-          "--codes-warmup-epochs must be 0 (half of --epochs) or more, found "
+          "--codes-warmup-epochs must be 0 (three quarters of --epochs) or more, found "
               + s.codesWarmupEpochs
               + ".");
     }
-    w.epochs = s.codesWarmupEpochs > 0 ? s.codesWarmupEpochs : Math.max(1, s.epochs / 2);
-    w.maxMinutes = s.maxMinutes != null && s.maxMinutes > 0 ? s.maxMinutes / 2 : 0.0;
+    w.epochs = s.codesWarmupEpochs > 0 ? s.codesWarmupEpochs : Math.max(1, s.epochs * 3 / 4);
+    // the twin's quality is what the RecJPQ model starts from and mostly keeps: most of the budget
+    // (benchmarks/recjpq-60m.md)
+    w.maxMinutes = s.maxMinutes != null && s.maxMinutes > 0 ? s.maxMinutes * 0.75 : 0.0;
     int nVal =
         s.validationUsers != null
             ? PrepareCommand.parseValidationUsers(s.validationUsers)

@@ -152,7 +152,7 @@ final class TrainOptions {
       names = "--codes-warmup-epochs",
       paramLabel = "E",
       description =
-          "--codes dense-pq: epochs of the dense twin whose item embeddings give the codes and whose weights start the RecJPQ model (default 0: half of --epochs); the twin stops early as training does, and takes at most half of --max-minutes.")
+          "--codes dense-pq: epochs of the dense twin whose item embeddings give the codes and whose weights start the RecJPQ model (default 0: three quarters of --epochs); the twin stops early as training does, and takes at most three quarters of --max-minutes.")
   Integer codesWarmupEpochs;
 
   @Option(
