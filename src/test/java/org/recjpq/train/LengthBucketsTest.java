@@ -63,7 +63,9 @@ class LengthBucketsTest {
         0,
         0.3,
         0.5,
-        buckets);
+        buckets,
+        1f,
+        -1f);
   }
 
   @Test

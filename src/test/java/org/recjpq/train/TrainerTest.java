@@ -62,7 +62,11 @@ class TrainerTest {
         0,
         false,
         0,
-        0.2);
+        0.2,
+        0.0,
+        false,
+        1f,
+        -1f);
   }
 
   static SasRec model(SequenceDataset ds, CpuOps ops) {
