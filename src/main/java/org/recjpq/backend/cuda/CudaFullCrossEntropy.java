@@ -438,7 +438,8 @@ final class CudaFullCrossEntropy {
         ops.upload(validDev, valid);
         hv = ops.workspace("loss.fce.h", (long) v * d);
         dhv = ops.workspace("loss.fce.dh", (long) v * d);
-        ops.launchFlat(Kernels.FULL_CE_GATHER_ROWS, (long) v * d, v, d, hv, h, validDev);
+        ops.launchFlat(
+            FullCrossEntropyKernels.FULL_CE_GATHER_ROWS, (long) v * d, v, d, hv, h, validDev);
         int[] sl = new int[rows];
         java.util.Arrays.fill(sl, -1);
         for (int i = 0; i < v; i++) {
@@ -488,7 +489,7 @@ final class CudaFullCrossEntropy {
      */
     void finish(int r0, int rb, int chunks, long unitBase) {
       ops.launchFlat(
-          Kernels.FULL_CE_FINISH,
+          FullCrossEntropyKernels.FULL_CE_FINISH,
           rb,
           rb,
           chunks,
@@ -506,7 +507,8 @@ final class CudaFullCrossEntropy {
     void finishRows() {
       if (slot != null) {
         int d = t.dim();
-        ops.launchFlat(Kernels.FULL_CE_SPREAD_ROWS, (long) rows * d, rows, d, dH, dhv, slot);
+        ops.launchFlat(
+            FullCrossEntropyKernels.FULL_CE_SPREAD_ROWS, (long) rows * d, rows, d, dH, dhv, slot);
       }
     }
   }

@@ -66,7 +66,7 @@ final class CudaFullCrossEntropyGemm {
       p.addBias(s, rb, 0, n);
       ops.module()
           .launch(
-              Kernels.FULL_CE_ROW_SOFTMAX,
+              FullCrossEntropyKernels.FULL_CE_ROW_SOFTMAX,
               Math.min(rb, CudaOps.MAX_BLOCKS),
               CudaOps.THREADS,
               0,
@@ -106,7 +106,7 @@ final class CudaFullCrossEntropyGemm {
         p.addBias(s, rb, i0, nt);
         ops.module()
             .launch(
-                Kernels.FULL_CE_TILE_LSE,
+                FullCrossEntropyKernels.FULL_CE_TILE_LSE,
                 Math.min(rb, CudaOps.MAX_BLOCKS),
                 CudaOps.THREADS,
                 0,
@@ -143,7 +143,7 @@ final class CudaFullCrossEntropyGemm {
         ops.gemm(false, true, rb, nt, d, 1f, hb, d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
         ops.launchFlat(
-            Kernels.FULL_CE_TILE_GRAD,
+            FullCrossEntropyKernels.FULL_CE_TILE_GRAD,
             (long) rb * nt,
             rb,
             nt,
@@ -173,7 +173,7 @@ final class CudaFullCrossEntropyGemm {
       return t.table().slice((long) i0 * d, (long) nt * d);
     }
     p.ops.launchFlat(
-        Kernels.FULL_CE_DECODE,
+        FullCrossEntropyKernels.FULL_CE_DECODE,
         (long) nt * d,
         nt,
         i0,
@@ -197,7 +197,7 @@ final class CudaFullCrossEntropyGemm {
       p.ops
           .module()
           .launch(
-              Kernels.FULL_CE_SCATTER_ORDERED,
+              FullCrossEntropyKernels.FULL_CE_SCATTER_ORDERED,
               CudaLosses.warpBlocks((long) groups * parts),
               CudaOps.THREADS,
               0,
@@ -211,7 +211,7 @@ final class CudaFullCrossEntropyGemm {
               t.codes());
     } else {
       p.ops.launchFlat(
-          Kernels.FULL_CE_SCATTER_ATOMIC,
+          FullCrossEntropyKernels.FULL_CE_SCATTER_ATOMIC,
           (long) nt * d,
           nt,
           i0,

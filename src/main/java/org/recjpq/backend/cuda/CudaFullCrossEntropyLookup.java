@@ -60,9 +60,11 @@ final class CudaFullCrossEntropyLookup {
     CudaBuf cb = t.codebooks();
     CudaByteBuf codes = t.codes();
     int words = m % 4 == 0 && (codes.address & 3) == 0 ? 1 : 0; // read codes as 32-bit words
-    Kernel lseKernel = Kernels.FULL_CE_LOOKUP_LSE;
+    Kernel lseKernel = FullCrossEntropyKernels.FULL_CE_LOOKUP_LSE;
     Kernel gradKernel =
-        deterministic ? Kernels.FULL_CE_LOOKUP_GRAD_FIXED : Kernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
+        deterministic
+            ? FullCrossEntropyKernels.FULL_CE_LOOKUP_GRAD_FIXED
+            : FullCrossEntropyKernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
     int lseShared = width * Float.BYTES;
     int gradShared = (int) sharedBytes(m, deterministic);
     allowShared(ops, lseKernel, lseShared);
@@ -131,7 +133,14 @@ final class CudaFullCrossEntropyLookup {
               out);
       if (chunks > 1) {
         ops.launchFlat(
-            Kernels.FULL_CE_LOOKUP_MERGE, (long) rb * width, rb, chunks, width, p.invV, part, dsub);
+            FullCrossEntropyKernels.FULL_CE_LOOKUP_MERGE,
+            (long) rb * width,
+            rb,
+            chunks,
+            width,
+            p.invV,
+            part,
+            dsub);
       }
       // dh_b[:, k-block] = dSub[:, k, :] · codebooks[k] (overwrite)
       ops.cublas()
