@@ -5,7 +5,6 @@ import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
-import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
@@ -42,7 +41,7 @@ final class CudaFullCrossEntropyLookup {
     return width * Float.BYTES + width * (deterministic ? Long.BYTES : Float.BYTES);
   }
 
-  static void run(Pass p) {
+  static void run(CudaFullCrossEntropyPass p) {
     CudaOps ops = p.ops;
     Items t = p.t;
     int m = t.splits();
@@ -109,8 +108,8 @@ final class CudaFullCrossEntropyLookup {
               codes,
               p.tgtAt(r0),
               p.rowMax,
-              Pass.atDouble(p.rowSum, 0),
-              Pass.at(p.targetScore, r0));
+              CudaFullCrossEntropyPass.atDouble(p.rowSum, 0),
+              CudaFullCrossEntropyPass.at(p.targetScore, r0));
       p.finish(r0, rb, chunks, 0);
       CudaBuf out = chunks > 1 ? part : dsub;
       double scale = chunks > 1 ? 1.0 : p.invV;
@@ -129,7 +128,7 @@ final class CudaFullCrossEntropyLookup {
               sub,
               codes,
               p.tgtAt(r0),
-              Pass.at(p.lse, r0),
+              CudaFullCrossEntropyPass.at(p.lse, r0),
               out);
       if (chunks > 1) {
         ops.launchFlat(
