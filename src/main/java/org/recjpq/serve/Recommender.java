@@ -75,6 +75,7 @@ public final class Recommender implements AutoCloseable {
   private final BatchScorer batchScorer;
   private final int[] itemCounts;
   private final int threads;
+  private final RequestItems requests;
   private final ThreadLocal<Worker> workers;
   private volatile boolean closed;
   private volatile int[] popularOrder;
@@ -85,6 +86,7 @@ public final class Recommender implements AutoCloseable {
     this.config = ck.config();
     this.items = ck.items();
     this.itemCounts = ck.itemCounts();
+    this.requests = new RequestItems(items, config.numItems());
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     }
@@ -101,44 +103,12 @@ public final class Recommender implements AutoCloseable {
               + "; it was written by an incompatible recjpq.");
     }
     single.upload(model.params(), ck.params());
-    int d = config.dim();
-    int n = config.numItems();
-    float[] bias = model.itemBias() != null ? single.toArray(model.itemBias()) : null;
-    if (config.isJpq()) {
-      float[] cb = single.toArray(model.layout().view(model.params(), model.outputCodebooksName()));
-      JpqHead jpq = new JpqHead(ck.codes(), cb, config.subDim(), bias);
-      head = jpq;
-      scorer =
-          switch (scoring) {
-            case AUTO, PRUNED -> new PrunedScorer(jpq);
-            case PQTOPK -> new PqTopKScorer(jpq);
-            case DENSE -> new DenseScorer(jpq, DenseScorer.predecode(jpq));
-          };
-      TopKScorer perUser = scoring == Scoring.DENSE ? new PqTopKScorer(jpq) : scorer;
-      batchScorer =
-          new BatchScorer(jpq, perUser, this.threads, gpuBatches ? gpuScorer(jpq, perUser) : null);
-    } else {
-      if (scoring == Scoring.PQTOPK || scoring == Scoring.PRUNED) {
-        throw new RecjpqException(
-            source
-                + " is a dense SASRec: scoring '"
-                + scoring.name().toLowerCase(Locale.ROOT)
-                + "' needs RecJPQ item embeddings; use auto or dense.");
-      }
-      org.recjpq.backend.Buf table = model.outputTable();
-      DenseHead dense =
-          new DenseHead(n, d, (i, out) -> single.download(out, 0, table, (long) i * d, d), bias);
-      head = dense;
-      scorer = new DenseScorer(dense, dense);
-      batchScorer =
-          new BatchScorer(
-              dense, scorer, this.threads, gpuBatches ? gpuScorer(dense, scorer) : null);
-    }
+    ServingScorers chosen =
+        ServingScorers.choose(source, config, ck, model, single, scoring, threads, gpuBatches);
+    head = chosen.head();
+    scorer = chosen.scorer();
+    batchScorer = chosen.batchScorer();
     workers = ThreadLocal.withInitial(Worker::new);
-  }
-
-  private static GpuBatchScorer gpuScorer(ServingHead h, TopKScorer fallback) {
-    return GpuBatchScorer.open(h, fallback, "GPU batch scoring was asked for");
   }
 
   /** Loads a checkpoint with the default scoring and all processors for batches. */
@@ -234,7 +204,7 @@ public final class Recommender implements AutoCloseable {
     checkOptions(options);
     Worker w = workers.get();
     List<String> unknown = new ArrayList<>();
-    int[] known = resolve(history, unknown);
+    int[] known = requests.resolve(history, unknown);
     long t0 = System.nanoTime();
     if (known.length == 0) {
       return popularity(k, options, known, unknown, w);
@@ -243,11 +213,11 @@ public final class Recommender implements AutoCloseable {
     long t1 = System.nanoTime();
     ItemFilter f = w.filter;
     f.clear();
-    exclusions(known, options, f::exclude);
+    requests.exclusions(known, options, f::exclude);
     w.top.reset(Math.min(k, numItems()));
     if (options.allow() != null) {
       head.prepare(w.h, w.query);
-      for (int item : allowed(options)) {
+      for (int item : requests.allowed(options)) {
         if (!f.excluded(item)) {
           w.top.offer(item, head.score(w.query, item));
         }
@@ -256,7 +226,7 @@ public final class Recommender implements AutoCloseable {
       scorer.topK(w.h, f, w.top);
     }
     long t2 = System.nanoTime();
-    return answer(w.top, unknown, "model", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+    return requests.answer(w.top, unknown, "model", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
   }
 
   /**
@@ -294,7 +264,7 @@ public final class Recommender implements AutoCloseable {
     List<Integer> modelRows = new ArrayList<>();
     for (int u = 0; u < users; u++) {
       List<String> unk = new ArrayList<>();
-      known[u] = resolve(histories.get(u), unk);
+      known[u] = requests.resolve(histories.get(u), unk);
       unknown.add(unk);
       if (known[u].length == 0) {
         out[u] = popularity(k, options, known[u], unk, workers.get());
@@ -324,11 +294,11 @@ public final class Recommender implements AutoCloseable {
       long t1 = System.nanoTime();
       ItemFilter[] filters = new ItemFilter[rows];
       TopK[] tops = new TopK[rows];
-      int[] notAllowed = options.allow() != null ? notAllowed(options) : new int[0];
+      int[] notAllowed = options.allow() != null ? requests.notAllowed(options) : new int[0];
       for (int r = 0; r < rows; r++) {
         int[] kn = known[modelRows.get(c0 + r)];
         List<Integer> ex = new ArrayList<>();
-        exclusions(kn, options, ex::add);
+        requests.exclusions(kn, options, ex::add);
         for (int i : notAllowed) { // everything outside the allow list is excluded too
           ex.add(i);
         }
@@ -340,7 +310,7 @@ public final class Recommender implements AutoCloseable {
       for (int r = 0; r < rows; r++) {
         int u = modelRows.get(c0 + r);
         out[u] =
-            answer(
+            requests.answer(
                 tops[r], unknown.get(u), "model", (t1 - t0) / 1e6 / rows, (t2 - t1) / 1e6 / rows);
       }
     }
@@ -366,29 +336,6 @@ public final class Recommender implements AutoCloseable {
     if (k < 1 || k > MAX_K) {
       throw new IllegalArgumentException("k must be between 1 and " + MAX_K + ", got " + k);
     }
-  }
-
-  private int[] resolve(List<String> history, List<String> unknown) {
-    if (history == null) {
-      throw new IllegalArgumentException("the history must not be null (an empty list is allowed)");
-    }
-    int[] known = new int[history.size()];
-    int n = 0;
-    int position = 0;
-    for (String id : history) {
-      if (id == null) {
-        throw new IllegalArgumentException(
-            "the history holds a null item id at position " + position);
-      }
-      position++;
-      int i = items.indexOf(id);
-      if (i < 0) {
-        unknown.add(id);
-      } else {
-        known[n++] = i;
-      }
-    }
-    return Arrays.copyOf(known, n);
   }
 
   /**
@@ -417,42 +364,6 @@ public final class Recommender implements AutoCloseable {
     w.view.ops().download(w.h, h.slice((long) (len - 1) * config.dim(), config.dim()));
   }
 
-  private interface IntSink {
-    void add(int item);
-  }
-
-  private void exclusions(int[] known, RecommendOptions options, IntSink sink) {
-    if (options.filterSeen()) {
-      for (int i : known) {
-        sink.add(i);
-      }
-    }
-    for (String id : options.exclude()) {
-      int i = items.indexOf(id);
-      if (i >= 0) {
-        sink.add(i);
-      }
-    }
-  }
-
-  /** The items outside the allow list, once per batch. */
-  private int[] notAllowed(RecommendOptions options) {
-    boolean[] ok = new boolean[numItems()];
-    for (int item : allowed(options)) {
-      ok[item] = true;
-    }
-    return java.util.stream.IntStream.range(0, ok.length).filter(i -> !ok[i]).toArray();
-  }
-
-  private int[] allowed(RecommendOptions options) {
-    return options.allow().stream()
-        .mapToInt(items::indexOf)
-        .filter(i -> i >= 0)
-        .sorted()
-        .distinct()
-        .toArray();
-  }
-
   private Recommendations popularity(
       int k, RecommendOptions options, int[] known, List<String> unknown, Worker w) {
     if (itemCounts == null) {
@@ -464,11 +375,11 @@ public final class Recommender implements AutoCloseable {
     long t0 = System.nanoTime();
     ItemFilter f = w.filter;
     f.clear();
-    exclusions(known, options, f::exclude);
+    requests.exclusions(known, options, f::exclude);
     TopK top = w.top;
     top.reset(Math.min(k, numItems()));
     if (options.allow() != null) {
-      for (int item : allowed(options)) {
+      for (int item : requests.allowed(options)) {
         if (!f.excluded(item)) {
           top.offer(item, itemCounts[item]);
         }
@@ -483,7 +394,7 @@ public final class Recommender implements AutoCloseable {
         }
       }
     }
-    return answer(top, unknown, "popularity", 0, (System.nanoTime() - t0) / 1e6);
+    return requests.answer(top, unknown, "popularity", 0, (System.nanoTime() - t0) / 1e6);
   }
 
   /** Items by training count, most frequent first, ties to the lower id. */
@@ -503,18 +414,6 @@ public final class Recommender implements AutoCloseable {
       popularOrder = order;
     }
     return order;
-  }
-
-  private Recommendations answer(
-      TopK top, List<String> unknown, String source, double backboneMs, double scoringMs) {
-    float[] scores = new float[top.size()];
-    int[] ids = top.sorted(scores);
-    List<String> ext = new ArrayList<>(ids.length);
-    for (int i : ids) {
-      ext.add(items.externalId(i));
-    }
-    return new Recommendations(
-        List.copyOf(ext), scores, List.copyOf(unknown), source, backboneMs, scoringMs);
   }
 
   /**

@@ -44,12 +44,8 @@ public final class Trainer {
   private final SequenceBatches batches;
   private final ItemHead head;
   private final int[] validationUsers;
-  private final Buf adamM;
-  private final Buf adamV;
+  private final AdamOptimizer optimizer;
   private final Buf best;
-
-  /** The layout in runs of item-side tensors and the rest: {offset, length, 1 if item side}. */
-  private final List<long[]> optimizerRuns = new java.util.ArrayList<>();
 
   /**
    * The last parameters once {@link #run} has restored the best ones (null before, or if they are
@@ -120,22 +116,7 @@ public final class Trainer {
     }
     this.head = new ItemHead(model);
     this.validationUsers = validationUsers;
-    for (org.recjpq.model.ParameterLayout.Entry e : model.layout().entries()) {
-      long side =
-          e.name().startsWith("item.")
-                  || e.name().startsWith("output.codebooks")
-                  || e.name().startsWith("output.table")
-              ? 1
-              : 0;
-      long[] last = optimizerRuns.isEmpty() ? null : optimizerRuns.get(optimizerRuns.size() - 1);
-      if (last != null && last[2] == side && last[0] + last[1] == e.offset()) {
-        last[1] += e.size();
-      } else {
-        optimizerRuns.add(new long[] {e.offset(), e.size(), side});
-      }
-    }
-    this.adamM = ops.alloc(model.layout().size());
-    this.adamV = ops.alloc(model.layout().size());
+    this.optimizer = new AdamOptimizer(model, tc);
     this.best = ops.alloc(model.layout().size());
     this.rows = tc.batchSize() * len;
     this.hostIds = new int[rows];
@@ -167,11 +148,11 @@ public final class Trainer {
 
   /** Adam's first moments (same layout as the parameters). */
   public Buf adamM() {
-    return adamM;
+    return optimizer.adamM;
   }
 
   public Buf adamV() {
-    return adamV;
+    return optimizer.adamV;
   }
 
   /** Steps per epoch. */
@@ -271,34 +252,7 @@ public final class Trainer {
     }
     long total = (long) stepsPerEpoch() * tc.epochs();
     float lr = tc.learningRateAt(state.step, total);
-    if (!tc.separateItemOptimizer()) {
-      ops.adamStep(
-          model.params(),
-          model.grads(),
-          adamM,
-          adamV,
-          lr,
-          tc.beta1(),
-          tc.beta2(),
-          tc.eps(),
-          tc.weightDecay(),
-          (int) (state.step + 1));
-    } else {
-      for (long[] run : optimizerRuns) { // {offset, length, 1 for the item side}
-        boolean item = run[2] == 1;
-        ops.adamStep(
-            model.params().slice(run[0], run[1]),
-            model.grads().slice(run[0], run[1]),
-            adamM.slice(run[0], run[1]),
-            adamV.slice(run[0], run[1]),
-            item ? lr * tc.itemLrScale() : lr,
-            tc.beta1(),
-            tc.beta2(),
-            tc.eps(),
-            item ? tc.itemDecay() : tc.weightDecay(),
-            (int) (state.step + 1));
-      }
-    }
+    optimizer.step(lr, state);
     state.step++;
     state.position += tc.batchSize();
     if (state.position >= batches.size()) {
@@ -338,8 +292,8 @@ public final class Trainer {
     if (resumable) {
       m = new float[n];
       v = new float[n];
-      ops.download(m, adamM);
-      ops.download(v, adamV);
+      ops.download(m, optimizer.adamM);
+      ops.download(v, optimizer.adamV);
       if (state.bestEpoch >= 0) {
         b = new float[n];
         ops.download(b, best);
@@ -391,8 +345,8 @@ public final class Trainer {
     ops.upload(model.params(), ck.iterate() != null ? ck.iterate() : ck.params());
     iterate = null;
     bestIsIterate = ck.iterate() == null;
-    ops.upload(adamM, ck.adamM());
-    ops.upload(adamV, ck.adamV());
+    ops.upload(optimizer.adamM, ck.adamM());
+    ops.upload(optimizer.adamV, ck.adamV());
     if (ck.bestParams() != null) {
       ops.upload(best, ck.bestParams());
     }

@@ -106,6 +106,13 @@ public final class CpuBuf implements Buf {
     data.put(offset, src, 0, size);
   }
 
+  /** Throws unless {@code a} and {@code b} have the same number of floats. */
+  static void sameSize(CpuBuf a, CpuBuf b) {
+    if (a.size != b.size) {
+      throw new IllegalArgumentException("buffer sizes differ: " + a.size + " and " + b.size);
+    }
+  }
+
   static CpuBuf of(Buf b) {
     if (b instanceof CpuBuf c) {
       return c;

@@ -4,13 +4,12 @@ import static org.recjpq.backend.cpu.CpuFullCrossEntropy.ITEM_TASK;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.ROW_TASK;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.carve;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.ceilDiv;
-import static org.recjpq.backend.cpu.CpuFullCrossEntropy.logSumExpStep;
-import static org.recjpq.backend.cpu.CpuFullCrossEntropy.softmaxMinusOneHot;
-import static org.recjpq.backend.cpu.CpuFullCrossEntropy.softmaxRowGradient;
+import static org.recjpq.backend.cpu.CpuFullCrossEntropyPass.logSumExpStep;
+import static org.recjpq.backend.cpu.CpuFullCrossEntropyPass.softmaxMinusOneHot;
+import static org.recjpq.backend.cpu.CpuFullCrossEntropyPass.softmaxRowGradient;
 
 import java.util.Arrays;
-import org.recjpq.backend.cpu.CpuFullCrossEntropy.Pass;
-import org.recjpq.backend.cpu.CpuFullCrossEntropy.Work;
+import org.recjpq.backend.cpu.CpuFullCrossEntropyPass.Work;
 import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 import org.recjpq.util.Parallel;
 
@@ -49,7 +48,7 @@ final class CpuGemmCrossEntropy {
    * dCodebooks (256·D each; the scatter adds into the copy, which is written back at the end) and
    * of the tile's gradient.
    */
-  static void run(Pass p) {
+  static void run(CpuFullCrossEntropyPass p) {
     ItemTable t = p.t;
     int d = t.dim();
     long[] at = {0};
@@ -90,7 +89,7 @@ final class CpuGemmCrossEntropy {
    * The whole catalogue as one tile: scores, lse and gradient of each row in one pass (see the
    * class comment), block by block of rows.
    */
-  private static void onePass(Pass p, GemmScratch g) {
+  private static void onePass(CpuFullCrossEntropyPass p, GemmScratch g) {
     boolean jpq = p.t.isJpq();
     int d = p.t.dim();
     int n = p.n;
@@ -166,7 +165,7 @@ final class CpuGemmCrossEntropy {
   }
 
   /** Pass 1: lse of every valid row, tile by tile, block by block. */
-  private static void gemmLogSumExp(Pass p, GemmScratch g) {
+  private static void gemmLogSumExp(CpuFullCrossEntropyPass p, GemmScratch g) {
     int d = p.t.dim();
     int tile = p.plan.tile();
     int block = p.plan.rowBlock();
@@ -224,7 +223,7 @@ final class CpuGemmCrossEntropy {
   /**
    * Pass 2: G = (softmax − onehot) / V per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H.
    */
-  private static void gemmGradients(Pass p, GemmScratch g) {
+  private static void gemmGradients(CpuFullCrossEntropyPass p, GemmScratch g) {
     boolean jpq = p.t.isJpq();
     int d = p.t.dim();
     int tile = p.plan.tile();
@@ -309,7 +308,14 @@ final class CpuGemmCrossEntropy {
    * items' column sums of G to dBias (rows in order), the tile starting at item i0.
    */
   private static void tileGradient(
-      Pass p, CpuBuf g, CpuBuf hb, CpuBuf de, int i0, int nt, int rb, float beta) {
+      CpuFullCrossEntropyPass p,
+      CpuBuf g,
+      CpuBuf hb,
+      CpuBuf de,
+      int i0,
+      int nt,
+      int rb,
+      float beta) {
     int d = p.t.dim();
     Parallel.forRange(
         ceilDiv(nt, ITEM_TASK),
@@ -356,7 +362,8 @@ final class CpuGemmCrossEntropy {
    * The tile's embeddings: a view of the dense table, or RecJPQ codes decoded into {@code et} from
    * {@code cb}, a heap copy of the codebooks (one bulk copy of S floats per item and split).
    */
-  private static CpuBuf tileEmbeddings(Pass p, CpuBuf et, float[] cb, int i0, int nt) {
+  private static CpuBuf tileEmbeddings(
+      CpuFullCrossEntropyPass p, CpuBuf et, float[] cb, int i0, int nt) {
     ItemTable t = p.t;
     int d = t.dim();
     if (!t.isJpq()) {
@@ -388,7 +395,8 @@ final class CpuGemmCrossEntropy {
    * {@code dc[k][codes[i][k]] += de[i][k-block]} for the tile's items, dc being a heap copy of
    * dCodebooks and de a heap copy of the tile's gradient: threads own splits, items in order.
    */
-  private static void scatterTile(Pass p, float[] dc, float[] de, int i0, int nt) {
+  private static void scatterTile(
+      CpuFullCrossEntropyPass p, float[] dc, float[] de, int i0, int nt) {
     ItemTable t = p.t;
     int d = t.dim();
     int m = t.splits();

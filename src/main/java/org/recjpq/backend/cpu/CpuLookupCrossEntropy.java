@@ -4,8 +4,7 @@ import static org.recjpq.backend.cpu.CpuFullCrossEntropy.ROW_TASK;
 import static org.recjpq.backend.cpu.CpuFullCrossEntropy.carve;
 
 import java.util.Arrays;
-import org.recjpq.backend.cpu.CpuFullCrossEntropy.Pass;
-import org.recjpq.backend.cpu.CpuFullCrossEntropy.Work;
+import org.recjpq.backend.cpu.CpuFullCrossEntropyPass.Work;
 import org.recjpq.backend.cpu.CpuLosses.ItemTable;
 import org.recjpq.util.Parallel;
 
@@ -35,7 +34,7 @@ import org.recjpq.util.Parallel;
 final class CpuLookupCrossEntropy {
   private CpuLookupCrossEntropy() {}
 
-  static void run(Pass p) {
+  static void run(CpuFullCrossEntropyPass p) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -81,7 +80,7 @@ final class CpuLookupCrossEntropy {
    * {@code sub[r][k][j] = h_r[k-block] · codebooks[k][j]} for a block's rb rows, ROW_TASK rows a
    * task.
    */
-  private static void subScores(Pass p, CpuBuf hb, CpuBuf sub, int rb) {
+  private static void subScores(CpuFullCrossEntropyPass p, CpuBuf hb, CpuBuf sub, int rb) {
     int d = p.t.dim();
     int m = p.t.splits();
     int s = p.t.subDim();
@@ -120,7 +119,8 @@ final class CpuLookupCrossEntropy {
    * task, overwrite) and {@code dCodebooks[k] += dSub[:, k, :]ᵀ · h[:, k-block]} (one split a task:
    * a reduction over the block's rows).
    */
-  private static void subGradients(Pass p, CpuBuf hb, CpuBuf dhb, CpuBuf dsub, int rb) {
+  private static void subGradients(
+      CpuFullCrossEntropyPass p, CpuBuf hb, CpuBuf dhb, CpuBuf dsub, int rb) {
     int d = p.t.dim();
     int m = p.t.splits();
     int s = p.t.subDim();
@@ -178,7 +178,7 @@ final class CpuLookupCrossEntropy {
 
   /** lse of rows [base, base + rb) from their units' running max and sum, in chunk order. */
   private static void mergeLogSumExp(
-      Pass p, int base, int rb, int chunks, double[] unitMax, double[] unitSum) {
+      CpuFullCrossEntropyPass p, int base, int rb, int chunks, double[] unitMax, double[] unitSum) {
     for (int r = 0; r < rb; r++) {
       double max = Double.NEGATIVE_INFINITY;
       for (int c = 0; c < chunks; c++) {
@@ -194,7 +194,7 @@ final class CpuLookupCrossEntropy {
 
   /** {@code dsub[r] = Σ_c unitDs[r][c] / V} in chunk order, for rows with several units. */
   private static void mergeGradients(
-      Pass p, CpuBuf dsub, double[] unitDs, int rb, int chunks, int width) {
+      CpuFullCrossEntropyPass p, CpuBuf dsub, double[] unitDs, int rb, int chunks, int width) {
     Parallel.forRange(
         rb,
         p.ops.threads,
@@ -212,18 +212,24 @@ final class CpuLookupCrossEntropy {
   }
 
   /** Units per task: enough look-ups (~64k) that a task is worth handing to a thread. */
-  private static int unitGrain(Pass p, int chunks, int m) {
+  private static int unitGrain(CpuFullCrossEntropyPass p, int chunks, int m) {
     long perUnit = Math.max(1L, (long) p.n * m / chunks);
     return (int) Math.max(1, Math.min(1 << 16, (1L << 16) / perUnit));
   }
 
-  private static int firstTile(Pass p, int c) {
+  private static int firstTile(CpuFullCrossEntropyPass p, int c) {
     return (int) ((long) c * p.tiles() / p.plan.chunks());
   }
 
   /** Pass 1 over units [from, to): each unit's running max and sum of exp(score − max). */
   private static void forward(
-      Pass p, CpuBuf sub, int base, int from, int to, double[] unitMax, double[] unitSum) {
+      CpuFullCrossEntropyPass p,
+      CpuBuf sub,
+      int base,
+      int from,
+      int to,
+      double[] unitMax,
+      double[] unitSum) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -244,7 +250,7 @@ final class CpuLookupCrossEntropy {
         int i0 = k * tile;
         int nt = Math.min(tile, p.n - i0);
         scores(tab, code, m, i0, nt, buf);
-        CpuFullCrossEntropy.logSumExpStep(p, buf, work.exps, nt, row, i0, unitMax, unitSum, u);
+        CpuFullCrossEntropyPass.logSumExpStep(p, buf, work.exps, nt, row, i0, unitMax, unitSum, u);
       }
     }
   }
@@ -253,7 +259,13 @@ final class CpuLookupCrossEntropy {
    * Pass 2 over units [from, to): dSub of each unit (into dsub directly when a row is one unit).
    */
   private static void backward(
-      Pass p, CpuBuf sub, CpuBuf dsub, double[] unitDs, int base, int from, int to) {
+      CpuFullCrossEntropyPass p,
+      CpuBuf sub,
+      CpuBuf dsub,
+      double[] unitDs,
+      int base,
+      int from,
+      int to) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -275,7 +287,7 @@ final class CpuLookupCrossEntropy {
         int i0 = k * tile;
         int nt = Math.min(tile, p.n - i0);
         scores(tab, code, m, i0, nt, buf);
-        CpuFullCrossEntropy.softmaxMinusOneHot(p, buf, g, nt, row, i0);
+        CpuFullCrossEntropyPass.softmaxMinusOneHot(p, buf, g, nt, row, i0);
         for (int i = 0; i < nt; i++) {
           int cbase = (i0 + i) * m;
           for (int j = 0; j < m; j++) {
@@ -299,7 +311,7 @@ final class CpuLookupCrossEntropy {
    * block's rows in order), since the passes above are split by rows. Scores the block's rows once
    * more.
    */
-  private static void biasGradient(Pass p, CpuBuf sub, int base, int rb) {
+  private static void biasGradient(CpuFullCrossEntropyPass p, CpuBuf sub, int base, int rb) {
     ItemTable t = p.t;
     int m = t.splits();
     int width = m * 256;
@@ -321,7 +333,7 @@ final class CpuLookupCrossEntropy {
             for (int r = 0; r < rb; r++) {
               sub.data.get(sub.offset + r * width, tab, 0, width);
               scores(tab, code, m, i0, nt, buf);
-              CpuFullCrossEntropy.softmaxMinusOneHot(p, buf, work.exps, nt, base + r, i0);
+              CpuFullCrossEntropyPass.softmaxMinusOneHot(p, buf, work.exps, nt, base + r, i0);
               for (int i = 0; i < nt; i++) {
                 acc[i] += work.exps[i];
               }

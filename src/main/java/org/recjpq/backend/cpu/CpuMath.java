@@ -66,4 +66,21 @@ final class CpuMath {
     double e = Math.exp(x);
     return e / (1.0 + e);
   }
+
+  /**
+   * The change Adam(W) makes to one parameter, {@code -lr·wd·p - lr·m̂/(sqrt(v̂) + eps)} with
+   * {@code m̂ = m/c1}, {@code v̂ = v/c2} (c = 1 - β^t), in double; the golden files check it
+   * directly.
+   */
+  static double adamDelta(
+      float param,
+      float mNew,
+      float vNew,
+      float lr,
+      float eps,
+      float weightDecay,
+      double c1,
+      double c2) {
+    return -(lr * (double) weightDecay * param + lr * (mNew / c1) / (Math.sqrt(vNew / c2) + eps));
+  }
 }

@@ -5,7 +5,6 @@ import static org.recjpq.backend.cpu.CpuBuf.of;
 import org.recjpq.backend.Activation;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
-import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.ItemTable;
 import org.recjpq.backend.Ops;
@@ -22,6 +21,9 @@ import org.recjpq.util.Parallel;
  */
 public final class CpuOps implements Ops {
   final int threads;
+  private final CpuMemory memory = new CpuMemory(this);
+  private final CpuElementwise elementwise = new CpuElementwise(this);
+  private final CpuPositions positional = new CpuPositions(this);
 
   /** An engine using {@code threads} worker threads for its own loops. */
   public CpuOps(int threads) {
@@ -65,126 +67,52 @@ public final class CpuOps implements Ops {
 
   @Override
   public void download(float[] dst, Buf src) {
-    CpuBuf s = of(src);
-    if (dst.length != s.size) {
-      throw new IllegalArgumentException(
-          "expected " + s.size + " floats, got room for " + dst.length);
-    }
-    s.data.get(s.offset, dst, 0, s.size);
+    memory.download(dst, src);
   }
 
   @Override
   public void download(float[] dst, int dstOffset, Buf src, long srcOffset, int length) {
-    CpuBuf s = of(src);
-    if (srcOffset < 0 || length < 0 || srcOffset + length > s.size) {
-      throw new IndexOutOfBoundsException(
-          "floats [" + srcOffset + ", " + (srcOffset + length) + ") of " + s.size);
-    }
-    s.data.get(s.offset + (int) srcOffset, dst, dstOffset, length);
+    memory.download(dst, dstOffset, src, srcOffset, length);
   }
 
   @Override
   public void upload(IntBuf dst, int[] src) {
-    CpuIntBuf d = CpuIntBuf.of(dst);
-    if (src.length != d.size) {
-      throw new IllegalArgumentException("expected " + d.size + " ints, got " + src.length);
-    }
-    System.arraycopy(src, 0, d.data, d.offset, d.size);
+    memory.upload(dst, src);
   }
 
   @Override
   public void download(int[] dst, IntBuf src) {
-    CpuIntBuf s = CpuIntBuf.of(src);
-    if (dst.length != s.size) {
-      throw new IllegalArgumentException(
-          "expected " + s.size + " ints, got room for " + dst.length);
-    }
-    System.arraycopy(s.data, s.offset, dst, 0, s.size);
+    memory.download(dst, src);
   }
 
   @Override
   public void upload(ByteBuf dst, byte[] src) {
-    CpuByteBuf d = CpuByteBuf.of(dst);
-    if (src.length != d.data.length) {
-      throw new IllegalArgumentException("expected " + d.data.length + " bytes, got " + src.length);
-    }
-    System.arraycopy(src, 0, d.data, 0, src.length);
+    memory.upload(dst, src);
   }
 
   @Override
   public void fill(Buf x, float value) {
-    CpuBuf b = of(x);
-    forChunks(
-        b.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            b.data.put(b.offset + i, value);
-          }
-        });
+    memory.fill(x, value);
   }
 
   @Override
   public void copy(Buf dst, Buf src) {
-    CpuBuf d = of(dst);
-    CpuBuf s = of(src);
-    sameSize(d, s);
-    forChunks(
-        d.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            d.data.put(d.offset + i, s.data.get(s.offset + i));
-          }
-        });
+    memory.copy(dst, src);
   }
 
   @Override
   public void scale(Buf x, float alpha) {
-    CpuBuf b = of(x);
-    forChunks(
-        b.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            b.data.put(b.offset + i, alpha * b.data.get(b.offset + i));
-          }
-        });
+    elementwise.scale(x, alpha);
   }
 
   @Override
   public double sumOfSquares(Buf x) {
-    CpuBuf b = of(x);
-    int chunk = 1 << 16;
-    int chunks = (b.size + chunk - 1) / chunk;
-    double[] part = new double[chunks];
-    Parallel.forRange(
-        chunks,
-        threads,
-        1,
-        (from, to) -> {
-          for (int c = from; c < to; c++) {
-            double s = 0;
-            for (int i = c * chunk, end = Math.min(b.size, i + chunk); i < end; i++) {
-              double v = b.data.get(b.offset + i);
-              s += v * v;
-            }
-            part[c] = s;
-          }
-        });
-    double sum = 0;
-    for (double p : part) {
-      sum += p; // fixed order: independent of the thread count
-    }
-    return sum;
+    return elementwise.sumOfSquares(x);
   }
 
   @Override
   public boolean hasNonFinite(Buf x) {
-    CpuBuf b = of(x);
-    for (int i = 0; i < b.size; i++) {
-      if (!Float.isFinite(b.data.get(b.offset + i))) {
-        return true;
-      }
-    }
-    return false;
+    return elementwise.hasNonFinite(x);
   }
 
   // ---- item tables, positions, special tokens --------------------------------------------
@@ -202,124 +130,34 @@ public final class CpuOps implements Ops {
   @Override
   public void positionsForward(
       Buf out, Buf in, IntBuf ids, Buf positions, float inScale, int batch, int len, int dim) {
-    CpuBuf o = of(out);
-    CpuBuf x = of(in);
-    CpuBuf p = of(positions);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(
-        batch * len,
-        threads,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            int t = r % len;
-            boolean pad = id.get(r) < 0;
-            for (int j = 0; j < dim; j++) {
-              float v =
-                  pad
-                      ? 0f
-                      : inScale * x.data.get(x.offset + r * dim + j)
-                          + p.data.get(p.offset + t * dim + j);
-              o.data.put(o.offset + r * dim + j, v);
-            }
-          }
-        });
+    positional.forward(out, in, ids, positions, inScale, batch, len, dim);
   }
 
   @Override
   public void positionsBackward(
       Buf dIn, Buf dPositions, Buf dOut, IntBuf ids, float inScale, int batch, int len, int dim) {
-    CpuBuf di = of(dIn);
-    CpuBuf dp = of(dPositions);
-    CpuBuf d = of(dOut);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(
-        batch * len,
-        threads,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            boolean pad = id.get(r) < 0;
-            for (int j = 0; j < dim; j++) {
-              di.data.put(
-                  di.offset + r * dim + j, pad ? 0f : inScale * d.data.get(d.offset + r * dim + j));
-            }
-          }
-        });
-    Parallel.forRange(
-        len,
-        threads,
-        (from, to) -> { // each position row summed over the batch in order
-          for (int t = from; t < to; t++) {
-            for (int b = 0; b < batch; b++) {
-              int r = b * len + t;
-              if (id.get(r) < 0) {
-                continue;
-              }
-              for (int j = 0; j < dim; j++) {
-                int pi = dp.offset + t * dim + j;
-                dp.data.put(pi, dp.data.get(pi) + d.data.get(d.offset + r * dim + j));
-              }
-            }
-          }
-        });
+    positional.backward(dIn, dPositions, dOut, ids, inScale, batch, len, dim);
   }
 
   @Override
   public void mapIds(IntBuf out, IntBuf in, int rows, int from, int to) {
-    CpuIntBuf o = CpuIntBuf.of(out);
-    CpuIntBuf i = CpuIntBuf.of(in);
-    for (int r = 0; r < rows; r++) {
-      int v = i.get(r);
-      o.data[o.offset + r] = v == from ? to : v;
-    }
+    positional.mapIds(out, in, rows, from, to);
   }
 
   @Override
   public void addTokenVector(Buf x, IntBuf ids, int token, Buf vector, int rows, int dim) {
-    CpuBuf b = of(x);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    float[] v = of(vector).toArray();
-    for (int r = 0; r < rows; r++) {
-      if (id.get(r) == token) {
-        for (int j = 0; j < dim; j++) {
-          b.data.put(b.offset + r * dim + j, b.data.get(b.offset + r * dim + j) + v[j]);
-        }
-      }
-    }
+    positional.addTokenVector(x, ids, token, vector, rows, dim);
   }
 
   @Override
   public void addTokenVectorBackward(
       Buf dVector, Buf dx, IntBuf ids, int token, int rows, int dim) {
-    CpuBuf d = of(dx);
-    CpuBuf dv = of(dVector);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    float[] acc = dv.toArray();
-    for (int r = 0; r < rows; r++) {
-      if (id.get(r) == token) {
-        for (int j = 0; j < dim; j++) {
-          acc[j] += d.data.get(d.offset + r * dim + j);
-        }
-      }
-    }
-    dv.put(acc);
+    positional.addTokenVectorBackward(dVector, dx, ids, token, rows, dim);
   }
 
   @Override
   public void maskPadRows(Buf x, IntBuf ids, int rows, int dim) {
-    CpuBuf b = of(x);
-    CpuIntBuf id = CpuIntBuf.of(ids);
-    Parallel.forRange(
-        rows,
-        threads,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            if (id.get(r) < 0) {
-              for (int j = 0; j < dim; j++) {
-                b.data.put(b.offset + r * dim + j, 0f);
-              }
-            }
-          }
-        });
+    positional.maskPadRows(x, ids, rows, dim);
   }
 
   // ---- normalisation, dense layers, activations --------------------------------------------
@@ -418,52 +256,17 @@ public final class CpuOps implements Ops {
 
   @Override
   public void activationForward(Buf out, Buf in, Activation act) {
-    CpuBuf o = of(out);
-    CpuBuf x = of(in);
-    sameSize(o, x);
-    forChunks(
-        o.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            float u = x.data.get(x.offset + i);
-            o.data.put(o.offset + i, act == Activation.RELU ? Math.max(u, 0f) : CpuMath.gelu(u));
-          }
-        });
+    elementwise.activationForward(out, in, act);
   }
 
   @Override
   public void activationBackward(Buf dIn, Buf dOut, Buf in, Activation act) {
-    CpuBuf di = of(dIn);
-    CpuBuf d = of(dOut);
-    CpuBuf x = of(in);
-    sameSize(di, x);
-    forChunks(
-        di.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            float u = x.data.get(x.offset + i);
-            float g = d.data.get(d.offset + i);
-            di.data.put(
-                di.offset + i,
-                act == Activation.RELU ? (u > 0f ? g : 0f) : g * CpuMath.geluGrad(u));
-          }
-        });
+    elementwise.activationBackward(dIn, dOut, in, act);
   }
 
   @Override
   public void add(Buf out, Buf a, Buf b) {
-    CpuBuf o = of(out);
-    CpuBuf x = of(a);
-    CpuBuf y = of(b);
-    sameSize(o, x);
-    sameSize(o, y);
-    forChunks(
-        o.size,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            o.data.put(o.offset + i, x.data.get(x.offset + i) + y.data.get(y.offset + i));
-          }
-        });
+    elementwise.add(out, a, b);
   }
 
   @Override
@@ -607,35 +410,12 @@ public final class CpuOps implements Ops {
 
   @Override
   public void dropoutForward(Buf out, Buf in, float p, long seed, long stream) {
-    dropout(of(out), of(in), p, seed, stream);
+    elementwise.dropout(of(out), of(in), p, seed, stream);
   }
 
   @Override
   public void dropoutBackward(Buf dIn, Buf dOut, float p, long seed, long stream) {
-    dropout(of(dIn), of(dOut), p, seed, stream);
-  }
-
-  private void dropout(CpuBuf o, CpuBuf x, float p, long seed, long stream) {
-    sameSize(o, x);
-    if (!(p >= 0f && p < 1f)) {
-      throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
-    }
-    float keepScale = 1f / (1f - p);
-    long key = CounterRng.key(seed, stream);
-    // uniform >= p  <=>  (bits >>> 40) >= p · 2^24 (both exact), compared as integers
-    long threshold = (long) Math.ceil(p * (double) (1 << 24));
-    float[] factor = {keepScale, 0f}; // indexed by the drop bit: no unpredictable branch
-    forChunks(
-        o.size,
-        (from, to) -> {
-          float[] v = new float[to - from];
-          x.data.get(x.offset + from, v, 0, v.length);
-          for (int i = 0; i < v.length; i++) {
-            int drop = (int) (((CounterRng.bitsAt(key, from + i) >>> 40) - threshold) >>> 63);
-            v[i] *= factor[drop];
-          }
-          o.data.put(o.offset + from, v, 0, v.length);
-        });
+    elementwise.dropout(of(dIn), of(dOut), p, seed, stream);
   }
 
   // ---- sampled losses --------------------------------------------------------------------
@@ -672,9 +452,9 @@ public final class CpuOps implements Ops {
     CpuBuf g = of(grads);
     CpuBuf mm = of(m);
     CpuBuf vv = of(v);
-    sameSize(p, g);
-    sameSize(p, mm);
-    sameSize(p, vv);
+    CpuBuf.sameSize(p, g);
+    CpuBuf.sameSize(p, mm);
+    CpuBuf.sameSize(p, vv);
     if (step < 1) {
       throw new IllegalArgumentException("Adam steps count from 1, got " + step);
     }
@@ -691,26 +471,10 @@ public final class CpuOps implements Ops {
             vv.data.put(vv.offset + i, vi);
             float pi = p.data.get(p.offset + i);
             p.data.put(
-                p.offset + i, (float) (pi + adamDelta(pi, mi, vi, lr, eps, weightDecay, c1, c2)));
+                p.offset + i,
+                (float) (pi + CpuMath.adamDelta(pi, mi, vi, lr, eps, weightDecay, c1, c2)));
           }
         });
-  }
-
-  /**
-   * The change Adam(W) makes to one parameter, {@code -lr·wd·p - lr·m̂/(sqrt(v̂) + eps)} with
-   * {@code m̂ = m/c1}, {@code v̂ = v/c2} (c = 1 - β^t), in double; the golden files check it
-   * directly.
-   */
-  static double adamDelta(
-      float param,
-      float mNew,
-      float vNew,
-      float lr,
-      float eps,
-      float weightDecay,
-      double c1,
-      double c2) {
-    return -(lr * (double) weightDecay * param + lr * (mNew / c1) / (Math.sqrt(vNew / c2) + eps));
   }
 
   @Override
@@ -723,11 +487,5 @@ public final class CpuOps implements Ops {
   /** Runs {@code body} over [0, n) in chunks of 16k elements on this engine's threads. */
   void forChunks(long n, Parallel.RangeBody body) {
     Parallel.forRange((int) n, threads, 1 << 14, body);
-  }
-
-  private static void sameSize(CpuBuf a, CpuBuf b) {
-    if (a.size != b.size) {
-      throw new IllegalArgumentException("buffer sizes differ: " + a.size + " and " + b.size);
-    }
   }
 }

@@ -10,11 +10,11 @@ import org.recjpq.backend.Buf;
  * and cuBLAS as a Bytedeco pointer without JCuda's byte-offset bookkeeping.
  */
 public final class CudaBuf implements Buf {
-  final CudaOps.Root root; // keeps the allocation reachable while any view is
+  final CudaMemory.Root root; // keeps the allocation reachable while any view is
   final long address; // of element 0 of this view
   final long size;
 
-  CudaBuf(CudaOps.Root root, long address, long size) {
+  CudaBuf(CudaMemory.Root root, long address, long size) {
     this.root = root;
     this.address = address;
     this.size = size;
@@ -52,7 +52,7 @@ public final class CudaBuf implements Buf {
 
   /** The engine that owns this memory. */
   CudaOps engine() {
-    return root.ops;
+    return (CudaOps) root.ops; // CudaDevice permits only CudaOps
   }
 
   static CudaBuf of(Buf b) {
@@ -61,6 +61,13 @@ public final class CudaBuf implements Buf {
     }
     throw new IllegalArgumentException(
         "not a CUDA buffer: " + (b == null ? "null" : b.getClass().getName()));
+  }
+
+  /** Throws unless {@code a} and {@code b} have the same number of floats. */
+  static void sameSize(CudaBuf a, CudaBuf b) {
+    if (a.size != b.size) {
+      throw new IllegalArgumentException("buffer sizes differ: " + a.size + " and " + b.size);
+    }
   }
 
   /** {@link #of} of an optional buffer: null stays null. */

@@ -4,11 +4,11 @@ import org.recjpq.backend.ByteBuf;
 
 /** Byte memory of the CUDA engine (RecJPQ codes, read as {@code unsigned char}). */
 public final class CudaByteBuf implements ByteBuf {
-  final CudaOps.Root root;
+  final CudaMemory.Root root;
   final long address;
   final long size;
 
-  CudaByteBuf(CudaOps.Root root, long address, long size) {
+  CudaByteBuf(CudaMemory.Root root, long address, long size) {
     this.root = root;
     this.address = address;
     this.size = size;

@@ -1,6 +1,5 @@
 package org.recjpq.backend.cuda;
 
-import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
@@ -24,7 +23,7 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  *
  * <p>With item offsets each score tile gets {@code 1 · b_tileᵀ} added right after its GEMM, and
  * each tile of G adds {@code Gᵀ · 1} into dBias (rank-1 GEMMs, see {@link
- * CudaFullCrossEntropy.Pass#addBias}).
+ * CudaFullCrossEntropyPass#addBias}).
  *
  * <p>When the whole catalogue is one tile, a single pass does it: S, then
  * full_ce_row_softmax_kernel (lse and G from the same scores), then the two gradient GEMMs: three
@@ -33,7 +32,7 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
 final class CudaFullCrossEntropyGemm {
   private CudaFullCrossEntropyGemm() {}
 
-  static void run(Pass p) {
+  static void run(CudaFullCrossEntropyPass p) {
     CudaOps ops = p.ops;
     Items t = p.t;
     int d = t.dim();
@@ -50,7 +49,7 @@ final class CudaFullCrossEntropyGemm {
   }
 
   /** The whole catalogue as one tile: scores, lse and G of each row block in one pass. */
-  private static void onePass(Pass p, CudaBuf scores, CudaBuf et, CudaBuf det) {
+  private static void onePass(CudaFullCrossEntropyPass p, CudaBuf scores, CudaBuf et, CudaBuf det) {
     CudaOps ops = p.ops;
     boolean jpq = p.t.isJpq();
     int d = p.t.dim();
@@ -66,7 +65,7 @@ final class CudaFullCrossEntropyGemm {
       p.addBias(s, rb, 0, n);
       ops.module()
           .launch(
-              Kernels.FULL_CE_ROW_SOFTMAX,
+              FullCrossEntropyKernels.FULL_CE_ROW_SOFTMAX,
               Math.min(rb, CudaOps.MAX_BLOCKS),
               CudaOps.THREADS,
               0,
@@ -75,9 +74,9 @@ final class CudaFullCrossEntropyGemm {
               p.invV,
               s,
               p.tgtAt(r0),
-              Pass.at(p.rowMax, r0),
-              Pass.atDouble(p.rowSum, r0),
-              Pass.at(p.targetScore, r0));
+              CudaFullCrossEntropyPass.at(p.rowMax, r0),
+              CudaFullCrossEntropyPass.atDouble(p.rowSum, r0),
+              CudaFullCrossEntropyPass.at(p.targetScore, r0));
       p.finish(r0, rb, 1, r0);
       p.addBiasGradient(s, rb, 0, n);
       ops.gemm(false, false, rb, d, n, 1f, s, n, e, d, 0f, p.dhRows(r0, rb), d);
@@ -89,7 +88,7 @@ final class CudaFullCrossEntropyGemm {
   }
 
   /** Pass 1: every valid row's running max and sum over the tiles, then lse and loss. */
-  private static void logSumExp(Pass p, CudaBuf scores, CudaBuf et) {
+  private static void logSumExp(CudaFullCrossEntropyPass p, CudaBuf scores, CudaBuf et) {
     CudaOps ops = p.ops;
     int d = p.t.dim();
     int tile = p.plan.tile();
@@ -106,7 +105,7 @@ final class CudaFullCrossEntropyGemm {
         p.addBias(s, rb, i0, nt);
         ops.module()
             .launch(
-                Kernels.FULL_CE_TILE_LSE,
+                FullCrossEntropyKernels.FULL_CE_TILE_LSE,
                 Math.min(rb, CudaOps.MAX_BLOCKS),
                 CudaOps.THREADS,
                 0,
@@ -115,9 +114,9 @@ final class CudaFullCrossEntropyGemm {
                 i0,
                 s,
                 p.tgtAt(r0),
-                Pass.at(p.rowMax, r0),
-                Pass.atDouble(p.rowSum, r0),
-                Pass.at(p.targetScore, r0));
+                CudaFullCrossEntropyPass.at(p.rowMax, r0),
+                CudaFullCrossEntropyPass.atDouble(p.rowSum, r0),
+                CudaFullCrossEntropyPass.at(p.targetScore, r0));
       }
     }
     p.finish(0, p.v, 1, 0);
@@ -126,7 +125,8 @@ final class CudaFullCrossEntropyGemm {
   /**
    * Pass 2: G per (tile, block), then dh (+)= G·E_t and dE_t (+)= Gᵀ·H_b, then the tile's scatter.
    */
-  private static void gradients(Pass p, CudaBuf scores, CudaBuf et, CudaBuf det) {
+  private static void gradients(
+      CudaFullCrossEntropyPass p, CudaBuf scores, CudaBuf et, CudaBuf det) {
     CudaOps ops = p.ops;
     boolean jpq = p.t.isJpq();
     int d = p.t.dim();
@@ -143,7 +143,7 @@ final class CudaFullCrossEntropyGemm {
         ops.gemm(false, true, rb, nt, d, 1f, hb, d, e, d, 0f, s, nt);
         p.addBias(s, rb, i0, nt);
         ops.launchFlat(
-            Kernels.FULL_CE_TILE_GRAD,
+            FullCrossEntropyKernels.FULL_CE_TILE_GRAD,
             (long) rb * nt,
             rb,
             nt,
@@ -151,7 +151,7 @@ final class CudaFullCrossEntropyGemm {
             p.invV,
             s,
             p.tgtAt(r0),
-            Pass.at(p.lse, r0));
+            CudaFullCrossEntropyPass.at(p.lse, r0));
         p.addBiasGradient(s, rb, i0, nt);
         ops.gemm(false, false, rb, d, nt, 1f, s, nt, e, d, i0 == 0 ? 0f : 1f, p.dhRows(r0, rb), d);
         ops.gemm(true, false, nt, d, rb, 1f, s, nt, hb, d, jpq && r0 == 0 ? 0f : 1f, de, d);
@@ -166,14 +166,14 @@ final class CudaFullCrossEntropyGemm {
    * The tile's embeddings (nt, D): a view of the dense table, or RecJPQ codes decoded into {@code
    * et}.
    */
-  private static CudaBuf embeddings(Pass p, CudaBuf et, int i0, int nt) {
+  private static CudaBuf embeddings(CudaFullCrossEntropyPass p, CudaBuf et, int i0, int nt) {
     Items t = p.t;
     int d = t.dim();
     if (!t.isJpq()) {
       return t.table().slice((long) i0 * d, (long) nt * d);
     }
     p.ops.launchFlat(
-        Kernels.FULL_CE_DECODE,
+        FullCrossEntropyKernels.FULL_CE_DECODE,
         (long) nt * d,
         nt,
         i0,
@@ -188,7 +188,7 @@ final class CudaFullCrossEntropyGemm {
   /**
    * dCodebooks[k][codes[i0 + i][k]] += de[i][k-block] for the tile's items (atomics, or ordered).
    */
-  private static void scatter(Pass p, CudaBuf de, int i0, int nt) {
+  private static void scatter(CudaFullCrossEntropyPass p, CudaBuf de, int i0, int nt) {
     Items t = p.t;
     int d = t.dim();
     if (p.ops.deterministic()) {
@@ -197,7 +197,7 @@ final class CudaFullCrossEntropyGemm {
       p.ops
           .module()
           .launch(
-              Kernels.FULL_CE_SCATTER_ORDERED,
+              FullCrossEntropyKernels.FULL_CE_SCATTER_ORDERED,
               CudaLosses.warpBlocks((long) groups * parts),
               CudaOps.THREADS,
               0,
@@ -211,7 +211,7 @@ final class CudaFullCrossEntropyGemm {
               t.codes());
     } else {
       p.ops.launchFlat(
-          Kernels.FULL_CE_SCATTER_ATOMIC,
+          FullCrossEntropyKernels.FULL_CE_SCATTER_ATOMIC,
           (long) nt * d,
           nt,
           i0,

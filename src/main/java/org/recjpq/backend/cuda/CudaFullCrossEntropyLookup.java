@@ -5,7 +5,6 @@ import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
-import org.recjpq.backend.cuda.CudaFullCrossEntropy.Pass;
 import org.recjpq.backend.cuda.CudaLosses.Items;
 
 /**
@@ -42,7 +41,7 @@ final class CudaFullCrossEntropyLookup {
     return width * Float.BYTES + width * (deterministic ? Long.BYTES : Float.BYTES);
   }
 
-  static void run(Pass p) {
+  static void run(CudaFullCrossEntropyPass p) {
     CudaOps ops = p.ops;
     Items t = p.t;
     int m = t.splits();
@@ -60,9 +59,11 @@ final class CudaFullCrossEntropyLookup {
     CudaBuf cb = t.codebooks();
     CudaByteBuf codes = t.codes();
     int words = m % 4 == 0 && (codes.address & 3) == 0 ? 1 : 0; // read codes as 32-bit words
-    Kernel lseKernel = Kernels.FULL_CE_LOOKUP_LSE;
+    Kernel lseKernel = FullCrossEntropyKernels.FULL_CE_LOOKUP_LSE;
     Kernel gradKernel =
-        deterministic ? Kernels.FULL_CE_LOOKUP_GRAD_FIXED : Kernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
+        deterministic
+            ? FullCrossEntropyKernels.FULL_CE_LOOKUP_GRAD_FIXED
+            : FullCrossEntropyKernels.FULL_CE_LOOKUP_GRAD_ATOMIC;
     int lseShared = width * Float.BYTES;
     int gradShared = (int) sharedBytes(m, deterministic);
     allowShared(ops, lseKernel, lseShared);
@@ -107,8 +108,8 @@ final class CudaFullCrossEntropyLookup {
               codes,
               p.tgtAt(r0),
               p.rowMax,
-              Pass.atDouble(p.rowSum, 0),
-              Pass.at(p.targetScore, r0));
+              CudaFullCrossEntropyPass.atDouble(p.rowSum, 0),
+              CudaFullCrossEntropyPass.at(p.targetScore, r0));
       p.finish(r0, rb, chunks, 0);
       CudaBuf out = chunks > 1 ? part : dsub;
       double scale = chunks > 1 ? 1.0 : p.invV;
@@ -127,11 +128,18 @@ final class CudaFullCrossEntropyLookup {
               sub,
               codes,
               p.tgtAt(r0),
-              Pass.at(p.lse, r0),
+              CudaFullCrossEntropyPass.at(p.lse, r0),
               out);
       if (chunks > 1) {
         ops.launchFlat(
-            Kernels.FULL_CE_LOOKUP_MERGE, (long) rb * width, rb, chunks, width, p.invV, part, dsub);
+            FullCrossEntropyKernels.FULL_CE_LOOKUP_MERGE,
+            (long) rb * width,
+            rb,
+            chunks,
+            width,
+            p.invV,
+            part,
+            dsub);
       }
       // dh_b[:, k-block] = dSub[:, k, :] · codebooks[k] (overwrite)
       ops.cublas()

@@ -4,11 +4,11 @@ import org.recjpq.backend.IntBuf;
 
 /** Int memory of the CUDA engine (item ids, targets, negatives); a view, like {@link CudaBuf}. */
 public final class CudaIntBuf implements IntBuf {
-  final CudaOps.Root root;
+  final CudaMemory.Root root;
   final long address;
   final long size;
 
-  CudaIntBuf(CudaOps.Root root, long address, long size) {
+  CudaIntBuf(CudaMemory.Root root, long address, long size) {
     this.root = root;
     this.address = address;
     this.size = size;

@@ -1,6 +1,5 @@
 package org.recjpq.backend.cuda;
 
-import static org.recjpq.backend.cuda.Kernel.CType.CONST_DOUBLE_PTR;
 import static org.recjpq.backend.cuda.Kernel.CType.CONST_FLOAT_PTR;
 import static org.recjpq.backend.cuda.Kernel.CType.CONST_INT_PTR;
 import static org.recjpq.backend.cuda.Kernel.CType.CONST_UCHAR_PTR;
@@ -14,11 +13,14 @@ import static org.recjpq.backend.cuda.Kernel.CType.LONG_LONG;
 import static org.recjpq.backend.cuda.Kernel.CType.UNSIGNED_LONG_LONG;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The signature of every kernel in {@code cuda/*.cu}, in file and declaration order: the only way
- * the engine launches a kernel (see {@link Kernel}). {@code KernelSignatureTest} parses the sources
- * and fails unless this list and the {@code extern "C" __global__} declarations agree exactly.
+ * the engine launches a kernel (see {@link Kernel}). Those of {@code full_ce.cu} are in {@link
+ * FullCrossEntropyKernels}; {@link #ALL} lists them all. {@code KernelSignatureTest} parses the
+ * sources and fails unless this list and the {@code extern "C" __global__} declarations agree
+ * exactly.
  */
 final class Kernels {
   private Kernels() {}
@@ -208,123 +210,6 @@ final class Kernels {
           FLOAT_PTR,
           FLOAT_PTR);
 
-  // ---- full_ce.cu
-  // -------------------------------------------------------------------------------------
-  static final Kernel FULL_CE_GATHER_ROWS =
-      Kernel.of("full_ce_gather_rows_kernel", INT, INT, FLOAT_PTR, CONST_FLOAT_PTR, CONST_INT_PTR);
-  static final Kernel FULL_CE_SPREAD_ROWS =
-      Kernel.of("full_ce_spread_rows_kernel", INT, INT, FLOAT_PTR, CONST_FLOAT_PTR, CONST_INT_PTR);
-  static final Kernel FULL_CE_FINISH =
-      Kernel.of(
-          "full_ce_finish_kernel",
-          INT,
-          INT,
-          CONST_FLOAT_PTR,
-          CONST_DOUBLE_PTR,
-          CONST_FLOAT_PTR,
-          FLOAT_PTR,
-          DOUBLE_PTR);
-  static final Kernel FULL_CE_DECODE =
-      Kernel.of(
-          "full_ce_decode_kernel", INT, INT, INT, INT, FLOAT_PTR, CONST_UCHAR_PTR, CONST_FLOAT_PTR);
-  static final Kernel FULL_CE_TILE_LSE =
-      Kernel.of(
-          "full_ce_tile_lse_kernel",
-          INT,
-          INT,
-          INT,
-          CONST_FLOAT_PTR,
-          CONST_INT_PTR,
-          FLOAT_PTR,
-          DOUBLE_PTR,
-          FLOAT_PTR);
-  static final Kernel FULL_CE_TILE_GRAD =
-      Kernel.of(
-          "full_ce_tile_grad_kernel",
-          INT,
-          INT,
-          INT,
-          DOUBLE,
-          FLOAT_PTR,
-          CONST_INT_PTR,
-          CONST_FLOAT_PTR);
-  static final Kernel FULL_CE_ROW_SOFTMAX =
-      Kernel.of(
-          "full_ce_row_softmax_kernel",
-          INT,
-          INT,
-          DOUBLE,
-          FLOAT_PTR,
-          CONST_INT_PTR,
-          FLOAT_PTR,
-          DOUBLE_PTR,
-          FLOAT_PTR);
-  static final Kernel FULL_CE_SCATTER_ATOMIC =
-      Kernel.of(
-          "full_ce_scatter_atomic_kernel",
-          INT,
-          INT,
-          INT,
-          INT,
-          FLOAT_PTR,
-          CONST_FLOAT_PTR,
-          CONST_UCHAR_PTR);
-  static final Kernel FULL_CE_SCATTER_ORDERED =
-      Kernel.of(
-          "full_ce_scatter_ordered_kernel",
-          INT,
-          INT,
-          INT,
-          INT,
-          INT,
-          FLOAT_PTR,
-          CONST_FLOAT_PTR,
-          CONST_UCHAR_PTR);
-  static final Kernel FULL_CE_LOOKUP_LSE =
-      Kernel.of(
-          "full_ce_lookup_lse_kernel",
-          INT,
-          INT,
-          INT,
-          INT,
-          INT,
-          CONST_FLOAT_PTR,
-          CONST_UCHAR_PTR,
-          CONST_INT_PTR,
-          FLOAT_PTR,
-          DOUBLE_PTR,
-          FLOAT_PTR);
-  static final Kernel FULL_CE_LOOKUP_GRAD_ATOMIC =
-      Kernel.of(
-          "full_ce_lookup_grad_atomic_kernel",
-          INT,
-          INT,
-          INT,
-          INT,
-          INT,
-          DOUBLE,
-          CONST_FLOAT_PTR,
-          CONST_UCHAR_PTR,
-          CONST_INT_PTR,
-          CONST_FLOAT_PTR,
-          FLOAT_PTR);
-  static final Kernel FULL_CE_LOOKUP_GRAD_FIXED =
-      Kernel.of(
-          "full_ce_lookup_grad_fixed_kernel",
-          INT,
-          INT,
-          INT,
-          INT,
-          INT,
-          DOUBLE,
-          CONST_FLOAT_PTR,
-          CONST_UCHAR_PTR,
-          CONST_INT_PTR,
-          CONST_FLOAT_PTR,
-          FLOAT_PTR);
-  static final Kernel FULL_CE_LOOKUP_MERGE =
-      Kernel.of("full_ce_lookup_merge_kernel", INT, INT, INT, DOUBLE, CONST_FLOAT_PTR, FLOAT_PTR);
-
   // ---- gru.cu
   // -----------------------------------------------------------------------------------------
   static final Kernel GRU_FORWARD_STEP =
@@ -464,59 +349,51 @@ final class Kernels {
 
   /** Every kernel above, in order. */
   static final List<Kernel> ALL =
-      List.of(
-          ATTENTION_SOFTMAX,
-          ATTENTION_SOFTMAX_BACKWARD,
-          SCALE,
-          ADD,
-          ACTIVATION_FORWARD,
-          ACTIVATION_BACKWARD,
-          SUM_SQUARES,
-          NON_FINITE,
-          EMBEDDING_FORWARD,
-          EMBEDDING_BACKWARD_ATOMIC,
-          EMBEDDING_BACKWARD_ORDERED,
-          JPQ_EMBEDDING_FORWARD,
-          JPQ_EMBEDDING_BACKWARD_ATOMIC,
-          JPQ_EMBEDDING_BACKWARD_ORDERED,
-          POSITIONS_FORWARD,
-          POSITIONS_BACKWARD_INPUT,
-          POSITIONS_BACKWARD_TABLE,
-          MAP_IDS,
-          ADD_TOKEN_VECTOR,
-          ADD_TOKEN_VECTOR_BACKWARD,
-          MASK_PAD_ROWS,
-          LAYER_NORM_FORWARD,
-          LAYER_NORM_BACKWARD_INPUT,
-          LAYER_NORM_BACKWARD_PARTIALS,
-          LAYER_NORM_BACKWARD_FINISH,
-          BROADCAST_ROWS,
-          COLUMN_SUMS_PARTIALS,
-          COLUMN_SUMS_FINISH,
-          DROPOUT,
-          ADAM,
-          FULL_CE_GATHER_ROWS,
-          FULL_CE_SPREAD_ROWS,
-          FULL_CE_FINISH,
-          FULL_CE_DECODE,
-          FULL_CE_TILE_LSE,
-          FULL_CE_TILE_GRAD,
-          FULL_CE_ROW_SOFTMAX,
-          FULL_CE_SCATTER_ATOMIC,
-          FULL_CE_SCATTER_ORDERED,
-          FULL_CE_LOOKUP_LSE,
-          FULL_CE_LOOKUP_GRAD_ATOMIC,
-          FULL_CE_LOOKUP_GRAD_FIXED,
-          FULL_CE_LOOKUP_MERGE,
-          GRU_FORWARD_STEP,
-          GRU_BACKWARD_STEP,
-          LOSS_SAMPLED_SCORES,
-          LOSS_SAMPLED_SCORES_DH,
-          LOSS_SAMPLED_SCORES_DTABLE_ATOMIC,
-          LOSS_SAMPLED_SCORES_DTABLE_ORDERED,
-          LOSS_BCE,
-          LOSS_SAMPLED_SOFTMAX,
-          SAXPY_PROBE,
-          TOPK_SELECT,
-          TOPK_COLLECT);
+      Stream.of(
+              List.of(
+                  ATTENTION_SOFTMAX,
+                  ATTENTION_SOFTMAX_BACKWARD,
+                  SCALE,
+                  ADD,
+                  ACTIVATION_FORWARD,
+                  ACTIVATION_BACKWARD,
+                  SUM_SQUARES,
+                  NON_FINITE,
+                  EMBEDDING_FORWARD,
+                  EMBEDDING_BACKWARD_ATOMIC,
+                  EMBEDDING_BACKWARD_ORDERED,
+                  JPQ_EMBEDDING_FORWARD,
+                  JPQ_EMBEDDING_BACKWARD_ATOMIC,
+                  JPQ_EMBEDDING_BACKWARD_ORDERED,
+                  POSITIONS_FORWARD,
+                  POSITIONS_BACKWARD_INPUT,
+                  POSITIONS_BACKWARD_TABLE,
+                  MAP_IDS,
+                  ADD_TOKEN_VECTOR,
+                  ADD_TOKEN_VECTOR_BACKWARD,
+                  MASK_PAD_ROWS,
+                  LAYER_NORM_FORWARD,
+                  LAYER_NORM_BACKWARD_INPUT,
+                  LAYER_NORM_BACKWARD_PARTIALS,
+                  LAYER_NORM_BACKWARD_FINISH,
+                  BROADCAST_ROWS,
+                  COLUMN_SUMS_PARTIALS,
+                  COLUMN_SUMS_FINISH,
+                  DROPOUT,
+                  ADAM),
+              FullCrossEntropyKernels.ALL,
+              List.of(
+                  GRU_FORWARD_STEP,
+                  GRU_BACKWARD_STEP,
+                  LOSS_SAMPLED_SCORES,
+                  LOSS_SAMPLED_SCORES_DH,
+                  LOSS_SAMPLED_SCORES_DTABLE_ATOMIC,
+                  LOSS_SAMPLED_SCORES_DTABLE_ORDERED,
+                  LOSS_BCE,
+                  LOSS_SAMPLED_SOFTMAX,
+                  SAXPY_PROBE,
+                  TOPK_SELECT,
+                  TOPK_COLLECT))
+          .flatMap(List::stream)
+          .toList();
 }

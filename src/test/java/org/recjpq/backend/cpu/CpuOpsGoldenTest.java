@@ -142,7 +142,7 @@ class CpuOpsGoldenTest {
     for (int i = 0; i < delta.length; i++) {
       delta[i] =
           (float)
-              CpuOps.adamDelta(
+              CpuMath.adamDelta(
                   param0[i],
                   mNew[i],
                   vNew[i],
