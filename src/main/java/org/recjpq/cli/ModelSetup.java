@@ -223,13 +223,14 @@ final class ModelSetup {
     org.recjpq.train.Trainer trainer =
         new org.recjpq.train.Trainer(dense, ds, w.trainConfig(), val);
     long t0 = System.nanoTime();
-    trainer.run(r -> {});
+    int[] ran = {0}; // epochs run, the last one cut short by the time limit included
+    trainer.run(r -> ran[0] = r.epoch());
     note.accept(
         String.format(
             Locale.ROOT,
             "codes: dense-pq from a dense warm-up of %d epochs (best validation NDCG@10 %.4f at"
                 + " epoch %d, %.0f s)",
-            trainer.state().epoch,
+            ran[0],
             trainer.state().bestMetric,
             trainer.state().bestEpoch + 1,
             (System.nanoTime() - t0) / 1e9));
