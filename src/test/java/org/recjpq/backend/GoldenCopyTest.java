@@ -14,13 +14,16 @@ import org.junit.jupiter.api.Test;
 /** The repository's golden folder is a faithful copy of {@code ../shared/golden}. */
 class GoldenCopyTest {
   @Test
+  void theRepositoryHoldsTheGoldenCases() throws IOException {
+    try (Stream<Path> s = Files.list(Golden.IN_REPOSITORY)) {
+      List<Path> cases = s.filter(p -> p.toString().endsWith(".json")).toList();
+      assertTrue(cases.size() >= 16, "the golden folder holds " + cases.size() + " cases");
+    }
+  }
+
+  @Test
   void theCopyHoldsEveryCaseOfTheSharedFolderByteForByte() throws IOException {
     Path copy = Golden.IN_REPOSITORY;
-    List<Path> cases;
-    try (Stream<Path> s = Files.list(copy)) {
-      cases = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
-    }
-    assertTrue(cases.size() >= 16, "the golden folder holds " + cases.size() + " cases");
     Path shared = Path.of("..", "shared", "golden");
     assumeTrue(Files.isDirectory(shared), "no " + shared.toAbsolutePath() + " to compare with");
     try (Stream<Path> s = Files.list(shared)) {
