@@ -54,21 +54,12 @@ public record DenseTwin(ItemCodes codes, ParameterLayout layout, float[] params)
       if (e.name().equals("item.table") || e.name().equals("output.table")) {
         continue;
       }
-      ParameterLayout.Entry twin = find(e.name());
+      ParameterLayout.Entry twin = this.layout.find(e.name());
       if (twin != null && Arrays.equals(twin.shape(), e.shape())) {
         System.arraycopy(params, (int) twin.offset(), p, (int) e.offset(), (int) e.size());
       }
     }
     return p;
-  }
-
-  private ParameterLayout.Entry find(String name) {
-    for (ParameterLayout.Entry e : layout.entries()) {
-      if (e.name().equals(name)) {
-        return e;
-      }
-    }
-    return null;
   }
 
   private void codebookMeans(int n, int d, int m, int sub, int tableAt, float[] p, int bookAt) {

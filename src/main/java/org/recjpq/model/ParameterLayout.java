@@ -64,6 +64,11 @@ public final class ParameterLayout {
     return e;
   }
 
+  /** The tensor {@code name}, or null where the layout has none. */
+  public Entry find(String name) {
+    return byName.get(name);
+  }
+
   /** The tensor {@code name} as a view of {@code flat} (a buffer of this layout). */
   public Buf view(Buf flat, String name) {
     return view(flat, entry(name));
