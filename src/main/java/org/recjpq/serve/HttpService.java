@@ -194,11 +194,7 @@ public final class HttpService implements AutoCloseable {
               c.getEndPoint().close();
             }
           }
-
-          @Override
-          public void onClosed(Connection c) {
-            // nothing to release: the deadline task finds the connection closed
-          }
+          // onClosed: nothing to release, the deadline task finds the connection closed
         });
     server.addConnector(connector);
     server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
@@ -307,7 +303,7 @@ public final class HttpService implements AutoCloseable {
   private void recommend(Request request, Response response, Callback callback) {
     if (request.getLength() > limits.maxBodyBytes()) {
       bad.incrementAndGet();
-      error(response, callback, 413, tooLarge());
+      refuseBody(request, response, callback, request.getLength() <= BodyDrain.CAP);
       return;
     }
     CompletableFuture<byte[]> body =
@@ -331,7 +327,7 @@ public final class HttpService implements AutoCloseable {
             } else if (cause instanceof IllegalArgumentException
                 || cause instanceof IllegalStateException) {
               bad.incrementAndGet(); // over the size limit
-              error(response, callback, 413, tooLarge());
+              refuseBody(request, response, callback, true);
             } else {
               callback.failed(cause); // the client has gone
             }
@@ -349,6 +345,16 @@ public final class HttpService implements AutoCloseable {
           }
           return null;
         });
+  }
+
+  /** Answers 413 to a body over the limit, after {@link BodyDrain#refuse}. */
+  private void refuseBody(Request request, Response response, Callback callback, boolean drain) {
+    BodyDrain.refuse(
+        request,
+        response,
+        drain,
+        limits.requestTimeoutMs(),
+        () -> error(response, callback, 413, tooLarge()));
   }
 
   private void answer(byte[] data, Response response, Callback callback) {

@@ -238,4 +238,55 @@ class HttpSlowClientsTest {
       assertEquals(200, ok.status(), ok.body());
     }
   }
+
+  /** One answer read off a kept connection, by its Content-Length. */
+  private static Answer readOne(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      assertTrue(b >= 0, "the connection closed before an answer: " + head);
+      head.write(b);
+    }
+    String h = head.toString(StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+    int at = h.indexOf("content-length:");
+    assertTrue(at > 0, h);
+    int length = Integer.parseInt(h.substring(at + 15, h.indexOf("\r\n", at)).trim());
+    byte[] body = in.readNBytes(length);
+    return new Answer(
+        Integer.parseInt(h.substring(9, 12)), h, new String(body, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aBodyOverTheLimitIsAnsweredAndTheConnectionKept() throws Exception {
+    try (HttpService http = start(1, new HttpService.Limits(4096, 64, 50, 8))) {
+      try (Socket s = new Socket("127.0.0.1", http.port())) {
+        s.setSoTimeout(10_000);
+        OutputStream out = s.getOutputStream();
+        InputStream in = s.getInputStream();
+        // the whole body is sent before the answer is read, as most clients do: 2 MiB, far more
+        // than the socket buffers hold, so the server must read it for the write to finish
+        byte[] big = "x".repeat(2 << 20).getBytes(StandardCharsets.US_ASCII);
+        out.write(
+            ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: "
+                    + big.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(big);
+        out.flush();
+        Answer refused = readOne(in);
+        assertJsonError(refused, 413);
+        assertTrue(refused.body().contains("exceeds 4096 bytes"), refused.body());
+        assertTrue(!refused.headers().contains("connection: close"), refused.headers());
+        byte[] b = BODY.getBytes(StandardCharsets.UTF_8);
+        out.write(
+            ("POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Length: " + b.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(b);
+        out.flush();
+        Answer ok = readOne(in);
+        assertEquals(200, ok.status(), ok.body());
+      }
+    }
+  }
 }
