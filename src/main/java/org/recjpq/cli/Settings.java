@@ -63,7 +63,12 @@ final class Settings {
   static Settings preset(String name) {
     Settings s = new Settings();
     switch (name.toLowerCase(Locale.ROOT)) {
-      case "cpu" -> {} // the defaults above: sized for a 2-core CPU
+      case "cpu" -> { // sized for a 2-core CPU: the defaults above, with the schedule that won on
+        // ML-1M and Beauty (benchmarks/train-quality.md, benchmarks/recjpq-60m.md)
+        s.lr = 3e-3;
+        s.warmup = 100;
+        s.schedule = "cosine";
+      }
       case "paper" -> {
         s.dim = 512;
         s.ffnDim = 512;

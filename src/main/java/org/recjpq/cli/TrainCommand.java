@@ -245,6 +245,7 @@ final class TrainCommand implements Callable<Integer> {
           engine.note());
     }
     double[] lastBest = {Double.NEGATIVE_INFINITY};
+    TrainConfig ran = tc;
     trainer.run(
         r -> {
           boolean improved = trainer.state().bestMetric > lastBest[0];
@@ -255,6 +256,16 @@ final class TrainCommand implements Callable<Integer> {
               || saveOptimizer) { // a resumable run is saved every epoch, its best weights as the
             // parameters
             trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
+          }
+          if (!json && r.epoch() == 1 && trainer.state().horizonEpochs > 0) {
+            out.printf(
+                Locale.ROOT,
+                "the %s learning-rate decay ends at epoch %d, not %d: the time limit holds about"
+                    + " %d epochs at this pace (refitted every epoch)%n",
+                ran.schedule().name().toLowerCase(Locale.ROOT),
+                trainer.state().horizonEpochs,
+                ran.epochs(),
+                trainer.state().horizonEpochs);
           }
           if (!json) {
             out.printf(

@@ -187,7 +187,11 @@ final class TrainOptions {
   @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps.")
   Integer warmup;
 
-  @Option(names = "--schedule", paramLabel = "S", description = "constant, linear or cosine.")
+  @Option(
+      names = "--schedule",
+      paramLabel = "S",
+      description =
+          "constant, linear or cosine. With --max-minutes, a decay ends at the epochs the time holds at the last epoch's pace (refitted every epoch), when fewer than --epochs.")
   String schedule;
 
   @Option(names = "--seed", paramLabel = "S", description = "Seed of everything random.")

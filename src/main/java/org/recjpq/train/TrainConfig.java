@@ -18,7 +18,8 @@ import org.recjpq.model.LossKind;
  * @param weightDecay decoupled weight decay (0 = Adam)
  * @param clipNorm clip the global gradient norm to this (0 = off)
  * @param warmupSteps linear warm-up steps
- * @param schedule constant, linear (decay to 0 at the last epoch) or cosine
+ * @param schedule constant, linear (decay to 0 at the last epoch) or cosine; with {@code
+ *     maxSeconds}, a decay ends at the epochs the time holds when fewer (see {@link Trainer#run})
  * @param seed seed of initialisation, data order, dropout and negatives
  * @param validateEvery validate every this many epochs
  * @param patience stop after this many validations without improvement (0 = never)

@@ -84,6 +84,12 @@ public final class Trainer {
     public int bestEpoch = -1;
     public int sinceBest;
     public boolean stopped;
+
+    /**
+     * The epochs the learning-rate decay spans, when a wall-time limit fitted it (0: the configured
+     * epochs); see {@link Trainer#run}.
+     */
+    public int horizonEpochs;
   }
 
   /** One line of the learning curve. */
@@ -250,7 +256,8 @@ public final class Trainer {
         ops.scale(model.grads(), (float) (tc.clipNorm() / norm));
       }
     }
-    long total = (long) stepsPerEpoch() * tc.epochs();
+    long total =
+        (long) stepsPerEpoch() * (state.horizonEpochs > 0 ? state.horizonEpochs : tc.epochs());
     float lr = tc.learningRateAt(state.step, total);
     optimizer.step(lr, state);
     state.step++;
@@ -316,6 +323,9 @@ public final class Trainer {
     s.put("bestEpoch", state.bestEpoch);
     s.put("sinceBest", state.sinceBest);
     s.put("stopped", state.stopped);
+    if (state.horizonEpochs > 0) {
+      s.put("horizonEpochs", state.horizonEpochs);
+    }
     return new Checkpoint(
         model.config(), items, model.itemCodes(), p, m, v, b, s, itemCounts(), it);
   }
@@ -358,6 +368,25 @@ public final class Trainer {
     state.bestEpoch = s.path("bestEpoch").asInt(-1);
     state.sinceBest = s.path("sinceBest").asInt();
     state.stopped = s.path("stopped").asBoolean();
+    state.horizonEpochs = s.path("horizonEpochs").asInt(0);
+  }
+
+  /**
+   * With a wall-time limit and a decaying schedule, fits the decay to the limit after each epoch:
+   * it then ends after the epochs done plus those the time left holds at the last epoch's pace
+   * (validation included), when that is fewer than the configured epochs, so that the learning rate
+   * has decayed when time runs out instead of being cut off near its peak. Refitting every epoch
+   * follows the pace as it settles (the first epoch is slower) or as the machine's load changes.
+   */
+  private void fitHorizon(double epochSeconds, double secondsSoFar) {
+    if (tc.maxSeconds() <= 0
+        || tc.schedule() == TrainConfig.Schedule.CONSTANT
+        || state.stopped
+        || epochSeconds <= 0) {
+      return;
+    }
+    long fits = state.epoch + (long) Math.floor((tc.maxSeconds() - secondsSoFar) / epochSeconds);
+    state.horizonEpochs = fits < tc.epochs() ? (int) Math.max(state.epoch, Math.max(1, fits)) : 0;
   }
 
   /** Validation NDCG@10 of the current parameters on the validation users. */
@@ -440,6 +469,7 @@ public final class Trainer {
           state.stopped = true;
         }
       }
+      fitHorizon((System.nanoTime() - t0) / 1e9, (System.nanoTime() - start) / 1e9);
       Record rec =
           new Record(
               epoch + 1,
