@@ -39,9 +39,10 @@ final class TrainOptions {
       paramLabel = "P",
       defaultValue = "cpu",
       description =
-          "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE), paper (the RecJPQ"
+          "cpu (d 64, 2 blocks, 1 head, length 200, batch 128, m 8, full CE, lr 3e-3, cosine after"
+              + " 100 warm-up steps), paper (the RecJPQ"
               + " paper's SASRec: d 512, dropout 0.5, BCE with 1 negative), paper-bert4rec (d 512, 3 layers, 2 heads,"
-              + " FFN 3072, GELU, batch 8, lr 1e-4) or cpu-bert4rec (cpu with 2 heads, FFN 256, GELU)"
+              + " FFN 3072, GELU, batch 8, lr 1e-4) or cpu-bert4rec (cpu with 2 heads, FFN 256, GELU, constant lr 1e-3)"
               + " (default: ${DEFAULT-VALUE}).")
   String preset;
 

@@ -256,10 +256,7 @@ public final class Trainer {
         ops.scale(model.grads(), (float) (tc.clipNorm() / norm));
       }
     }
-    long total =
-        (long) stepsPerEpoch() * (state.horizonEpochs > 0 ? state.horizonEpochs : tc.epochs());
-    float lr = tc.learningRateAt(state.step, total);
-    optimizer.step(lr, state);
+    optimizer.step(learningRate(), state);
     state.step++;
     state.position += tc.batchSize();
     if (state.position >= batches.size()) {
@@ -385,8 +382,24 @@ public final class Trainer {
         || epochSeconds <= 0) {
       return;
     }
-    long fits = state.epoch + (long) Math.floor((tc.maxSeconds() - secondsSoFar) / epochSeconds);
-    state.horizonEpochs = fits < tc.epochs() ? (int) Math.max(state.epoch, Math.max(1, fits)) : 0;
+    state.horizonEpochs =
+        fittedHorizon(state.epoch, tc.epochs(), tc.maxSeconds() - secondsSoFar, epochSeconds);
+  }
+
+  /**
+   * The epoch at which a decay ends when {@code epochsDone} took their time and {@code secondsLeft}
+   * remain at {@code epochSeconds} an epoch: the epochs done plus those that fit, at least 1; 0
+   * when that is not fewer than {@code epochs} (the configured length stands).
+   */
+  static int fittedHorizon(int epochsDone, int epochs, double secondsLeft, double epochSeconds) {
+    long fits = epochsDone + (long) Math.floor(Math.max(0, secondsLeft) / epochSeconds);
+    return fits < epochs ? (int) Math.max(1, fits) : 0;
+  }
+
+  /** The learning rate of the next step (the schedule's, fitted to a time limit once it is). */
+  public float learningRate() {
+    int horizon = state.horizonEpochs > 0 ? state.horizonEpochs : tc.epochs();
+    return tc.learningRateAt(state.step, (long) stepsPerEpoch() * horizon);
   }
 
   /** Validation NDCG@10 of the current parameters on the validation users. */

@@ -141,4 +141,61 @@ class TrainerTest {
     assertArrayEquals(straight, resumed);
     assertEquals(2L * n, tc2.state().step);
   }
+
+  @Test
+  void aTimeLimitFitsTheDecayToTheEpochsItHolds() {
+    assertEquals(12, Trainer.fittedHorizon(2, 50, 100.0, 10.0)); // 2 done + 10 more fit
+    assertEquals(12, Trainer.fittedHorizon(2, 50, 109.9, 10.0)); // a part epoch does not count
+    assertEquals(0, Trainer.fittedHorizon(2, 12, 100.0, 10.0)); // the configured 12 fit: kept
+    assertEquals(3, Trainer.fittedHorizon(3, 50, -5.0, 10.0)); // time is up: the decay ends now
+    assertEquals(1, Trainer.fittedHorizon(0, 50, 5.0, 10.0)); // never below one epoch
+  }
+
+  @Test
+  void aFittedDecayGoesOnInAResumedRun() {
+    SequenceDataset ds = synthetic();
+    int[] val = LeaveOneOut.validationUsers(ds, 50, 1);
+    TrainConfig base = config(LossKind.CE, 40);
+    TrainConfig tc =
+        new TrainConfig(
+            base.loss(),
+            base.negatives(),
+            base.gbceT(),
+            base.batchSize(),
+            base.epochs(),
+            base.learningRate(),
+            base.beta1(),
+            base.beta2(),
+            base.eps(),
+            base.weightDecay(),
+            base.clipNorm(),
+            0,
+            TrainConfig.Schedule.COSINE,
+            base.seed(),
+            base.validateEvery(),
+            base.patience(),
+            base.slidingWindows(),
+            3600,
+            base.maskProbability(),
+            base.maskLastProbability(),
+            base.lengthBuckets(),
+            base.itemLrScale(),
+            base.itemWeightDecay());
+    CpuOps ops = new CpuOps(2);
+    SasRec a = model(ds, ops);
+    Trainer ta = new Trainer(a, ds, tc, val);
+    for (int i = 0; i < 5; i++) {
+      ta.step();
+    }
+    float unfitted = ta.learningRate();
+    ta.state().horizonEpochs = 1; // as if the time held one epoch: the decay ends with it
+    float fitted = ta.learningRate();
+    assertTrue(fitted < unfitted, fitted + " should be below " + unfitted);
+    Path file = dir.resolve("fitted.rjc");
+    ta.checkpoint(ds.items(), true, new ObjectMapper().createObjectNode()).write(file, a.layout());
+    Trainer tb = new Trainer(model(ds, ops), ds, tc, val);
+    tb.restore(Checkpoint.read(file));
+    assertEquals(1, tb.state().horizonEpochs);
+    assertEquals(fitted, tb.learningRate());
+  }
 }
