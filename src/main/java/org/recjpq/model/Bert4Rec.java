@@ -4,6 +4,7 @@ import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
+import org.recjpq.model.ParameterLayout.Entry;
 
 /**
  * BERT4Rec (Sun et al. 2019) with a dense or RecJPQ item embedding (docs/method.md §6): a
@@ -25,35 +26,48 @@ import org.recjpq.codes.ItemCodes;
  */
 public final class Bert4Rec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
-  private final Weights w;
-  private final Weights g;
+  private final Tensors t;
   private Saved saved;
   private IntBuf embIds; // ids with MASK mapped to PAD, for the item embedding
   private long embIdsSize;
 
-  private record Block(
-      Buf wq,
-      Buf bq,
-      Buf wk,
-      Buf bk,
-      Buf wv,
-      Buf bv,
-      Buf wo,
-      Buf bo,
-      Buf ln1g,
-      Buf ln1b,
-      Buf w1,
-      Buf b1,
-      Buf w2,
-      Buf b2,
-      Buf ln2g,
-      Buf ln2b) {}
+  /** BERT4Rec's own tensors (the item side is {@link SequenceModel}'s), each declared once. */
+  private final class Tensors {
+    final Entry positions = layout.add("positions", cfg.maxLen(), cfg.dim());
+    final Entry mask = layout.add("mask", cfg.dim());
+    final Entry embGamma = layout.add("emb.gamma", cfg.dim());
+    final Entry embBeta = layout.add("emb.beta", cfg.dim());
+    final Block[] blocks = layout.repeated(cfg.blocks(), "block", Block::new, Block[]::new);
+    final Transform transform = cfg.headTransform() ? new Transform() : null;
+  }
 
-  /** BERT's prediction-head transform; null when the configuration has none. */
-  private record Transform(Buf w, Buf b, Buf gamma, Buf beta) {}
+  /** One block's tensors, in layout order. */
+  private final class Block {
+    final Entry wq = layout.add("attn.wq", cfg.dim(), cfg.dim());
+    final Entry bq = layout.add("attn.bq", cfg.dim());
+    final Entry wk = layout.add("attn.wk", cfg.dim(), cfg.dim());
+    final Entry bk = layout.add("attn.bk", cfg.dim());
+    final Entry wv = layout.add("attn.wv", cfg.dim(), cfg.dim());
+    final Entry bv = layout.add("attn.bv", cfg.dim());
+    final Entry wo = layout.add("attn.wo", cfg.dim(), cfg.dim());
+    final Entry bo = layout.add("attn.bo", cfg.dim());
+    final Entry ln1g = layout.add("ln1.gamma", cfg.dim());
+    final Entry ln1b = layout.add("ln1.beta", cfg.dim());
+    final Entry w1 = layout.add("ffn.w1", cfg.dim(), cfg.ffnDim());
+    final Entry b1 = layout.add("ffn.b1", cfg.ffnDim());
+    final Entry w2 = layout.add("ffn.w2", cfg.ffnDim(), cfg.dim());
+    final Entry b2 = layout.add("ffn.b2", cfg.dim());
+    final Entry ln2g = layout.add("ln2.gamma", cfg.dim());
+    final Entry ln2b = layout.add("ln2.beta", cfg.dim());
+  }
 
-  private record Weights(
-      Buf positions, Buf mask, Buf embGamma, Buf embBeta, Block[] blocks, Transform transform) {}
+  /** BERT's prediction-head transform (only with --head-transform). */
+  private final class Transform {
+    final Entry w = layout.add("transform.w", cfg.dim(), cfg.dim());
+    final Entry b = layout.add("transform.b", cfg.dim());
+    final Entry gamma = layout.add("transform.gamma", cfg.dim());
+    final Entry beta = layout.add("transform.beta", cfg.dim());
+  }
 
   private static final class Saved extends Pass {
     IntBuf embIds;
@@ -96,41 +110,13 @@ public final class Bert4Rec extends SequenceModel {
    */
   public Bert4Rec(ModelConfig cfg, Ops ops, ItemCodes codes) {
     super(cfg, ops, codes);
-    int d = cfg.dim();
-    layout.add("positions", cfg.maxLen(), d);
-    layout.add("mask", d);
-    layout.add("emb.gamma", d);
-    layout.add("emb.beta", d);
-    for (int l = 0; l < cfg.blocks(); l++) {
-      String p = "block" + l + ".";
-      for (String proj : new String[] {"q", "k", "v", "o"}) {
-        layout.add(p + "attn.w" + proj, d, d);
-        layout.add(p + "attn.b" + proj, d);
-      }
-      layout.add(p + "ln1.gamma", d);
-      layout.add(p + "ln1.beta", d);
-      layout.add(p + "ffn.w1", d, cfg.ffnDim());
-      layout.add(p + "ffn.b1", cfg.ffnDim());
-      layout.add(p + "ffn.w2", cfg.ffnDim(), d);
-      layout.add(p + "ffn.b2", d);
-      layout.add(p + "ln2.gamma", d);
-      layout.add(p + "ln2.beta", d);
-    }
-    if (cfg.headTransform()) {
-      layout.add("transform.w", d, d);
-      layout.add("transform.b", d);
-      layout.add("transform.gamma", d);
-      layout.add("transform.beta", d);
-    }
+    t = new Tensors();
     allocate();
-    w = views(params);
-    g = views(grads);
   }
 
   private Bert4Rec(Bert4Rec shared, Ops engine) {
     super(shared, engine);
-    w = shared.w;
-    g = null;
+    t = shared.t;
   }
 
   @Override
@@ -141,50 +127,6 @@ public final class Bert4Rec extends SequenceModel {
   @Override
   public int maskToken() {
     return cfg.numItems();
-  }
-
-  private Weights views(Buf flat) {
-    Block[] blocks = new Block[cfg.blocks()];
-    for (int l = 0; l < blocks.length; l++) {
-      String p = "block" + l + ".";
-      blocks[l] =
-          new Block(
-              v(flat, p + "attn.wq"),
-              v(flat, p + "attn.bq"),
-              v(flat, p + "attn.wk"),
-              v(flat, p + "attn.bk"),
-              v(flat, p + "attn.wv"),
-              v(flat, p + "attn.bv"),
-              v(flat, p + "attn.wo"),
-              v(flat, p + "attn.bo"),
-              v(flat, p + "ln1.gamma"),
-              v(flat, p + "ln1.beta"),
-              v(flat, p + "ffn.w1"),
-              v(flat, p + "ffn.b1"),
-              v(flat, p + "ffn.w2"),
-              v(flat, p + "ffn.b2"),
-              v(flat, p + "ln2.gamma"),
-              v(flat, p + "ln2.beta"));
-    }
-    Transform t =
-        cfg.headTransform()
-            ? new Transform(
-                v(flat, "transform.w"),
-                v(flat, "transform.b"),
-                v(flat, "transform.gamma"),
-                v(flat, "transform.beta"))
-            : null;
-    return new Weights(
-        v(flat, "positions"),
-        v(flat, "mask"),
-        v(flat, "emb.gamma"),
-        v(flat, "emb.beta"),
-        blocks,
-        t);
-  }
-
-  private Buf v(Buf flat, String name) {
-    return layout.view(flat, name);
   }
 
   @Override
@@ -286,50 +228,50 @@ public final class Bert4Rec extends SequenceModel {
     float eps = cfg.layerNormEps();
     ops.mapIds(s.embIds, ids, rows, maskToken(), -1);
     embedItems(s.emb, s.embIds, rows);
-    ops.addTokenVector(s.emb, ids, maskToken(), w.mask(), rows, d);
+    ops.addTokenVector(s.emb, ids, maskToken(), w(t.mask), rows, d);
     ops.positionsForward(
         s.xRaw,
         s.emb,
         ids,
-        w.positions().slice((long) firstPosition * d, (long) len * d),
+        w(t.positions).slice((long) firstPosition * d, (long) len * d),
         (float) Math.sqrt(d),
         batch,
         len,
         d);
     ops.layerNormForward(
-        s.xIn[0], s.meanE, s.rstdE, s.xRaw, w.embGamma(), w.embBeta(), rows, d, eps);
+        s.xIn[0], s.meanE, s.rstdE, s.xRaw, w(t.embGamma), w(t.embBeta), rows, d, eps);
     ops.maskPadRows(s.xIn[0], ids, rows, d);
     dropout(s.xIn[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
-      Block p = w.blocks()[l];
+      Block p = t.blocks[l];
       Buf x = s.xIn[l];
-      ops.linearForward(s.q[l], x, p.wq(), p.bq(), rows, d, d);
-      ops.linearForward(s.k[l], x, p.wk(), p.bk(), rows, d, d);
-      ops.linearForward(s.v[l], x, p.wv(), p.bv(), rows, d, d);
+      ops.linearForward(s.q[l], x, w(p.wq), w(p.bq), rows, d, d);
+      ops.linearForward(s.k[l], x, w(p.wk), w(p.bk), rows, d, d);
+      ops.linearForward(s.v[l], x, w(p.wv), w(p.bv), rows, d, d);
       ops.attentionForward(
           s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], ids, batch, len, d, cfg.heads(), false);
-      ops.linearForward(s.t1, s.ctx[l], p.wo(), p.bo(), rows, d, d);
+      ops.linearForward(s.t1, s.ctx[l], w(p.wo), w(p.bo), rows, d, d);
       dropout(s.t1, site(l, 0), s);
       ops.add(s.s1[l], x, s.t1);
       ops.layerNormForward(
-          s.xMid[l], s.mean1[l], s.rstd1[l], s.s1[l], p.ln1g(), p.ln1b(), rows, d, eps);
-      ops.linearForward(s.pre[l], s.xMid[l], p.w1(), p.b1(), rows, d, cfg.ffnDim());
+          s.xMid[l], s.mean1[l], s.rstd1[l], s.s1[l], w(p.ln1g), w(p.ln1b), rows, d, eps);
+      ops.linearForward(s.pre[l], s.xMid[l], w(p.w1), w(p.b1), rows, d, cfg.ffnDim());
       ops.activationForward(s.hdn[l], s.pre[l], cfg.activation());
       dropout(s.hdn[l], site(l, 1), s);
-      ops.linearForward(s.t1, s.hdn[l], p.w2(), p.b2(), rows, cfg.ffnDim(), d);
+      ops.linearForward(s.t1, s.hdn[l], w(p.w2), w(p.b2), rows, cfg.ffnDim(), d);
       dropout(s.t1, site(l, 2), s);
       ops.add(s.s2[l], s.xMid[l], s.t1);
       ops.layerNormForward(
-          s.xIn[l + 1], s.mean2[l], s.rstd2[l], s.s2[l], p.ln2g(), p.ln2b(), rows, d, eps);
+          s.xIn[l + 1], s.mean2[l], s.rstd2[l], s.s2[l], w(p.ln2g), w(p.ln2b), rows, d, eps);
       ops.maskPadRows(s.xIn[l + 1], ids, rows, d);
     }
-    Transform t = w.transform();
-    if (t == null) {
+    Transform tr = t.transform;
+    if (tr == null) {
       return s.xIn[cfg.blocks()];
     }
-    ops.linearForward(s.oPre, s.xIn[cfg.blocks()], t.w(), t.b(), rows, d, d);
+    ops.linearForward(s.oPre, s.xIn[cfg.blocks()], w(tr.w), w(tr.b), rows, d, d);
     ops.activationForward(s.oAct, s.oPre, cfg.activation());
-    ops.layerNormForward(s.oOut, s.meanO, s.rstdO, s.oAct, t.gamma(), t.beta(), rows, d, eps);
+    ops.layerNormForward(s.oOut, s.meanO, s.rstdO, s.oAct, w(tr.gamma), w(tr.beta), rows, d, eps);
     ops.maskPadRows(s.oOut, ids, rows, d);
     return s.oOut;
   }
@@ -343,40 +285,38 @@ public final class Bert4Rec extends SequenceModel {
     int rows = s.batch * s.len;
     int d = cfg.dim();
     int f = cfg.ffnDim();
-    Transform t = w.transform();
-    if (t == null) {
+    Transform tr = t.transform;
+    if (tr == null) {
       ops.copy(s.dx, dH);
     } else {
-      Transform gt = g.transform();
       ops.copy(s.t1, dH);
       ops.maskPadRows(s.t1, s.ids, rows, d);
       ops.fill(s.t2, 0f); // d oAct
       ops.layerNormBackward(
-          s.t2, gt.gamma(), gt.beta(), s.t1, s.oAct, s.meanO, s.rstdO, t.gamma(), rows, d);
+          s.t2, g(tr.gamma), g(tr.beta), s.t1, s.oAct, s.meanO, s.rstdO, w(tr.gamma), rows, d);
       ops.activationBackward(s.t2, s.t2, s.oPre, cfg.activation());
-      ops.linearBackward(s.dx, gt.w(), gt.b(), s.t2, s.xIn[cfg.blocks()], t.w(), rows, d, d);
+      ops.linearBackward(s.dx, g(tr.w), g(tr.b), s.t2, s.xIn[cfg.blocks()], w(tr.w), rows, d, d);
     }
     for (int l = cfg.blocks() - 1; l >= 0; l--) {
-      Block p = w.blocks()[l];
-      Block gp = g.blocks()[l];
+      Block p = t.blocks[l];
       Buf x = s.xIn[l];
       ops.maskPadRows(s.dx, s.ids, rows, d);
       ops.fill(s.t2, 0f); // d s2
       ops.layerNormBackward(
-          s.t2, gp.ln2g(), gp.ln2b(), s.dx, s.s2[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+          s.t2, g(p.ln2g), g(p.ln2b), s.dx, s.s2[l], s.mean2[l], s.rstd2[l], w(p.ln2g), rows, d);
       ops.copy(s.t1, s.t2); // the FFN branch of s2 = m + ffn
       dropoutBack(s.t1, site(l, 2), s);
-      ops.linearBackward(s.dHdn, gp.w2(), gp.b2(), s.t1, s.hdn[l], p.w2(), rows, f, d);
+      ops.linearBackward(s.dHdn, g(p.w2), g(p.b2), s.t1, s.hdn[l], w(p.w2), rows, f, d);
       dropoutBack(s.dHdn, site(l, 1), s);
       ops.activationBackward(s.dHdn, s.dHdn, s.pre[l], cfg.activation());
-      ops.linearBackward(s.t1, gp.w1(), gp.b1(), s.dHdn, s.xMid[l], p.w1(), rows, d, f);
+      ops.linearBackward(s.t1, g(p.w1), g(p.b1), s.dHdn, s.xMid[l], w(p.w1), rows, d, f);
       ops.addInPlace(s.t1, s.t2); // d m: the FFN input plus the skip
       ops.fill(s.dx, 0f); // d s1
       ops.layerNormBackward(
-          s.dx, gp.ln1g(), gp.ln1b(), s.t1, s.s1[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+          s.dx, g(p.ln1g), g(p.ln1b), s.t1, s.s1[l], s.mean1[l], s.rstd1[l], w(p.ln1g), rows, d);
       ops.copy(s.t1, s.dx); // the attention branch of s1 = x + att; dx keeps the skip
       dropoutBack(s.t1, site(l, 0), s);
-      ops.linearBackward(s.t2, gp.wo(), gp.bo(), s.t1, s.ctx[l], p.wo(), rows, d, d);
+      ops.linearBackward(s.t2, g(p.wo), g(p.bo), s.t1, s.ctx[l], w(p.wo), rows, d, d);
       ops.attentionBackward(
           s.dq,
           s.dk,
@@ -392,32 +332,32 @@ public final class Bert4Rec extends SequenceModel {
           d,
           cfg.heads(),
           false);
-      ops.linearBackward(s.t1, gp.wq(), gp.bq(), s.dq, x, p.wq(), rows, d, d);
+      ops.linearBackward(s.t1, g(p.wq), g(p.bq), s.dq, x, w(p.wq), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
       // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the
       // softmax
       // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into
       // ±lr steps)
-      ops.linearBackward(s.t1, gp.wk(), null, s.dk, x, p.wk(), rows, d, d);
+      ops.linearBackward(s.t1, g(p.wk), null, s.dk, x, w(p.wk), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
-      ops.linearBackward(s.t1, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
+      ops.linearBackward(s.t1, g(p.wv), g(p.bv), s.dv, x, w(p.wv), rows, d, d);
       ops.addInPlace(s.dx, s.t1);
     }
     dropoutBack(s.dx, SITE_EMBEDDING, s);
     ops.maskPadRows(s.dx, s.ids, rows, d);
     ops.fill(s.t1, 0f); // d xRaw
     ops.layerNormBackward(
-        s.t1, g.embGamma(), g.embBeta(), s.dx, s.xRaw, s.meanE, s.rstdE, w.embGamma(), rows, d);
+        s.t1, g(t.embGamma), g(t.embBeta), s.dx, s.xRaw, s.meanE, s.rstdE, w(t.embGamma), rows, d);
     ops.positionsBackward(
         s.t2,
-        g.positions().slice((long) s.firstPosition * d, (long) s.len * d),
+        g(t.positions).slice((long) s.firstPosition * d, (long) s.len * d),
         s.t1,
         s.ids,
         (float) Math.sqrt(d),
         s.batch,
         s.len,
         d);
-    ops.addTokenVectorBackward(g.mask(), s.t2, s.ids, maskToken(), rows, d);
+    ops.addTokenVectorBackward(g(t.mask), s.t2, s.ids, maskToken(), rows, d);
     embedItemsBackward(s.t2, s.embIds, rows);
   }
 }

@@ -4,6 +4,7 @@ import org.recjpq.backend.Buf;
 import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
+import org.recjpq.model.ParameterLayout.Entry;
 
 /**
  * GRU4Rec (Hidasi et al. 2016) with a dense or RecJPQ item embedding (docs/method.md §6): item
@@ -21,13 +22,23 @@ import org.recjpq.codes.ItemCodes;
  */
 public final class Gru4Rec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
-  private final Weights w;
-  private final Weights g;
+  private final Tensors t;
   private Saved saved;
 
-  private record Layer(Buf wIh, Buf wHh, Buf bIh, Buf bHh) {}
+  /** GRU4Rec's own tensors (the item side is {@link SequenceModel}'s), each declared once. */
+  private final class Tensors {
+    final Layer[] layers = layout.repeated(cfg.blocks(), "gru", Layer::new, Layer[]::new);
+    final Entry proj = layout.add("proj.w", cfg.dim(), cfg.dim());
+    final Entry projBias = layout.add("proj.b", cfg.dim());
+  }
 
-  private record Weights(Layer[] layers, Buf proj, Buf projBias) {}
+  /** One GRU layer's tensors, in layout order. */
+  private final class Layer {
+    final Entry wIh = layout.add("w_ih", 3 * cfg.dim(), cfg.dim());
+    final Entry wHh = layout.add("w_hh", 3 * cfg.dim(), cfg.dim());
+    final Entry bIh = layout.add("b_ih", 3 * cfg.dim());
+    final Entry bHh = layout.add("b_hh", 3 * cfg.dim());
+  }
 
   private static final class Saved extends Pass {
     Buf[] x; // inputs of each layer (R, d); x[L] feeds the projection
@@ -44,44 +55,18 @@ public final class Gru4Rec extends SequenceModel {
    */
   public Gru4Rec(ModelConfig cfg, Ops ops, ItemCodes codes) {
     super(cfg, ops, codes);
-    int d = cfg.dim();
-    for (int l = 0; l < cfg.blocks(); l++) {
-      String p = "gru" + l + ".";
-      layout.add(p + "w_ih", 3 * d, d);
-      layout.add(p + "w_hh", 3 * d, d);
-      layout.add(p + "b_ih", 3 * d);
-      layout.add(p + "b_hh", 3 * d);
-    }
-    layout.add("proj.w", d, d);
-    layout.add("proj.b", d);
+    t = new Tensors();
     allocate();
-    w = views(params);
-    g = views(grads);
   }
 
   private Gru4Rec(Gru4Rec shared, Ops engine) {
     super(shared, engine);
-    w = shared.w;
-    g = null;
+    t = shared.t;
   }
 
   @Override
   public Gru4Rec inferenceView(Ops engine) {
     return new Gru4Rec(this, engine);
-  }
-
-  private Weights views(Buf flat) {
-    Layer[] layers = new Layer[cfg.blocks()];
-    for (int l = 0; l < layers.length; l++) {
-      String p = "gru" + l + ".";
-      layers[l] =
-          new Layer(
-              layout.view(flat, p + "w_ih"),
-              layout.view(flat, p + "w_hh"),
-              layout.view(flat, p + "b_ih"),
-              layout.view(flat, p + "b_hh"));
-    }
-    return new Weights(layers, layout.view(flat, "proj.w"), layout.view(flat, "proj.b"));
   }
 
   @Override
@@ -124,13 +109,24 @@ public final class Gru4Rec extends SequenceModel {
     embedItems(s.x[0], ids, rows);
     dropout(s.x[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
-      Layer p = w.layers()[l];
+      Layer p = t.layers[l];
       ops.gruForward(
-          s.y[l], s.gates[l], s.x[l], p.wIh(), p.wHh(), p.bIh(), p.bHh(), ids, batch, len, d, d);
+          s.y[l],
+          s.gates[l],
+          s.x[l],
+          w(p.wIh),
+          w(p.wHh),
+          w(p.bIh),
+          w(p.bHh),
+          ids,
+          batch,
+          len,
+          d,
+          d);
       ops.copy(s.x[l + 1], s.y[l]);
       dropout(s.x[l + 1], 1 + l, s);
     }
-    ops.linearForward(s.h, s.x[cfg.blocks()], w.proj(), w.projBias(), rows, d, d);
+    ops.linearForward(s.h, s.x[cfg.blocks()], w(t.proj), w(t.projBias), rows, d, d);
     ops.maskPadRows(s.h, ids, rows, d);
     return s.h;
   }
@@ -146,24 +142,23 @@ public final class Gru4Rec extends SequenceModel {
     int layers = cfg.blocks();
     ops.copy(s.dy, dH);
     ops.maskPadRows(s.dy, s.ids, rows, d);
-    ops.linearBackward(s.dx, g.proj(), g.projBias(), s.dy, s.x[layers], w.proj(), rows, d, d);
+    ops.linearBackward(s.dx, g(t.proj), g(t.projBias), s.dy, s.x[layers], w(t.proj), rows, d, d);
     for (int l = layers - 1; l >= 0; l--) {
       dropoutBack(s.dx, 1 + l, s); // now the gradient of y_l
-      Layer p = w.layers()[l];
-      Layer gp = g.layers()[l];
+      Layer p = t.layers[l];
       ops.copy(s.dy, s.dx);
       ops.gruBackward(
           s.dx,
-          gp.wIh(),
-          gp.wHh(),
-          gp.bIh(),
-          gp.bHh(),
+          g(p.wIh),
+          g(p.wHh),
+          g(p.bIh),
+          g(p.bHh),
           s.dy,
           s.x[l],
           s.y[l],
           s.gates[l],
-          p.wIh(),
-          p.wHh(),
+          w(p.wIh),
+          w(p.wHh),
           s.ids,
           s.batch,
           s.len,

@@ -5,6 +5,7 @@ import org.recjpq.backend.IntBuf;
 import org.recjpq.backend.Ops;
 import org.recjpq.codes.ItemCodes;
 import org.recjpq.model.ModelConfig.BlockStyle;
+import org.recjpq.model.ParameterLayout.Entry;
 
 /**
  * SASRec (Kang & McAuley 2018) with a dense or RecJPQ item embedding, as two straight-line scripts
@@ -30,33 +31,37 @@ import org.recjpq.model.ModelConfig.BlockStyle;
 public final class SasRec extends SequenceModel {
   private static final int SITE_EMBEDDING = 0;
 
-  private final Weights w;
-  private final Weights g;
+  private final Tensors t;
 
   private Saved saved;
 
-  /** Views of one flat buffer (parameters or gradients) by tensor. */
-  private record Weights(
-      Buf items, Buf output, Buf positions, Block[] blocks, Buf finalGamma, Buf finalBeta) {}
+  /** SASRec's own tensors (the item side is {@link SequenceModel}'s), each declared once. */
+  private final class Tensors {
+    final Entry positions = layout.add("positions", cfg.maxLen(), cfg.dim());
+    final Block[] blocks = layout.repeated(cfg.blocks(), "block", Block::new, Block[]::new);
+    final Entry finalGamma = layout.add("final.gamma", cfg.dim());
+    final Entry finalBeta = layout.add("final.beta", cfg.dim());
+  }
 
-  /** Views of one block's tensors. */
-  private record Block(
-      Buf ln1g,
-      Buf ln1b,
-      Buf wq,
-      Buf bq,
-      Buf wk,
-      Buf bk,
-      Buf wv,
-      Buf bv,
-      Buf wo,
-      Buf bo,
-      Buf ln2g,
-      Buf ln2b,
-      Buf w1,
-      Buf b1,
-      Buf w2,
-      Buf b2) {}
+  /** One block's tensors, in layout order. */
+  private final class Block {
+    final Entry ln1g = layout.add("ln1.gamma", cfg.dim());
+    final Entry ln1b = layout.add("ln1.beta", cfg.dim());
+    final Entry wq = layout.add("attn.wq", cfg.dim(), cfg.dim());
+    final Entry bq = layout.add("attn.bq", cfg.dim());
+    final Entry wk = layout.add("attn.wk", cfg.dim(), cfg.dim());
+    final Entry bk = layout.add("attn.bk", cfg.dim());
+    final Entry wv = layout.add("attn.wv", cfg.dim(), cfg.dim());
+    final Entry bv = layout.add("attn.bv", cfg.dim());
+    final Entry wo = layout.add("attn.wo", cfg.dim(), cfg.dim());
+    final Entry bo = layout.add("attn.bo", cfg.dim());
+    final Entry ln2g = layout.add("ln2.gamma", cfg.dim());
+    final Entry ln2b = layout.add("ln2.beta", cfg.dim());
+    final Entry w1 = layout.add("ffn.w1", cfg.dim(), cfg.ffnDim());
+    final Entry b1 = layout.add("ffn.b1", cfg.ffnDim());
+    final Entry w2 = layout.add("ffn.w2", cfg.ffnDim(), cfg.dim());
+    final Entry b2 = layout.add("ffn.b2", cfg.dim());
+  }
 
   /** Activations of one forward (views of the arena). */
   private static final class Saved extends Pass {
@@ -95,73 +100,18 @@ public final class SasRec extends SequenceModel {
    */
   public SasRec(ModelConfig cfg, Ops ops, ItemCodes codes) {
     super(cfg, ops, codes);
-    int d = cfg.dim();
-    layout.add("positions", cfg.maxLen(), d);
-    for (int l = 0; l < cfg.blocks(); l++) {
-      String p = "block" + l + ".";
-      layout.add(p + "ln1.gamma", d);
-      layout.add(p + "ln1.beta", d);
-      for (String proj : new String[] {"q", "k", "v", "o"}) {
-        layout.add(p + "attn.w" + proj, d, d);
-        layout.add(p + "attn.b" + proj, d);
-      }
-      layout.add(p + "ln2.gamma", d);
-      layout.add(p + "ln2.beta", d);
-      layout.add(p + "ffn.w1", d, cfg.ffnDim());
-      layout.add(p + "ffn.b1", cfg.ffnDim());
-      layout.add(p + "ffn.w2", cfg.ffnDim(), d);
-      layout.add(p + "ffn.b2", d);
-    }
-    layout.add("final.gamma", d);
-    layout.add("final.beta", d);
+    this.t = new Tensors();
     allocate();
-    this.w = views(params);
-    this.g = views(grads);
   }
 
   private SasRec(SasRec shared, Ops ops) {
     super(shared, ops);
-    this.w = shared.w;
-    this.g = null;
+    this.t = shared.t;
   }
 
   @Override
   public SasRec inferenceView(Ops engine) {
     return new SasRec(this, engine);
-  }
-
-  private Weights views(Buf flat) {
-    Block[] blocks = new Block[cfg.blocks()];
-    for (int l = 0; l < blocks.length; l++) {
-      String p = "block" + l + ".";
-      blocks[l] =
-          new Block(
-              v(flat, p + "ln1.gamma"),
-              v(flat, p + "ln1.beta"),
-              v(flat, p + "attn.wq"),
-              v(flat, p + "attn.bq"),
-              v(flat, p + "attn.wk"),
-              v(flat, p + "attn.bk"),
-              v(flat, p + "attn.wv"),
-              v(flat, p + "attn.bv"),
-              v(flat, p + "attn.wo"),
-              v(flat, p + "attn.bo"),
-              v(flat, p + "ln2.gamma"),
-              v(flat, p + "ln2.beta"),
-              v(flat, p + "ffn.w1"),
-              v(flat, p + "ffn.b1"),
-              v(flat, p + "ffn.w2"),
-              v(flat, p + "ffn.b2"));
-    }
-    Buf items = cfg.isJpq() ? v(flat, "item.codebooks") : v(flat, "item.table");
-    Buf output =
-        cfg.tiedOutput() ? items : v(flat, cfg.isJpq() ? "output.codebooks" : "output.table");
-    return new Weights(
-        items, output, v(flat, "positions"), blocks, v(flat, "final.gamma"), v(flat, "final.beta"));
-  }
-
-  private Buf v(Buf flat, String name) {
-    return layout.view(flat, name);
   }
 
   // ---- forward -------------------------------------------------------------------------------
@@ -174,7 +124,7 @@ public final class SasRec extends SequenceModel {
     int rows = batch * len;
     int d = cfg.dim();
     embedItems(s.emb, ids, rows);
-    Buf positions = w.positions().slice((long) firstPosition * d, (long) len * d);
+    Buf positions = w(t.positions).slice((long) firstPosition * d, (long) len * d);
     ops.positionsForward(s.xIn[0], s.emb, ids, positions, (float) Math.sqrt(d), batch, len, d);
     dropout(s.xIn[0], SITE_EMBEDDING, s);
     for (int l = 0; l < cfg.blocks(); l++) {
@@ -185,8 +135,8 @@ public final class SasRec extends SequenceModel {
         s.meanF,
         s.rstdF,
         s.xIn[cfg.blocks()],
-        w.finalGamma(),
-        w.finalBeta(),
+        w(t.finalGamma),
+        w(t.finalBeta),
         rows,
         d,
         cfg.layerNormEps());
@@ -194,22 +144,22 @@ public final class SasRec extends SequenceModel {
   }
 
   private void blockForward(int l, Saved s) {
-    Block p = w.blocks()[l];
+    Block p = t.blocks[l];
     int rows = s.batch * s.len;
     int d = cfg.dim();
     int f = cfg.ffnDim();
     boolean preLn = cfg.blockStyle() == BlockStyle.PRE_LN;
     Buf x = s.xIn[l];
     ops.layerNormForward(
-        s.aIn[l], s.mean1[l], s.rstd1[l], x, p.ln1g(), p.ln1b(), rows, d, cfg.layerNormEps());
+        s.aIn[l], s.mean1[l], s.rstd1[l], x, w(p.ln1g), w(p.ln1b), rows, d, cfg.layerNormEps());
     Buf kvSource = preLn ? s.aIn[l] : x;
-    ops.linearForward(s.q[l], s.aIn[l], p.wq(), p.bq(), rows, d, d);
-    ops.linearForward(s.k[l], kvSource, p.wk(), p.bk(), rows, d, d);
-    ops.linearForward(s.v[l], kvSource, p.wv(), p.bv(), rows, d, d);
+    ops.linearForward(s.q[l], s.aIn[l], w(p.wq), w(p.bq), rows, d, d);
+    ops.linearForward(s.k[l], kvSource, w(p.wk), w(p.bk), rows, d, d);
+    ops.linearForward(s.v[l], kvSource, w(p.wv), w(p.bv), rows, d, d);
     ops.attentionForward(
         s.ctx[l], s.probs[l], s.q[l], s.k[l], s.v[l], s.ids, s.batch, s.len, d, cfg.heads(), true);
     Buf att = s.t1; // (R, d) scratch
-    ops.linearForward(att, s.ctx[l], p.wo(), p.bo(), rows, d, d);
+    ops.linearForward(att, s.ctx[l], w(p.wo), w(p.bo), rows, d, d);
     dropout(att, site(l, 0), s);
     ops.add(s.xMid[l], preLn ? x : s.aIn[l], att);
     ops.layerNormForward(
@@ -217,16 +167,16 @@ public final class SasRec extends SequenceModel {
         s.mean2[l],
         s.rstd2[l],
         s.xMid[l],
-        p.ln2g(),
-        p.ln2b(),
+        w(p.ln2g),
+        w(p.ln2b),
         rows,
         d,
         cfg.layerNormEps());
-    ops.linearForward(s.pre[l], s.fIn[l], p.w1(), p.b1(), rows, d, f);
+    ops.linearForward(s.pre[l], s.fIn[l], w(p.w1), w(p.b1), rows, d, f);
     ops.activationForward(s.hdn[l], s.pre[l], cfg.activation());
     dropout(s.hdn[l], site(l, 1), s);
     Buf ffn = s.t1;
-    ops.linearForward(ffn, s.hdn[l], p.w2(), p.b2(), rows, f, d);
+    ops.linearForward(ffn, s.hdn[l], w(p.w2), w(p.b2), rows, f, d);
     dropout(ffn, site(l, 2), s);
     Buf out = s.xIn[l + 1];
     ops.add(out, preLn ? s.xMid[l] : s.fIn[l], ffn);
@@ -254,13 +204,13 @@ public final class SasRec extends SequenceModel {
     ops.fill(s.dx, 0f);
     ops.layerNormBackward(
         s.dx,
-        g.finalGamma(),
-        g.finalBeta(),
+        g(t.finalGamma),
+        g(t.finalBeta),
         dH,
         s.xIn[cfg.blocks()],
         s.meanF,
         s.rstdF,
-        w.finalGamma(),
+        w(t.finalGamma),
         rows,
         d);
     for (int l = cfg.blocks() - 1; l >= 0; l--) {
@@ -268,15 +218,14 @@ public final class SasRec extends SequenceModel {
     }
     dropoutBack(s.dx, SITE_EMBEDDING, s);
     Buf dEmb = s.t1;
-    Buf dPositions = g.positions().slice((long) s.firstPosition * d, (long) s.len * d);
+    Buf dPositions = g(t.positions).slice((long) s.firstPosition * d, (long) s.len * d);
     ops.positionsBackward(dEmb, dPositions, s.dx, s.ids, (float) Math.sqrt(d), s.batch, s.len, d);
     embedItemsBackward(dEmb, s.ids, rows);
   }
 
   /** Turns s.dx from the gradient of block l's output into that of its input. */
   private void blockBackward(int l, Saved s) {
-    Block p = w.blocks()[l];
-    Block gp = g.blocks()[l];
+    Block p = t.blocks[l];
     int rows = s.batch * s.len;
     int d = cfg.dim();
     int f = cfg.ffnDim();
@@ -287,27 +236,27 @@ public final class SasRec extends SequenceModel {
     Buf dF = s.t1;
     ops.copy(dF, dx);
     dropoutBack(dF, site(l, 2), s);
-    ops.linearBackward(s.dHdn, gp.w2(), gp.b2(), dF, s.hdn[l], p.w2(), rows, f, d);
+    ops.linearBackward(s.dHdn, g(p.w2), g(p.b2), dF, s.hdn[l], w(p.w2), rows, f, d);
     dropoutBack(s.dHdn, site(l, 1), s);
     ops.activationBackward(s.dHdn, s.dHdn, s.pre[l], cfg.activation());
     Buf dFin = s.t2;
-    ops.linearBackward(dFin, gp.w1(), gp.b1(), s.dHdn, s.fIn[l], p.w1(), rows, d, f);
+    ops.linearBackward(dFin, g(p.w1), g(p.b1), s.dHdn, s.fIn[l], w(p.w1), rows, d, f);
     if (preLn) {
       // xMid receives the skip gradient (dx) plus LN2's backward: dx becomes d xMid.
       ops.layerNormBackward(
-          dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+          dx, g(p.ln2g), g(p.ln2b), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], w(p.ln2g), rows, d);
     } else {
       ops.addInPlace(dFin, dx); // out = fIn + FFN(fIn)
       ops.fill(dx, 0f);
       ops.layerNormBackward(
-          dx, gp.ln2g(), gp.ln2b(), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], p.ln2g(), rows, d);
+          dx, g(p.ln2g), g(p.ln2b), dFin, s.xMid[l], s.mean2[l], s.rstd2[l], w(p.ln2g), rows, d);
     }
     // xMid = base + dropout(Wo · ctx): the attention branch
     Buf dAtt = s.t1;
     ops.copy(dAtt, dx);
     dropoutBack(dAtt, site(l, 0), s);
     Buf dCtx = s.t2;
-    ops.linearBackward(dCtx, gp.wo(), gp.bo(), dAtt, s.ctx[l], p.wo(), rows, d, d);
+    ops.linearBackward(dCtx, g(p.wo), g(p.bo), dAtt, s.ctx[l], w(p.wo), rows, d, d);
     ops.attentionBackward(
         s.dq,
         s.dk,
@@ -325,28 +274,28 @@ public final class SasRec extends SequenceModel {
         true);
     Buf dAin = s.t1;
     Buf tmp = s.t2;
-    ops.linearBackward(dAin, gp.wq(), gp.bq(), s.dq, s.aIn[l], p.wq(), rows, d, d);
+    ops.linearBackward(dAin, g(p.wq), g(p.bq), s.dq, s.aIn[l], w(p.wq), rows, d, d);
     if (preLn) {
       // the key bias gets no gradient: b_k adds q·b_k to every score of a query's row, which the
       // softmax
       // ignores, so its gradient is exactly 0 (computed, it is rounding noise that Adam turns into
       // ±lr steps)
-      ops.linearBackward(tmp, gp.wk(), null, s.dk, s.aIn[l], p.wk(), rows, d, d);
+      ops.linearBackward(tmp, g(p.wk), null, s.dk, s.aIn[l], w(p.wk), rows, d, d);
       ops.addInPlace(dAin, tmp);
-      ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, s.aIn[l], p.wv(), rows, d, d);
+      ops.linearBackward(tmp, g(p.wv), g(p.bv), s.dv, s.aIn[l], w(p.wv), rows, d, d);
       ops.addInPlace(dAin, tmp);
       // x receives the skip gradient (dx = d xMid) plus LN1's backward.
       ops.layerNormBackward(
-          dx, gp.ln1g(), gp.ln1b(), dAin, s.xIn[l], s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+          dx, g(p.ln1g), g(p.ln1b), dAin, s.xIn[l], s.mean1[l], s.rstd1[l], w(p.ln1g), rows, d);
     } else {
       ops.addInPlace(dAin, dx); // xMid = aIn + attention
       Buf x = s.xIn[l];
       ops.linearBackward(
-          dx, gp.wk(), null, s.dk, x, p.wk(), rows, d, d); // no key-bias gradient (above)
-      ops.linearBackward(tmp, gp.wv(), gp.bv(), s.dv, x, p.wv(), rows, d, d);
+          dx, g(p.wk), null, s.dk, x, w(p.wk), rows, d, d); // no key-bias gradient (above)
+      ops.linearBackward(tmp, g(p.wv), g(p.bv), s.dv, x, w(p.wv), rows, d, d);
       ops.addInPlace(dx, tmp);
       ops.layerNormBackward(
-          dx, gp.ln1g(), gp.ln1b(), dAin, x, s.mean1[l], s.rstd1[l], p.ln1g(), rows, d);
+          dx, g(p.ln1g), g(p.ln1b), dAin, x, s.mean1[l], s.rstd1[l], w(p.ln1g), rows, d);
     }
   }
 

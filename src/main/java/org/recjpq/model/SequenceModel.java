@@ -1,5 +1,6 @@
 package org.recjpq.model;
 
+import java.util.List;
 import org.recjpq.backend.Buf;
 import org.recjpq.backend.ByteBuf;
 import org.recjpq.backend.CounterRng;
@@ -30,11 +31,16 @@ public abstract class SequenceModel {
   protected final ParameterLayout layout;
   protected Buf params;
   protected Buf grads;
-  private Buf items; // codebooks (m, 256, d/m) or the input table (N, d)
-  private Buf output; // the scoring table (tied: = items)
+  private final ParameterLayout.Entry itemsEntry; // codebooks (m, 256, d/m) or the table (N, d)
+  private final ParameterLayout.Entry outputEntry; // the scoring weights (tied: = itemsEntry)
+  private final ParameterLayout.Entry biasEntry; // (N) per-item score offsets, or null
+  private Buf[] paramViews; // by entry index
+  private Buf[] gradViews; // by entry index; null in an inference view
+  private Buf items;
+  private Buf output;
   private Buf itemsGrad;
   private Buf outputGrad;
-  private Buf bias; // (N) per-item score offsets, or null
+  private Buf bias;
   private Buf biasGrad;
   private Arena
       arena; // activations of the last forward; each model (or inference view) has its own
@@ -60,23 +66,21 @@ public abstract class SequenceModel {
       this.hostCodes = codes;
       this.codes = ops.allocBytes(codes.raw().length);
       ops.upload(this.codes, codes.raw());
-      layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
-      if (!cfg
-          .tiedOutput()) { // separate output codebooks over the same codes: still no N x d tensor
-        layout.add("output.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
-      }
+      itemsEntry = layout.add("item.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
+      // separate output codebooks over the same codes: still no N x d tensor
+      outputEntry =
+          cfg.tiedOutput()
+              ? itemsEntry
+              : layout.add("output.codebooks", cfg.splits(), ItemCodes.SUB_IDS, cfg.subDim());
     } else {
       this.codes = null;
       this.hostCodes = null;
-      layout.add("item.table", cfg.numItems(), d);
-      if (!cfg.tiedOutput()) {
-        layout.add("output.table", cfg.numItems(), d);
-      }
+      itemsEntry = layout.add("item.table", cfg.numItems(), d);
+      outputEntry = cfg.tiedOutput() ? itemsEntry : layout.add("output.table", cfg.numItems(), d);
     }
     this.itemTable = itemTable(cfg, ops, this.codes);
-    if (cfg.itemBias()) {
-      layout.add("item.bias", 1, cfg.numItems()); // initialised to 0 (a ".b" name)
-    }
+    // initialised to 0 (a ".b" name)
+    biasEntry = cfg.itemBias() ? layout.add("item.bias", 1, cfg.numItems()) : null;
   }
 
   /** An inference view: {@code shared}'s parameters and codes, no gradients, on {@code engine}. */
@@ -87,6 +91,11 @@ public abstract class SequenceModel {
     this.codes = shared.codes;
     this.hostCodes = shared.hostCodes;
     this.itemTable = itemTable(cfg, engine, this.codes);
+    this.itemsEntry = shared.itemsEntry;
+    this.outputEntry = shared.outputEntry;
+    this.biasEntry = shared.biasEntry;
+    this.paramViews = shared.paramViews;
+    this.gradViews = null;
     this.params = shared.params;
     this.items = shared.items;
     this.output = shared.output;
@@ -104,15 +113,31 @@ public abstract class SequenceModel {
   protected final void allocate() {
     params = ops.alloc(layout.size());
     grads = ops.alloc(layout.size());
-    items = layout.view(params, cfg.isJpq() ? "item.codebooks" : "item.table");
-    itemsGrad = layout.view(grads, cfg.isJpq() ? "item.codebooks" : "item.table");
-    String out = cfg.tiedOutput() ? null : cfg.isJpq() ? "output.codebooks" : "output.table";
-    output = out != null ? layout.view(params, out) : items;
-    outputGrad = out != null ? layout.view(grads, out) : itemsGrad;
-    if (cfg.itemBias()) {
-      bias = layout.view(params, "item.bias");
-      biasGrad = layout.view(grads, "item.bias");
+    List<ParameterLayout.Entry> entries = layout.entries();
+    paramViews = new Buf[entries.size()];
+    gradViews = new Buf[entries.size()];
+    for (ParameterLayout.Entry e : entries) {
+      paramViews[e.index()] = ParameterLayout.view(params, e);
+      gradViews[e.index()] = ParameterLayout.view(grads, e);
     }
+    items = w(itemsEntry);
+    itemsGrad = g(itemsEntry);
+    output = w(outputEntry);
+    outputGrad = g(outputEntry);
+    if (biasEntry != null) {
+      bias = w(biasEntry);
+      biasGrad = g(biasEntry);
+    }
+  }
+
+  /** The parameters of tensor {@code e} (a view of {@link #params()}). */
+  protected final Buf w(ParameterLayout.Entry e) {
+    return paramViews[e.index()];
+  }
+
+  /** The gradient of tensor {@code e} (a view of {@link #grads()}); not in an inference view. */
+  protected final Buf g(ParameterLayout.Entry e) {
+    return gradViews[e.index()];
   }
 
   /** A model of {@code cfg}'s backbone; parameters start at zero: call {@link #initialize}. */

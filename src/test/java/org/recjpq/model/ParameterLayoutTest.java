@@ -86,4 +86,27 @@ class ParameterLayoutTest {
     assertThrows(IllegalArgumentException.class, () -> l.add("b", 0));
     assertEquals(6, l.largestTensor());
   }
+
+  @Test
+  void scopedDeclarationsArePrefixedAndIndexedInOrder() {
+    ParameterLayout layout = new ParameterLayout();
+    ParameterLayout.Entry first = layout.add("positions", 4, 2);
+    record Pair(ParameterLayout.Entry a, ParameterLayout.Entry b) {}
+    Pair[] blocks =
+        layout.repeated(
+            2, "block", () -> new Pair(layout.add("w", 2, 2), layout.add("b", 2)), Pair[]::new);
+    ParameterLayout.Entry last = layout.add("final", 3);
+    assertEquals("block1.w", blocks[1].a().name());
+    assertEquals("block0.b", blocks[0].b().name());
+    assertEquals("final", last.name(), "the prefix ends with its scope");
+    int i = 0;
+    for (ParameterLayout.Entry e : layout.entries()) {
+      assertEquals(i++, e.index(), e.name());
+    }
+    assertEquals(0, first.index());
+    assertEquals(5, last.index());
+    assertTiles(layout);
+    assertThrows(
+        IllegalArgumentException.class, () -> layout.scoped("block0.", () -> layout.add("w", 1)));
+  }
 }
