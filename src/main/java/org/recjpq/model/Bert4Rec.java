@@ -69,39 +69,49 @@ public final class Bert4Rec extends SequenceModel {
     final Entry beta = layout.add("transform.beta", cfg.dim());
   }
 
-  private static final class Saved extends Pass {
-    IntBuf embIds;
-    Buf emb;
-    Buf xRaw;
-    Buf meanE;
-    Buf rstdE;
-    Buf[] xIn;
-    Buf[] q;
-    Buf[] k;
-    Buf[] v;
-    Buf[] probs;
-    Buf[] ctx;
-    Buf[] s1;
-    Buf[] xMid;
-    Buf[] mean1;
-    Buf[] rstd1;
-    Buf[] pre;
-    Buf[] hdn;
-    Buf[] s2;
-    Buf[] mean2;
-    Buf[] rstd2;
-    Buf oPre; // output transform: pre-activation, activation, result and its LN statistics
-    Buf oAct;
-    Buf oOut;
-    Buf meanO;
-    Buf rstdO;
-    Buf t1;
-    Buf t2;
-    Buf dx;
-    Buf dq;
-    Buf dk;
-    Buf dv;
-    Buf dHdn;
+  /** Activations of one forward, each declared once: views of the arena, taken in this order. */
+  private final class Saved extends Pass {
+    IntBuf embIds; // ids with MASK mapped to PAD (not in the arena)
+    final long rd = rows * cfg.dim();
+    final long rf = rows * cfg.ffnDim();
+    final int blocks = cfg.blocks();
+    final boolean transform = cfg.headTransform();
+    final Buf emb = take(rd);
+    final Buf xRaw = take(rd);
+    final Buf meanE = take(rows);
+    final Buf rstdE = take(rows);
+    final Buf[] xIn = take(blocks + 1, rd);
+    final Buf[] q = take(blocks, rd);
+    final Buf[] k = take(blocks, rd);
+    final Buf[] v = take(blocks, rd);
+    final Buf[] probs = take(blocks, (long) batch * cfg.heads() * len * len);
+    final Buf[] ctx = take(blocks, rd);
+    final Buf[] s1 = take(blocks, rd);
+    final Buf[] xMid = take(blocks, rd);
+    final Buf[] mean1 = take(blocks, rows);
+    final Buf[] rstd1 = take(blocks, rows);
+    final Buf[] pre = take(blocks, rf);
+    final Buf[] hdn = take(blocks, rf);
+    final Buf[] s2 = take(blocks, rd);
+    final Buf[] mean2 = take(blocks, rows);
+    final Buf[] rstd2 = take(blocks, rows);
+    // output transform: pre-activation, activation, result and its LN statistics
+    final Buf oPre = transform ? take(rd) : null;
+    final Buf oAct = transform ? take(rd) : null;
+    final Buf oOut = transform ? take(rd) : null;
+    final Buf meanO = transform ? take(rows) : null;
+    final Buf rstdO = transform ? take(rows) : null;
+    final Buf t1 = take(rd);
+    final Buf t2 = take(rd);
+    final Buf dx = take(rd);
+    final Buf dq = take(rd);
+    final Buf dk = take(rd);
+    final Buf dv = take(rd);
+    final Buf dHdn = take(rf);
+
+    Saved(int batch, int len) {
+      super(batch, len);
+    }
   }
 
   /**
@@ -130,87 +140,18 @@ public final class Bert4Rec extends SequenceModel {
   }
 
   @Override
-  public long activationFloats(int batch, int len) {
-    long r = (long) batch * len;
-    long d = cfg.dim();
-    long f = cfg.ffnDim();
-    long perBlock = 8 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
-    long transform = cfg.headTransform() ? 3 * r * d + 2 * r : 0;
-    return 2 * r * d
-        + 2 * r
-        + (cfg.blocks() + 1) * r * d
-        + cfg.blocks() * perBlock
-        + transform
-        + 6 * r * d
-        + r * f;
+  protected Saved carve(int batch, int len) {
+    return new Saved(batch, len);
   }
 
   private Saved activations(int batch, int len) {
-    if (resetArena(batch, len)) {
-      saved = new Saved();
+    Saved s = (Saved) carveActivations(batch, len);
+    if (embIds == null || embIdsSize < s.rows) {
+      embIds = ops.allocInts(s.rows);
+      embIdsSize = s.rows;
     }
-    long rows = (long) batch * len;
-    if (embIds == null || embIdsSize < rows) {
-      embIds = ops.allocInts(rows);
-      embIdsSize = rows;
-    }
-    Saved s = saved;
-    int blocks = cfg.blocks();
-    long rd = rows * cfg.dim();
-    long rf = rows * cfg.ffnDim();
-    s.embIds = embIds.slice(0, rows);
-    s.emb = take(rd);
-    s.xRaw = take(rd);
-    s.meanE = take(rows);
-    s.rstdE = take(rows);
-    s.xIn = new Buf[blocks + 1];
-    for (int l = 0; l <= blocks; l++) {
-      s.xIn[l] = take(rd);
-    }
-    s.q = new Buf[blocks];
-    s.k = new Buf[blocks];
-    s.v = new Buf[blocks];
-    s.probs = new Buf[blocks];
-    s.ctx = new Buf[blocks];
-    s.s1 = new Buf[blocks];
-    s.xMid = new Buf[blocks];
-    s.mean1 = new Buf[blocks];
-    s.rstd1 = new Buf[blocks];
-    s.pre = new Buf[blocks];
-    s.hdn = new Buf[blocks];
-    s.s2 = new Buf[blocks];
-    s.mean2 = new Buf[blocks];
-    s.rstd2 = new Buf[blocks];
-    for (int l = 0; l < blocks; l++) {
-      s.q[l] = take(rd);
-      s.k[l] = take(rd);
-      s.v[l] = take(rd);
-      s.probs[l] = take((long) batch * cfg.heads() * len * len);
-      s.ctx[l] = take(rd);
-      s.s1[l] = take(rd);
-      s.xMid[l] = take(rd);
-      s.mean1[l] = take(rows);
-      s.rstd1[l] = take(rows);
-      s.pre[l] = take(rf);
-      s.hdn[l] = take(rf);
-      s.s2[l] = take(rd);
-      s.mean2[l] = take(rows);
-      s.rstd2[l] = take(rows);
-    }
-    if (cfg.headTransform()) {
-      s.oPre = take(rd);
-      s.oAct = take(rd);
-      s.oOut = take(rd);
-      s.meanO = take(rows);
-      s.rstdO = take(rows);
-    }
-    s.t1 = take(rd);
-    s.t2 = take(rd);
-    s.dx = take(rd);
-    s.dq = take(rd);
-    s.dk = take(rd);
-    s.dv = take(rd);
-    s.dHdn = take(rf);
+    s.embIds = embIds.slice(0, s.rows);
+    saved = s;
     return s;
   }
 

@@ -40,13 +40,19 @@ public final class Gru4Rec extends SequenceModel {
     final Entry bHh = layout.add("b_hh", 3 * cfg.dim());
   }
 
-  private static final class Saved extends Pass {
-    Buf[] x; // inputs of each layer (R, d); x[L] feeds the projection
-    Buf[] y; // outputs of each layer before dropout (R, d)
-    Buf[] gates; // (R, 4d)
-    Buf h;
-    Buf dx;
-    Buf dy;
+  /** Activations of one forward, each declared once: views of the arena, taken in this order. */
+  private final class Saved extends Pass {
+    final long rd = rows * cfg.dim();
+    final Buf[] x = take(cfg.blocks() + 1, rd); // inputs of each layer (R, d); x[L] feeds proj
+    final Buf[] y = take(cfg.blocks(), rd); // outputs of each layer before dropout (R, d)
+    final Buf[] gates = take(cfg.blocks(), 4 * rd); // (R, 4d)
+    final Buf h = take(rd);
+    final Buf dx = take(rd);
+    final Buf dy = take(rd);
+
+    Saved(int batch, int len) {
+      super(batch, len);
+    }
   }
 
   /**
@@ -70,39 +76,15 @@ public final class Gru4Rec extends SequenceModel {
   }
 
   @Override
-  public long activationFloats(int batch, int len) {
-    long r = (long) batch * len;
-    long d = cfg.dim();
-    return (cfg.blocks() + 1) * r * d + cfg.blocks() * (r * d + 4 * r * d) + 3 * r * d;
-  }
-
-  private Saved activations(int batch, int len) {
-    if (resetArena(batch, len)) {
-      saved = new Saved();
-    }
-    Saved s = saved;
-    long rd = (long) batch * len * cfg.dim();
-    int layers = cfg.blocks();
-    s.x = new Buf[layers + 1];
-    s.y = new Buf[layers];
-    s.gates = new Buf[layers];
-    for (int l = 0; l <= layers; l++) {
-      s.x[l] = take(rd);
-    }
-    for (int l = 0; l < layers; l++) {
-      s.y[l] = take(rd);
-      s.gates[l] = take(4 * rd);
-    }
-    s.h = take(rd);
-    s.dx = take(rd);
-    s.dy = take(rd);
-    return s;
+  protected Saved carve(int batch, int len) {
+    return new Saved(batch, len);
   }
 
   @Override
   public Buf forward(
       IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
-    Saved s = activations(batch, len);
+    Saved s = (Saved) carveActivations(batch, len);
+    saved = s;
     begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
     int d = cfg.dim();

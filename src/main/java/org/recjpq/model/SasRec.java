@@ -63,35 +63,42 @@ public final class SasRec extends SequenceModel {
     final Entry b2 = layout.add("ffn.b2", cfg.dim());
   }
 
-  /** Activations of one forward (views of the arena). */
-  private static final class Saved extends Pass {
-    Buf emb; // (R, d) raw item embeddings
-    Buf[] xIn; // per block (R, d); xIn[L] is the last block's output
-    Buf[] aIn;
-    Buf[] mean1;
-    Buf[] rstd1;
-    Buf[] q;
-    Buf[] k;
-    Buf[] v;
-    Buf[] probs; // (B, H, T, T)
-    Buf[] ctx;
-    Buf[] xMid;
-    Buf[] fIn;
-    Buf[] mean2;
-    Buf[] rstd2;
-    Buf[] pre; // (R, F)
-    Buf[] hdn; // (R, F), after activation and dropout: the input of W2
-    Buf meanF;
-    Buf rstdF;
-    Buf h; // (R, d)
+  /** Activations of one forward, each declared once: views of the arena, taken in this order. */
+  private final class Saved extends Pass {
+    final long rd = rows * cfg.dim();
+    final long rf = rows * cfg.ffnDim();
+    final int blocks = cfg.blocks();
+    final Buf emb = take(rd); // (R, d) raw item embeddings
+    final Buf[] xIn = take(blocks + 1, rd); // per block (R, d); xIn[L] is the last block's output
+    final Buf[] aIn = take(blocks, rd);
+    final Buf[] mean1 = take(blocks, rows);
+    final Buf[] rstd1 = take(blocks, rows);
+    final Buf[] q = take(blocks, rd);
+    final Buf[] k = take(blocks, rd);
+    final Buf[] v = take(blocks, rd);
+    final Buf[] probs = take(blocks, (long) batch * cfg.heads() * len * len); // (B, H, T, T)
+    final Buf[] ctx = take(blocks, rd);
+    final Buf[] xMid = take(blocks, rd);
+    final Buf[] fIn = take(blocks, rd);
+    final Buf[] mean2 = take(blocks, rows);
+    final Buf[] rstd2 = take(blocks, rows);
+    final Buf[] pre = take(blocks, rf); // (R, F)
+    final Buf[] hdn = take(blocks, rf); // (R, F), after activation and dropout: the input of W2
+    final Buf meanF = take(rows);
+    final Buf rstdF = take(rows);
+    final Buf h = take(rd); // (R, d)
     // backward scratch
-    Buf dx;
-    Buf t1;
-    Buf t2;
-    Buf dq;
-    Buf dk;
-    Buf dv;
-    Buf dHdn; // (R, F)
+    final Buf dx = take(rd);
+    final Buf t1 = take(rd);
+    final Buf t2 = take(rd);
+    final Buf dq = take(rd);
+    final Buf dk = take(rd);
+    final Buf dv = take(rd);
+    final Buf dHdn = take(rf); // (R, F)
+
+    Saved(int batch, int len) {
+      super(batch, len);
+    }
   }
 
   /**
@@ -119,7 +126,8 @@ public final class SasRec extends SequenceModel {
   @Override
   public Buf forward(
       IntBuf ids, int batch, int len, int firstPosition, boolean train, long seed, long step) {
-    Saved s = activations(batch, len);
+    Saved s = (Saved) carveActivations(batch, len);
+    saved = s;
     begin(s, ids, batch, len, firstPosition, train, seed, step);
     int rows = batch * len;
     int d = cfg.dim();
@@ -301,77 +309,8 @@ public final class SasRec extends SequenceModel {
 
   // ---- activation memory ---------------------------------------------------------------------
 
-  /** Floats of activation memory for (batch, len). */
   @Override
-  public long activationFloats(int batch, int len) {
-    long r = (long) batch * len;
-    long d = cfg.dim();
-    long f = cfg.ffnDim();
-    long perBlock = 7 * r * d + 4 * r + 2 * r * f + (long) batch * cfg.heads() * len * len;
-    return 2 * r * d
-        + (cfg.blocks() + 1) * r * d
-        + cfg.blocks() * perBlock
-        + 2 * r
-        + 6 * r * d
-        + r * f;
-  }
-
-  private Saved activations(int batch, int len) {
-    int rows = batch * len;
-    if (resetArena(batch, len)) { // else the views are re-carved in the same memory
-      saved = new Saved();
-    }
-    Saved s = saved;
-    s.batch = batch;
-    s.len = len;
-    int blocks = cfg.blocks();
-    long rd = (long) rows * cfg.dim();
-    long rf = (long) rows * cfg.ffnDim();
-    s.emb = take(rd);
-    s.xIn = new Buf[blocks + 1];
-    for (int l = 0; l <= blocks; l++) {
-      s.xIn[l] = take(rd);
-    }
-    s.aIn = new Buf[blocks];
-    s.mean1 = new Buf[blocks];
-    s.rstd1 = new Buf[blocks];
-    s.q = new Buf[blocks];
-    s.k = new Buf[blocks];
-    s.v = new Buf[blocks];
-    s.probs = new Buf[blocks];
-    s.ctx = new Buf[blocks];
-    s.xMid = new Buf[blocks];
-    s.fIn = new Buf[blocks];
-    s.mean2 = new Buf[blocks];
-    s.rstd2 = new Buf[blocks];
-    s.pre = new Buf[blocks];
-    s.hdn = new Buf[blocks];
-    for (int l = 0; l < blocks; l++) {
-      s.aIn[l] = take(rd);
-      s.mean1[l] = take(rows);
-      s.rstd1[l] = take(rows);
-      s.q[l] = take(rd);
-      s.k[l] = take(rd);
-      s.v[l] = take(rd);
-      s.probs[l] = take((long) batch * cfg.heads() * len * len);
-      s.ctx[l] = take(rd);
-      s.xMid[l] = take(rd);
-      s.fIn[l] = take(rd);
-      s.mean2[l] = take(rows);
-      s.rstd2[l] = take(rows);
-      s.pre[l] = take(rf);
-      s.hdn[l] = take(rf);
-    }
-    s.meanF = take(rows);
-    s.rstdF = take(rows);
-    s.h = take(rd);
-    s.dx = take(rd);
-    s.t1 = take(rd);
-    s.t2 = take(rd);
-    s.dq = take(rd);
-    s.dk = take(rd);
-    s.dv = take(rd);
-    s.dHdn = take(rf);
-    return s;
+  protected Saved carve(int batch, int len) {
+    return new Saved(batch, len);
   }
 }

@@ -44,6 +44,8 @@ public abstract class SequenceModel {
   private Buf biasGrad;
   private Arena
       arena; // activations of the last forward; each model (or inference view) has its own
+  private boolean measuring; // activationFloats is counting what carve takes
+  private long measured;
 
   /**
    * Starts the layout with the item tensors; the subclass adds its own, then {@link #allocate()}.
@@ -284,26 +286,51 @@ public abstract class SequenceModel {
   public abstract void backward(Buf dH);
 
   /**
-   * Resets the activation arena for a forward of (batch, len), growing it when it is too small;
-   * true when it was (re)allocated. The subclass then carves its views with {@link #take}.
+   * A forward's activations for (batch, len), each declared once in the subclass's {@link Pass} (a
+   * field that {@link #take}s its views): {@link #carve} runs once to count the floats, which sizes
+   * the arena (grown when too small, reused otherwise), and once to take the views.
    */
-  protected final boolean resetArena(int batch, int len) {
+  protected final Pass carveActivations(int batch, int len) {
     long need = activationFloats(batch, len);
-    boolean grown = arena == null || arena.capacity() < need;
-    if (grown) {
+    if (arena == null || arena.capacity() < need) {
       arena = new Arena(ops, need);
     }
     arena.reset();
-    return grown;
+    return carve(batch, len);
   }
 
-  /** The next {@code floats} of the arena (after {@link #resetArena}). */
+  /** The activations of a forward of (batch, len): a new {@link Pass} whose fields take views. */
+  protected abstract Pass carve(int batch, int len);
+
+  /** The next {@code floats} of the arena (null while {@link #activationFloats} counts). */
   protected final Buf take(long floats) {
+    if (measuring) {
+      measured += floats;
+      return null;
+    }
     return arena.take(floats);
   }
 
-  /** Floats of activation memory for (batch, len). */
-  public abstract long activationFloats(int batch, int len);
+  /** {@code n} views of {@code floats} each, one after another (one per block). */
+  protected final Buf[] take(int n, long floats) {
+    Buf[] out = new Buf[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = take(floats);
+    }
+    return out;
+  }
+
+  /** Floats of activation memory for (batch, len): what {@link #carve} takes. */
+  public final long activationFloats(int batch, int len) {
+    measuring = true;
+    measured = 0;
+    try {
+      carve(batch, len);
+    } finally {
+      measuring = false;
+    }
+    return measured;
+  }
 
   /**
    * A model reading this one's parameters and codes (not copied) with activations of its own, on
@@ -316,6 +343,15 @@ public abstract class SequenceModel {
   protected static class Pass {
     int batch;
     int len;
+    final long rows; // batch · len
+
+    /** A pass of (batch, len): a subclass's field initializers may read them. */
+    protected Pass(int batch, int len) {
+      this.batch = batch;
+      this.len = len;
+      this.rows = (long) batch * len;
+    }
+
     int firstPosition;
     IntBuf ids;
     boolean train;
