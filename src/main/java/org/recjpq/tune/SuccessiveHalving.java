@@ -91,6 +91,20 @@ public final class SuccessiveHalving {
      * epochBudget}; where not even {@code eta} configurations fit, fewer epochs for each.
      */
     public static Plan fit(double epochBudget, int eta, int minEpochs, int maxEpochs) {
+      return fit(epochBudget, eta, minEpochs, maxEpochs, max -> 0);
+    }
+
+    /**
+     * {@link #fit(double, int, int, int)} where each configuration also costs {@code
+     * setup.applyAsDouble(maxEpochs)} epochs before its first rung (a dense twin trained first, as
+     * long as the plan's full length asks for).
+     */
+    public static Plan fit(
+        double epochBudget,
+        int eta,
+        int minEpochs,
+        int maxEpochs,
+        java.util.function.IntToDoubleFunction setup) {
       for (int max = maxEpochs; max >= minEpochs; max--) {
         Plan best = null;
         for (int n : COUNTS) {
@@ -98,7 +112,7 @@ public final class SuccessiveHalving {
             continue;
           }
           Plan p = new Plan(n, eta, minEpochs, max);
-          if (p.epochs() <= epochBudget) {
+          if (p.epochs() + n * setup.applyAsDouble(max) <= epochBudget) {
             best = p;
           }
         }
@@ -106,8 +120,9 @@ public final class SuccessiveHalving {
           return best;
         }
       }
+      double each = minEpochs + setup.applyAsDouble(minEpochs);
       return new Plan(
-          Math.max(1, Math.min(eta, (int) Math.floor(epochBudget / minEpochs))),
+          Math.max(1, Math.min(eta, (int) Math.floor(epochBudget / each))),
           eta,
           minEpochs,
           minEpochs);

@@ -30,6 +30,20 @@ class SuccessiveHalvingTest {
     assertTrue(tight.maxEpochs() < 30, tight.toString());
   }
 
+  @Test
+  void fitCountsEachConfigurationsSetUp() {
+    // a dense twin of 3/4 the full length before each configuration's first rung
+    java.util.function.IntToDoubleFunction twin = full -> Math.max(1, full * 3 / 4);
+    SuccessiveHalving.Plan p = SuccessiveHalving.Plan.fit(51, 3, 1, 15, twin);
+    assertTrue(p.epochs() + p.configs() * twin.applyAsDouble(p.maxEpochs()) <= 51, p.toString());
+    SuccessiveHalving.Plan without = SuccessiveHalving.Plan.fit(51, 3, 1, 15);
+    assertTrue(
+        p.configs() * p.maxEpochs() < without.configs() * without.maxEpochs(),
+        p + " vs " + without);
+    SuccessiveHalving.Plan none = SuccessiveHalving.Plan.fit(4, 3, 2, 30, full -> 10);
+    assertEquals(1, none.configs(), none.toString());
+  }
+
   private static int next(int n) {
     int[] ladder = {3, 4, 6, 9, 12, 18, 27, 36, 54, 81, 108, 162, 243};
     for (int x : ladder) {
