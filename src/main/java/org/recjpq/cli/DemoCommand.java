@@ -165,7 +165,7 @@ final class DemoCommand implements Callable<Integer> {
    */
   private void train(SequenceDataset ds, TextTable table, PrintWriter out) {
     long t0 = System.nanoTime();
-    Settings s = Settings.preset("cpu");
+    Settings s = Presets.of("cpu");
     s.maxLen = 50;
     s.lr = 3e-3; // a short run: a higher peak with warm-up learns faster (as on ML-1M,
     // benchmarks/train-quality.md)

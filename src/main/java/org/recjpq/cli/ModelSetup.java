@@ -193,6 +193,13 @@ final class ModelSetup {
    * for a few dense epochs and no second command. The twin's weights come with them: {@link #fresh}
    * starts the RecJPQ model from them ({@link DenseTwin#warmStart}).
    */
+  /**
+   * The dense twin's epochs: {@code codesWarmupEpochs}, or (0) three quarters of {@code epochs}.
+   */
+  static int twinEpochs(int codesWarmupEpochs, int epochs) {
+    return codesWarmupEpochs > 0 ? codesWarmupEpochs : Math.max(1, epochs * 3 / 4);
+  }
+
   static DenseTwin denseTwin(
       Settings s,
       SequenceDataset ds,
@@ -209,7 +216,7 @@ final class ModelSetup {
               + s.codesWarmupEpochs
               + ".");
     }
-    w.epochs = s.codesWarmupEpochs > 0 ? s.codesWarmupEpochs : Math.max(1, s.epochs * 3 / 4);
+    w.epochs = twinEpochs(s.codesWarmupEpochs, s.epochs);
     // the twin's quality is what the RecJPQ model starts from and mostly keeps: most of the budget
     // (benchmarks/recjpq-60m.md)
     w.maxMinutes = s.maxMinutes != null && s.maxMinutes > 0 ? s.maxMinutes * 0.75 : 0.0;

@@ -15,89 +15,219 @@ import org.recjpq.model.LossKind;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.train.TrainConfig;
 import org.recjpq.util.Excerpt;
+import picocli.CommandLine.Option;
 
-/** Every setting with its current value; field names are the JSON keys. */
+/**
+ * Every setting with its current value, each declared once: the field (its name is the JSON key of
+ * config files and checkpoints; its type; its initial value is the default, under the presets), and
+ * its flag and help ({@code @Option}, read by the commands through {@link TrainOptions}).
+ */
 final class Settings {
+  @Option(names = "--model", paramLabel = "M", description = "sasrec, gru4rec or bert4rec.")
   String model = "sasrec";
+
+  @Option(
+      names = "--embedding",
+      paramLabel = "E",
+      description = "jpq (RecJPQ codes + codebooks) or dense.")
   String embedding = "jpq";
+
+  @Option(
+      names = "--codes",
+      paramLabel = "C",
+      description =
+          "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), dense-pq (k-means product quantisation of the item embeddings of a dense warm-up, --codes-warmup-epochs), or a codes FILE.")
   String codes = "svd";
+
+  @Option(
+      names = {"-m", "--splits"},
+      paramLabel = "M",
+      description = "RecJPQ code bytes per item.")
   Integer splits = 8;
+
+  @Option(names = "--dim", paramLabel = "D", description = "Embedding size.")
   Integer dim = 64;
+
+  @Option(names = "--blocks", paramLabel = "L", description = "Transformer blocks.")
   Integer blocks = 2;
+
+  @Option(names = "--heads", paramLabel = "H", description = "Attention heads.")
   Integer heads = 1;
+
+  @Option(names = "--max-len", paramLabel = "T", description = "Sequence length.")
   Integer maxLen = 200;
+
+  @Option(names = "--dropout", paramLabel = "P", description = "Dropout rate.")
   Double dropout = 0.2;
+
+  @Option(names = "--ffn-dim", paramLabel = "F", description = "Feed-forward hidden size.")
   Integer ffnDim = 64;
+
+  @Option(names = "--activation", paramLabel = "A", description = "relu or gelu.")
   String activation = "relu";
+
+  @Option(
+      names = "--block",
+      paramLabel = "B",
+      description = "pre-ln (default) or sasrec (the original block).")
   String block = "pre-ln";
+
+  @Option(
+      names = "--untied",
+      description =
+          "Score items with their own weights: a separate output table (dense)"
+              + " or separate output codebooks over the same codes (RecJPQ).")
   Boolean untied = false;
+
+  @Option(
+      names = "--head-transform",
+      description =
+          "bert4rec: BERT's output transform LN(act(h W + b)) between the"
+              + " last block and the item scores, as in the original BERT4Rec.")
   Boolean headTransform = false;
+
+  @Option(
+      names = "--item-bias",
+      description =
+          "A learned score offset per item (N floats): each item's own"
+              + " popularity, which RecJPQ's shared sub-item embeddings cannot hold.")
   Boolean itemBias = false;
+
+  @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
   String loss = "ce";
+
+  @Option(
+      names = "--negatives",
+      paramLabel = "N",
+      description = "Negatives per position (bce 1, gbce 256).")
   Integer negatives;
+
+  @Option(names = "--gbce-t", paramLabel = "T", description = "gBCE calibration (default 0.75).")
   Double gbceT = 0.75;
+
+  @Option(names = "--batch-size", paramLabel = "B", description = "Sequences per step.")
   Integer batchSize = 128;
+
+  @Option(names = "--epochs", paramLabel = "E", description = "Maximum epochs.")
   Integer epochs = 200;
+
+  @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate.")
   Double lr = 1e-3;
+
+  @Option(
+      names = "--weight-decay",
+      paramLabel = "WD",
+      description = "Decoupled weight decay (AdamW).")
   Double weightDecay = 0.0;
+
+  @Option(
+      names = "--codes-warmup-epochs",
+      paramLabel = "E",
+      description =
+          "--codes dense-pq: epochs of the dense twin whose item embeddings give the codes and whose weights start the RecJPQ model (default 0: three quarters of --epochs); the twin stops early as training does, and takes at most three quarters of --max-minutes.")
   Integer codesWarmupEpochs = 0;
+
+  @Option(
+      names = "--item-lr-scale",
+      paramLabel = "X",
+      description =
+          "The item side's learning rate (RecJPQ codebooks,"
+              + " or the dense tables, and item biases) is X times the rest's (default 1).")
   Double itemLrScale = 1.0;
+
+  @Option(
+      names = "--item-weight-decay",
+      paramLabel = "WD",
+      description = "The item side's decoupled weight decay" + " (default: --weight-decay's).")
   Double itemWeightDecay;
+
+  @Option(names = "--adam-beta1", paramLabel = "B", description = "Adam's β1 (default 0.9).")
   Double adamBeta1 = 0.9;
+
+  @Option(names = "--adam-beta2", paramLabel = "B", description = "Adam's β2 (default 0.98).")
   Double adamBeta2 = 0.98;
+
+  @Option(names = "--adam-eps", paramLabel = "E", description = "Adam's ε (default 1e-8).")
   Double adamEps = 1e-8;
+
+  @Option(
+      names = "--clip-norm",
+      paramLabel = "C",
+      description = "Clip the gradient norm (0 = off).")
   Double clipNorm = 5.0;
+
+  @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps.")
   Integer warmup = 0;
+
+  @Option(
+      names = "--schedule",
+      paramLabel = "S",
+      description =
+          "constant, linear or cosine. With --max-minutes, a decay ends at the epochs the time holds at the last epoch's pace (refitted every epoch), when fewer than --epochs.")
   String schedule = "constant";
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of everything random.")
   Long seed = 42L;
+
+  @Option(names = "--validate-every", paramLabel = "E", description = "Validate every E epochs.")
   Integer validateEvery = 1;
+
+  @Option(
+      names = "--patience",
+      paramLabel = "P",
+      description = "Stop after P validations without improvement.")
   Integer patience = 10;
+
+  @Option(
+      names = "--validation-users",
+      paramLabel = "N|all",
+      description = "Validation users (default: the dataset's).")
   String validationUsers;
+
+  @Option(
+      names = "--sliding-windows",
+      description = "Also train on earlier windows of long sequences.")
   Boolean slidingWindows = false;
+
+  @Option(
+      names = "--max-minutes",
+      paramLabel = "M",
+      description =
+          "Stop after M minutes of the whole command: codes and a dense-pq twin count (0 = no limit).")
   Double maxMinutes = 0.0;
+
+  @Option(
+      names = "--mask-prob",
+      paramLabel = "P",
+      description = "bert4rec: chance an item is masked (default 0.2).")
   Double maskProb = 0.2;
+
+  @Option(
+      names = "--mask-last",
+      paramLabel = "P",
+      description =
+          "bert4rec: chance a training sequence's last item is"
+              + " masked too, the position inference reads (default 0: plain masking).")
   Double maskLast = 0.0;
+
+  @Option(
+      names = "--length-buckets",
+      description =
+          "Batch examples of similar length together and run each batch"
+              + " on the slots its longest example uses (much less work on short histories).")
   Boolean lengthBuckets = false;
 
-  /** The preset's values. */
-  static Settings preset(String name) {
+  /** Settings with every value unset (null): what no layer has set yet. */
+  static Settings unset() {
     Settings s = new Settings();
-    switch (name.toLowerCase(Locale.ROOT)) {
-      case "cpu" -> { // sized for a 2-core CPU: the defaults above, with the schedule that won on
-        // ML-1M and Beauty (benchmarks/train-quality.md, benchmarks/recjpq-60m.md)
-        s.lr = 3e-3;
-        s.warmup = 100;
-        s.schedule = "cosine";
+    for (Field f : Settings.class.getDeclaredFields()) {
+      if (!Modifier.isStatic(f.getModifiers())) {
+        try {
+          f.set(s, null);
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
       }
-      case "paper" -> {
-        s.dim = 512;
-        s.ffnDim = 512;
-        s.dropout = 0.5;
-        s.loss = "bce";
-        s.negatives = 1;
-      }
-      case "paper-bert4rec" -> { // the RecJPQ paper's BERT4Rec
-        s.model = "bert4rec";
-        s.dim = 512;
-        s.blocks = 3;
-        s.heads = 2;
-        s.ffnDim = 3072;
-        s.activation = "gelu";
-        s.batchSize = 8;
-        s.lr = 1e-4;
-      }
-      case "cpu-bert4rec" -> { // BERT4Rec sized for a 2-core CPU
-        s.model = "bert4rec";
-        s.heads = 2;
-        s.ffnDim = 256;
-        s.activation = "gelu";
-      }
-      default ->
-          throw new UsageException(
-              "Unknown preset '"
-                  + Excerpt.of(name)
-                  + "'. Known presets: cpu, paper, paper-bert4rec,"
-                  + " cpu-bert4rec.");
     }
     return s;
   }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +17,7 @@ import org.recjpq.RecjpqException;
 import org.recjpq.UsageException;
 import org.recjpq.model.ModelConfig;
 import org.recjpq.util.Excerpt;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -52,203 +52,16 @@ final class TrainOptions {
       description = "JSON file of settings over the preset.")
   Path config;
 
-  @Option(names = "--model", paramLabel = "M", description = "sasrec, gru4rec or bert4rec.")
-  String model;
-
-  @Option(
-      names = "--embedding",
-      paramLabel = "E",
-      description = "jpq (RecJPQ codes + codebooks) or dense.")
-  String embedding;
-
-  @Option(
-      names = "--codes",
-      paramLabel = "C",
-      description =
-          "RecJPQ codes: svd, bpr, random, svd-pq (k-means product quantisation of a rank-8m SVD), cooc-pq (the same of a rank-16m SVD of the item co-occurrences in the training sequences), nsvd-pq (the same of a rank-8m SVD of the degree-normalised user x item matrix), dense-pq (k-means product quantisation of the item embeddings of a dense warm-up, --codes-warmup-epochs), or a codes FILE.")
-  String codes;
-
-  @Option(
-      names = {"-m", "--splits"},
-      paramLabel = "M",
-      description = "RecJPQ code bytes per item.")
-  Integer splits;
-
-  @Option(names = "--dim", paramLabel = "D", description = "Embedding size.")
-  Integer dim;
-
-  @Option(names = "--blocks", paramLabel = "L", description = "Transformer blocks.")
-  Integer blocks;
-
-  @Option(names = "--heads", paramLabel = "H", description = "Attention heads.")
-  Integer heads;
-
-  @Option(names = "--max-len", paramLabel = "T", description = "Sequence length.")
-  Integer maxLen;
-
-  @Option(names = "--dropout", paramLabel = "P", description = "Dropout rate.")
-  Double dropout;
-
-  @Option(names = "--ffn-dim", paramLabel = "F", description = "Feed-forward hidden size.")
-  Integer ffnDim;
-
-  @Option(names = "--activation", paramLabel = "A", description = "relu or gelu.")
-  String activation;
-
-  @Option(
-      names = "--block",
-      paramLabel = "B",
-      description = "pre-ln (default) or sasrec (the original block).")
-  String block;
-
-  @Option(
-      names = "--untied",
-      description =
-          "Score items with their own weights: a separate output table (dense)"
-              + " or separate output codebooks over the same codes (RecJPQ).")
-  Boolean untied;
-
-  @Option(
-      names = "--head-transform",
-      description =
-          "bert4rec: BERT's output transform LN(act(h W + b)) between the"
-              + " last block and the item scores, as in the original BERT4Rec.")
-  Boolean headTransform;
-
-  @Option(
-      names = "--item-bias",
-      description =
-          "A learned score offset per item (N floats): each item's own"
-              + " popularity, which RecJPQ's shared sub-item embeddings cannot hold.")
-  Boolean itemBias;
-
-  @Option(names = "--loss", paramLabel = "L", description = "ce, bce, gbce or sampled-softmax.")
-  String loss;
-
-  @Option(
-      names = "--negatives",
-      paramLabel = "N",
-      description = "Negatives per position (bce 1, gbce 256).")
-  Integer negatives;
-
-  @Option(names = "--gbce-t", paramLabel = "T", description = "gBCE calibration (default 0.75).")
-  Double gbceT;
-
-  @Option(names = "--batch-size", paramLabel = "B", description = "Sequences per step.")
-  Integer batchSize;
-
-  @Option(names = "--epochs", paramLabel = "E", description = "Maximum epochs.")
-  Integer epochs;
-
-  @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate.")
-  Double lr;
-
-  @Option(
-      names = "--weight-decay",
-      paramLabel = "WD",
-      description = "Decoupled weight decay (AdamW).")
-  Double weightDecay;
-
-  @Option(
-      names = "--codes-warmup-epochs",
-      paramLabel = "E",
-      description =
-          "--codes dense-pq: epochs of the dense twin whose item embeddings give the codes and whose weights start the RecJPQ model (default 0: three quarters of --epochs); the twin stops early as training does, and takes at most three quarters of --max-minutes.")
-  Integer codesWarmupEpochs;
-
-  @Option(
-      names = "--item-lr-scale",
-      paramLabel = "X",
-      description =
-          "The item side's learning rate (RecJPQ codebooks,"
-              + " or the dense tables, and item biases) is X times the rest's (default 1).")
-  Double itemLrScale;
-
-  @Option(
-      names = "--item-weight-decay",
-      paramLabel = "WD",
-      description = "The item side's decoupled weight decay" + " (default: --weight-decay's).")
-  Double itemWeightDecay;
-
-  @Option(names = "--adam-beta1", paramLabel = "B", description = "Adam's β1 (default 0.9).")
-  Double adamBeta1;
-
-  @Option(names = "--adam-beta2", paramLabel = "B", description = "Adam's β2 (default 0.98).")
-  Double adamBeta2;
-
-  @Option(names = "--adam-eps", paramLabel = "E", description = "Adam's ε (default 1e-8).")
-  Double adamEps;
-
-  @Option(
-      names = "--clip-norm",
-      paramLabel = "C",
-      description = "Clip the gradient norm (0 = off).")
-  Double clipNorm;
-
-  @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps.")
-  Integer warmup;
-
-  @Option(
-      names = "--schedule",
-      paramLabel = "S",
-      description =
-          "constant, linear or cosine. With --max-minutes, a decay ends at the epochs the time holds at the last epoch's pace (refitted every epoch), when fewer than --epochs.")
-  String schedule;
-
-  @Option(names = "--seed", paramLabel = "S", description = "Seed of everything random.")
-  Long seed;
-
-  @Option(names = "--validate-every", paramLabel = "E", description = "Validate every E epochs.")
-  Integer validateEvery;
-
-  @Option(
-      names = "--patience",
-      paramLabel = "P",
-      description = "Stop after P validations without improvement.")
-  Integer patience;
-
-  @Option(
-      names = "--validation-users",
-      paramLabel = "N|all",
-      description = "Validation users (default: the dataset's).")
-  String validationUsers;
-
-  @Option(
-      names = "--sliding-windows",
-      description = "Also train on earlier windows of long sequences.")
-  Boolean slidingWindows;
-
-  @Option(
-      names = "--max-minutes",
-      paramLabel = "M",
-      description =
-          "Stop after M minutes of the whole command: codes and a dense-pq twin count (0 = no limit).")
-  Double maxMinutes;
-
-  @Option(
-      names = "--mask-prob",
-      paramLabel = "P",
-      description = "bert4rec: chance an item is masked (default 0.2).")
-  Double maskProb;
-
-  @Option(
-      names = "--mask-last",
-      paramLabel = "P",
-      description =
-          "bert4rec: chance a training sequence's last item is"
-              + " masked too, the position inference reads (default 0: plain masking).")
-  Double maskLast;
-
-  @Option(
-      names = "--length-buckets",
-      description =
-          "Batch examples of similar length together and run each batch"
-              + " on the slots its longest example uses (much less work on short histories).")
-  Boolean lengthBuckets;
+  /**
+   * The settings given as flags: every field starts unset (null), so what the command line set is
+   * what is not null. Each setting's flag, help and type are declared once, on its {@link Settings}
+   * field.
+   */
+  @Mixin Settings flags = Settings.unset();
 
   /** The resolved settings: preset, then config file, then flags. */
   Settings resolve() {
-    Settings s = Settings.preset(preset);
+    Settings s = Presets.of(preset);
     if (config != null) {
       s.apply(readConfig(), config.toString());
     }
@@ -269,20 +82,10 @@ final class TrainOptions {
   /** The settings given as flags on the command line, by setting name, in declaration order. */
   private Map<String, Object> flags() {
     Map<String, Object> given = new LinkedHashMap<>();
-    for (Field flag : TrainOptions.class.getDeclaredFields()) {
-      if (Modifier.isStatic(flag.getModifiers())
-          || Modifier.isTransient(flag.getModifiers())
-          || flag.getName().equals("preset")
-          || flag.getName().equals("config")) {
-        continue;
-      }
-      try {
-        Object v = flag.get(this);
-        if (v != null) {
-          given.put(flag.getName(), v);
-        }
-      } catch (IllegalAccessException e) {
-        throw new IllegalStateException(e);
+    for (String name : Settings.names()) {
+      Object v = get(flags, name);
+      if (v != null) {
+        given.put(name, v);
       }
     }
     return given;
@@ -374,7 +177,7 @@ final class TrainOptions {
     if (presetGiven
         && savedPreset
             == null) { // a checkpoint that did not record its preset: its values count as typed
-      Settings p = Settings.preset(preset);
+      Settings p = Presets.of(preset);
       for (String name : Settings.names()) {
         given.put(name, get(p, name));
         fromPreset.add(name);

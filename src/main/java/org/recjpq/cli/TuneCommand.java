@@ -390,24 +390,10 @@ final class TuneCommand implements Callable<Integer> {
     if (configs != null) {
       return new SuccessiveHalving.Plan(configs, eta, min, max);
     }
-    Settings b = search.base;
-    boolean twins = "jpq".equalsIgnoreCase(b.embedding) && ModelSetup.DENSE_PQ.equals(b.codes);
-    if (twins) {
-      out.println(
-          "Each setting first trains its dense twin ("
-              + (b.codesWarmupEpochs > 0
-                  ? b.codesWarmupEpochs + " epochs"
-                  : "three quarters of its full length")
-              + "); the plan counts those epochs too.");
+    if (search.twinEpochs(max) > 0) {
+      out.println("Each setting first trains its dense twin; the plan counts those epochs too.");
     }
-    // a twin's epochs, counted as RecJPQ epochs (a dense epoch takes about as long)
-    return SuccessiveHalving.Plan.fit(
-        units,
-        eta,
-        min,
-        max,
-        full ->
-            !twins ? 0 : b.codesWarmupEpochs > 0 ? b.codesWarmupEpochs : Math.max(1, full * 3 / 4));
+    return SuccessiveHalving.Plan.fit(units, eta, min, max, search::twinEpochs);
   }
 
   private void writeReport(

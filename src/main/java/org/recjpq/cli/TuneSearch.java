@@ -150,6 +150,20 @@ final class TuneSearch {
     return model;
   }
 
+  /**
+   * The epochs of the dense twin each trial trains first (a {@code dense-pq} base) when the full
+   * length is {@code fullLength}, as {@link ModelSetup#denseTwin} sets them; 0 without twins. A
+   * dense epoch takes about as long as a RecJPQ one, so the plan counts them alike.
+   */
+  double twinEpochs(int fullLength) {
+    boolean twins =
+        "jpq".equalsIgnoreCase(base.embedding) && ModelSetup.DENSE_PQ.equals(base.codes);
+    if (!twins) {
+      return 0;
+    }
+    return ModelSetup.twinEpochs(base.codesWarmupEpochs, fullLength);
+  }
+
   double timeOneEpoch() {
     Settings s = Settings.copyOf(base);
     s.epochs = 1;

@@ -165,6 +165,17 @@ public record TrainConfig(
     return itemLrScale != 1f || itemDecay() != weightDecay;
   }
 
+  /**
+   * The epoch at which a decay ends when {@code epochsDone} took their time and {@code secondsLeft}
+   * remain at {@code epochSeconds} an epoch: the epochs done plus those that fit, at least 1; 0
+   * when that is not fewer than {@code epochs} (the configured length stands).
+   */
+  public static int fittedHorizon(
+      int epochsDone, int epochs, double secondsLeft, double epochSeconds) {
+    long fits = epochsDone + (long) Math.floor(Math.max(0, secondsLeft) / epochSeconds);
+    return fits < epochs ? (int) Math.max(1, fits) : 0;
+  }
+
   /** The learning rate at 0-based {@code step} of {@code totalSteps}. */
   public float learningRateAt(long step, long totalSteps) {
     if (warmupSteps > 0 && step < warmupSteps) {

@@ -383,17 +383,8 @@ public final class Trainer {
       return;
     }
     state.horizonEpochs =
-        fittedHorizon(state.epoch, tc.epochs(), tc.maxSeconds() - secondsSoFar, epochSeconds);
-  }
-
-  /**
-   * The epoch at which a decay ends when {@code epochsDone} took their time and {@code secondsLeft}
-   * remain at {@code epochSeconds} an epoch: the epochs done plus those that fit, at least 1; 0
-   * when that is not fewer than {@code epochs} (the configured length stands).
-   */
-  static int fittedHorizon(int epochsDone, int epochs, double secondsLeft, double epochSeconds) {
-    long fits = epochsDone + (long) Math.floor(Math.max(0, secondsLeft) / epochSeconds);
-    return fits < epochs ? (int) Math.max(1, fits) : 0;
+        TrainConfig.fittedHorizon(
+            state.epoch, tc.epochs(), tc.maxSeconds() - secondsSoFar, epochSeconds);
   }
 
   /** The learning rate of the next step (the schedule's, fitted to a time limit once it is). */

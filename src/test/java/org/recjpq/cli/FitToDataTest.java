@@ -104,7 +104,7 @@ class FitToDataTest {
   @Test
   void recjpqCodesLeftToThePresetComeFromADenseTwinWhenItsTableFits() {
     java.util.List<String> notes = new java.util.ArrayList<>();
-    Settings s = Settings.preset("cpu");
+    Settings s = Presets.of("cpu");
     DataFit.fitCodes(s, "cpu", 10_000, java.util.Set.of(), notes);
     assertEquals("dense-pq", s.codes);
     assertEquals(32, s.splits, "sub-item embeddings of 2 floats at d 64");
@@ -112,7 +112,7 @@ class FitToDataTest {
     assertTrue(notes.get(0).startsWith("--codes dense-pq, not svd"), notes.get(0));
     assertTrue(notes.get(1).startsWith("--splits 32, not 8"), notes.get(1));
 
-    Settings given = Settings.preset("cpu");
+    Settings given = Presets.of("cpu");
     notes.clear();
     DataFit.fitCodes(given, "cpu", 10_000, java.util.Set.of("splits"), notes);
     assertEquals("dense-pq", given.codes);
@@ -124,7 +124,7 @@ class FitToDataTest {
           {"cpu", "codes", "10000"},
           {"paper", "", "10000"},
         }) {
-      Settings k = Settings.preset(c[0]);
+      Settings k = Presets.of(c[0]);
       notes.clear();
       java.util.Set<String> explicit =
           c[1].isEmpty() || c[2].equals("300000") ? java.util.Set.of() : java.util.Set.of(c[1]);
@@ -132,7 +132,7 @@ class FitToDataTest {
       assertEquals("svd", k.codes, String.join(",", c));
       assertTrue(notes.isEmpty(), notes.toString());
     }
-    Settings dense = Settings.preset("cpu");
+    Settings dense = Presets.of("cpu");
     dense.embedding = "dense";
     DataFit.fitCodes(dense, "cpu", 10_000, java.util.Set.of(), notes);
     assertEquals("svd", dense.codes, "a dense model has no codes to pick");

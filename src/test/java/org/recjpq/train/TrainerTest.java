@@ -144,11 +144,11 @@ class TrainerTest {
 
   @Test
   void aTimeLimitFitsTheDecayToTheEpochsItHolds() {
-    assertEquals(12, Trainer.fittedHorizon(2, 50, 100.0, 10.0)); // 2 done + 10 more fit
-    assertEquals(12, Trainer.fittedHorizon(2, 50, 109.9, 10.0)); // a part epoch does not count
-    assertEquals(0, Trainer.fittedHorizon(2, 12, 100.0, 10.0)); // the configured 12 fit: kept
-    assertEquals(3, Trainer.fittedHorizon(3, 50, -5.0, 10.0)); // time is up: the decay ends now
-    assertEquals(1, Trainer.fittedHorizon(0, 50, 5.0, 10.0)); // never below one epoch
+    assertEquals(12, TrainConfig.fittedHorizon(2, 50, 100.0, 10.0)); // 2 done + 10 more fit
+    assertEquals(12, TrainConfig.fittedHorizon(2, 50, 109.9, 10.0)); // a part epoch does not count
+    assertEquals(0, TrainConfig.fittedHorizon(2, 12, 100.0, 10.0)); // the configured 12 fit: kept
+    assertEquals(3, TrainConfig.fittedHorizon(3, 50, -5.0, 10.0)); // time is up: the decay ends now
+    assertEquals(1, TrainConfig.fittedHorizon(0, 50, 5.0, 10.0)); // never below one epoch
   }
 
   @Test
