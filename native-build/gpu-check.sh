@@ -148,7 +148,7 @@ main() {
   local t rc_check allow=()
   [ "$gpu_present" = 1 ] || allow=(--allow-no-gpu)
   t="$(now)"
-  timeout 180 "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.backend.cuda.DeviceCheck \
+  timeout 180 "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.backend.cuda.probe.DeviceCheck \
     ${allow[@]+"${allow[@]}"} --summary "$work/device-check.md"
   rc_check=$?
   local check_counts=""
@@ -268,7 +268,7 @@ gpu_runs() {
   echo "## Kernel and head benchmarks (GpuBench)"
   t="$(now)"
   log="$work/gpu-bench.log"
-  timeout 150 "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.backend.cuda.GpuBench --items 1271638 2>&1 | tee "$log"
+  timeout 150 "$java" "${jvm_flags[@]}" -cp "$cp" org.recjpq.backend.cuda.probe.GpuBench --items 1271638 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   [ -n "${OUT:-}" ] && [ -d "$OUT" ] && grep '^|' "$log" > "$OUT/gpu-bench.md" 2>/dev/null
   if [ "$rc" = 0 ]; then

@@ -116,7 +116,7 @@ abstract sealed class CudaDevice implements AutoCloseable permits CudaOps {
   }
 
   /** Row-major {@code C = alpha·op(A)·op(B) + beta·C} through cuBLAS (see {@link CublasHandle}). */
-  void gemm(
+  public void gemm(
       boolean transA,
       boolean transB,
       int m,

@@ -86,9 +86,9 @@ import org.recjpq.backend.cuda.CudaLosses.Items;
  * tile scatter adds each output element's items in order (one owner thread per element), so results
  * are bit-reproducible.
  */
-final class CudaFullCrossEntropy {
+public final class CudaFullCrossEntropy {
   /** How a tile of items is scored. */
-  enum Strategy {
+  public enum Strategy {
     /** RecJPQ sub-id score tables and M look-ups per (row, item). */
     LOOKUP,
     /** Dense table, or RecJPQ embeddings decoded per tile, scored by GEMMs. */
@@ -245,7 +245,7 @@ final class CudaFullCrossEntropy {
    * package-private for the tests, which use small tiles to exercise several tiles on small
    * catalogues.
    */
-  static Result run(
+  public static Result run(
       CudaOps ops,
       CudaBuf dH,
       CudaBuf dTable,
@@ -279,7 +279,7 @@ final class CudaFullCrossEntropy {
    * biasᵀ} added by a rank-1 GEMM, and {@code dBias += Gᵀ · 1} by another (the look-up kernels have
    * no offsets).
    */
-  static Result run(
+  public static Result run(
       CudaOps ops,
       CudaBuf dH,
       CudaBuf dTable,

@@ -46,20 +46,20 @@ import java.util.Arrays;
  * 1/rows of the mean) and to check them; item ids in {@code items} are not checked on the device
  * (an id at or beyond the table's rows is undefined behaviour, where the CPU throws).
  */
-final class CudaLosses {
+public final class CudaLosses {
   private CudaLosses() {}
 
   /**
    * An item table on the device: dense (N, dim) or RecJPQ codes (N, splits) + codebooks (splits,
    * 256, subDim).
    */
-  record Items(
+  public record Items(
       CudaBuf table, CudaByteBuf codes, CudaBuf codebooks, int splits, int subDim, int dim) {
     static Items dense(CudaBuf table, int dim) {
       return new Items(table, null, null, 0, 0, dim);
     }
 
-    static Items jpq(CudaByteBuf codes, CudaBuf codebooks, int splits, int subDim) {
+    public static Items jpq(CudaByteBuf codes, CudaBuf codebooks, int splits, int subDim) {
       return new Items(null, codes, codebooks, splits, subDim, splits * subDim);
     }
 

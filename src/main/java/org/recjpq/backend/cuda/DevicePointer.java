@@ -43,7 +43,7 @@ public record DevicePointer(long address, Element element) {
   }
 
   /** The floats of a raw device allocation. */
-  static DevicePointer floats(DeviceBuffer buffer) {
+  public static DevicePointer floats(DeviceBuffer buffer) {
     return new DevicePointer(buffer.address(), Element.FLOAT);
   }
 

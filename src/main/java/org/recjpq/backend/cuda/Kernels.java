@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * sources and fails unless this list and the {@code extern "C" __global__} declarations agree
  * exactly.
  */
-final class Kernels {
+public final class Kernels {
   private Kernels() {}
 
   // ---- attention.cu
@@ -326,7 +326,7 @@ final class Kernels {
 
   // ---- probe.cu
   // ---------------------------------------------------------------------------------------
-  static final Kernel SAXPY_PROBE =
+  public static final Kernel SAXPY_PROBE =
       Kernel.of("saxpy_probe_kernel", INT, FLOAT, CONST_FLOAT_PTR, FLOAT_PTR);
 
   // ---- topk.cu

@@ -17,7 +17,8 @@
  *   <li>{@link org.recjpq.backend.cuda.AddressBridge}: raw device addresses of JCuda pointers as
  *       Bytedeco pointers, with explicit byte offsets.
  *   <li>{@link org.recjpq.backend.cuda.CublasHandle}: a cuBLAS handle with row-major SGEMM.
- *   <li>{@link org.recjpq.backend.cuda.DeviceCheck}: the toolchain probe run on a GPU machine.
+ *   <li>{@link org.recjpq.backend.cuda.probe.DeviceCheck}: the toolchain probe run on a GPU
+ *       machine.
  *   <li>{@link org.recjpq.backend.cuda.CudaEmulator}: loads the CUDA emulator ({@code
  *       cuda-emulator/}) in place of the driver and the CUDA libraries when selected with {@code
  *       -Drecjpq.cuda=emulator}, so that all of the above runs on the CPU for correctness tests.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.recjpq.backend.Availability;
+import org.recjpq.backend.cuda.probe.ToolchainProbe;
 
 /** CPU-runnable checks of {@link CudaAvailability}: it reports, never throws, on any machine. */
 class CudaAvailabilityTest {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.recjpq.backend.Availability;
+import org.recjpq.backend.cuda.probe.ToolchainProbe;
 
 /**
  * The CUDA emulator bites: the deliberately wrong kernels of {@code cuda-emulator/test-kernels}

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.recjpq.backend.Availability;
+import org.recjpq.backend.cuda.probe.ToolchainProbe;
 
 /**
  * The toolchain probe's GPU steps as tests. Tagged {@code gpu}: {@code gpu-check.sh} runs them on

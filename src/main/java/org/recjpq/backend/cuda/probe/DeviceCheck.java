@@ -1,4 +1,4 @@
-package org.recjpq.backend.cuda;
+package org.recjpq.backend.cuda.probe;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,6 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.recjpq.backend.cuda.AddressBridge;
+import org.recjpq.backend.cuda.CublasHandle;
+import org.recjpq.backend.cuda.CudaAvailability;
+import org.recjpq.backend.cuda.CudaContext;
+import org.recjpq.backend.cuda.CudaEmulator;
+import org.recjpq.backend.cuda.CudaModule;
 
 /**
  * The toolchain probe run first on a GPU machine (docs/architecture.md §7, {@code

@@ -1,4 +1,4 @@
-package org.recjpq.backend.cuda;
+package org.recjpq.backend.cuda.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.recjpq.backend.cpu.Blas;
+import org.recjpq.backend.cuda.CudaAvailability;
 
 /** {@link DeviceCheck#run} on a machine without a GPU: every GPU step is SKIP with its reason. */
 class DeviceCheckNoGpuTest {

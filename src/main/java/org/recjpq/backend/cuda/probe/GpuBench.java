@@ -1,4 +1,4 @@
-package org.recjpq.backend.cuda;
+package org.recjpq.backend.cuda.probe;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,6 +6,14 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.recjpq.backend.CounterRng;
 import org.recjpq.backend.ItemTable;
+import org.recjpq.backend.cuda.CudaAvailability;
+import org.recjpq.backend.cuda.CudaBuf;
+import org.recjpq.backend.cuda.CudaByteBuf;
+import org.recjpq.backend.cuda.CudaEmulator;
+import org.recjpq.backend.cuda.CudaFullCrossEntropy;
+import org.recjpq.backend.cuda.CudaIntBuf;
+import org.recjpq.backend.cuda.CudaLosses;
+import org.recjpq.backend.cuda.CudaOps;
 
 /**
  * The GPU-side benchmarks of the device check (llm.c {@code dev/cuda} style): the card's measured
@@ -15,7 +23,7 @@ import org.recjpq.backend.ItemTable;
  * step and device memory. Prints a markdown table and a {@code summary:} line.
  *
  * <pre>
- *   java -cp ... org.recjpq.backend.cuda.GpuBench [--items N] [--rows R] [--dim D] [--splits M]
+ *   java -cp ... org.recjpq.backend.cuda.probe.GpuBench [--items N] [--rows R] [--dim D] [--splits M]
  * </pre>
  */
 public final class GpuBench {

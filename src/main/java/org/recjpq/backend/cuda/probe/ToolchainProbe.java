@@ -1,4 +1,4 @@
-package org.recjpq.backend.cuda;
+package org.recjpq.backend.cuda.probe;
 
 import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_VERSION;
@@ -11,13 +11,22 @@ import java.util.Locale;
 import java.util.Random;
 import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.recjpq.backend.cpu.Blas;
+import org.recjpq.backend.cuda.AddressBridge;
+import org.recjpq.backend.cuda.CublasHandle;
+import org.recjpq.backend.cuda.CudaContext;
+import org.recjpq.backend.cuda.CudaEmulator;
+import org.recjpq.backend.cuda.CudaException;
+import org.recjpq.backend.cuda.CudaModule;
+import org.recjpq.backend.cuda.DeviceBuffer;
+import org.recjpq.backend.cuda.DevicePointer;
+import org.recjpq.backend.cuda.Kernels;
 
 /**
  * The toolchain probe's checks, shared by {@link DeviceCheck} and the {@code gpu}-tagged tests.
  * Each returns a one-line detail on success and throws (an {@link IllegalStateException} for a
  * wrong result, a {@link CudaException} for a failed call) otherwise.
  */
-final class ToolchainProbe {
+public final class ToolchainProbe {
   static final String SAXPY_KERNEL = Kernels.SAXPY_PROBE.name();
 
   /** float32 unit roundoff, 2^-24. */
@@ -29,7 +38,7 @@ final class ToolchainProbe {
    * Runs {@code saxpy_probe_kernel} on {@code n} small-integer inputs ({@code y = 3x + y}, exact in
    * float32) and compares every output with Java bit for bit.
    */
-  static String saxpy(CudaContext context, CudaModule module, int n) {
+  public static String saxpy(CudaContext context, CudaModule module, int n) {
     float a = 3f;
     float[] x = new float[n];
     float[] y = new float[n];
@@ -119,7 +128,7 @@ final class ToolchainProbe {
    * @param offsetFloats the operands' position inside their buffers, in floats (0 for none); with
    *     an offset, guard values before and after C must survive, and alpha/beta are not 1/0
    */
-  static String sgemm(
+  public static String sgemm(
       CublasHandle cublas,
       int m,
       int n,
@@ -286,7 +295,7 @@ final class ToolchainProbe {
   }
 
   /** cuDNN's version (loaded from the machine's libraries) and a handle made and destroyed. */
-  static String cudnn(CudaContext context) {
+  public static String cudnn(CudaContext context) {
     long version = cudnnGetVersion();
     context.makeCurrent();
     cudnnContext handle = new cudnnContext();
@@ -306,7 +315,7 @@ final class ToolchainProbe {
   }
 
   /** cuDNN 9 encodes major*10000 + minor*100 + patch. */
-  static String cudnnVersionString(long version) {
+  public static String cudnnVersionString(long version) {
     return (version / 10000) + "." + (version % 10000) / 100 + "." + version % 100;
   }
 
