@@ -163,7 +163,7 @@ final class Settings {
       names = "--schedule",
       paramLabel = "S",
       description =
-          "constant, linear or cosine. With --max-minutes, a decay ends at the epochs the time holds at the last epoch's pace (refitted every epoch), when fewer than --epochs.")
+          "constant, linear or cosine. With --max-minutes, a decay ends at the epochs the time holds at the last epoch's pace (fitted from the second epoch on, refitted every epoch), when fewer than --epochs.")
   String schedule = "constant";
 
   @Option(names = "--seed", paramLabel = "S", description = "Seed of everything random.")

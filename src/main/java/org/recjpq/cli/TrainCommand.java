@@ -246,6 +246,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     double[] lastBest = {Double.NEGATIVE_INFINITY};
     TrainConfig ran = tc;
+    boolean[] horizonSaid = {false};
     trainer.run(
         r -> {
           boolean improved = trainer.state().bestMetric > lastBest[0];
@@ -257,7 +258,8 @@ final class TrainCommand implements Callable<Integer> {
             // parameters
             trainer.checkpoint(ds.items(), saveOptimizer, provenance).write(output, model.layout());
           }
-          if (!json && r.epoch() == 1 && trainer.state().horizonEpochs > 0) {
+          if (!json && !horizonSaid[0] && trainer.state().horizonEpochs > 0) {
+            horizonSaid[0] = true;
             out.printf(
                 Locale.ROOT,
                 "the %s learning-rate decay ends at epoch %d, not %d: the time limit holds about"

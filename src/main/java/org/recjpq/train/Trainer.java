@@ -372,13 +372,15 @@ public final class Trainer {
    * With a wall-time limit and a decaying schedule, fits the decay to the limit after each epoch:
    * it then ends after the epochs done plus those the time left holds at the last epoch's pace
    * (validation included), when that is fewer than the configured epochs, so that the learning rate
-   * has decayed when time runs out instead of being cut off near its peak. Refitting every epoch
-   * follows the pace as it settles (the first epoch is slower) or as the machine's load changes.
+   * has decayed when time runs out instead of being cut off near its peak. The first fit comes
+   * after the second epoch (the first one's pace includes the JIT's warm-up, and would end a run
+   * that the time does not limit too early); refitting every epoch follows the machine's load.
    */
   private void fitHorizon(double epochSeconds, double secondsSoFar) {
     if (tc.maxSeconds() <= 0
         || tc.schedule() == TrainConfig.Schedule.CONSTANT
         || state.stopped
+        || state.epoch < 2
         || epochSeconds <= 0) {
       return;
     }
