@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * seeded random inputs of small odd sizes (rows that are no multiple of any block, PAD ids, ignored
  * targets), every output and every accumulated gradient compared with the tolerance of its family
  * (see {@link OracleFixture}). Accumulated gradients start from random values, so that "+=" is
- * checked, not just "=". The item tables and losses are in {@link ReferenceTableOracle}.
+ * checked, not just "=". Attention and the GRU are in {@link ReferenceSequenceOracle}, the item
+ * tables and losses in {@link ReferenceTableOracle}: this class inherits their tests, so a concrete
+ * subclass per engine runs them all.
  */
 public abstract class ReferenceOracle extends ReferenceTableOracle {
 
