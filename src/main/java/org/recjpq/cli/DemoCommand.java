@@ -170,6 +170,9 @@ final class DemoCommand implements Callable<Integer> {
     s.lr = 3e-3; // a short run: a higher peak with warm-up learns faster (as on ML-1M,
     // benchmarks/train-quality.md)
     s.warmup = 50;
+    // constant after the warm-up: two minutes end far from convergence, where a decay fitted to the
+    // time limit (the preset's cosine) stops the learning early
+    s.schedule = "constant";
     s.maxMinutes = trainMinutes;
     s.patience = 3;
     s.seed = seed;
