@@ -29,6 +29,7 @@ declare -A runs=(
   [jpq-m8-d64-densepq-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 10 --dropout 0.3"
   # dense-pq since the RecJPQ model starts from its dense twin (backbone and codebook means)
   [jpq-m8-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3"
+  [jpq-m4-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3 --splits 4"
   [jpq-m16-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3 --splits 16"
   [jpq-m32-d64-twin15-drop03]="--embedding jpq --codes dense-pq --codes-warmup-epochs 15 --dropout 0.3 --splits 32"
 )
