@@ -184,6 +184,11 @@ final class ModelSetup {
   /** The codes that {@link #denseTwin} makes. */
   static final String DENSE_PQ = "dense-pq";
 
+  /** Whether {@code s} trains a RecJPQ model that starts from its dense twin ({@code dense-pq}). */
+  static boolean startsFromTwin(Settings s) {
+    return "jpq".equalsIgnoreCase(s.embedding) && s.codes.equalsIgnoreCase(DENSE_PQ);
+  }
+
   /**
    * {@code dense-pq} codes: the model's dense twin (same settings, a dense item table) trains for
    * {@code codesWarmupEpochs} epochs (0: three quarters of {@code epochs}; early stopping and three
@@ -290,7 +295,7 @@ final class ModelSetup {
       int threads,
       java.util.function.Consumer<String> note) {
     ModelConfig c = s.modelConfig(ds.numItems());
-    if (c.isJpq() && s.codes.equalsIgnoreCase(DENSE_PQ)) {
+    if (startsFromTwin(s)) {
       return fromTwin(s, c, denseTwin(s, ds, threads, ops, note), ops, note);
     }
     ItemCodes codes = c.isJpq() ? codes(s, ds, threads, ops, note) : null;

@@ -262,12 +262,11 @@ final class TrainCommand implements Callable<Integer> {
             horizonSaid[0] = true;
             out.printf(
                 Locale.ROOT,
-                "the %s learning-rate decay ends at epoch %d, not %d: the time limit holds about"
-                    + " %d epochs at this pace (refitted every epoch)%n",
+                "the %s learning-rate decay ends at epoch %d, not %d: about what the time limit"
+                    + " holds at this pace (refitted every epoch)%n",
                 ran.schedule().name().toLowerCase(Locale.ROOT),
                 trainer.state().horizonEpochs,
-                ran.epochs(),
-                trainer.state().horizonEpochs);
+                ran.epochs());
           }
           if (!json) {
             out.printf(

@@ -125,7 +125,7 @@ final class TuneSearch {
   SequenceModel freshModel(Settings s, Ops ops) {
     ModelConfig c = s.modelConfig(ds.numItems());
     ItemCodes codes = null;
-    if (c.isJpq() && s.codes.equalsIgnoreCase(ModelSetup.DENSE_PQ)) {
+    if (ModelSetup.startsFromTwin(s)) {
       // the dense twin that train would make for these settings (so that train --config
       // best-settings.json repeats the winner), shared by trials that differ only in their splits
       ObjectNode key = s.toJson();
@@ -156,12 +156,9 @@ final class TuneSearch {
    * dense epoch takes about as long as a RecJPQ one, so the plan counts them alike.
    */
   double twinEpochs(int fullLength) {
-    boolean twins =
-        "jpq".equalsIgnoreCase(base.embedding) && ModelSetup.DENSE_PQ.equals(base.codes);
-    if (!twins) {
-      return 0;
-    }
-    return ModelSetup.twinEpochs(base.codesWarmupEpochs, fullLength);
+    return ModelSetup.startsFromTwin(base)
+        ? ModelSetup.twinEpochs(base.codesWarmupEpochs, fullLength)
+        : 0;
   }
 
   double timeOneEpoch() {
